@@ -1,0 +1,740 @@
+//! Award use cases: manual award, read (with status as of any day), edit, revoke, archive.
+
+use crate::auth::Action;
+use crate::page::{Page, PageRequest};
+use crate::{Principal, Result, Service, ServiceError, snapshot};
+use recert_domain::award::{Credits, RevocationCategory, check_dates, check_fields, check_score};
+use recert_domain::error::Errors;
+use recert_domain::names::{optional_text, parse_date, required_text};
+use recert_domain::{
+    Association, Award, CertificateId, Date, Organization, Pathway, Program, Revocation, Status,
+    status_on,
+};
+use recert_store::audit::NewEvent;
+use recert_store::awards::{self as store, AwardRecord};
+use recert_store::{Conn, learners as learner_store, programs as program_store};
+use serde::{Deserialize, Serialize};
+
+/// A manual award request (SPEC §3.3 "Manual award").
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AwardDraft {
+    pub learner: Option<String>,
+    pub program: Option<String>,
+    /// Defaults to today in the organization's time zone.
+    pub issued_on: Option<String>,
+    pub completed_on: Option<String>,
+    /// Omitted (and not always valid) = issue date + the program's validity.
+    pub expires_on: Option<String>,
+    pub always_valid: Option<bool>,
+    pub score: Option<f64>,
+    pub pass_threshold: Option<f64>,
+    /// Defaults to `manual`.
+    pub association: Option<String>,
+    pub source_ref: Option<String>,
+    pub credits: Option<Credits>,
+    pub content_version: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub fields: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// An award edit: absent fields are unchanged, `null` clears an optional one.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AwardPatch {
+    pub issued_on: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub completed_on: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub expires_on: Option<Option<String>>,
+    pub always_valid: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<f64>)]
+    pub score: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<f64>)]
+    pub pass_threshold: Option<Option<f64>>,
+    pub association: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub source_ref: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Credits>)]
+    pub credits: Option<Option<Credits>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub content_version: Option<Option<String>>,
+    #[schema(value_type = Option<Object>)]
+    pub fields: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Why the record is being corrected; kept in the audit trail.
+    pub reason: Option<String>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A revocation request: the reason is required; the category is what verifiers see.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeDraft {
+    pub reason: Option<String>,
+    /// Defaults to `other`.
+    pub category: Option<String>,
+}
+
+/// An unassignment (archive) request.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveDraft {
+    pub reason: Option<String>,
+}
+
+/// The public part of a revocation plus the recorded reason.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RevocationView {
+    #[schema(value_type = String, format = Date)]
+    pub on: Date,
+    pub category: RevocationCategory,
+    pub reason: String,
+}
+
+/// An award as the API shows it (SPEC §9).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AwardView {
+    /// The certificate ID.
+    pub id: String,
+    pub learner: String,
+    pub legal_name: String,
+    pub program: String,
+    pub program_name: String,
+    pub organization: String,
+    #[schema(value_type = String, format = Date)]
+    pub issued_on: Date,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub completed_on: Option<Date>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub expires_on: Option<Date>,
+    pub always_valid: bool,
+    pub score: Option<f64>,
+    pub pass_threshold: Option<f64>,
+    pub association: Association,
+    pub source_ref: Option<String>,
+    pub status: Status,
+    /// The day `status` was judged on.
+    #[schema(value_type = String, format = Date)]
+    pub status_as_of: Date,
+    /// Days until expiry as of `status_as_of` (negative once expired); null if it never expires.
+    pub days_left: Option<i64>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub renewal_window_opens_on: Option<Date>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub grace_ends_on: Option<Date>,
+    pub grace_extension_days: u32,
+    pub predecessor: Option<String>,
+    pub superseded_by: Option<String>,
+    pub pathway: Option<Pathway>,
+    pub credits: Option<Credits>,
+    pub content_version: Option<String>,
+    #[schema(value_type = Object)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    pub revocation: Option<RevocationView>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub archived_on: Option<Date>,
+    pub verify_url: String,
+}
+
+/// Listing filters (SPEC §9), as received.
+#[derive(Debug, Clone, Default)]
+pub struct AwardQuery {
+    pub learner: Option<String>,
+    pub program: Option<String>,
+    pub group: Option<String>,
+    pub status: Option<String>,
+    pub issued_from: Option<String>,
+    pub issued_to: Option<String>,
+    pub expires_from: Option<String>,
+    pub expires_to: Option<String>,
+    pub as_of: Option<String>,
+}
+
+fn opt_date(e: &mut Errors, field: &str, raw: Option<&str>) -> Option<Date> {
+    raw.filter(|s| !s.trim().is_empty())
+        .and_then(|s| e.check(parse_date(field, s)))
+}
+
+fn new_id() -> Result<CertificateId> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(ServiceError::internal)?;
+    Ok(CertificateId::from_random(bytes))
+}
+
+/// Parses a certificate ID from a path, as a 404-style problem when mistyped.
+pub fn parse_id(raw: &str) -> Result<CertificateId> {
+    CertificateId::parse(raw).map_err(ServiceError::from)
+}
+
+pub(crate) struct Context {
+    programs: Vec<(i64, Program)>,
+    orgs: Vec<(i64, Organization)>,
+}
+
+impl Context {
+    pub(crate) async fn load(conn: &mut Conn) -> Result<Self> {
+        Ok(Self {
+            programs: program_store::all(conn).await?,
+            orgs: recert_store::organizations::list(conn).await?,
+        })
+    }
+
+    fn program(&self, id: i64) -> Result<&Program> {
+        self.programs
+            .iter()
+            .find(|(pid, _)| *pid == id)
+            .map(|(_, p)| p)
+            .ok_or_else(|| ServiceError::internal(format!("program {id} missing")))
+    }
+
+    fn org(&self, p: &Program) -> Result<&Organization> {
+        self.orgs
+            .iter()
+            .find(|(_, o)| o.code == p.organization.as_str())
+            .map(|(_, o)| o)
+            .ok_or_else(|| {
+                ServiceError::internal(format!("organization {} missing", p.organization))
+            })
+    }
+}
+
+impl Service {
+    fn view(&self, ctx: &Context, r: &AwardRecord, as_of: Option<Date>) -> Result<AwardView> {
+        let program = ctx.program(r.program_id)?;
+        let day = match as_of {
+            Some(d) => d,
+            None => self.today_in(ctx.org(program)?),
+        };
+        let a = &r.award;
+        let expiry = a.expiry();
+        Ok(AwardView {
+            id: a.id.to_string(),
+            learner: a.learner.to_string(),
+            legal_name: r.legal_name.clone(),
+            program: a.program.to_string(),
+            program_name: program.name.clone(),
+            organization: program.organization.to_string(),
+            issued_on: a.issued_on,
+            completed_on: a.completed_on,
+            expires_on: expiry,
+            always_valid: a.always_valid,
+            score: a.score,
+            pass_threshold: a.pass_threshold,
+            association: a.association,
+            source_ref: a.source_ref.clone(),
+            status: status_on(a, program, day),
+            status_as_of: day,
+            days_left: expiry.map(|x| recert_domain::dates::days_between(day, x)),
+            renewal_window_opens_on: expiry.map(|x| a.window_opens(x)),
+            grace_ends_on: expiry.map(|x| a.grace_ends(x)),
+            grace_extension_days: a.grace_extension_days,
+            predecessor: a.predecessor.as_ref().map(ToString::to_string),
+            superseded_by: a.superseded.as_ref().map(|s| s.0.to_string()),
+            pathway: a.pathway,
+            credits: a.credits.clone(),
+            content_version: a.content_version.clone(),
+            fields: a.fields.clone(),
+            revocation: a.revoked.as_ref().map(|r| RevocationView {
+                on: r.on,
+                category: r.category,
+                reason: r.reason.clone(),
+            }),
+            archived_on: a.archived_on,
+            verify_url: self.verify_url(&a.id),
+        })
+    }
+
+    pub(crate) async fn award_views(
+        &self,
+        conn: &mut Conn,
+        records: Vec<AwardRecord>,
+        as_of: Option<Date>,
+    ) -> Result<Vec<AwardView>> {
+        let ctx = Context::load(conn).await?;
+        records.iter().map(|r| self.view(&ctx, r, as_of)).collect()
+    }
+
+    async fn view_one(
+        &self,
+        conn: &mut Conn,
+        r: &AwardRecord,
+        as_of: Option<Date>,
+    ) -> Result<AwardView> {
+        let ctx = Context::load(conn).await?;
+        self.view(&ctx, r, as_of)
+    }
+
+    /// Awards a program to a learner by hand.
+    pub async fn create_award(&self, who: &Principal, draft: AwardDraft) -> Result<AwardView> {
+        who.require(Action::Write)?;
+        let mut tx = self.store.begin_write().await?;
+        let mut e = Errors::new();
+        let learner = match draft.learner.as_deref().map(str::trim) {
+            Some(u) if !u.is_empty() => match learner_store::by_username(tx.conn(), u).await? {
+                Some(found) => Some(found),
+                None => {
+                    e.add("learner", format!("no learner with username {u:?}"));
+                    None
+                }
+            },
+            _ => {
+                e.add("learner", "is required");
+                None
+            }
+        };
+        let program = match draft.program.as_deref().map(str::trim) {
+            Some(c) if !c.is_empty() => match program_store::by_code(tx.conn(), c).await? {
+                Some(found) if found.1.archived_on.is_some() => {
+                    e.add(
+                        "program",
+                        format!("program {c:?} is archived and cannot be awarded"),
+                    );
+                    None
+                }
+                Some(found) => Some(found),
+                None => {
+                    e.add("program", format!("no program with code {c:?}"));
+                    None
+                }
+            },
+            _ => {
+                e.add("program", "is required");
+                None
+            }
+        };
+        let ctx = Context::load(tx.conn()).await?;
+        let today = match &program {
+            Some((_, p)) => self.today_in(ctx.org(p)?),
+            None => self.today_in(
+                &ctx.orgs
+                    .first()
+                    .map(|(_, o)| o.clone())
+                    .ok_or_else(|| ServiceError::internal("no organization"))?,
+            ),
+        };
+        let issued_on = opt_date(&mut e, "issued_on", draft.issued_on.as_deref()).unwrap_or(today);
+        let completed_on = opt_date(&mut e, "completed_on", draft.completed_on.as_deref());
+        let explicit_expiry = opt_date(&mut e, "expires_on", draft.expires_on.as_deref());
+        let association = match draft.association.as_deref() {
+            Some(a) => e
+                .check(Association::parse("association", a))
+                .unwrap_or(Association::Manual),
+            None => Association::Manual,
+        };
+        e.check(check_score(draft.score, draft.pass_threshold));
+        if let Some(c) = &draft.credits
+            && !(c.hours.is_finite() && c.hours >= 0.0)
+        {
+            e.add("credits.hours", "must be a number of hours, 0 or more");
+        }
+        let source_ref = e
+            .check(optional_text(
+                "source_ref",
+                draft.source_ref.as_deref(),
+                500,
+            ))
+            .filter(|s| !s.is_empty());
+        let fields = draft.fields.unwrap_or_default();
+        if let Some((_, p)) = &program {
+            e.check(check_fields(p, &fields, true));
+        }
+        let always_valid_asked = draft.always_valid.unwrap_or(false);
+        if always_valid_asked && explicit_expiry.is_some() {
+            e.add("expires_on", "must be omitted when always_valid is true");
+        }
+        e.finish()?;
+        let (Some((learner_id, learner)), Some((program_id, program))) = (learner, program) else {
+            return Err(ServiceError::field("award", "is incomplete"));
+        };
+        let computed = program.validity.expiry_from(issued_on);
+        let expires_on = if always_valid_asked {
+            None
+        } else {
+            explicit_expiry.or(computed)
+        };
+        let always_valid = expires_on.is_none();
+        check_dates(issued_on, completed_on, expires_on)?;
+
+        // At most one current award per program: a lapsed one closes and a new chain starts;
+        // anything still valid or renewable must be renewed, revoked or unassigned first.
+        if let Some(current) = store::current(tx.conn(), learner_id, program_id).await? {
+            let status = status_on(&current.award, &program, today);
+            if status != Status::Lapsed {
+                return Err(ServiceError::Conflict(format!(
+                    "{} already holds {} as certificate {} (status {}); renew, revoke or unassign it first",
+                    learner.username,
+                    program.code,
+                    current.award.id,
+                    status.as_str()
+                )));
+            }
+            store::update(
+                tx.conn(),
+                current.row_id,
+                &current.award,
+                false,
+                self.now_ms(),
+            )
+            .await?;
+        }
+        let award = Award {
+            id: new_id()?,
+            learner: learner.username.clone(),
+            program: program.code.clone(),
+            issued_on,
+            completed_on,
+            expires_on,
+            always_valid,
+            score: draft.score,
+            pass_threshold: draft.pass_threshold,
+            association,
+            source_ref,
+            credits: draft.credits,
+            content_version: draft
+                .content_version
+                .filter(|s| !s.trim().is_empty())
+                .or_else(|| program.content_version.clone()),
+            fields,
+            predecessor: None,
+            superseded: None,
+            pathway: None,
+            renewal_window_days: program.renewal_window_days,
+            grace_days: program.grace_days,
+            grace_extension_days: 0,
+            revoked: None,
+            archived_on: None,
+        };
+        let row_id = store::insert(
+            tx.conn(),
+            &award,
+            learner_id,
+            program_id,
+            true,
+            self.now_ms(),
+        )
+        .await?;
+        let record = AwardRecord {
+            row_id,
+            learner_id,
+            program_id,
+            legal_name: learner.legal_name.clone(),
+            award,
+            created_at_ms: self.now_ms(),
+            updated_at_ms: self.now_ms(),
+        };
+        let view = self.view(&ctx, &record, None)?;
+        tx.audit(NewEvent {
+            at: self.now(),
+            actor: &who.name,
+            action: "award.created",
+            subject_type: "award",
+            subject_id: record.award.id.as_str(),
+            before: None,
+            after: Some(snapshot(&view)?),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// One award; its status as of `as_of` (default today).
+    pub async fn award(&self, who: &Principal, id: &str, as_of: Option<&str>) -> Result<AwardView> {
+        who.require(Action::Read)?;
+        let as_of = as_of
+            .filter(|s| !s.is_empty())
+            .map(|s| parse_date("as_of", s))
+            .transpose()?;
+        let id = parse_id(id)?;
+        let mut conn = self.store.read().await?;
+        let r = store::by_id(&mut conn, &id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("award", id.as_str()))?;
+        self.view_one(&mut conn, &r, as_of).await
+    }
+
+    pub async fn awards(
+        &self,
+        who: &Principal,
+        q: AwardQuery,
+        page: PageRequest,
+    ) -> Result<Page<AwardView>> {
+        who.require(Action::Read)?;
+        let mut e = Errors::new();
+        let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+            Some(s) => match Status::parse(s) {
+                Some(st) => Some(st),
+                None => {
+                    e.add("status", format!("unknown status {s:?}: must be one of active, expiring, grace, lapsed, revoked, superseded, archived"));
+                    None
+                }
+            },
+            None => None,
+        };
+        let as_of = opt_date(&mut e, "as_of", q.as_of.as_deref());
+        let filter = store::Filter {
+            learner: q.learner.filter(|s| !s.is_empty()),
+            program: q.program.filter(|s| !s.is_empty()),
+            group: q.group.filter(|s| !s.is_empty()),
+            status,
+            issued_from: opt_date(&mut e, "issued_from", q.issued_from.as_deref()),
+            issued_to: opt_date(&mut e, "issued_to", q.issued_to.as_deref()),
+            expires_from: opt_date(&mut e, "expires_from", q.expires_from.as_deref()),
+            expires_to: opt_date(&mut e, "expires_to", q.expires_to.as_deref()),
+            issued_by: as_of,
+        };
+        e.finish()?;
+        let mut conn = self.store.read().await?;
+        let ctx = Context::load(&mut conn).await?;
+        // Status filters are judged on one day: `as_of`, else today in the zone of the
+        // filtered program's organization (or the first organization).
+        let day = match as_of {
+            Some(d) => d,
+            None => {
+                let org = match filter
+                    .program
+                    .as_deref()
+                    .and_then(|c| ctx.programs.iter().find(|(_, p)| p.code.as_str() == c))
+                {
+                    Some((_, p)) => ctx.org(p)?.clone(),
+                    None => ctx
+                        .orgs
+                        .first()
+                        .map(|(_, o)| o.clone())
+                        .ok_or_else(|| ServiceError::internal("no organization"))?,
+                };
+                self.today_in(&org)
+            }
+        };
+        let rows = store::list(&mut conn, &filter, day, page.after, page.fetch()).await?;
+        page.finish(rows, |r| r.row_id, |r| self.view(&ctx, &r, Some(day)))
+    }
+
+    async fn load_for_write(
+        &self,
+        tx: &mut recert_store::WriteTx,
+        id: &str,
+    ) -> Result<(AwardRecord, Program, Date)> {
+        let id = parse_id(id)?;
+        let r = store::by_id(tx.conn(), &id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("award", id.as_str()))?;
+        let ctx = Context::load(tx.conn()).await?;
+        let program = ctx.program(r.program_id)?.clone();
+        let today = self.today_in(ctx.org(&program)?);
+        Ok((r, program, today))
+    }
+
+    async fn save(
+        &self,
+        mut tx: recert_store::WriteTx,
+        who: &Principal,
+        action: &str,
+        before: &AwardRecord,
+        after: &Award,
+        is_current: bool,
+        extra: Option<serde_json::Value>,
+    ) -> Result<AwardView> {
+        store::update(tx.conn(), before.row_id, after, is_current, self.now_ms()).await?;
+        let after_rec = AwardRecord {
+            award: after.clone(),
+            ..before.clone()
+        };
+        let before_view = self.view_one(tx.conn(), before, None).await?;
+        let after_view = self.view_one(tx.conn(), &after_rec, None).await?;
+        let mut after_json = snapshot(&after_view)?;
+        if let (Some(extra), Some(obj)) = (extra, after_json.as_object_mut()) {
+            obj.insert("_change".into(), extra);
+        }
+        tx.audit(NewEvent {
+            at: self.now(),
+            actor: &who.name,
+            action,
+            subject_type: "award",
+            subject_id: after.id.as_str(),
+            before: Some(snapshot(&before_view)?),
+            after: Some(after_json),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(after_view)
+    }
+
+    /// Edits an award's record; before/after go to the audit trail.
+    pub async fn update_award(
+        &self,
+        who: &Principal,
+        id: &str,
+        patch: AwardPatch,
+    ) -> Result<AwardView> {
+        who.require(Action::Write)?;
+        let mut tx = self.store.begin_write().await?;
+        let (r, program, _) = self.load_for_write(&mut tx, id).await?;
+        let mut a = r.award.clone();
+        let mut e = Errors::new();
+        if let Some(d) = patch.issued_on.as_deref() {
+            if let Some(d) = e.check(parse_date("issued_on", d)) {
+                a.issued_on = d;
+            }
+        }
+        if let Some(c) = patch.completed_on {
+            a.completed_on = opt_date(&mut e, "completed_on", c.as_deref());
+        }
+        match (patch.always_valid, patch.expires_on) {
+            (Some(true), Some(Some(_))) => {
+                e.add("expires_on", "must be omitted when always_valid is true")
+            }
+            (Some(true), _) => {
+                a.always_valid = true;
+                a.expires_on = None;
+            }
+            (av, Some(x)) => {
+                a.expires_on = opt_date(&mut e, "expires_on", x.as_deref());
+                a.always_valid = av.unwrap_or(false) || a.expires_on.is_none();
+                if av == Some(false) && a.expires_on.is_none() {
+                    e.add("expires_on", "is required when always_valid is false");
+                }
+            }
+            (Some(false), None) => {
+                if a.always_valid {
+                    a.expires_on = program.validity.expiry_from(a.issued_on);
+                    if a.expires_on.is_none() {
+                        e.add("expires_on", "is required: the program never expires, so give the date this award expires");
+                    }
+                }
+                a.always_valid = a.expires_on.is_none();
+            }
+            (None, None) => {}
+        }
+        if let Some(s) = patch.score {
+            a.score = s;
+        }
+        if let Some(t) = patch.pass_threshold {
+            a.pass_threshold = t;
+        }
+        e.check(check_score(a.score, a.pass_threshold));
+        if let Some(x) = patch.association.as_deref()
+            && let Some(assoc) = e.check(Association::parse("association", x))
+        {
+            a.association = assoc;
+        }
+        if let Some(s) = patch.source_ref {
+            a.source_ref = s.filter(|s| !s.trim().is_empty());
+        }
+        if let Some(c) = patch.credits {
+            a.credits = c;
+        }
+        if let Some(v) = patch.content_version {
+            a.content_version = v.filter(|s| !s.trim().is_empty());
+        }
+        if let Some(f) = patch.fields {
+            e.check(check_fields(&program, &f, false));
+            a.fields = f;
+        }
+        let reason = e.check(optional_text("reason", patch.reason.as_deref(), 1000));
+        e.finish()?;
+        check_dates(a.issued_on, a.completed_on, a.expiry())?;
+        if a == r.award {
+            return self.view_one(tx.conn(), &r, None).await;
+        }
+        let current = a.revoked.is_none() && a.superseded.is_none() && a.archived_on.is_none();
+        let extra = reason
+            .filter(|s| !s.is_empty())
+            .map(|s| serde_json::json!({ "reason": s }));
+        self.save(tx, who, "award.updated", &r, &a, current, extra)
+            .await
+    }
+
+    /// Revokes an award: a reason is required; verification then says revoked.
+    pub async fn revoke_award(
+        &self,
+        who: &Principal,
+        id: &str,
+        draft: RevokeDraft,
+    ) -> Result<AwardView> {
+        who.require(Action::Write)?;
+        let mut e = Errors::new();
+        let reason = match draft.reason.as_deref() {
+            Some(r) => e.check(required_text("reason", r, 1000)),
+            None => {
+                e.add("reason", "is required: say why the certificate is revoked");
+                None
+            }
+        };
+        let category = match draft.category.as_deref() {
+            Some(c) => e.check(RevocationCategory::parse("category", c)),
+            None => Some(RevocationCategory::Other),
+        };
+        e.finish()?;
+        let (Some(reason), Some(category)) = (reason, category) else {
+            return Err(ServiceError::field("reason", "is required"));
+        };
+        let mut tx = self.store.begin_write().await?;
+        let (r, _, today) = self.load_for_write(&mut tx, id).await?;
+        if r.award.revoked.is_some() {
+            return Err(ServiceError::Conflict(format!(
+                "certificate {} is already revoked",
+                r.award.id
+            )));
+        }
+        let mut a = r.award.clone();
+        a.revoked = Some(Revocation {
+            at: self.now(),
+            on: today,
+            reason,
+            category,
+        });
+        self.save(tx, who, "award.revoked", &r, &a, false, None)
+            .await
+    }
+
+    /// Unassigns an award: kept for history and audit, no longer current.
+    pub async fn archive_award(
+        &self,
+        who: &Principal,
+        id: &str,
+        draft: ArchiveDraft,
+    ) -> Result<AwardView> {
+        who.require(Action::Write)?;
+        let reason = optional_text("reason", draft.reason.as_deref(), 1000)?;
+        let mut tx = self.store.begin_write().await?;
+        let (r, _, today) = self.load_for_write(&mut tx, id).await?;
+        if r.award.archived_on.is_some() {
+            return Err(ServiceError::Conflict(format!(
+                "certificate {} is already archived",
+                r.award.id
+            )));
+        }
+        let mut a = r.award.clone();
+        a.archived_on = Some(today);
+        let extra = (!reason.is_empty()).then(|| serde_json::json!({ "reason": reason }));
+        self.save(tx, who, "award.archived", &r, &a, false, extra)
+            .await
+    }
+
+    /// The audit events about one award, oldest first.
+    pub async fn award_history(
+        &self,
+        who: &Principal,
+        id: &str,
+    ) -> Result<Vec<recert_store::audit::Event>> {
+        who.require(Action::Read)?;
+        let id = parse_id(id)?;
+        let mut conn = self.store.read().await?;
+        if store::by_id(&mut conn, &id).await?.is_none() {
+            return Err(ServiceError::not_found("award", id.as_str()));
+        }
+        Ok(recert_store::audit::list(&mut conn, Some(("award", id.as_str())), 0, 10_000).await?)
+    }
+}

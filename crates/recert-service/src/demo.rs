@@ -1,0 +1,238 @@
+//! `serve --demo`: a realistic organization to click through. Three sites, 400 employees,
+//! a mandatory annual safety certification and a two-year professional credential with CE
+//! credits, with awards spread so every status shows up today.
+
+use crate::awards::AwardDraft;
+use crate::groups::{GroupDraft, RequirementDraft};
+use crate::learners::LearnerDraft;
+use crate::{Principal, Result, Service};
+use recert_domain::dates::add_days;
+use recert_domain::program::ProgramDraft;
+
+/// A small deterministic generator (splitmix64): the same demo on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+const FIRST: &[&str] = &[
+    "Ana", "Ben", "Chloé", "Dmitri", "Elif", "Farah", "Gustavo", "Hana", "Ivan", "Jonas", "Keiko",
+    "Liam", "Maya", "Nikhil", "Olga", "Pablo", "Quinn", "Rosa", "Sven", "Tariq", "Uma", "Victor",
+    "Wen", "Ximena", "Yusuf", "Zoë",
+];
+const LAST: &[&str] = &[
+    "Álvarez",
+    "Brennan",
+    "Chen",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "García",
+    "Hoffmann",
+    "Iyer",
+    "Jovanović",
+    "Kowalski",
+    "Larsen",
+    "Müller",
+    "Nakamura",
+    "O'Brien",
+    "Petrov",
+    "Quispe",
+    "Rossi",
+    "Santos",
+    "Tanaka",
+    "Ueda",
+    "Vasquez",
+    "Walsh",
+    "Xu",
+    "Yilmaz",
+    "Zimmermann",
+];
+const SITES: &[&str] = &["Houston Plant", "Tulsa Yard", "Baton Rouge Terminal"];
+const DEPARTMENTS: &[&str] = &["Operations", "Maintenance", "Engineering"];
+
+fn json<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T> {
+    serde_json::from_value(v).map_err(crate::ServiceError::internal)
+}
+
+impl Service {
+    /// Seeds the demo organization unless it is already there. Returns whether it seeded.
+    pub async fn seed_demo(&self) -> Result<bool> {
+        let who = Principal {
+            name: "demo-seed".into(),
+            role: crate::Role::Admin,
+        };
+        {
+            let mut conn = self.store.read().await?;
+            if recert_store::programs::by_code(&mut conn, "SAFE-ANNUAL")
+                .await?
+                .is_some()
+            {
+                return Ok(false);
+            }
+        }
+        let today = {
+            let mut conn = self.store.read().await?;
+            let orgs = self.organizations(&mut conn).await?;
+            match orgs.first() {
+                Some((_, o)) => self.today_in(o),
+                None => return Err(crate::ServiceError::internal("no organization")),
+            }
+        };
+        for name in SITES {
+            self.create_group(&who, json(serde_json::json!({"name": name, "kind": "site", "description": format!("All employees based at {name}")}))?).await?;
+        }
+        for name in DEPARTMENTS {
+            self.create_group(
+                &who,
+                GroupDraft {
+                    name: Some((*name).into()),
+                    kind: Some("department".into()),
+                    description: None,
+                },
+            )
+            .await?;
+        }
+        let safety: ProgramDraft = json(serde_json::json!({
+            "code": "SAFE-ANNUAL",
+            "name": "Annual Workplace Safety Certification",
+            "description": "Mandatory yearly certification in site safety, lockout/tagout and emergency response.",
+            "validity": {"count": 1, "unit": "years"},
+            "renewal_window_days": 90, "grace_days": 30, "reminder_offsets_days": [90, 60, 30, -1],
+            "renewal_pathways": ["retake", "refresher"], "refresher_item": "SAFE-REFRESH",
+            "content_version": "2026.2",
+            "items": [
+                {"code": "SAFE-101", "kind": "course", "pass_threshold": 0.8, "assigned_on": "2020-01-01",
+                 "activity_id": "https://lms.example.com/xapi/activities/safe-101", "url": "https://lms.example.com/course/safe-101"},
+                {"code": "SAFE-REFRESH", "kind": "course", "pass_threshold": 0.8, "assigned_on": "2020-01-01"}
+            ]
+        }))?;
+        self.create_program(&who, safety).await?;
+        let pro: ProgramDraft = json(serde_json::json!({
+            "code": "CPE",
+            "name": "Certified Process Engineer",
+            "description": "Two-year professional credential; renew with 20 hours of continuing education (2 in ethics) or by re-examination.",
+            "validity": {"count": 2, "unit": "years"},
+            "renewal_window_days": 180, "grace_days": 60, "reminder_offsets_days": [180, 90, 30, -1],
+            "renewal_pathways": ["credits", "retake"], "credits_required": {"hours": 20, "categories": {"ethics": 2}},
+            "items": [{"code": "CPE-EXAM", "kind": "assessment", "pass_threshold": 0.7, "assigned_on": "2020-01-01"}]
+        }))?;
+        self.create_program(&who, pro).await?;
+        for site in SITES {
+            self.add_requirement(
+                &who,
+                site,
+                RequirementDraft {
+                    program: "SAFE-ANNUAL".into(),
+                },
+            )
+            .await?;
+        }
+        self.add_requirement(
+            &who,
+            "Engineering",
+            RequirementDraft {
+                program: "CPE".into(),
+            },
+        )
+        .await?;
+
+        // Names first, from their own generator, so managers' usernames are known up front.
+        let mut names = Rng(0x5EED_2026);
+        let people: Vec<(String, &str, &str)> = (0..400u32)
+            .map(|i| {
+                let first = names.pick(FIRST);
+                let last = names.pick(LAST);
+                let initial = first.chars().next().unwrap_or('x').to_lowercase();
+                (format!("{initial}{}{i:03}", ascii(last)), first, last)
+            })
+            .collect();
+        let mut rng = Rng(0xA11_0CA7E);
+        let supervisors = 12;
+        for (i, (username, first, last)) in people.iter().enumerate() {
+            let i = i as u32;
+            let username = username.clone();
+            let site = SITES[(i % 3) as usize];
+            let dept = DEPARTMENTS[rng.below(3) as usize];
+            let manager = (i >= supervisors).then(|| people[(i % supervisors) as usize].0.clone());
+            self.create_learner(&who, LearnerDraft {
+                username: Some(username.clone()),
+                legal_name: Some(format!("{first} {last}")),
+                email: Some(Some(format!("{username}@northwind.example"))),
+                external_ids: Some(json(serde_json::json!({"hr": format!("E{:05}", 10_000 + i)}))?),
+                manager: Some(manager),
+                groups: Some(vec![site.to_owned(), dept.to_owned()]),
+                time_zone: None,
+                active: Some(true),
+                end_date: None,
+                attributes: Some(json(serde_json::json!({"job_role": if dept == "Engineering" { "Process engineer" } else { "Technician" }, "site": site}))?),
+            })
+            .await?;
+            // Safety: 93% hold it; issue dates spread over ~15 months so every status shows.
+            if rng.below(100) < 93 {
+                let back = rng.below(460) as i64;
+                self.create_award(
+                    &who,
+                    AwardDraft {
+                        learner: Some(username.clone()),
+                        program: Some("SAFE-ANNUAL".into()),
+                        issued_on: Some(add_days(today, -back).to_string()),
+                        completed_on: Some(add_days(today, -back).to_string()),
+                        score: Some(0.8 + (rng.below(21) as f64) / 100.0),
+                        pass_threshold: Some(0.8),
+                        association: Some("course_completion".into()),
+                        source_ref: Some(format!("lms:SAFE-101:{username}")),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            }
+            if dept == "Engineering" && rng.below(100) < 85 {
+                let back = rng.below(900) as i64;
+                self.create_award(
+                    &who,
+                    AwardDraft {
+                        learner: Some(username.clone()),
+                        program: Some("CPE".into()),
+                        issued_on: Some(add_days(today, -back).to_string()),
+                        completed_on: Some(add_days(today, -back).to_string()),
+                        score: Some(0.7 + (rng.below(31) as f64) / 100.0),
+                        pass_threshold: Some(0.7),
+                        association: Some("course_completion".into()),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            }
+        }
+        Ok(true)
+    }
+}
+
+fn ascii(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| match c {
+            'á' | 'Á' => Some('a'),
+            'é' => Some('e'),
+            'ć' => Some('c'),
+            'ü' => Some('u'),
+            c if c.is_ascii_alphabetic() => Some(c.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect()
+}

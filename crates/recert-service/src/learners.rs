@@ -1,0 +1,328 @@
+//! Learner use cases.
+
+use crate::auth::Action;
+use crate::awards::AwardView;
+use crate::page::{Page, PageRequest};
+use crate::{Principal, Result, Service, ServiceError, snapshot};
+use recert_domain::error::Errors;
+use recert_domain::names::{
+    optional_text, parse_date, parse_email, parse_time_zone, required_text,
+};
+use recert_domain::{Learner, Username};
+use recert_store::audit::NewEvent;
+use recert_store::{Conn, groups as group_store, learners as store};
+use serde::{Deserialize, Serialize};
+
+/// A learner create or patch request; absent fields keep their value (patch) or default.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LearnerDraft {
+    pub username: Option<String>,
+    pub legal_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    #[schema(value_type = Option<Object>)]
+    pub external_ids: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub manager: Option<Option<String>>,
+    pub groups: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub time_zone: Option<Option<String>>,
+    pub active: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub end_date: Option<Option<String>>,
+    #[schema(value_type = Option<Object>)]
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A learner with every award they hold or held.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LearnerDetail {
+    #[serde(flatten)]
+    pub learner: Learner,
+    pub awards: Vec<AwardView>,
+}
+
+/// Listing filters (SPEC §9: `q`, `group`, `status`).
+#[derive(Debug, Clone, Default)]
+pub struct LearnerQuery {
+    pub q: Option<String>,
+    pub group: Option<String>,
+    /// `active` or `inactive`.
+    pub status: Option<String>,
+    pub manager: Option<String>,
+}
+
+struct Resolved {
+    learner: Learner,
+    manager_id: Option<i64>,
+    group_ids: Option<Vec<i64>>,
+}
+
+/// Validates a draft against the stored learner (if any), resolving manager and groups.
+async fn resolve(conn: &mut Conn, draft: LearnerDraft, base: Option<&Learner>) -> Result<Resolved> {
+    let mut e = Errors::new();
+    let username = match (&draft.username, base) {
+        (Some(raw), None) => e.check(Username::parse("username", raw)),
+        (None, None) => {
+            e.add("username", "is required");
+            None
+        }
+        (Some(raw), Some(b)) if raw.trim() != b.username.as_str() => {
+            e.add("username", "cannot be changed");
+            None
+        }
+        (_, Some(b)) => Some(b.username.clone()),
+    };
+    let legal_name = match (&draft.legal_name, base) {
+        (Some(raw), _) => e.check(required_text("legal_name", raw, 300)),
+        (None, Some(b)) => Some(b.legal_name.clone()),
+        (None, None) => {
+            e.add("legal_name", "is required");
+            None
+        }
+    };
+    let email = match draft.email {
+        Some(Some(raw)) if !raw.trim().is_empty() => e.check(parse_email("email", &raw)),
+        Some(_) => None,
+        None => base.and_then(|b| b.email.clone()),
+    };
+    let time_zone = match draft.time_zone {
+        Some(Some(raw)) if !raw.trim().is_empty() => e.check(parse_time_zone("time_zone", &raw)),
+        Some(_) => None,
+        None => base.and_then(|b| b.time_zone.clone()),
+    };
+    let end_date = match draft.end_date {
+        Some(Some(raw)) if !raw.trim().is_empty() => e.check(parse_date("end_date", &raw)),
+        Some(_) => None,
+        None => base.and_then(|b| b.end_date),
+    };
+    let external_ids = draft
+        .external_ids
+        .unwrap_or_else(|| base.map(|b| b.external_ids.clone()).unwrap_or_default());
+    for (k, v) in &external_ids {
+        if !v.is_string() {
+            e.add(format!("external_ids.{k}"), "must be text");
+        }
+    }
+    let attributes = draft
+        .attributes
+        .unwrap_or_else(|| base.map(|b| b.attributes.clone()).unwrap_or_default());
+    let (manager, manager_id) = match draft.manager {
+        Some(Some(raw)) if !raw.trim().is_empty() => {
+            let m = e.check(Username::parse("manager", &raw));
+            match m {
+                Some(m) if username.as_ref() == Some(&m) => {
+                    e.add("manager", "a learner cannot be their own manager");
+                    (None, None)
+                }
+                Some(m) => match store::id_of(conn, m.as_str()).await? {
+                    Some(id) => (Some(m), Some(id)),
+                    None => {
+                        e.add(
+                            "manager",
+                            format!("no learner with username {:?}", m.as_str()),
+                        );
+                        (None, None)
+                    }
+                },
+                None => (None, None),
+            }
+        }
+        Some(_) => (None, None),
+        None => match base.and_then(|b| b.manager.clone()) {
+            Some(m) => {
+                let id = store::id_of(conn, m.as_str()).await?;
+                (Some(m), id)
+            }
+            None => (None, None),
+        },
+    };
+    let (groups, group_ids) = match draft.groups {
+        Some(names) => {
+            let mut ids = Vec::new();
+            let mut out = Vec::new();
+            for (i, name) in names.iter().enumerate() {
+                match group_store::by_name(conn, name.trim()).await? {
+                    Some((id, g)) => {
+                        if !ids.contains(&id) {
+                            ids.push(id);
+                            out.push(g.name);
+                        }
+                    }
+                    None => e.add(
+                        format!("groups[{i}]"),
+                        format!("no group named {name:?}; create it first (POST /api/v1/groups)"),
+                    ),
+                }
+            }
+            (out, Some(ids))
+        }
+        None => (base.map(|b| b.groups.clone()).unwrap_or_default(), None),
+    };
+    let active = draft
+        .active
+        .unwrap_or_else(|| base.is_none_or(|b| b.active));
+    e.finish()?;
+    match (username, legal_name) {
+        (Some(username), Some(legal_name)) => Ok(Resolved {
+            learner: Learner {
+                username,
+                legal_name,
+                email,
+                external_ids,
+                manager,
+                groups,
+                time_zone,
+                active,
+                end_date,
+                attributes,
+            },
+            manager_id,
+            group_ids,
+        }),
+        _ => Err(ServiceError::field("learner", "is incomplete")),
+    }
+}
+
+/// Makes the learner's memberships exactly `group_ids`.
+async fn set_groups(
+    conn: &mut Conn,
+    learner_id: i64,
+    current: &[String],
+    group_ids: &[i64],
+) -> Result<()> {
+    for name in current {
+        if let Some((gid, _)) = group_store::by_name(conn, name).await?
+            && !group_ids.contains(&gid)
+        {
+            group_store::remove_member(conn, gid, learner_id).await?;
+        }
+    }
+    for gid in group_ids {
+        group_store::add_member(conn, *gid, learner_id).await?;
+    }
+    Ok(())
+}
+
+impl Service {
+    pub async fn create_learner(&self, who: &Principal, draft: LearnerDraft) -> Result<Learner> {
+        who.require(Action::Write)?;
+        let mut tx = self.store.begin_write().await?;
+        let r = resolve(tx.conn(), draft, None).await?;
+        if store::id_of(tx.conn(), r.learner.username.as_str())
+            .await?
+            .is_some()
+        {
+            return Err(ServiceError::Conflict(format!(
+                "a learner with username {:?} already exists",
+                r.learner.username.as_str()
+            )));
+        }
+        let id = store::insert(tx.conn(), &r.learner, r.manager_id, self.now_ms()).await?;
+        set_groups(
+            tx.conn(),
+            id,
+            &[],
+            r.group_ids.as_deref().unwrap_or_default(),
+        )
+        .await?;
+        tx.audit(NewEvent {
+            at: self.now(),
+            actor: &who.name,
+            action: "learner.created",
+            subject_type: "learner",
+            subject_id: r.learner.username.as_str(),
+            before: None,
+            after: Some(snapshot(&r.learner)?),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(r.learner)
+    }
+
+    pub async fn update_learner(
+        &self,
+        who: &Principal,
+        username: &str,
+        draft: LearnerDraft,
+    ) -> Result<Learner> {
+        who.require(Action::Write)?;
+        let mut tx = self.store.begin_write().await?;
+        let (id, before) = store::by_username(tx.conn(), username)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("learner", username))?;
+        let r = resolve(tx.conn(), draft, Some(&before)).await?;
+        store::update(tx.conn(), id, &r.learner, r.manager_id, self.now_ms()).await?;
+        if let Some(ids) = &r.group_ids {
+            set_groups(tx.conn(), id, &before.groups, ids).await?;
+        }
+        tx.audit(NewEvent {
+            at: self.now(),
+            actor: &who.name,
+            action: "learner.updated",
+            subject_type: "learner",
+            subject_id: username,
+            before: Some(snapshot(&before)?),
+            after: Some(snapshot(&r.learner)?),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(r.learner)
+    }
+
+    pub async fn learner(&self, who: &Principal, username: &str) -> Result<LearnerDetail> {
+        who.require(Action::Read)?;
+        let mut conn = self.store.read().await?;
+        let (id, learner) = store::by_username(&mut conn, username)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("learner", username))?;
+        let records = recert_store::awards::of_learner(&mut conn, id).await?;
+        let awards = self.award_views(&mut conn, records, None).await?;
+        Ok(LearnerDetail { learner, awards })
+    }
+
+    pub async fn learners(
+        &self,
+        who: &Principal,
+        query: LearnerQuery,
+        page: PageRequest,
+    ) -> Result<Page<Learner>> {
+        who.require(Action::Read)?;
+        let active = match query.status.as_deref() {
+            None | Some("") => None,
+            Some("active") => Some(true),
+            Some("inactive") => Some(false),
+            Some(other) => {
+                return Err(ServiceError::field(
+                    "status",
+                    format!("unknown status {other:?}: must be active or inactive"),
+                ));
+            }
+        };
+        let filter = store::Filter {
+            q: query.q,
+            group: query.group,
+            active,
+            manager: query.manager,
+        };
+        let mut conn = self.store.read().await?;
+        let rows = store::list(&mut conn, &filter, page.after, page.fetch()).await?;
+        page.finish(rows, |(id, _)| *id, |(_, l)| Ok(l))
+    }
+}
+
+/// Checks free text for a description-like field (shared with groups).
+pub(crate) fn description(raw: Option<&str>) -> Result<String> {
+    Ok(optional_text("description", raw, 2000)?)
+}

@@ -1,0 +1,360 @@
+//! Awards. Status is derived from dates (SPEC §3.2), so status filters become date
+//! predicates on stored columns: `window_opens_on` and `grace_ends_on` are kept beside
+//! `expires_on` for exactly that, and rewritten whenever the dates they derive from change.
+
+use crate::sql::{Arg, Sql};
+use crate::{Result, StoreError, rows};
+use recert_domain::award::{Credits, RevocationCategory};
+use recert_domain::{
+    Association, Award, CertificateId, Code, Date, Pathway, Revocation, Status, Username,
+};
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+
+const SELECT: &str = "SELECT a.*, l.username, l.legal_name, p.code AS program_code FROM awards a \
+                      JOIN learners l ON l.id = a.learner_id JOIN programs p ON p.id = a.program_id";
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn cert(col: &str, s: &str) -> Result<CertificateId> {
+    CertificateId::parse(s).map_err(|e| corrupt(format!("{col}: {e}")))
+}
+
+/// An award with the keys it is stored under.
+#[derive(Debug, Clone)]
+pub struct AwardRecord {
+    pub row_id: i64,
+    pub learner_id: i64,
+    pub program_id: i64,
+    /// The holder's legal name, as it stands now.
+    pub legal_name: String,
+    pub award: Award,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+fn from_row(row: &AnyRow) -> Result<AwardRecord> {
+    let superseded = match (
+        rows::opt_text(row, "superseded_by")?,
+        rows::opt_date(row, "superseded_on")?,
+    ) {
+        (Some(id), Some(on)) => Some((cert("superseded_by", &id)?, on)),
+        _ => None,
+    };
+    let revoked = match rows::opt_timestamp(row, "revoked_at")? {
+        Some(at) => Some(Revocation {
+            at,
+            on: rows::date(row, "revoked_on")?,
+            reason: rows::opt_text(row, "revoked_reason")?.unwrap_or_default(),
+            category: RevocationCategory::parse(
+                "revoked_category",
+                &rows::text(row, "revoked_category")?,
+            )
+            .map_err(corrupt)?,
+        }),
+        None => None,
+    };
+    let credits = rows::opt_f64(row, "credits_hours")?.map(|hours| Credits {
+        hours,
+        category: rows::opt_text(row, "credits_category").ok().flatten(),
+    });
+    let award = Award {
+        id: cert("cert_id", &rows::text(row, "cert_id")?)?,
+        learner: Username::parse("username", &rows::text(row, "username")?).map_err(corrupt)?,
+        program: Code::parse("program_code", &rows::text(row, "program_code")?).map_err(corrupt)?,
+        issued_on: rows::date(row, "issued_on")?,
+        completed_on: rows::opt_date(row, "completed_on")?,
+        expires_on: rows::opt_date(row, "expires_on")?,
+        always_valid: rows::flag(row, "always_valid")?,
+        score: rows::opt_f64(row, "score")?,
+        pass_threshold: rows::opt_f64(row, "pass_threshold")?,
+        association: Association::parse("association", &rows::text(row, "association")?)
+            .map_err(corrupt)?,
+        source_ref: rows::opt_text(row, "source_ref")?,
+        credits,
+        content_version: rows::opt_text(row, "content_version")?,
+        fields: rows::json(row, "fields")?,
+        predecessor: rows::opt_text(row, "predecessor")?
+            .map(|s| cert("predecessor", &s))
+            .transpose()?,
+        superseded,
+        pathway: rows::opt_text(row, "pathway")?
+            .map(|s| Pathway::parse("pathway", &s).map_err(corrupt))
+            .transpose()?,
+        renewal_window_days: rows::u32_of(row, "renewal_window_days")?,
+        grace_days: rows::u32_of(row, "grace_days")?,
+        grace_extension_days: rows::u32_of(row, "grace_extension_days")?,
+        revoked,
+        archived_on: rows::opt_date(row, "archived_on")?,
+    };
+    Ok(AwardRecord {
+        row_id: rows::int(row, "id")?,
+        learner_id: rows::int(row, "learner_id")?,
+        program_id: rows::int(row, "program_id")?,
+        legal_name: rows::text(row, "legal_name")?,
+        award,
+        created_at_ms: rows::int(row, "created_at")?,
+        updated_at_ms: rows::int(row, "updated_at")?,
+    })
+}
+
+/// Derived date columns kept for status filters.
+fn derived(a: &Award) -> (Option<String>, Option<String>) {
+    match a.expiry() {
+        Some(x) => (
+            Some(rows::date_text(a.window_opens(x))),
+            Some(rows::date_text(a.grace_ends(x))),
+        ),
+        None => (None, None),
+    }
+}
+
+pub async fn by_id(conn: &mut AnyConnection, id: &CertificateId) -> Result<Option<AwardRecord>> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE a.cert_id = $1"
+    )))
+    .bind(id.as_str())
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
+
+/// The learner's current award for a program, if any (at most one exists).
+pub async fn current(
+    conn: &mut AnyConnection,
+    learner_id: i64,
+    program_id: i64,
+) -> Result<Option<AwardRecord>> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE a.learner_id = $1 AND a.program_id = $2 AND a.is_current = 1"
+    )))
+    .bind(learner_id)
+    .bind(program_id)
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
+
+/// Every award of a learner, newest first.
+pub async fn of_learner(conn: &mut AnyConnection, learner_id: i64) -> Result<Vec<AwardRecord>> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE a.learner_id = $1 ORDER BY a.id DESC"
+    )))
+    .bind(learner_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+pub async fn insert(
+    conn: &mut AnyConnection,
+    a: &Award,
+    learner_id: i64,
+    program_id: i64,
+    is_current: bool,
+    now_ms: i64,
+) -> Result<i64> {
+    let (window_opens, grace_ends) = derived(a);
+    let row = sqlx::query(
+        "INSERT INTO awards (cert_id, program_id, learner_id, issued_on, completed_on, expires_on, always_valid, \
+         window_opens_on, grace_ends_on, renewal_window_days, grace_days, grace_extension_days, score, \
+         pass_threshold, association, source_ref, credits_hours, credits_category, content_version, fields, \
+         predecessor, pathway, is_current, created_at, updated_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$24) \
+         RETURNING id",
+    )
+    .bind(a.id.as_str())
+    .bind(program_id)
+    .bind(learner_id)
+    .bind(rows::date_text(a.issued_on))
+    .bind(rows::opt_date_text(a.completed_on))
+    .bind(rows::opt_date_text(a.expiry()))
+    .bind(i64::from(a.always_valid))
+    .bind(window_opens)
+    .bind(grace_ends)
+    .bind(i64::from(a.renewal_window_days))
+    .bind(i64::from(a.grace_days))
+    .bind(i64::from(a.grace_extension_days))
+    .bind(a.score)
+    .bind(a.pass_threshold)
+    .bind(a.association.as_str())
+    .bind(&a.source_ref)
+    .bind(a.credits.as_ref().map(|c| c.hours))
+    .bind(a.credits.as_ref().and_then(|c| c.category.clone()))
+    .bind(&a.content_version)
+    .bind(rows::to_json(&a.fields)?)
+    .bind(a.predecessor.as_ref().map(|p| p.as_str().to_owned()))
+    .bind(a.pathway.map(|p| p.as_str()))
+    .bind(i64::from(is_current))
+    .bind(now_ms)
+    .fetch_one(conn)
+    .await?;
+    rows::int(&row, "id")
+}
+
+/// Rewrites every mutable column of a stored award from `a`.
+pub async fn update(
+    conn: &mut AnyConnection,
+    row_id: i64,
+    a: &Award,
+    is_current: bool,
+    now_ms: i64,
+) -> Result<()> {
+    let (window_opens, grace_ends) = derived(a);
+    let (revoked_at, revoked_on, reason, category) = match &a.revoked {
+        Some(r) => (
+            Some(r.at.as_millisecond()),
+            Some(rows::date_text(r.on)),
+            Some(r.reason.clone()),
+            Some(r.category.as_str()),
+        ),
+        None => (None, None, None, None),
+    };
+    sqlx::query(
+        "UPDATE awards SET issued_on = $1, completed_on = $2, expires_on = $3, always_valid = $4, \
+         window_opens_on = $5, grace_ends_on = $6, grace_extension_days = $7, score = $8, pass_threshold = $9, \
+         association = $10, source_ref = $11, credits_hours = $12, credits_category = $13, content_version = $14, \
+         fields = $15, superseded_by = $16, superseded_on = $17, pathway = $18, revoked_at = $19, revoked_on = $20, \
+         revoked_reason = $21, revoked_category = $22, archived_on = $23, is_current = $24, updated_at = $25 \
+         WHERE id = $26",
+    )
+    .bind(rows::date_text(a.issued_on))
+    .bind(rows::opt_date_text(a.completed_on))
+    .bind(rows::opt_date_text(a.expiry()))
+    .bind(i64::from(a.always_valid))
+    .bind(window_opens)
+    .bind(grace_ends)
+    .bind(i64::from(a.grace_extension_days))
+    .bind(a.score)
+    .bind(a.pass_threshold)
+    .bind(a.association.as_str())
+    .bind(&a.source_ref)
+    .bind(a.credits.as_ref().map(|c| c.hours))
+    .bind(a.credits.as_ref().and_then(|c| c.category.clone()))
+    .bind(&a.content_version)
+    .bind(rows::to_json(&a.fields)?)
+    .bind(a.superseded.as_ref().map(|s| s.0.as_str().to_owned()))
+    .bind(a.superseded.as_ref().map(|s| rows::date_text(s.1)))
+    .bind(a.pathway.map(|p| p.as_str()))
+    .bind(revoked_at)
+    .bind(revoked_on)
+    .bind(reason)
+    .bind(category)
+    .bind(rows::opt_date_text(a.archived_on))
+    .bind(i64::from(is_current))
+    .bind(now_ms)
+    .bind(row_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Filters for listing awards (SPEC §9).
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub learner: Option<String>,
+    pub program: Option<String>,
+    pub group: Option<String>,
+    pub status: Option<Status>,
+    pub issued_from: Option<Date>,
+    pub issued_to: Option<Date>,
+    pub expires_from: Option<Date>,
+    pub expires_to: Option<Date>,
+    /// Only awards issued on or before this day (set when the caller asks "as of").
+    pub issued_by: Option<Date>,
+}
+
+/// The SQL condition for "has status `s` on day `d`", mirroring `recert_domain::status_on`
+/// (events count from the day they happened).
+fn status_condition(s: Status, d: &str) -> String {
+    let not_revoked = format!("(a.revoked_on IS NULL OR a.revoked_on > {d})");
+    let not_superseded = format!("(a.superseded_on IS NULL OR a.superseded_on > {d})");
+    let not_archived = format!(
+        "((a.archived_on IS NULL OR a.archived_on > {d}) AND (p.archived_on IS NULL OR p.archived_on > {d}))"
+    );
+    let live = format!("{not_revoked} AND {not_superseded} AND {not_archived}");
+    match s {
+        Status::Revoked => format!("a.revoked_on <= {d}"),
+        Status::Superseded => format!("{not_revoked} AND a.superseded_on <= {d}"),
+        Status::Archived => format!("{not_revoked} AND {not_superseded} AND NOT {not_archived}"),
+        Status::Active => format!("{live} AND (a.expires_on IS NULL OR {d} < a.window_opens_on)"),
+        Status::Expiring => format!("{live} AND a.window_opens_on <= {d} AND {d} <= a.expires_on"),
+        Status::Grace => format!("{live} AND a.expires_on < {d} AND {d} <= a.grace_ends_on"),
+        Status::Lapsed => format!("{live} AND a.grace_ends_on < {d}"),
+    }
+}
+
+/// Awards matching `f`, by creation order after row `after`. `today` is the day status
+/// filters are judged on.
+pub async fn list(
+    conn: &mut AnyConnection,
+    f: &Filter,
+    today: Date,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<AwardRecord>> {
+    let mut q = Sql::new(SELECT);
+    let p = q.arg(Arg::Int(after));
+    q.push(&format!(" WHERE a.id > {p}"));
+    let text = |q: &mut Sql, cond: &str, v: String| {
+        let p = q.arg(Arg::Text(v));
+        q.push(&format!(" AND {}", cond.replace("{}", &p)));
+    };
+    if let Some(v) = &f.learner {
+        text(&mut q, "l.username = {}", v.clone());
+    }
+    if let Some(v) = &f.program {
+        text(&mut q, "p.code = {}", v.clone());
+    }
+    if let Some(v) = &f.group {
+        text(
+            &mut q,
+            "EXISTS (SELECT 1 FROM group_members gm JOIN learner_groups g ON g.id = gm.group_id \
+             WHERE gm.learner_id = a.learner_id AND g.name = {})",
+            v.clone(),
+        );
+    }
+    if let Some(v) = f.issued_from {
+        text(&mut q, "a.issued_on >= {}", rows::date_text(v));
+    }
+    if let Some(v) = f.issued_to {
+        text(&mut q, "a.issued_on <= {}", rows::date_text(v));
+    }
+    if let Some(v) = f.issued_by {
+        text(&mut q, "a.issued_on <= {}", rows::date_text(v));
+    }
+    if let Some(v) = f.expires_from {
+        text(&mut q, "a.expires_on >= {}", rows::date_text(v));
+    }
+    if let Some(v) = f.expires_to {
+        text(&mut q, "a.expires_on <= {}", rows::date_text(v));
+    }
+    if let Some(s) = f.status {
+        let d = q.arg(Arg::Text(rows::date_text(today)));
+        q.push(&format!(" AND {}", status_condition(s, &d)));
+    }
+    let p = q.arg(Arg::Int(limit));
+    q.push(&format!(" ORDER BY a.id LIMIT {p}"));
+    q.query()
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+/// How many awards exist in all (for the demo's "already seeded" check and metrics).
+pub async fn count(conn: &mut AnyConnection) -> Result<i64> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM awards")
+        .fetch_one(conn)
+        .await?;
+    rows::int(&row, "n")
+}

@@ -1,0 +1,292 @@
+//! Programs and their assigned learning items.
+
+use crate::sql::{Arg, Sql};
+use crate::{Result, StoreError, rows};
+use recert_domain::program::ItemKind;
+use recert_domain::{Code, Program, ProgramItem, RenewalAnchor, Validity, ValidityUnit};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AssertSqlSafe};
+
+const SELECT: &str = "SELECT p.*, o.code AS org_code FROM programs p \
+                      JOIN organizations o ON o.id = p.organization_id";
+
+fn code(col: &str, s: &str) -> Result<Code> {
+    Code::parse(col, s).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn from_row(row: &AnyRow, items: Vec<ProgramItem>) -> Result<(i64, Program)> {
+    let unit = rows::text(row, "validity_unit")?;
+    let unit = ValidityUnit::parse("validity_unit", &unit)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let anchor = RenewalAnchor::parse("renewal_anchor", &rows::text(row, "renewal_anchor")?)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok((
+        rows::int(row, "id")?,
+        Program {
+            code: code("code", &rows::text(row, "code")?)?,
+            name: rows::text(row, "name")?,
+            description: rows::text(row, "description")?,
+            organization: code("organization", &rows::text(row, "org_code")?)?,
+            validity: Validity {
+                count: rows::u32_of(row, "validity_count")?,
+                unit,
+            },
+            renewal_window_days: rows::u32_of(row, "renewal_window_days")?,
+            grace_days: rows::u32_of(row, "grace_days")?,
+            reminder_offsets_days: rows::json(row, "reminder_offsets_days")?,
+            renewal_pathways: rows::json(row, "renewal_pathways")?,
+            renewal_anchor: anchor,
+            credits_required: rows::opt_json(row, "credits_required")?,
+            refresher_item: rows::opt_text(row, "refresher_item")?,
+            items,
+            content_version: rows::opt_text(row, "content_version")?,
+            custom_fields: rows::json(row, "custom_fields")?,
+            grace_counts_as_compliant: rows::flag(row, "grace_counts_as_compliant")?,
+            archived_on: rows::opt_date(row, "archived_on")?,
+        },
+    ))
+}
+
+fn item_from_row(row: &AnyRow) -> Result<(i64, ProgramItem)> {
+    Ok((
+        rows::int(row, "program_id")?,
+        ProgramItem {
+            code: rows::text(row, "code")?,
+            kind: ItemKind::parse("kind", &rows::text(row, "kind")?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            pass_threshold: rows::opt_f64(row, "pass_threshold")?,
+            assigned_on: rows::date(row, "assigned_on")?,
+            activity_id: rows::opt_text(row, "activity_id")?,
+            url: rows::opt_text(row, "url")?,
+        },
+    ))
+}
+
+async fn items_of(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(i64, ProgramItem)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new("SELECT * FROM program_items WHERE program_id IN (");
+    for (i, id) in ids.iter().enumerate() {
+        let p = q.arg(Arg::Int(*id));
+        if i > 0 {
+            q.push(",");
+        }
+        q.push(&p);
+    }
+    q.push(") ORDER BY program_id, position");
+    q.query()
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(item_from_row)
+        .collect()
+}
+
+async fn with_items(conn: &mut AnyConnection, rows_: Vec<AnyRow>) -> Result<Vec<(i64, Program)>> {
+    let ids: Vec<i64> = rows_
+        .iter()
+        .map(|r| rows::int(r, "id"))
+        .collect::<Result<_>>()?;
+    let mut items = items_of(conn, &ids).await?;
+    let mut out = Vec::with_capacity(rows_.len());
+    for (row, id) in rows_.iter().zip(ids) {
+        let mine: Vec<ProgramItem> = items
+            .iter()
+            .filter(|(pid, _)| *pid == id)
+            .map(|(_, i)| i.clone())
+            .collect();
+        items.retain(|(pid, _)| *pid != id);
+        out.push(from_row(row, mine)?);
+    }
+    Ok(out)
+}
+
+pub async fn by_code(conn: &mut AnyConnection, code: &str) -> Result<Option<(i64, Program)>> {
+    let row = sqlx::query(AssertSqlSafe(format!("{SELECT} WHERE p.code = $1")))
+        .bind(code)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        Some(r) => Ok(with_items(conn, vec![r]).await?.pop()),
+        None => Ok(None),
+    }
+}
+
+pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<(i64, Program)> {
+    let row = sqlx::query(AssertSqlSafe(format!("{SELECT} WHERE p.id = $1")))
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    with_items(conn, vec![row])
+        .await?
+        .pop()
+        .ok_or(StoreError::NotFound)
+}
+
+/// Whether another program's code differs from `code` only by case.
+pub async fn folded_code_taken(conn: &mut AnyConnection, code: &str) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT code FROM programs WHERE code_folded = $1")
+        .bind(code.to_lowercase())
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(|r| rows::text(r, "code")).transpose()
+}
+
+/// Programs after id `after`, in creation order.
+pub async fn list(
+    conn: &mut AnyConnection,
+    after: i64,
+    limit: i64,
+    include_archived: bool,
+) -> Result<Vec<(i64, Program)>> {
+    let archived = if include_archived {
+        ""
+    } else {
+        " AND p.archived_on IS NULL"
+    };
+    let rows_ = sqlx::query(AssertSqlSafe(format!(
+        "{SELECT} WHERE p.id > $1{archived} ORDER BY p.id LIMIT $2"
+    )))
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    with_items(conn, rows_).await
+}
+
+/// Every program (for reports and seeding); small by nature.
+pub async fn all(conn: &mut AnyConnection) -> Result<Vec<(i64, Program)>> {
+    let rows_ = sqlx::query(AssertSqlSafe(format!("{SELECT} ORDER BY p.id")))
+        .fetch_all(&mut *conn)
+        .await?;
+    with_items(conn, rows_).await
+}
+
+/// Awards per program that are current (not superseded, revoked or archived).
+pub async fn current_award_counts(conn: &mut AnyConnection) -> Result<Vec<(i64, i64)>> {
+    sqlx::query(
+        "SELECT program_id, COUNT(*) AS n FROM awards WHERE is_current = 1 GROUP BY program_id",
+    )
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| Ok((rows::int(r, "program_id")?, rows::int(r, "n")?)))
+    .collect()
+}
+
+fn json_fields(p: &Program) -> Result<[String; 3]> {
+    Ok([
+        rows::to_json(&p.reminder_offsets_days)?,
+        rows::to_json(&p.renewal_pathways)?,
+        rows::to_json(&p.custom_fields)?,
+    ])
+}
+
+pub async fn insert(
+    conn: &mut AnyConnection,
+    p: &Program,
+    org_id: i64,
+    now_ms: i64,
+) -> Result<i64> {
+    let [reminders, pathways, custom] = json_fields(p)?;
+    let credits = p.credits_required.as_ref().map(rows::to_json).transpose()?;
+    let row = sqlx::query(
+        "INSERT INTO programs (code, code_folded, organization_id, name, description, \
+         validity_count, validity_unit, renewal_window_days, grace_days, reminder_offsets_days, \
+         renewal_pathways, renewal_anchor, credits_required, refresher_item, content_version, \
+         custom_fields, grace_counts_as_compliant, archived_on, created_at, updated_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$19) RETURNING id",
+    )
+    .bind(p.code.as_str())
+    .bind(p.code.as_str().to_lowercase())
+    .bind(org_id)
+    .bind(&p.name)
+    .bind(&p.description)
+    .bind(i64::from(p.validity.count))
+    .bind(p.validity.unit.as_str())
+    .bind(i64::from(p.renewal_window_days))
+    .bind(i64::from(p.grace_days))
+    .bind(reminders)
+    .bind(pathways)
+    .bind(p.renewal_anchor.as_str())
+    .bind(credits)
+    .bind(&p.refresher_item)
+    .bind(&p.content_version)
+    .bind(custom)
+    .bind(i64::from(p.grace_counts_as_compliant))
+    .bind(rows::opt_date_text(p.archived_on))
+    .bind(now_ms)
+    .fetch_one(&mut *conn)
+    .await?;
+    let id = rows::int(&row, "id")?;
+    replace_items(conn, id, &p.items).await?;
+    Ok(id)
+}
+
+pub async fn update(
+    conn: &mut AnyConnection,
+    id: i64,
+    p: &Program,
+    org_id: i64,
+    now_ms: i64,
+) -> Result<()> {
+    let [reminders, pathways, custom] = json_fields(p)?;
+    let credits = p.credits_required.as_ref().map(rows::to_json).transpose()?;
+    sqlx::query(
+        "UPDATE programs SET organization_id = $1, name = $2, description = $3, validity_count = $4, \
+         validity_unit = $5, renewal_window_days = $6, grace_days = $7, reminder_offsets_days = $8, \
+         renewal_pathways = $9, renewal_anchor = $10, credits_required = $11, refresher_item = $12, \
+         content_version = $13, custom_fields = $14, grace_counts_as_compliant = $15, \
+         archived_on = $16, updated_at = $17 WHERE id = $18",
+    )
+    .bind(org_id)
+    .bind(&p.name)
+    .bind(&p.description)
+    .bind(i64::from(p.validity.count))
+    .bind(p.validity.unit.as_str())
+    .bind(i64::from(p.renewal_window_days))
+    .bind(i64::from(p.grace_days))
+    .bind(reminders)
+    .bind(pathways)
+    .bind(p.renewal_anchor.as_str())
+    .bind(credits)
+    .bind(&p.refresher_item)
+    .bind(&p.content_version)
+    .bind(custom)
+    .bind(i64::from(p.grace_counts_as_compliant))
+    .bind(rows::opt_date_text(p.archived_on))
+    .bind(now_ms)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    replace_items(conn, id, &p.items).await
+}
+
+async fn replace_items(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    items: &[ProgramItem],
+) -> Result<()> {
+    sqlx::query("DELETE FROM program_items WHERE program_id = $1")
+        .bind(program_id)
+        .execute(&mut *conn)
+        .await?;
+    for (pos, it) in items.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO program_items (program_id, position, code, kind, pass_threshold, assigned_on, activity_id, url) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+        )
+        .bind(program_id)
+        .bind(pos as i64)
+        .bind(&it.code)
+        .bind(it.kind.as_str())
+        .bind(it.pass_threshold)
+        .bind(rows::date_text(it.assigned_on))
+        .bind(&it.activity_id)
+        .bind(&it.url)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}

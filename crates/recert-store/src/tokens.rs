@@ -1,0 +1,72 @@
+//! API bearer tokens, stored as SHA-256 hashes only.
+
+use crate::{Result, rows};
+use sqlx::AnyConnection;
+
+/// A token as stored (never the token itself).
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    pub created_at_ms: i64,
+    pub revoked: bool,
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<TokenRecord> {
+    Ok(TokenRecord {
+        id: rows::int(row, "id")?,
+        name: rows::text(row, "name")?,
+        role: rows::text(row, "role")?,
+        created_at_ms: rows::int(row, "created_at")?,
+        revoked: rows::opt_int(row, "revoked_at")?.is_some(),
+    })
+}
+
+pub async fn insert(
+    conn: &mut AnyConnection,
+    name: &str,
+    role: &str,
+    hash: &str,
+    now_ms: i64,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(name)
+    .bind(role)
+    .bind(hash)
+    .bind(now_ms)
+    .fetch_one(conn)
+    .await?;
+    rows::int(&row, "id")
+}
+
+pub async fn by_hash(conn: &mut AnyConnection, hash: &str) -> Result<Option<TokenRecord>> {
+    sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1")
+        .bind(hash)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+pub async fn list(conn: &mut AnyConnection) -> Result<Vec<TokenRecord>> {
+    sqlx::query("SELECT * FROM api_tokens ORDER BY id")
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+pub async fn revoke(conn: &mut AnyConnection, id: i64, now_ms: i64) -> Result<bool> {
+    let r =
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now_ms)
+            .bind(id)
+            .execute(conn)
+            .await?;
+    Ok(r.rows_affected() == 1)
+}

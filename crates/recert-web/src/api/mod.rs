@@ -1,0 +1,72 @@
+//! The JSON API (SPEC §7): one module per resource, handlers named `list`, `show`,
+//! `create`, `update`, `revoke`…, so the router reads `awards::create`.
+
+pub mod awards;
+pub mod groups;
+pub mod health;
+pub mod learners;
+pub mod programs;
+
+use crate::AppState;
+use axum::Router;
+use axum::routing::{delete, get, post};
+
+/// The page a collection request asks for. (Each list's parameters carry `limit` and
+/// `cursor` themselves: serde's `flatten` loses number types in query strings.)
+pub fn page(
+    cursor: Option<&str>,
+    limit: Option<i64>,
+) -> Result<recert_service::page::PageRequest, recert_service::ServiceError> {
+    recert_service::page::PageRequest::parse(cursor, limit)
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/api/v1/openapi.json", get(crate::openapi::document))
+        .route(
+            "/api/v1/programs",
+            get(programs::list).post(programs::create),
+        )
+        .route(
+            "/api/v1/programs/{code}",
+            get(programs::show).patch(programs::update),
+        )
+        .route("/api/v1/programs/{code}/archive", post(programs::archive))
+        .route(
+            "/api/v1/learners",
+            get(learners::list).post(learners::create),
+        )
+        .route(
+            "/api/v1/learners/{username}",
+            get(learners::show).patch(learners::update),
+        )
+        .route("/api/v1/groups", get(groups::list).post(groups::create))
+        .route("/api/v1/groups/{name}", get(groups::show))
+        .route(
+            "/api/v1/groups/{name}/members",
+            get(groups::members).post(groups::add_members),
+        )
+        .route(
+            "/api/v1/groups/{name}/members/{username}",
+            delete(groups::remove_member),
+        )
+        .route(
+            "/api/v1/groups/{name}/requirements",
+            post(groups::add_requirement),
+        )
+        .route(
+            "/api/v1/groups/{name}/requirements/{program}",
+            delete(groups::remove_requirement),
+        )
+        .route("/api/v1/requirements", get(groups::requirements))
+        .route("/api/v1/awards", get(awards::list).post(awards::create))
+        .route(
+            "/api/v1/awards/{id}",
+            get(awards::show).patch(awards::update),
+        )
+        .route("/api/v1/awards/{id}/revoke", post(awards::revoke))
+        .route("/api/v1/awards/{id}/archive", post(awards::archive))
+        .route("/api/v1/awards/{id}/history", get(awards::history))
+}

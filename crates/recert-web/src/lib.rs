@@ -1,0 +1,49 @@
+//! recert's HTTP layer: the JSON API under `/api/v1`, health checks, and the OpenAPI
+//! document. Handlers never write SQL: they parse, call the service, and shape the answer.
+
+pub mod api;
+pub mod extract;
+pub mod openapi;
+pub mod problem;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use recert_service::Service;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Largest request body accepted (JSON documents are small; imports arrive separately).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Arc<Service>,
+}
+
+/// The whole application router.
+pub fn router(service: Service) -> Router {
+    let state = AppState {
+        service: Arc::new(service),
+    };
+    api::routes()
+        .fallback(problem::not_found)
+        .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            problem::panicked,
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves. The caller binds the listener, so tests can use port 0.
+pub async fn serve(
+    listener: TcpListener,
+    service: Service,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(service))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,176 @@
+//! RFC 9457 problem details: the ONE place service errors and request rejections become
+//! HTTP answers. A 5xx logs its cause under an id and tells the client only that id.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use recert_domain::FieldError;
+use recert_service::ServiceError;
+use serde::Serialize;
+
+/// A problem details body.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// For server errors: quote this id when reporting the problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_id: Option<String>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, kind: &str, title: &str, detail: impl Into<String>) -> Self {
+        Self {
+            type_: format!("/problems/{kind}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            error_id: None,
+        }
+    }
+
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    fn internal(cause: &str) -> Self {
+        let mut raw = [0u8; 6];
+        let id = match getrandom_id(&mut raw) {
+            Some(id) => id,
+            None => "unknown".to_owned(),
+        };
+        tracing::error!(error_id = %id, cause, "internal error");
+        let mut p = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            format!("Something went wrong on our side. Quote error id {id} when reporting it."),
+        );
+        p.error_id = Some(id);
+        p
+    }
+}
+
+fn getrandom_id(buf: &mut [u8; 6]) -> Option<String> {
+    // The id only correlates a log line with a report; time-based entropy suffices.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    for (i, b) in buf.iter_mut().enumerate() {
+        *b = (nanos >> (i * 8)) as u8;
+    }
+    Some(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut res = (status, body).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"recert\""),
+            );
+        }
+        res
+    }
+}
+
+/// Any error a handler returns.
+#[derive(Debug)]
+pub struct ApiError(pub Problem);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.into_response()
+    }
+}
+
+impl From<Problem> for ApiError {
+    fn from(p: Problem) -> Self {
+        Self(p)
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        Self(match e {
+            ServiceError::Validation(d) => {
+                let detail = d.to_string();
+                Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation",
+                    "Invalid input",
+                    detail,
+                )
+                .with_errors(d.0)
+            }
+            ServiceError::NotFound { what, key } => Problem::new(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                if key.is_empty() {
+                    format!("{what} not found")
+                } else {
+                    format!("{what} {key:?} does not exist")
+                },
+            ),
+            ServiceError::Conflict(msg) => {
+                Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", msg)
+            }
+            ServiceError::Unauthenticated => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Authentication required",
+                "send a valid API token as 'Authorization: Bearer rct_…' (create one with 'recert token create')",
+            ),
+            ServiceError::Forbidden(msg) => {
+                Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", msg)
+            }
+            ServiceError::Internal(cause) => Problem::internal(&cause),
+        })
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+pub async fn not_found(uri: axum::http::Uri) -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        "Not found",
+        format!("no route {}", uri.path()),
+    )
+}
+
+pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+}
+
+/// A handler panicked: answer like any other internal error rather than dropping the
+/// connection.
+pub fn panicked(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let cause = err
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "panic".to_owned());
+    Problem::internal(&cause).into_response()
+}
