@@ -1,0 +1,176 @@
+//! Starts the real `recert` binary the way the README does and talks to it over HTTP.
+
+use recert_testkit::{Backend, TestDb};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+struct Server {
+    child: Child,
+    base: String,
+    token: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `recert serve --demo` on port 0 and waits for the address and demo token it prints.
+fn serve_demo(db_args: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_recert"))
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+        .args(db_args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start recert");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let (mut base, mut token) = (None, None);
+    while base.is_none() || token.is_none() {
+        let line = rx
+            .recv_timeout(Duration::from_secs(240))
+            .expect("recert printed its address and token");
+        if let Some(rest) = line.split("demo admin API token (shown once): ").nth(1) {
+            token = Some(rest.trim().to_owned());
+        }
+        if let Some(rest) = line.split("recert is listening on ").nth(1) {
+            base = rest.split_whitespace().next().map(str::to_owned);
+        }
+    }
+    Server {
+        child,
+        base: base.unwrap_or_default(),
+        token: token.unwrap_or_default(),
+    }
+}
+
+async fn check_demo(server: &Server) {
+    let client = reqwest::Client::new();
+    let health: serde_json::Value = client
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let get = |path: String| {
+        let client = client.clone();
+        let token = server.token.clone();
+        async move {
+            let r = client.get(path).bearer_auth(token).send().await.unwrap();
+            assert!(r.status().is_success(), "{}", r.status());
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let programs = get(format!("{}/api/v1/programs", server.base)).await;
+    let codes: Vec<&str> = programs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["code"].as_str())
+        .collect();
+    assert_eq!(codes, vec!["SAFE-ANNUAL", "CPE"]);
+    let sites = get(format!("{}/api/v1/groups?kind=site", server.base)).await;
+    assert_eq!(sites["items"].as_array().unwrap().len(), 3);
+    let learners = get(format!("{}/api/v1/learners?limit=500", server.base)).await;
+    assert_eq!(learners["items"].as_array().unwrap().len(), 400);
+    // Every date status is represented in the demo today.
+    for status in ["active", "expiring", "grace", "lapsed"] {
+        let page = get(format!(
+            "{}/api/v1/awards?status={status}&limit=5",
+            server.base
+        ))
+        .await;
+        assert!(
+            !page["items"].as_array().unwrap().is_empty(),
+            "no {status} awards in the demo"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readme_quick_start_serves_the_demo_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let server = serve_demo(&["--data-dir", data]);
+    check_demo(&server).await;
+    // `token create` on the same database prints the token alone on stdout.
+    let out = Command::new(env!("CARGO_BIN_EXE_recert"))
+        .args([
+            "token",
+            "create",
+            "--name",
+            "ci",
+            "--role",
+            "admin",
+            "--data-dir",
+            data,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap();
+    let token = token.trim_end_matches('\n');
+    assert!(
+        token.starts_with("rct_") && !token.contains(char::is_whitespace),
+        "{token:?}"
+    );
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/awards?limit=1", server.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    drop(server);
+    // Restarting does not seed twice.
+    let again = serve_demo(&["--data-dir", data]);
+    check_demo(&again).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_serves_on_postgresql_too() {
+    let Some(db) = TestDb::create(Backend::Postgres).await else {
+        return;
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_recert"))
+        .args(["migrate", "--database-url", &db.url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let server = serve_demo(&["--database-url", &db.url]);
+    check_demo(&server).await;
+}
+
+#[test]
+fn bad_database_url_fails_with_a_message_not_a_panic() {
+    let out = Command::new(env!("CARGO_BIN_EXE_recert"))
+        .args(["migrate", "--database-url", "mysql://nope"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unsupported database URL"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
