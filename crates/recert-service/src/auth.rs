@@ -69,11 +69,10 @@ impl Principal {
     /// write and only admins and auditors read everything; other roles are refused rather
     /// than given more than SPEC §6 grants them.
     pub fn require(&self, action: Action) -> Result<(), ServiceError> {
-        let allowed = match (self.role, action) {
-            (Role::Admin, _) => true,
-            (Role::Auditor, Action::Read) => true,
-            _ => false,
-        };
+        let allowed = matches!(
+            (self.role, action),
+            (Role::Admin, _) | (Role::Auditor, Action::Read)
+        );
         if allowed {
             Ok(())
         } else {

@@ -543,9 +543,11 @@ impl Service {
         action: &str,
         before: &AwardRecord,
         after: &Award,
-        is_current: bool,
         extra: Option<serde_json::Value>,
     ) -> Result<AwardView> {
+        // An award stops being the learner's current one once revoked, renewed or unassigned.
+        let is_current =
+            after.revoked.is_none() && after.superseded.is_none() && after.archived_on.is_none();
         store::update(tx.conn(), before.row_id, after, is_current, self.now_ms()).await?;
         let after_rec = AwardRecord {
             award: after.clone(),
@@ -583,10 +585,10 @@ impl Service {
         let (r, program, _) = self.load_for_write(&mut tx, id).await?;
         let mut a = r.award.clone();
         let mut e = Errors::new();
-        if let Some(d) = patch.issued_on.as_deref() {
-            if let Some(d) = e.check(parse_date("issued_on", d)) {
-                a.issued_on = d;
-            }
+        if let Some(d) = patch.issued_on.as_deref()
+            && let Some(d) = e.check(parse_date("issued_on", d))
+        {
+            a.issued_on = d;
         }
         if let Some(c) = patch.completed_on {
             a.completed_on = opt_date(&mut e, "completed_on", c.as_deref());
@@ -648,12 +650,10 @@ impl Service {
         if a == r.award {
             return self.view_one(tx.conn(), &r, None).await;
         }
-        let current = a.revoked.is_none() && a.superseded.is_none() && a.archived_on.is_none();
         let extra = reason
             .filter(|s| !s.is_empty())
             .map(|s| serde_json::json!({ "reason": s }));
-        self.save(tx, who, "award.updated", &r, &a, current, extra)
-            .await
+        self.save(tx, who, "award.updated", &r, &a, extra).await
     }
 
     /// Revokes an award: a reason is required; verification then says revoked.
@@ -695,8 +695,7 @@ impl Service {
             reason,
             category,
         });
-        self.save(tx, who, "award.revoked", &r, &a, false, None)
-            .await
+        self.save(tx, who, "award.revoked", &r, &a, None).await
     }
 
     /// Unassigns an award: kept for history and audit, no longer current.
@@ -719,8 +718,7 @@ impl Service {
         let mut a = r.award.clone();
         a.archived_on = Some(today);
         let extra = (!reason.is_empty()).then(|| serde_json::json!({ "reason": reason }));
-        self.save(tx, who, "award.archived", &r, &a, false, extra)
-            .await
+        self.save(tx, who, "award.archived", &r, &a, extra).await
     }
 
     /// The audit events about one award, oldest first.

@@ -1,6 +1,8 @@
 //! Storage rules that hold on both databases: migrations line up, every change is audited
 //! in the same transaction, and the audit chain detects tampering.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use recert_service::{Principal, Service};
 use recert_store::audit::{self, Verdict};
 use recert_store::{Backend, migration_versions};

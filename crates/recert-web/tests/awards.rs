@@ -1,5 +1,7 @@
 //! Awards over the API: SPEC §3.1–§3.3 date and status rules, on both databases.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use recert_testkit::{StatusCode, TestApp, both_backends};
 use serde_json::{Value, json};
 

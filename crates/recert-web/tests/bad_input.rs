@@ -1,5 +1,7 @@
 //! Every kind of bad input gets a problem+json answer, never a 500 or a panic.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use recert_testkit::{StatusCode, TestApp, both_backends};
 use reqwest::Method;
 use serde_json::json;

@@ -2,6 +2,8 @@
 //! `docs/openapi.json`; this test regenerates it and fails on a difference
 //! (`UPDATE_OPENAPI=1` rewrites the file).
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use recert_testkit::{Backend, StatusCode, TestApp};
 
 #[test]

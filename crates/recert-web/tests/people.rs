@@ -1,5 +1,7 @@
 //! Learners, groups, memberships and requirements over the API, on both databases.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use recert_testkit::{StatusCode, both_backends};
 use serde_json::{Value, json};
 

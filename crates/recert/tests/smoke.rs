@@ -1,5 +1,7 @@
 //! Starts the real `recert` binary the way the README does and talks to it over HTTP.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use recert_testkit::{Backend, TestDb};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
