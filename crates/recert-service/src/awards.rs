@@ -282,7 +282,7 @@ impl Service {
         let mut tx = self.store.begin_write().await?;
         let mut e = Errors::new();
         let learner = match draft.learner.as_deref().map(str::trim) {
-            Some(u) if !u.is_empty() => match learner_store::by_username(tx.conn(), u).await? {
+            Some(u) if !u.is_empty() => match learner_store::identity(tx.conn(), u).await? {
                 Some(found) => Some(found),
                 None => {
                     e.add("learner", format!("no learner with username {u:?}"));
@@ -355,7 +355,9 @@ impl Service {
             e.add("expires_on", "must be omitted when always_valid is true");
         }
         e.finish()?;
-        let (Some((learner_id, learner)), Some((program_id, program))) = (learner, program) else {
+        let (Some((learner_id, username, legal_name)), Some((program_id, program))) =
+            (learner, program)
+        else {
             return Err(ServiceError::field("award", "is incomplete"));
         };
         let computed = program.validity.expiry_from(issued_on);
@@ -374,7 +376,7 @@ impl Service {
             if status != Status::Lapsed {
                 return Err(ServiceError::Conflict(format!(
                     "{} already holds {} as certificate {} (status {}); renew, revoke or unassign it first",
-                    learner.username,
+                    username,
                     program.code,
                     current.award.id,
                     status.as_str()
@@ -391,7 +393,7 @@ impl Service {
         }
         let award = Award {
             id: new_id()?,
-            learner: learner.username.clone(),
+            learner: username.clone(),
             program: program.code.clone(),
             issued_on,
             completed_on,
@@ -429,7 +431,7 @@ impl Service {
             row_id,
             learner_id,
             program_id,
-            legal_name: learner.legal_name.clone(),
+            legal_name,
             award,
             created_at_ms: self.now_ms(),
             updated_at_ms: self.now_ms(),

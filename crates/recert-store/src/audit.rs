@@ -68,11 +68,8 @@ fn hash(link: &Link<'_>) -> String {
 impl WriteTx {
     /// Appends an event to the chain inside this transaction.
     pub async fn audit(&mut self, ev: NewEvent<'_>) -> Result<()> {
-        let row = sqlx::query("SELECT seq, last_hash FROM audit_head WHERE id = 1")
-            .fetch_one(self.conn())
-            .await?;
-        let seq = rows::int(&row, "seq")? + 1;
-        let prev = rows::text(&row, "last_hash")?;
+        let seq = self.head.0 + 1;
+        let prev = self.head.1.clone();
         let before = ev.before.as_ref().map(rows::to_json).transpose()?;
         let after = ev.after.as_ref().map(rows::to_json).transpose()?;
         let at_ms = ev.at.as_millisecond();
@@ -108,6 +105,7 @@ impl WriteTx {
             .bind(&h)
             .execute(self.conn())
             .await?;
+        self.head = (seq, h);
         Ok(())
     }
 }

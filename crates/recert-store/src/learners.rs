@@ -87,6 +87,26 @@ pub async fn id_of(conn: &mut AnyConnection, username: &str) -> Result<Option<i6
     row.as_ref().map(|r| rows::int(r, "id")).transpose()
 }
 
+/// A learner's row id, username and legal name: what writes about them need.
+pub async fn identity(
+    conn: &mut AnyConnection,
+    username: &str,
+) -> Result<Option<(i64, Username, String)>> {
+    let row = sqlx::query("SELECT id, username, legal_name FROM learners WHERE username = $1")
+        .bind(username)
+        .fetch_optional(conn)
+        .await?;
+    match row {
+        Some(r) => Ok(Some((
+            rows::int(&r, "id")?,
+            Username::parse("username", &rows::text(&r, "username")?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            rows::text(&r, "legal_name")?,
+        ))),
+        None => Ok(None),
+    }
+}
+
 /// Filters for listing learners.
 #[derive(Debug, Default, Clone)]
 pub struct Filter {

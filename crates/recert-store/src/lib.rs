@@ -167,10 +167,16 @@ impl Store {
             None => None,
         };
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
-            .execute(&mut *tx)
-            .await?;
-        Ok(WriteTx { tx, _gate: gate })
+        let head =
+            sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, last_hash")
+                .fetch_one(&mut *tx)
+                .await?;
+        let head = (rows::int(&head, "seq")?, rows::text(&head, "last_hash")?);
+        Ok(WriteTx {
+            tx,
+            head,
+            _gate: gate,
+        })
     }
 
     pub async fn close(&self) {
@@ -181,6 +187,8 @@ impl Store {
 /// A write transaction. Dropping it without [`WriteTx::commit`] rolls everything back.
 pub struct WriteTx {
     tx: sqlx::Transaction<'static, Any>,
+    /// The chain's last link (sequence number and hash), held locked by this transaction.
+    head: (i64, String),
     _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
