@@ -77,6 +77,17 @@ impl fmt::Display for Username {
     }
 }
 
+/// For patch requests: deserializes a present field (even `null`) as `Some(..)`, so an
+/// absent field stays `None` and "leave it" differs from "clear it". Use with
+/// `#[serde(default, deserialize_with = "recert_domain::names::present")]`.
+pub fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
 /// Free text that must be present and bounded (names, titles).
 pub fn required_text(field: &str, raw: &str, max: usize) -> Result<String, DomainError> {
     let s = raw.trim();

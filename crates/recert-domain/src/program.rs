@@ -211,27 +211,18 @@ pub struct ProgramDraft {
     pub reminder_offsets_days: Option<Vec<i64>>,
     pub renewal_pathways: Option<Vec<String>>,
     pub renewal_anchor: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::names::present")]
     #[schema(value_type = Option<CreditsRequired>)]
     pub credits_required: Option<Option<CreditsRequired>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::names::present")]
     #[schema(value_type = Option<String>)]
     pub refresher_item: Option<Option<String>>,
     pub items: Option<Vec<ItemDraft>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::names::present")]
     #[schema(value_type = Option<String>)]
     pub content_version: Option<Option<String>>,
     pub custom_fields: Option<Vec<CustomFieldDef>>,
     pub grace_counts_as_compliant: Option<bool>,
-}
-
-/// Deserializes a present field (even `null`) as `Some(..)`, so an absent one stays `None`.
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }
 
 pub const DEFAULT_WINDOW_DAYS: u32 = 90;

@@ -43,39 +43,33 @@ pub struct AwardDraft {
 #[serde(deny_unknown_fields)]
 pub struct AwardPatch {
     pub issued_on: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "recert_domain::names::present")]
     #[schema(value_type = Option<String>)]
     pub completed_on: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "recert_domain::names::present")]
     #[schema(value_type = Option<String>)]
     pub expires_on: Option<Option<String>>,
     pub always_valid: Option<bool>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "recert_domain::names::present")]
     #[schema(value_type = Option<f64>)]
     pub score: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "recert_domain::names::present")]
     #[schema(value_type = Option<f64>)]
     pub pass_threshold: Option<Option<f64>>,
     pub association: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "recert_domain::names::present")]
     #[schema(value_type = Option<String>)]
     pub source_ref: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "recert_domain::names::present")]
     #[schema(value_type = Option<Credits>)]
     pub credits: Option<Option<Credits>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "recert_domain::names::present")]
     #[schema(value_type = Option<String>)]
     pub content_version: Option<Option<String>>,
     #[schema(value_type = Option<Object>)]
     pub fields: Option<serde_json::Map<String, serde_json::Value>>,
     /// Why the record is being corrected; kept in the audit trail.
     pub reason: Option<String>,
-}
-
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// A revocation request: the reason is required; the category is what verifiers see.
@@ -279,6 +273,8 @@ impl Service {
     /// Awards a program to a learner by hand.
     pub async fn create_award(&self, who: &Principal, draft: AwardDraft) -> Result<AwardView> {
         who.require(Action::Write)?;
+        // Reads and writes share one transaction: on 2 cores a second connection per request
+        // (its own SQLite worker thread) measured slower than holding the writers' queue.
         let mut tx = self.store.begin_write().await?;
         let mut e = Errors::new();
         let learner = match draft.learner.as_deref().map(str::trim) {
@@ -314,7 +310,11 @@ impl Service {
                 None
             }
         };
-        let ctx = Context::load(tx.conn()).await?;
+        // Only this program and the organizations are needed, not every program.
+        let ctx = Context {
+            programs: program.iter().cloned().collect(),
+            orgs: recert_store::organizations::list(tx.conn()).await?,
+        };
         let today = match &program {
             Some((_, p)) => self.today_in(ctx.org(p)?),
             None => self.today_in(

@@ -41,6 +41,14 @@ pub struct Requirement {
     pub program: String,
 }
 
+/// The row id of the group named `name`, or not found.
+async fn group_id(conn: &mut recert_store::Conn, name: &str) -> Result<i64> {
+    store::by_name(conn, name)
+        .await?
+        .map(|(id, _)| id)
+        .ok_or_else(|| ServiceError::not_found("group", name))
+}
+
 impl Service {
     pub async fn create_group(&self, who: &Principal, draft: GroupDraft) -> Result<Group> {
         who.require(Action::Write)?;
@@ -131,9 +139,7 @@ impl Service {
     ) -> Result<Group> {
         who.require(Action::Write)?;
         let mut tx = self.store.begin_write().await?;
-        let (gid, _) = store::by_name(tx.conn(), group)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("group", group))?;
+        let gid = group_id(tx.conn(), group).await?;
         let mut e = Errors::new();
         let mut ids = Vec::new();
         for (i, u) in draft.usernames.iter().enumerate() {
@@ -175,9 +181,7 @@ impl Service {
     ) -> Result<Group> {
         who.require(Action::Write)?;
         let mut tx = self.store.begin_write().await?;
-        let (gid, _) = store::by_name(tx.conn(), group)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("group", group))?;
+        let gid = group_id(tx.conn(), group).await?;
         let lid = learner_store::id_of(tx.conn(), username)
             .await?
             .ok_or_else(|| ServiceError::not_found("learner", username))?;
@@ -211,9 +215,7 @@ impl Service {
     ) -> Result<Vec<String>> {
         who.require(Action::Read)?;
         let mut conn = self.store.read().await?;
-        let (gid, _) = store::by_name(&mut conn, group)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("group", group))?;
+        let gid = group_id(&mut conn, group).await?;
         Ok(store::members(&mut conn, gid, after, limit)
             .await?
             .into_iter()
@@ -229,9 +231,7 @@ impl Service {
     ) -> Result<Requirement> {
         who.require(Action::Write)?;
         let mut tx = self.store.begin_write().await?;
-        let (gid, _) = store::by_name(tx.conn(), group)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("group", group))?;
+        let gid = group_id(tx.conn(), group).await?;
         let (pid, program) = program_store::by_code(tx.conn(), draft.program.trim())
             .await?
             .ok_or_else(|| {
@@ -278,9 +278,7 @@ impl Service {
     ) -> Result<()> {
         who.require(Action::Write)?;
         let mut tx = self.store.begin_write().await?;
-        let (gid, _) = store::by_name(tx.conn(), group)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("group", group))?;
+        let gid = group_id(tx.conn(), group).await?;
         let (pid, _) = program_store::by_code(tx.conn(), program)
             .await?
             .ok_or_else(|| ServiceError::not_found("program", program))?;

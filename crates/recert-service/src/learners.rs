@@ -19,30 +19,24 @@ use serde::{Deserialize, Serialize};
 pub struct LearnerDraft {
     pub username: Option<String>,
     pub legal_name: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "recert_domain::names::present")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
     #[schema(value_type = Option<Object>)]
     pub external_ids: Option<serde_json::Map<String, serde_json::Value>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "recert_domain::names::present")]
     #[schema(value_type = Option<String>)]
     pub manager: Option<Option<String>>,
     pub groups: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "recert_domain::names::present")]
     #[schema(value_type = Option<String>)]
     pub time_zone: Option<Option<String>>,
     pub active: Option<bool>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "recert_domain::names::present")]
     #[schema(value_type = Option<String>)]
     pub end_date: Option<Option<String>>,
     #[schema(value_type = Option<Object>)]
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
-}
-
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// A learner with every award they hold or held.

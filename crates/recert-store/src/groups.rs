@@ -31,16 +31,10 @@ async fn with_requirements(
         return Ok(groups);
     }
     let mut q = Sql::new(
-        "SELECT r.group_id, p.code FROM requirements r JOIN programs p ON p.id = r.program_id WHERE r.group_id IN (",
+        "SELECT r.group_id, p.code FROM requirements r JOIN programs p ON p.id = r.program_id WHERE r.group_id IN ",
     );
-    for (i, (id, _)) in groups.iter().enumerate() {
-        if i > 0 {
-            q.push(",");
-        }
-        let p = q.arg(Arg::Int(*id));
-        q.push(&p);
-    }
-    q.push(") ORDER BY p.code");
+    let ids: Vec<i64> = groups.iter().map(|(id, _)| *id).collect();
+    q.push_in_list(&ids).push(" ORDER BY p.code");
     for row in q.query().fetch_all(conn).await? {
         let gid = rows::int(&row, "group_id")?;
         let code = rows::text(&row, "code")?;

@@ -43,16 +43,10 @@ async fn with_groups(
     }
     let mut q = Sql::new(
         "SELECT gm.learner_id, g.name FROM group_members gm JOIN learner_groups g ON g.id = gm.group_id \
-         WHERE gm.learner_id IN (",
+         WHERE gm.learner_id IN ",
     );
-    for (i, (id, _)) in learners.iter().enumerate() {
-        if i > 0 {
-            q.push(",");
-        }
-        let p = q.arg(Arg::Int(*id));
-        q.push(&p);
-    }
-    q.push(") ORDER BY g.name");
+    let ids: Vec<i64> = learners.iter().map(|(id, _)| *id).collect();
+    q.push_in_list(&ids).push(" ORDER BY g.name");
     for row in q.query().fetch_all(conn).await? {
         let lid = rows::int(&row, "learner_id")?;
         let name = rows::text(&row, "name")?;

@@ -1,6 +1,6 @@
 //! Programs and their assigned learning items.
 
-use crate::sql::{Arg, Sql};
+use crate::sql::Sql;
 use crate::{Result, StoreError, rows};
 use recert_domain::program::ItemKind;
 use recert_domain::{Code, Program, ProgramItem, RenewalAnchor, Validity, ValidityUnit};
@@ -66,15 +66,8 @@ async fn items_of(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(i64, Pro
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q = Sql::new("SELECT * FROM program_items WHERE program_id IN (");
-    for (i, id) in ids.iter().enumerate() {
-        let p = q.arg(Arg::Int(*id));
-        if i > 0 {
-            q.push(",");
-        }
-        q.push(&p);
-    }
-    q.push(") ORDER BY program_id, position");
+    let mut q = Sql::new("SELECT * FROM program_items WHERE program_id IN ");
+    q.push_in_list(ids).push(" ORDER BY program_id, position");
     q.query()
         .fetch_all(conn)
         .await?

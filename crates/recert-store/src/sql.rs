@@ -32,6 +32,15 @@ impl Sql {
         self
     }
 
+    /// Appends `(…)` holding one placeholder per id, for `… IN (…)`.
+    pub fn push_in_list(&mut self, ids: &[i64]) -> &mut Self {
+        let placeholders: Vec<String> = ids.iter().map(|id| self.arg(Arg::Int(*id))).collect();
+        self.text.push('(');
+        self.text.push_str(&placeholders.join(","));
+        self.text.push(')');
+        self
+    }
+
     /// Adds an argument and returns its placeholder (`$n`) for use in the text.
     pub fn arg(&mut self, a: Arg) -> String {
         self.args.push(a);
