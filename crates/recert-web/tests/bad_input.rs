@@ -132,10 +132,19 @@ both_backends! {
                     assert_eq!(r.content_type, "application/problem+json", "{method} {path}: {}", r.text);
                 }
             }
-            for junk in ["%00", "..%2F..%2Fetc", "%F0%9F%92%A9", &"x".repeat(3000)] {
+            for junk in ["%00", "%FF", "..%2F..%2Fetc", "%F0%9F%92%A9", &"x".repeat(3000)] {
                 let p = format!("{path}/{junk}");
                 let r = app.send_raw(method.clone(), &p, "application/json", b"{}".to_vec()).await;
                 assert!(r.status.as_u16() < 500, "{method} {p}: {} {}", r.status, r.text);
+            }
+            for query in ["limit=99999999999999999999", "limit=-1", "cursor=c-1", "cursor=cffffffffffffffffff", "as_of=%FF",
+                "status=%00", "q=%27%3B%20DROP%20TABLE%20awards%3B--", "group=%25", "include_archived=2", "learner[]=x"] {
+                let p = format!("{path}?{query}");
+                let r = app.send_raw(method.clone(), &p, "application/json", b"{}".to_vec()).await;
+                assert!(r.status.as_u16() < 500, "{method} {p}: {} {}", r.status, r.text);
+                if r.status.as_u16() >= 400 {
+                    assert_eq!(r.content_type, "application/problem+json", "{method} {p}: {}", r.text);
+                }
             }
         }
     }
