@@ -290,8 +290,9 @@ impl Service {
                 None
             }
         };
-        let program = match draft.program.as_deref().map(str::trim) {
-            Some(c) if !c.is_empty() => match program_store::by_code(tx.conn(), c).await? {
+        let found = match draft.program.as_deref().map(str::trim) {
+            Some(c) if !c.is_empty() => match program_store::with_organization(tx.conn(), c).await?
+            {
                 Some(found) if found.1.archived_on.is_some() => {
                     e.add(
                         "program",
@@ -310,19 +311,27 @@ impl Service {
                 None
             }
         };
-        // Only this program and the organizations are needed, not every program.
-        let ctx = Context {
-            programs: program.iter().cloned().collect(),
-            orgs: recert_store::organizations::list(tx.conn()).await?,
+        // Only this program and its organization are needed, not every program.
+        let (program, ctx) = match found {
+            Some((id, p, org)) => (
+                Some((id, p.clone())),
+                Context {
+                    programs: vec![(id, p)],
+                    orgs: vec![(0, org)],
+                },
+            ),
+            None => (
+                None,
+                Context {
+                    programs: Vec::new(),
+                    orgs: Vec::new(),
+                },
+            ),
         };
+        // Without a program the request is refused below; UTC only fills in defaults meanwhile.
         let today = match &program {
             Some((_, p)) => self.today_in(ctx.org(p)?),
-            None => self.today_in(
-                &ctx.orgs
-                    .first()
-                    .map(|(_, o)| o.clone())
-                    .ok_or_else(|| ServiceError::internal("no organization"))?,
-            ),
+            None => recert_domain::dates::day_in_zone(self.now(), &jiff::tz::TimeZone::UTC),
         };
         let issued_on = opt_date(&mut e, "issued_on", draft.issued_on.as_deref()).unwrap_or(today);
         let completed_on = opt_date(&mut e, "completed_on", draft.completed_on.as_deref());

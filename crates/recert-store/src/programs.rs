@@ -3,7 +3,9 @@
 use crate::sql::Sql;
 use crate::{Result, StoreError, rows};
 use recert_domain::program::ItemKind;
-use recert_domain::{Code, Program, ProgramItem, RenewalAnchor, Validity, ValidityUnit};
+use recert_domain::{
+    Code, Organization, Program, ProgramItem, RenewalAnchor, Validity, ValidityUnit,
+};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
@@ -96,14 +98,52 @@ async fn with_items(conn: &mut AnyConnection, rows_: Vec<AnyRow>) -> Result<Vec<
 }
 
 pub async fn by_code(conn: &mut AnyConnection, code: &str) -> Result<Option<(i64, Program)>> {
-    let row = sqlx::query(AssertSqlSafe(format!("{SELECT} WHERE p.code = $1")))
-        .bind(code)
-        .fetch_optional(&mut *conn)
-        .await?;
-    match row {
-        Some(r) => Ok(with_items(conn, vec![r]).await?.pop()),
-        None => Ok(None),
+    Ok(with_organization(conn, code)
+        .await?
+        .map(|(id, p, _)| (id, p)))
+}
+
+/// A program with its items and its organization in ONE query: writes look programs up on
+/// every request, and each query is a round trip to the database's worker thread.
+pub async fn with_organization(
+    conn: &mut AnyConnection,
+    code: &str,
+) -> Result<Option<(i64, Program, Organization)>> {
+    let found = sqlx::query(
+        "SELECT p.*, o.code AS org_code, o.name AS org_name, o.url AS org_url, o.time_zone AS org_time_zone, \
+         i.code AS item_code, i.kind AS item_kind, i.pass_threshold AS item_pass_threshold, \
+         i.assigned_on AS item_assigned_on, i.activity_id AS item_activity_id, i.url AS item_url \
+         FROM programs p JOIN organizations o ON o.id = p.organization_id \
+         LEFT JOIN program_items i ON i.program_id = p.id WHERE p.code = $1 ORDER BY i.position",
+    )
+    .bind(code)
+    .fetch_all(conn)
+    .await?;
+    let Some(first) = found.first() else {
+        return Ok(None);
+    };
+    let mut items = Vec::new();
+    for row in &found {
+        if let Some(code) = rows::opt_text(row, "item_code")? {
+            items.push(ProgramItem {
+                code,
+                kind: ItemKind::parse("item_kind", &rows::text(row, "item_kind")?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                pass_threshold: rows::opt_f64(row, "item_pass_threshold")?,
+                assigned_on: rows::date(row, "item_assigned_on")?,
+                activity_id: rows::opt_text(row, "item_activity_id")?,
+                url: rows::opt_text(row, "item_url")?,
+            });
+        }
     }
+    let (id, program) = from_row(first, items)?;
+    let org = Organization {
+        code: rows::text(first, "org_code")?,
+        name: rows::text(first, "org_name")?,
+        url: rows::opt_text(first, "org_url")?,
+        time_zone: rows::text(first, "org_time_zone")?,
+    };
+    Ok(Some((id, program, org)))
 }
 
 pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<(i64, Program)> {
