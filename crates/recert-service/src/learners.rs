@@ -257,6 +257,10 @@ impl Service {
             .await?
             .ok_or_else(|| ServiceError::not_found("learner", username))?;
         let r = resolve(tx.conn(), draft, Some(&before)).await?;
+        if r.learner == before {
+            // Nothing changed: no write, no audit event.
+            return Ok(before);
+        }
         store::update(tx.conn(), id, &r.learner, r.manager_id, self.now_ms()).await?;
         if let Some(ids) = &r.group_ids {
             set_groups(tx.conn(), id, &before.groups, ids).await?;

@@ -139,6 +139,11 @@ impl Service {
         let today = self.today_in(&org_of(&orgs, &before.organization)?.1);
         let after = draft.into_program(Some(&before), &before.organization, today)?;
         let (org_id, _) = org_of(&orgs, &after.organization)?;
+        if after == before {
+            // Nothing changed: no write, no audit event.
+            drop(tx);
+            return self.program(who, code).await;
+        }
         store::update(tx.conn(), id, &after, *org_id, self.now_ms()).await?;
         tx.audit(NewEvent {
             at: self.now(),

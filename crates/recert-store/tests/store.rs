@@ -87,3 +87,16 @@ both_backends! {
         assert_eq!(verdict(&app.service).await, Verdict::Intact { events: 22 });
     }
 }
+
+both_backends! {
+    async fn a_patch_that_changes_nothing_writes_no_audit_event(app) {
+        app.program(json!({"code": "P", "name": "P", "validity": {"count": 1, "unit": "years"}})).await;
+        app.learner("ana").await;
+        let before = verdict(&app.service).await;
+        app.patch("/api/v1/programs/P", json!({"name": "P"})).await.expect(StatusCode::OK);
+        app.patch("/api/v1/learners/ana", json!({"legal_name": "Learner ana"})).await.expect(StatusCode::OK);
+        assert_eq!(verdict(&app.service).await, before);
+        app.patch("/api/v1/programs/P", json!({"name": "Q"})).await.expect(StatusCode::OK);
+        assert_ne!(verdict(&app.service).await, before);
+    }
+}
