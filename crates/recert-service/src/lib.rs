@@ -99,6 +99,18 @@ impl Service {
         Ok(recert_store::organizations::list(conn).await?)
     }
 
+    /// Every organization (issuer), in creation order.
+    pub async fn list_organizations(&self, who: &Principal) -> Result<Vec<Organization>> {
+        who.require(auth::Action::Read)?;
+        let mut conn = self.store.read().await?;
+        Ok(self
+            .organizations(&mut conn)
+            .await?
+            .into_iter()
+            .map(|(_, o)| o)
+            .collect())
+    }
+
     pub(crate) fn verify_url(&self, id: &recert_domain::CertificateId) -> String {
         format!("{}/verify/{}", self.base_url, id)
     }

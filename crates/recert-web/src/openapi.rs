@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "recert API", description = "Certification management: programs, learners, groups, awards."),
     paths(
-        api::health::healthz, api::health::readyz,
+        api::health::healthz, api::health::readyz, api::organizations::list,
         api::programs::list, api::programs::create, api::programs::show, api::programs::update, api::programs::archive,
         api::learners::list, api::learners::create, api::learners::show, api::learners::update,
         api::groups::list, api::groups::create, api::groups::show, api::groups::members, api::groups::add_members,

@@ -107,6 +107,7 @@ both_backends! {
     async fn no_route_answers_500_to_junk(app) {
         let id = seed(&app).await;
         let routes: &[(Method, String)] = &[
+            (Method::GET, "/api/v1/organizations".into()),
             (Method::GET, "/api/v1/programs".into()), (Method::POST, "/api/v1/programs".into()),
             (Method::GET, "/api/v1/programs/P".into()), (Method::PATCH, "/api/v1/programs/P".into()),
             (Method::POST, "/api/v1/programs/P/archive".into()),

@@ -16,6 +16,8 @@ both_backends! {
         assert_eq!(p["archived"], false);
         let shown = app.get("/api/v1/programs/SAFE-1").await.expect(StatusCode::OK);
         assert_eq!(shown["name"], "Safety");
+        let orgs = app.get("/api/v1/organizations").await.expect(StatusCode::OK);
+        assert_eq!(orgs["items"], json!([{"code": "default", "name": "Test Org", "url": null, "time_zone": "UTC"}]));
     }
 }
 

@@ -5,6 +5,7 @@ pub mod awards;
 pub mod groups;
 pub mod health;
 pub mod learners;
+pub mod organizations;
 pub mod programs;
 
 use crate::AppState;
@@ -25,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/api/v1/openapi.json", get(crate::openapi::document))
+        .route("/api/v1/organizations", get(organizations::list))
         .route(
             "/api/v1/programs",
             get(programs::list).post(programs::create),
