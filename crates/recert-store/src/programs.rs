@@ -49,19 +49,19 @@ fn from_row(row: &AnyRow, items: Vec<ProgramItem>) -> Result<(i64, Program)> {
     ))
 }
 
-fn item_from_row(row: &AnyRow) -> Result<(i64, ProgramItem)> {
-    Ok((
-        rows::int(row, "program_id")?,
-        ProgramItem {
-            code: rows::text(row, "code")?,
-            kind: ItemKind::parse("kind", &rows::text(row, "kind")?)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            pass_threshold: rows::opt_f64(row, "pass_threshold")?,
-            assigned_on: rows::date(row, "assigned_on")?,
-            activity_id: rows::opt_text(row, "activity_id")?,
-            url: rows::opt_text(row, "url")?,
-        },
-    ))
+/// Decodes an item from columns named `{prefix}code`, `{prefix}kind`, … (a plain
+/// `program_items` row has no prefix; the joined program query uses `item_`).
+fn item_from_row(row: &AnyRow, prefix: &str) -> Result<ProgramItem> {
+    let col = |name: &str| format!("{prefix}{name}");
+    Ok(ProgramItem {
+        code: rows::text(row, &col("code"))?,
+        kind: ItemKind::parse("kind", &rows::text(row, &col("kind"))?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        pass_threshold: rows::opt_f64(row, &col("pass_threshold"))?,
+        assigned_on: rows::date(row, &col("assigned_on"))?,
+        activity_id: rows::opt_text(row, &col("activity_id"))?,
+        url: rows::opt_text(row, &col("url"))?,
+    })
 }
 
 async fn items_of(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(i64, ProgramItem)>> {
@@ -74,7 +74,7 @@ async fn items_of(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(i64, Pro
         .fetch_all(conn)
         .await?
         .iter()
-        .map(item_from_row)
+        .map(|r| Ok((rows::int(r, "program_id")?, item_from_row(r, "")?)))
         .collect()
 }
 
@@ -124,16 +124,8 @@ pub async fn with_organization(
     };
     let mut items = Vec::new();
     for row in &found {
-        if let Some(code) = rows::opt_text(row, "item_code")? {
-            items.push(ProgramItem {
-                code,
-                kind: ItemKind::parse("item_kind", &rows::text(row, "item_kind")?)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                pass_threshold: rows::opt_f64(row, "item_pass_threshold")?,
-                assigned_on: rows::date(row, "item_assigned_on")?,
-                activity_id: rows::opt_text(row, "item_activity_id")?,
-                url: rows::opt_text(row, "item_url")?,
-            });
+        if rows::opt_text(row, "item_code")?.is_some() {
+            items.push(item_from_row(row, "item_")?);
         }
     }
     let (id, program) = from_row(first, items)?;
