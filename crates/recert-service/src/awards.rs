@@ -564,8 +564,10 @@ impl Service {
             award: after.clone(),
             ..before.clone()
         };
-        let before_view = self.view_one(tx.conn(), before, None).await?;
-        let after_view = self.view_one(tx.conn(), &after_rec, None).await?;
+        // One context serves both views.
+        let ctx = Context::load(tx.conn()).await?;
+        let before_view = self.view(&ctx, before, None)?;
+        let after_view = self.view(&ctx, &after_rec, None)?;
         let mut after_json = snapshot(&after_view)?;
         if let (Some(extra), Some(obj)) = (extra, after_json.as_object_mut()) {
             obj.insert("_change".into(), extra);

@@ -89,7 +89,7 @@ impl Service {
         let (id, program) = store::by_code(&mut conn, code)
             .await?
             .ok_or_else(|| ServiceError::not_found("program", code))?;
-        let count = store::current_award_counts(&mut conn)
+        let count = store::current_award_counts(&mut conn, &[id])
             .await?
             .into_iter()
             .find(|(p, _)| *p == id)
@@ -110,7 +110,8 @@ impl Service {
         who.require(Action::Read)?;
         let mut conn = self.store.read().await?;
         let rows = store::list(&mut conn, page.after, page.fetch(), include_archived).await?;
-        let counts = store::current_award_counts(&mut conn).await?;
+        let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+        let counts = store::current_award_counts(&mut conn, &ids).await?;
         page.finish(
             rows,
             |(id, _)| *id,

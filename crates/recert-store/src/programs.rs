@@ -188,16 +188,25 @@ pub async fn all(conn: &mut AnyConnection) -> Result<Vec<(i64, Program)>> {
     with_items(conn, rows_).await
 }
 
-/// Awards per program that are current (not superseded, revoked or archived).
-pub async fn current_award_counts(conn: &mut AnyConnection) -> Result<Vec<(i64, i64)>> {
-    sqlx::query(
-        "SELECT program_id, COUNT(*) AS n FROM awards WHERE is_current = 1 GROUP BY program_id",
-    )
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(|r| Ok((rows::int(r, "program_id")?, rows::int(r, "n")?)))
-    .collect()
+/// Current awards (not superseded, revoked or unassigned) of the given programs only, so a
+/// page of programs never counts the whole awards table.
+pub async fn current_award_counts(
+    conn: &mut AnyConnection,
+    program_ids: &[i64],
+) -> Result<Vec<(i64, i64)>> {
+    if program_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new(
+        "SELECT program_id, COUNT(*) AS n FROM awards WHERE is_current = 1 AND program_id IN ",
+    );
+    q.push_in_list(program_ids).push(" GROUP BY program_id");
+    q.query()
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| Ok((rows::int(r, "program_id")?, rows::int(r, "n")?)))
+        .collect()
 }
 
 fn json_fields(p: &Program) -> Result<[String; 3]> {

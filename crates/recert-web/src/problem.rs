@@ -41,7 +41,7 @@ impl Problem {
 
     fn internal(cause: &str) -> Self {
         let mut raw = [0u8; 6];
-        let id = match getrandom_id(&mut raw) {
+        let id = match time_based_id(&mut raw) {
             Some(id) => id,
             None => "unknown".to_owned(),
         };
@@ -57,7 +57,7 @@ impl Problem {
     }
 }
 
-fn getrandom_id(buf: &mut [u8; 6]) -> Option<String> {
+fn time_based_id(buf: &mut [u8; 6]) -> Option<String> {
     // The id only correlates a log line with a report; time-based entropy suffices.
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

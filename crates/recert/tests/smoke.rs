@@ -56,6 +56,20 @@ fn serve_demo(db_args: &[&str]) -> Server {
     }
 }
 
+/// Runs the binary to completion, asserting success; returns its standard output.
+fn recert_ok(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_recert"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "recert {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 async fn check_demo(server: &Server) {
     let client = reqwest::Client::new();
     let health: serde_json::Value = client
@@ -110,25 +124,16 @@ async fn readme_quick_start_serves_the_demo_on_sqlite() {
     let server = serve_demo(&["--data-dir", data]);
     check_demo(&server).await;
     // `token create` on the same database prints the token alone on stdout.
-    let out = Command::new(env!("CARGO_BIN_EXE_recert"))
-        .args([
-            "token",
-            "create",
-            "--name",
-            "ci",
-            "--role",
-            "admin",
-            "--data-dir",
-            data,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token = String::from_utf8(out.stdout).unwrap();
+    let token = recert_ok(&[
+        "token",
+        "create",
+        "--name",
+        "ci",
+        "--role",
+        "admin",
+        "--data-dir",
+        data,
+    ]);
     let token = token.trim_end_matches('\n');
     assert!(
         token.starts_with("rct_") && !token.contains(char::is_whitespace),
@@ -152,15 +157,7 @@ async fn demo_serves_on_postgresql_too() {
     let Some(db) = TestDb::create(Backend::Postgres).await else {
         return;
     };
-    let out = Command::new(env!("CARGO_BIN_EXE_recert"))
-        .args(["migrate", "--database-url", &db.url])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    recert_ok(&["migrate", "--database-url", &db.url]);
     let server = serve_demo(&["--database-url", &db.url]);
     check_demo(&server).await;
 }
