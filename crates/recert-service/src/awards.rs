@@ -272,7 +272,7 @@ impl Service {
 
     /// Awards a program to a learner by hand.
     pub async fn create_award(&self, who: &Principal, draft: AwardDraft) -> Result<AwardView> {
-        who.require(Action::Write)?;
+        who.require_program_runner()?;
         // Reads and writes share one transaction: on 2 cores a second connection per request
         // (its own SQLite worker thread) measured slower than holding the writers' queue.
         let mut tx = self.store.begin_write().await?;
@@ -311,6 +311,9 @@ impl Service {
                 None
             }
         };
+        if let Some((id, _, _)) = &found {
+            who.require(Action::WriteAward(*id))?;
+        }
         // Only this program and its organization are needed, not every program.
         let (program, ctx) = match found {
             Some((id, p, org)) => (
@@ -462,7 +465,6 @@ impl Service {
 
     /// One award; its status as of `as_of` (default today).
     pub async fn award(&self, who: &Principal, id: &str, as_of: Option<&str>) -> Result<AwardView> {
-        who.require(Action::Read)?;
         let as_of = as_of
             .filter(|s| !s.is_empty())
             .map(|s| parse_date("as_of", s))
@@ -472,6 +474,7 @@ impl Service {
         let r = store::by_id(&mut conn, &id)
             .await?
             .ok_or_else(|| ServiceError::not_found("award", id.as_str()))?;
+        require_award_reach(&mut conn, who, &r).await?;
         self.view_one(&mut conn, &r, as_of).await
     }
 
@@ -481,7 +484,9 @@ impl Service {
         q: AwardQuery,
         page: PageRequest,
     ) -> Result<Page<AwardView>> {
-        who.require(Action::Read)?;
+        let Some(within) = who.reach().within() else {
+            return Ok(Page::empty());
+        };
         let mut e = Errors::new();
         let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
             Some(s) => match Status::parse(s) {
@@ -504,6 +509,7 @@ impl Service {
             expires_from: opt_date(&mut e, "expires_from", q.expires_from.as_deref()),
             expires_to: opt_date(&mut e, "expires_to", q.expires_to.as_deref()),
             issued_by: as_of,
+            within,
         };
         e.finish()?;
         let mut conn = self.store.read().await?;
@@ -535,12 +541,14 @@ impl Service {
     async fn load_for_write(
         &self,
         tx: &mut recert_store::WriteTx,
+        who: &Principal,
         id: &str,
     ) -> Result<(AwardRecord, Program, Date)> {
         let id = parse_id(id)?;
         let r = store::by_id(tx.conn(), &id)
             .await?
             .ok_or_else(|| ServiceError::not_found("award", id.as_str()))?;
+        who.require(Action::WriteAward(r.program_id))?;
         let ctx = Context::load(tx.conn()).await?;
         let program = ctx.program(r.program_id)?.clone();
         let today = self.today_in(ctx.org(&program)?);
@@ -593,9 +601,9 @@ impl Service {
         id: &str,
         patch: AwardPatch,
     ) -> Result<AwardView> {
-        who.require(Action::Write)?;
+        who.require_program_runner()?;
         let mut tx = self.store.begin_write().await?;
-        let (r, program, _) = self.load_for_write(&mut tx, id).await?;
+        let (r, program, _) = self.load_for_write(&mut tx, who, id).await?;
         let mut a = r.award.clone();
         let mut e = Errors::new();
         if let Some(d) = patch.issued_on.as_deref()
@@ -676,7 +684,7 @@ impl Service {
         id: &str,
         draft: RevokeDraft,
     ) -> Result<AwardView> {
-        who.require(Action::Write)?;
+        who.require_program_runner()?;
         let mut e = Errors::new();
         let reason = match draft.reason.as_deref() {
             Some(r) => e.check(required_text("reason", r, 1000)),
@@ -694,7 +702,7 @@ impl Service {
             return Err(ServiceError::field("reason", "is required"));
         };
         let mut tx = self.store.begin_write().await?;
-        let (r, _, today) = self.load_for_write(&mut tx, id).await?;
+        let (r, _, today) = self.load_for_write(&mut tx, who, id).await?;
         if r.award.revoked.is_some() {
             return Err(ServiceError::Conflict(format!(
                 "certificate {} is already revoked",
@@ -718,10 +726,10 @@ impl Service {
         id: &str,
         draft: ArchiveDraft,
     ) -> Result<AwardView> {
-        who.require(Action::Write)?;
+        who.require_program_runner()?;
         let reason = optional_text("reason", draft.reason.as_deref(), 1000)?;
         let mut tx = self.store.begin_write().await?;
-        let (r, _, today) = self.load_for_write(&mut tx, id).await?;
+        let (r, _, today) = self.load_for_write(&mut tx, who, id).await?;
         if r.award.archived_on.is_some() {
             return Err(ServiceError::Conflict(format!(
                 "certificate {} is already archived",
@@ -740,12 +748,26 @@ impl Service {
         who: &Principal,
         id: &str,
     ) -> Result<Vec<recert_store::audit::Event>> {
-        who.require(Action::Read)?;
         let id = parse_id(id)?;
         let mut conn = self.store.read().await?;
-        if store::by_id(&mut conn, &id).await?.is_none() {
-            return Err(ServiceError::not_found("award", id.as_str()));
-        }
+        let r = store::by_id(&mut conn, &id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("award", id.as_str()))?;
+        require_award_reach(&mut conn, who, &r).await?;
         Ok(recert_store::audit::list(&mut conn, Some(("award", id.as_str())), 0, 10_000).await?)
+    }
+}
+
+/// Refuses unless the award is one the caller may read.
+async fn require_award_reach(conn: &mut Conn, who: &Principal, r: &AwardRecord) -> Result<()> {
+    let reach = who.reach();
+    let manager_id = match reach {
+        crate::auth::Reach::Team(_) => learner_store::manager_id(conn, r.learner_id).await?,
+        _ => None,
+    };
+    if reach.award(r.learner_id, manager_id, r.program_id) {
+        Ok(())
+    } else {
+        Err(who.forbidden("see this award"))
     }
 }

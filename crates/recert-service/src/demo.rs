@@ -73,10 +73,7 @@ fn json<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T> {
 impl Service {
     /// Seeds the demo organization unless it is already there. Returns whether it seeded.
     pub async fn seed_demo(&self) -> Result<bool> {
-        let who = Principal {
-            name: "demo-seed".into(),
-            role: crate::Role::Admin,
-        };
+        let who = Principal::unscoped("demo-seed", crate::Role::Admin);
         {
             let mut conn = self.store.read().await?;
             if recert_store::programs::by_code(&mut conn, "SAFE-ANNUAL")
@@ -221,6 +218,63 @@ impl Service {
             }
         }
         Ok(true)
+    }
+}
+
+/// A demo sign-in, printed at start so a newcomer can click through every role.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub username: &'static str,
+    pub role: crate::Role,
+    pub password: String,
+    /// What this account shows, e.g. whose team.
+    pub note: String,
+}
+
+impl Service {
+    /// Makes sure there is one account per role and gives each a fresh random password
+    /// (so a demo database never keeps a known password between starts).
+    pub async fn demo_accounts(&self) -> Result<Vec<DemoAccount>> {
+        use crate::Role;
+        let who = Principal::unscoped("demo-seed", Role::Admin);
+        let (manager, report) = {
+            let mut conn = self.store.read().await?;
+            recert_store::learners::manager_and_report(&mut conn)
+                .await?
+                .ok_or_else(|| crate::ServiceError::internal("the demo has no managed learner"))?
+        };
+        let plan: [(&'static str, Role, Option<String>, Vec<String>, String); 5] = [
+            ("admin", Role::Admin, None, vec![], "everything".into()),
+            ("pm", Role::ProgramManager, None, vec!["SAFE-ANNUAL".into()], "runs SAFE-ANNUAL only".into()),
+            ("auditor", Role::Auditor, None, vec![], "reads everything, changes nothing".into()),
+            ("supervisor", Role::Supervisor, Some(manager.clone()), vec![], format!("learner {manager} and their team")),
+            ("learner", Role::Learner, Some(report.clone()), vec![], format!("learner {report}'s own certifications")),
+        ];
+        let mut out = Vec::new();
+        for (username, role, learner, programs, note) in plan {
+            let password = crate::users::generate_password()?;
+            let exists = {
+                let mut conn = self.store.read().await?;
+                recert_store::users::by_username(&mut conn, username).await?.is_some()
+            };
+            if exists {
+                self.reset_password(&who, username, &password).await?;
+            } else {
+                self.create_user(
+                    &who,
+                    crate::users::UserDraft {
+                        username: Some(username.into()),
+                        password: Some(password.clone()),
+                        role: Some(role.as_str().into()),
+                        learner,
+                        programs,
+                    },
+                )
+                .await?;
+            }
+            out.push(DemoAccount { username, role, password, note });
+        }
+        Ok(out)
     }
 }
 

@@ -51,7 +51,7 @@ async fn group_id(conn: &mut recert_store::Conn, name: &str) -> Result<i64> {
 
 impl Service {
     pub async fn create_group(&self, who: &Principal, draft: GroupDraft) -> Result<Group> {
-        who.require(Action::Write)?;
+        who.require(Action::ManagePeople)?;
         let mut e = Errors::new();
         let name = match &draft.name {
             Some(n) => e.check(parse_group_name("name", n)),
@@ -106,7 +106,7 @@ impl Service {
     }
 
     pub async fn group(&self, who: &Principal, name: &str) -> Result<Group> {
-        who.require(Action::Read)?;
+        who.require(Action::ReadDirectory)?;
         let mut conn = self.store.read().await?;
         store::by_name(&mut conn, name)
             .await?
@@ -120,7 +120,7 @@ impl Service {
         kind: Option<&str>,
         page: PageRequest,
     ) -> Result<Page<Group>> {
-        who.require(Action::Read)?;
+        who.require(Action::ReadDirectory)?;
         let kind = kind
             .filter(|k| !k.is_empty())
             .map(|k| GroupKind::parse("kind", k))
@@ -137,7 +137,7 @@ impl Service {
         group: &str,
         draft: MembersDraft,
     ) -> Result<Group> {
-        who.require(Action::Write)?;
+        who.require(Action::ManagePeople)?;
         let mut tx = self.store.begin_write().await?;
         let gid = group_id(tx.conn(), group).await?;
         let mut e = Errors::new();
@@ -179,7 +179,7 @@ impl Service {
         group: &str,
         username: &str,
     ) -> Result<Group> {
-        who.require(Action::Write)?;
+        who.require(Action::ManagePeople)?;
         let mut tx = self.store.begin_write().await?;
         let gid = group_id(tx.conn(), group).await?;
         let lid = learner_store::id_of(tx.conn(), username)
@@ -213,7 +213,7 @@ impl Service {
         after: &str,
         limit: i64,
     ) -> Result<Vec<String>> {
-        who.require(Action::Read)?;
+        who.require(Action::ReadDirectory)?;
         let mut conn = self.store.read().await?;
         let gid = group_id(&mut conn, group).await?;
         Ok(store::members(&mut conn, gid, after, limit)
@@ -229,7 +229,7 @@ impl Service {
         group: &str,
         draft: RequirementDraft,
     ) -> Result<Requirement> {
-        who.require(Action::Write)?;
+        who.require_program_runner()?;
         let mut tx = self.store.begin_write().await?;
         let gid = group_id(tx.conn(), group).await?;
         let (pid, program) = program_store::by_code(tx.conn(), draft.program.trim())
@@ -240,6 +240,7 @@ impl Service {
                     format!("no program with code {:?}", draft.program),
                 )
             })?;
+        who.require(Action::ManageProgram(pid))?;
         if program.archived_on.is_some() {
             return Err(ServiceError::field(
                 "program",
@@ -276,12 +277,13 @@ impl Service {
         group: &str,
         program: &str,
     ) -> Result<()> {
-        who.require(Action::Write)?;
+        who.require_program_runner()?;
         let mut tx = self.store.begin_write().await?;
         let gid = group_id(tx.conn(), group).await?;
         let (pid, _) = program_store::by_code(tx.conn(), program)
             .await?
             .ok_or_else(|| ServiceError::not_found("program", program))?;
+        who.require(Action::ManageProgram(pid))?;
         if !store::remove_requirement(tx.conn(), gid, pid).await? {
             return Err(ServiceError::not_found(
                 "requirement",
@@ -303,7 +305,7 @@ impl Service {
     }
 
     pub async fn requirements(&self, who: &Principal) -> Result<Vec<Requirement>> {
-        who.require(Action::Read)?;
+        who.require(Action::ReadDirectory)?;
         let mut conn = self.store.read().await?;
         Ok(store::requirements(&mut conn)
             .await?

@@ -211,7 +211,7 @@ async fn set_groups(
 
 impl Service {
     pub async fn create_learner(&self, who: &Principal, draft: LearnerDraft) -> Result<Learner> {
-        who.require(Action::Write)?;
+        who.require(Action::ManagePeople)?;
         let mut tx = self.store.begin_write().await?;
         let r = resolve(tx.conn(), draft, None).await?;
         if store::id_of(tx.conn(), r.learner.username.as_str())
@@ -251,7 +251,7 @@ impl Service {
         username: &str,
         draft: LearnerDraft,
     ) -> Result<Learner> {
-        who.require(Action::Write)?;
+        who.require(Action::ManagePeople)?;
         let mut tx = self.store.begin_write().await?;
         let (id, before) = store::by_username(tx.conn(), username)
             .await?
@@ -280,14 +280,42 @@ impl Service {
     }
 
     pub async fn learner(&self, who: &Principal, username: &str) -> Result<LearnerDetail> {
-        who.require(Action::Read)?;
         let mut conn = self.store.read().await?;
         let (id, learner) = store::by_username(&mut conn, username)
             .await?
             .ok_or_else(|| ServiceError::not_found("learner", username))?;
-        let records = recert_store::awards::of_learner(&mut conn, id).await?;
+        let reach = who.reach();
+        let manager_id = store::manager_id(&mut conn, id).await?;
+        who.require_learner(id, manager_id)?;
+        // A program manager sees the learner, but only the awards of their programs.
+        let records = recert_store::awards::of_learner(&mut conn, id)
+            .await?
+            .into_iter()
+            .filter(|r| reach.award(id, manager_id, r.program_id))
+            .collect();
         let awards = self.award_views(&mut conn, records, None).await?;
         Ok(LearnerDetail { learner, awards })
+    }
+
+    /// The audit events about a learner and about each award they can see of theirs,
+    /// newest first.
+    pub async fn learner_events(
+        &self,
+        who: &Principal,
+        username: &str,
+    ) -> Result<Vec<recert_store::audit::Event>> {
+        let detail = self.learner(who, username).await?;
+        let mut conn = self.store.read().await?;
+        let mut events =
+            recert_store::audit::list(&mut conn, Some(("learner", username)), 0, 1000).await?;
+        for a in &detail.awards {
+            events.extend(
+                recert_store::audit::list(&mut conn, Some(("award", a.id.as_str())), 0, 1000)
+                    .await?,
+            );
+        }
+        events.sort_by(|a, b| b.seq.cmp(&a.seq));
+        Ok(events)
     }
 
     pub async fn learners(
@@ -296,7 +324,9 @@ impl Service {
         query: LearnerQuery,
         page: PageRequest,
     ) -> Result<Page<Learner>> {
-        who.require(Action::Read)?;
+        let Some(within) = who.reach().within() else {
+            return Ok(Page::empty());
+        };
         let active = match query.status.as_deref() {
             None | Some("") => None,
             Some("active") => Some(true),
@@ -313,6 +343,7 @@ impl Service {
             group: query.group,
             active,
             manager: query.manager,
+            within,
         };
         let mut conn = self.store.read().await?;
         let rows = store::list(&mut conn, &filter, page.after, page.fetch()).await?;

@@ -10,11 +10,14 @@ pub mod groups;
 pub mod learners;
 pub mod page;
 pub mod programs;
+pub mod sessions;
 pub mod tokens;
+pub mod users;
 
 pub use auth::{Principal, Role};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::ServiceError;
+pub use recert_store::audit::Event as AuditEvent;
 pub use recert_store::{Backend, Store};
 
 use recert_domain::organization::{self, DEFAULT_CODE};
@@ -101,7 +104,7 @@ impl Service {
 
     /// Every organization (issuer), in creation order.
     pub async fn list_organizations(&self, who: &Principal) -> Result<Vec<Organization>> {
-        who.require(auth::Action::Read)?;
+        who.require(auth::Action::ReadCatalog)?;
         let mut conn = self.store.read().await?;
         Ok(self
             .organizations(&mut conn)

@@ -12,6 +12,16 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// A page with nothing on it (the caller may see nothing here).
+    pub fn empty() -> Self {
+        Self {
+            items: Vec::new(),
+            next_cursor: None,
+        }
+    }
+}
+
 /// A validated page request.
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest {

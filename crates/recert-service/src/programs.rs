@@ -13,6 +13,10 @@ use serde::Serialize;
 /// A program as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProgramView {
+    /// The store's key, for policy checks; not part of the API.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub row_id: i64,
     #[serde(flatten)]
     pub program: Program,
     pub archived: bool,
@@ -46,7 +50,7 @@ impl Service {
         who: &Principal,
         draft: ProgramDraft,
     ) -> Result<ProgramView> {
-        who.require(Action::Write)?;
+        who.require(Action::CreateProgram)?;
         let mut tx = self.store.begin_write().await?;
         let orgs = self.organizations(tx.conn()).await?;
         if draft.organization.is_none() && orgs.len() > 1 {
@@ -64,7 +68,7 @@ impl Service {
                 "a program with code {existing:?} already exists"
             )));
         }
-        store::insert(tx.conn(), &program, *org_id, self.now_ms()).await?;
+        let id = store::insert(tx.conn(), &program, *org_id, self.now_ms()).await?;
         tx.audit(NewEvent {
             at: self.now(),
             actor: &who.name,
@@ -77,6 +81,7 @@ impl Service {
         .await?;
         tx.commit().await?;
         Ok(ProgramView {
+            row_id: id,
             archived: false,
             current_awards: 0,
             program,
@@ -84,7 +89,7 @@ impl Service {
     }
 
     pub async fn program(&self, who: &Principal, code: &str) -> Result<ProgramView> {
-        who.require(Action::Read)?;
+        who.require(Action::ReadCatalog)?;
         let mut conn = self.store.read().await?;
         let (id, program) = store::by_code(&mut conn, code)
             .await?
@@ -95,6 +100,7 @@ impl Service {
             .find(|(p, _)| *p == id)
             .map_or(0, |(_, n)| n);
         Ok(ProgramView {
+            row_id: id,
             archived: program.archived_on.is_some(),
             current_awards: count,
             program,
@@ -107,7 +113,7 @@ impl Service {
         page: PageRequest,
         include_archived: bool,
     ) -> Result<Page<ProgramView>> {
-        who.require(Action::Read)?;
+        who.require(Action::ReadCatalog)?;
         let mut conn = self.store.read().await?;
         let rows = store::list(&mut conn, page.after, page.fetch(), include_archived).await?;
         let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
@@ -117,6 +123,7 @@ impl Service {
             |(id, _)| *id,
             |(id, program)| {
                 Ok(ProgramView {
+                    row_id: id,
                     archived: program.archived_on.is_some(),
                     current_awards: counts.iter().find(|(p, _)| *p == id).map_or(0, |(_, n)| *n),
                     program,
@@ -131,11 +138,11 @@ impl Service {
         code: &str,
         draft: ProgramDraft,
     ) -> Result<ProgramView> {
-        who.require(Action::Write)?;
         let mut tx = self.store.begin_write().await?;
         let (id, before) = store::by_code(tx.conn(), code)
             .await?
             .ok_or_else(|| ServiceError::not_found("program", code))?;
+        who.require(Action::ManageProgram(id))?;
         let orgs = self.organizations(tx.conn()).await?;
         let today = self.today_in(&org_of(&orgs, &before.organization)?.1);
         let after = draft.into_program(Some(&before), &before.organization, today)?;
@@ -162,11 +169,11 @@ impl Service {
 
     /// Archives a program: never destroyed, its awards show as archived from today.
     pub async fn archive_program(&self, who: &Principal, code: &str) -> Result<ProgramView> {
-        who.require(Action::Write)?;
         let mut tx = self.store.begin_write().await?;
         let (id, before) = store::by_code(tx.conn(), code)
             .await?
             .ok_or_else(|| ServiceError::not_found("program", code))?;
+        who.require(Action::ManageProgram(id))?;
         if before.archived_on.is_some() {
             return Err(ServiceError::Conflict(format!(
                 "program {code:?} is already archived"

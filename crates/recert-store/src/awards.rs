@@ -270,6 +270,8 @@ pub struct Filter {
     pub expires_to: Option<Date>,
     /// Only awards issued on or before this day (set when the caller asks "as of").
     pub issued_by: Option<Date>,
+    /// What the caller may see.
+    pub within: crate::sql::Within,
 }
 
 /// The SQL condition for "has status `s` on day `d`", mirroring `recert_domain::status_on`
@@ -337,6 +339,7 @@ pub async fn list(
     if let Some(v) = f.expires_to {
         text(&mut q, "a.expires_on <= {}", rows::date_text(v));
     }
+    f.within.push(&mut q, "a.learner_id", Some("a.program_id"));
     if let Some(s) = f.status {
         let d = q.arg(Arg::Text(rows::date_text(today)));
         q.push(&format!(" AND {}", status_condition(s, &d)));

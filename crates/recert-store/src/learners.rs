@@ -81,6 +81,32 @@ pub async fn id_of(conn: &mut AnyConnection, username: &str) -> Result<Option<i6
     row.as_ref().map(|r| rows::int(r, "id")).transpose()
 }
 
+/// A manager and one of their reports who holds a current award (for demo accounts).
+pub async fn manager_and_report(conn: &mut AnyConnection) -> Result<Option<(String, String)>> {
+    let row = sqlx::query(
+        "SELECT m.username AS manager, l.username AS report FROM learners l \
+         JOIN learners m ON m.id = l.manager_id \
+         WHERE EXISTS (SELECT 1 FROM awards a WHERE a.learner_id = l.id AND a.is_current = 1) \
+         ORDER BY m.id, l.id LIMIT 1",
+    )
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| Ok((rows::text(&r, "manager")?, rows::text(&r, "report")?)))
+        .transpose()
+}
+
+/// Who manages a learner (by row id), for the supervisor's reach.
+pub async fn manager_id(conn: &mut AnyConnection, learner_id: i64) -> Result<Option<i64>> {
+    let row = sqlx::query("SELECT manager_id FROM learners WHERE id = $1")
+        .bind(learner_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(match row {
+        Some(r) => rows::opt_int(&r, "manager_id")?,
+        None => None,
+    })
+}
+
 /// A learner's row id, username and legal name: what writes about them need.
 pub async fn identity(
     conn: &mut AnyConnection,
@@ -109,6 +135,8 @@ pub struct Filter {
     pub group: Option<String>,
     pub active: Option<bool>,
     pub manager: Option<String>,
+    /// What the caller may see.
+    pub within: crate::sql::Within,
 }
 
 pub async fn list(
@@ -147,6 +175,7 @@ pub async fn list(
         let p = q.arg(Arg::Text(m.clone()));
         q.push(&format!(" AND m.username = {p}"));
     }
+    f.within.push(&mut q, "l.id", None);
     let p = q.arg(Arg::Int(limit));
     q.push(&format!(" ORDER BY l.id LIMIT {p}"));
     let found = q

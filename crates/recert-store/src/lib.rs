@@ -12,8 +12,10 @@ pub mod learners;
 pub mod organizations;
 pub mod programs;
 mod rows;
+pub mod sessions;
 pub mod sql;
 pub mod tokens;
+pub mod users;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, pool::PoolConnection};

@@ -60,3 +60,45 @@ impl Sql {
         q
     }
 }
+
+/// Limits a listing to the records a caller may see (the service's policy decides which).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Within {
+    #[default]
+    All,
+    /// Records about these programs only (learner listings are not limited by it).
+    Programs(Vec<i64>),
+    /// This learner and the learners they manage.
+    Team(i64),
+    /// This learner only.
+    Learner(i64),
+}
+
+impl Within {
+    /// Appends the condition for a row whose learner id is `learner_col` (and whose program
+    /// id is `program_col`, when the row has one).
+    pub fn push(&self, q: &mut Sql, learner_col: &str, program_col: Option<&str>) {
+        match self {
+            Self::All => {}
+            Self::Programs(ids) if ids.is_empty() && program_col.is_some() => {
+                q.push(" AND 1 = 0");
+            }
+            Self::Programs(ids) => {
+                if let Some(col) = program_col {
+                    q.push(&format!(" AND {col} IN "));
+                    q.push_in_list(ids);
+                }
+            }
+            Self::Team(me) => {
+                let p = q.arg(Arg::Int(*me));
+                q.push(&format!(
+                    " AND ({learner_col} = {p} OR {learner_col} IN (SELECT id FROM learners WHERE manager_id = {p}))"
+                ));
+            }
+            Self::Learner(me) => {
+                let p = q.arg(Arg::Int(*me));
+                q.push(&format!(" AND {learner_col} = {p}"));
+            }
+        }
+    }
+}

@@ -11,6 +11,9 @@ pub struct TokenRecord {
     pub role: String,
     pub created_at_ms: i64,
     pub revoked: bool,
+    pub last_used_at_ms: Option<i64>,
+    /// The account a scoped token acts for.
+    pub user_id: Option<i64>,
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<TokenRecord> {
@@ -20,6 +23,8 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<TokenRecord> {
         role: rows::text(row, "role")?,
         created_at_ms: rows::int(row, "created_at")?,
         revoked: rows::opt_int(row, "revoked_at")?.is_some(),
+        last_used_at_ms: rows::opt_int(row, "last_used_at")?,
+        user_id: rows::opt_int(row, "user_id")?,
     })
 }
 
@@ -28,14 +33,16 @@ pub async fn insert(
     name: &str,
     role: &str,
     hash: &str,
+    user_id: Option<i64>,
     now_ms: i64,
 ) -> Result<i64> {
     let row = sqlx::query(
-        "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO api_tokens (name, role, token_hash, user_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(name)
     .bind(role)
     .bind(hash)
+    .bind(user_id)
     .bind(now_ms)
     .fetch_one(conn)
     .await?;
@@ -59,6 +66,16 @@ pub async fn list(conn: &mut AnyConnection) -> Result<Vec<TokenRecord>> {
         .iter()
         .map(from_row)
         .collect()
+}
+
+pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<TokenRecord>> {
+    sqlx::query("SELECT * FROM api_tokens WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 pub async fn revoke(conn: &mut AnyConnection, id: i64, now_ms: i64) -> Result<bool> {

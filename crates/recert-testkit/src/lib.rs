@@ -3,6 +3,8 @@
 //! `CREATE DATABASE recert_t_<random>` on `RECERT_TEST_POSTGRES_URL`), migrated, with an
 //! admin token and a clock the test controls. The PostgreSQL database is dropped at the end.
 
+use recert_service::tokens::TokenDraft;
+use recert_service::users::UserDraft;
 use recert_service::{ManualClock, Principal, Service, Store};
 use serde_json::Value;
 use sqlx::Connection;
@@ -20,6 +22,9 @@ pub enum Backend {
 
 /// The environment variable naming the PostgreSQL server tests create databases on.
 pub const POSTGRES_ENV: &str = "RECERT_TEST_POSTGRES_URL";
+
+/// The password of accounts made by [`TestApp::user_token`].
+pub const PASSWORD: &str = "correct horse battery";
 
 /// The instant every test starts at: 2027-06-15 12:00 UTC.
 pub const START: &str = "2027-06-15T12:00:00Z";
@@ -162,9 +167,13 @@ impl TestApp {
             .await
             .expect("migrate and prepare");
         let token = service
-            .create_token(&Principal::system(), "test-admin", "admin")
+            .create_token(
+                &Principal::system(),
+                TokenDraft::unscoped("test-admin", "admin"),
+            )
             .await
-            .expect("admin token");
+            .expect("admin token")
+            .token;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(recert_web::serve(listener, service.clone(), async {
             let _ = rx.await;
@@ -207,12 +216,52 @@ impl TestApp {
         self.clock.set(ts.parse().expect("instant"));
     }
 
-    /// A token with another role.
+    /// A token with an unscoped role (admin, auditor).
     pub async fn token_for(&self, role: &str) -> String {
         self.service
-            .create_token(&Principal::system(), &format!("test-{role}"), role)
+            .create_token(
+                &Principal::system(),
+                TokenDraft::unscoped(&format!("test-{role}"), role),
+            )
             .await
             .expect("token")
+            .token
+    }
+
+    /// Creates an account (password `correct horse battery`) and a token acting for it.
+    /// `learner` links the account to a learner record; `programs` scopes a program manager.
+    pub async fn user_token(
+        &self,
+        username: &str,
+        role: &str,
+        learner: Option<&str>,
+        programs: &[&str],
+    ) -> String {
+        self.service
+            .create_user(
+                &Principal::system(),
+                UserDraft {
+                    username: Some(username.into()),
+                    password: Some(PASSWORD.into()),
+                    role: Some(role.into()),
+                    learner: learner.map(str::to_owned),
+                    programs: programs.iter().map(|p| (*p).to_owned()).collect(),
+                },
+            )
+            .await
+            .expect("create user");
+        self.service
+            .create_token(
+                &Principal::system(),
+                TokenDraft {
+                    name: Some(format!("test-{username}")),
+                    role: Some(role.into()),
+                    user: Some(username.into()),
+                },
+            )
+            .await
+            .expect("user token")
+            .token
     }
 
     pub async fn send(

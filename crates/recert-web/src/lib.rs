@@ -5,6 +5,7 @@ pub mod api;
 pub mod extract;
 pub mod openapi;
 pub mod problem;
+pub mod ui;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -19,14 +20,24 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub service: Arc<Service>,
+    pub login_limiter: Arc<ui::session::LoginLimiter>,
+}
+
+impl AppState {
+    /// Cookies are marked Secure whenever recert's public address is HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.service.base_url().starts_with("https://")
+    }
 }
 
 /// The whole application router.
 pub fn router(service: Service) -> Router {
     let state = AppState {
         service: Arc::new(service),
+        login_limiter: Arc::default(),
     };
     api::routes()
+        .merge(ui::routes())
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -44,7 +55,10 @@ pub async fn serve(
     service: Service,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(service))
-        .with_graceful_shutdown(shutdown)
+    axum::serve(
+        listener,
+        router(service).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
         .await
 }

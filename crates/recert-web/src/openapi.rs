@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "recert API", description = "Certification management: programs, learners, groups, awards."),
+    info(title = "recert API", description = "Certification management: programs, learners, groups, awards, accounts."),
     paths(
         api::health::healthz, api::health::readyz, api::organizations::list,
         api::programs::list, api::programs::create, api::programs::show, api::programs::update, api::programs::archive,
@@ -16,6 +16,8 @@ use utoipa::{Modify, OpenApi};
         api::groups::remove_member, api::groups::add_requirement, api::groups::remove_requirement, api::groups::requirements,
         api::awards::list, api::awards::create, api::awards::show, api::awards::update, api::awards::revoke,
         api::awards::archive, api::awards::history,
+        api::accounts::list_users, api::accounts::create_user, api::accounts::list_tokens,
+        api::accounts::create_token, api::accounts::revoke_token,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

@@ -96,8 +96,11 @@ both_backends! {
         app.send(Method::GET, "/api/v1/programs", None, Some(&auditor)).await.expect(StatusCode::OK);
         app.send(Method::POST, "/api/v1/programs", Some(json!({"code": "A", "name": "A", "validity": {"count": 1, "unit": "years"}})), Some(&auditor))
             .await.problem(StatusCode::FORBIDDEN);
-        let learner = app.token_for("learner").await;
-        app.send(Method::GET, "/api/v1/learners", None, Some(&learner)).await.problem(StatusCode::FORBIDDEN);
+        app.learner("ana").await;
+        app.learner("ben").await;
+        let learner = app.user_token("ana", "learner", Some("ana"), &[]).await;
+        app.send(Method::GET, "/api/v1/learners/ben", None, Some(&learner)).await.problem(StatusCode::FORBIDDEN);
+        app.send(Method::GET, "/api/v1/users", None, Some(&auditor)).await.problem(StatusCode::FORBIDDEN);
     }
 }
 

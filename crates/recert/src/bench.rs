@@ -44,7 +44,13 @@ async fn issue(count: usize, clients: usize) -> Result<()> {
             )
             .await?;
     }
-    let token = service.create_token(&admin, "bench", "admin").await?;
+    let token = service
+        .create_token(
+            &admin,
+            recert_service::tokens::TokenDraft::unscoped("bench", "admin"),
+        )
+        .await?
+        .token;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();

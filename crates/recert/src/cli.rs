@@ -29,6 +29,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage sign-in accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Run a benchmark; each prints a baseline measured in the same run beside its figure.
     Bench {
         #[command(subcommand)]
@@ -45,6 +50,60 @@ pub enum TokenCommand {
         /// admin, program_manager, auditor, supervisor or learner.
         #[arg(long, default_value = "admin")]
         role: String,
+        /// The account a program_manager, supervisor or learner token acts for.
+        #[arg(long)]
+        user: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List tokens (never the secrets).
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revoke a token by its id (from `token list`).
+    Revoke {
+        #[arg(long)]
+        id: i64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. Without --password-stdin a random password is generated and
+    /// printed alone on standard output.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// admin, program_manager, auditor, supervisor or learner.
+        #[arg(long)]
+        role: String,
+        /// The learner record this person is (required for supervisor and learner).
+        #[arg(long)]
+        learner: Option<String>,
+        /// A program a program manager runs (repeat for several).
+        #[arg(long = "program")]
+        programs: Vec<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List accounts.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Set a new password (a locked account is unlocked, its sessions end). Prints a
+    /// generated password unless --password-stdin.
+    Password {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
         #[command(flatten)]
         db: DbArgs,
     },

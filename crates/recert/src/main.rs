@@ -5,7 +5,9 @@ mod cli;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use cli::{Cli, Command, DbArgs, TokenCommand};
+use cli::{Cli, Command, DbArgs, TokenCommand, UserCommand};
+use recert_service::tokens::TokenDraft;
+use recert_service::users::{UserDraft, generate_password};
 use recert_service::{Principal, Service, Store, SystemClock};
 use std::sync::Arc;
 
@@ -27,19 +29,155 @@ async fn main() -> Result<()> {
             eprintln!("database is up to date");
             Ok(())
         }
-        Command::Token {
-            command: TokenCommand::Create { name, role, db },
+        Command::Token { command } => token(command).await,
+        Command::User { command } => user(command).await,
+        Command::Bench { which } => bench::run(which).await,
+    }
+}
+
+async fn token(command: TokenCommand) -> Result<()> {
+    let system = Principal::system();
+    match command {
+        TokenCommand::Create {
+            name,
+            role,
+            user,
+            db,
         } => {
             let service = prepared(&db, "http://localhost:8080").await?;
-            let token = service
-                .create_token(&Principal::system(), &name, &role)
-                .await?;
+            let created = service
+                .create_token(
+                    &system,
+                    TokenDraft {
+                        name: Some(name.clone()),
+                        role: Some(role.clone()),
+                        user,
+                    },
+                )
+                .await
+                .map_err(explain)?;
             // The token alone on stdout so scripts can write TOKEN=$(recert token create …).
-            println!("{token}");
+            println!("{}", created.token);
             eprintln!("created API token {name:?} with role {role}; it is shown only once");
-            Ok(())
         }
-        Command::Bench { which } => bench::run(which).await,
+        TokenCommand::List { db } => {
+            let service = prepared(&db, "http://localhost:8080").await?;
+            println!("{:>5}  {:<24} {:<16} {:<16} {:<8} created", "id", "name", "role", "user", "state");
+            for t in service.tokens(&system).await? {
+                println!(
+                    "{:>5}  {:<24} {:<16} {:<16} {:<8} {}",
+                    t.id,
+                    t.name,
+                    t.role,
+                    t.user.as_deref().unwrap_or("-"),
+                    if t.revoked { "revoked" } else { "active" },
+                    t.created_at
+                );
+            }
+        }
+        TokenCommand::Revoke { id, db } => {
+            let service = prepared(&db, "http://localhost:8080").await?;
+            service.revoke_token(&system, id).await.map_err(explain)?;
+            eprintln!("revoked token {id}");
+        }
+    }
+    Ok(())
+}
+
+/// The password for a user command: read from stdin, or generated (and then printed).
+fn password_from(stdin: bool) -> Result<(String, bool)> {
+    if stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        Ok((line.trim_end_matches(['\r', '\n']).to_owned(), false))
+    } else {
+        Ok((generate_password()?, true))
+    }
+}
+
+async fn user(command: UserCommand) -> Result<()> {
+    let system = Principal::system();
+    match command {
+        UserCommand::Create {
+            username,
+            role,
+            learner,
+            programs,
+            password_stdin,
+            db,
+        } => {
+            let service = prepared(&db, "http://localhost:8080").await?;
+            let (password, generated) = password_from(password_stdin)?;
+            let u = service
+                .create_user(
+                    &system,
+                    UserDraft {
+                        username: Some(username),
+                        password: Some(password.clone()),
+                        role: Some(role),
+                        learner,
+                        programs,
+                    },
+                )
+                .await
+                .map_err(explain)?;
+            if generated {
+                println!("{password}");
+            }
+            eprintln!(
+                "created account {:?} with role {}{}",
+                u.username,
+                u.role.as_str(),
+                if generated { "; its generated password is on standard output" } else { "" }
+            );
+        }
+        UserCommand::List { db } => {
+            let service = prepared(&db, "http://localhost:8080").await?;
+            for u in service.users(&system).await? {
+                println!(
+                    "{:<20} {:<16} learner={} programs={}{}{}",
+                    u.username,
+                    u.role.as_str(),
+                    u.learner.as_deref().unwrap_or("-"),
+                    if u.programs.is_empty() { "-".into() } else { u.programs.join(",") },
+                    if u.locked { " locked" } else { "" },
+                    if u.disabled { " disabled" } else { "" },
+                );
+            }
+        }
+        UserCommand::Password {
+            username,
+            password_stdin,
+            db,
+        } => {
+            let service = prepared(&db, "http://localhost:8080").await?;
+            let (password, generated) = password_from(password_stdin)?;
+            service
+                .reset_password(&system, &username, &password)
+                .await
+                .map_err(explain)?;
+            if generated {
+                println!("{password}");
+            }
+            eprintln!("set a new password for {username:?}; its sessions were ended");
+        }
+    }
+    Ok(())
+}
+
+/// A service error as a message naming each field at fault.
+fn explain(e: recert_service::ServiceError) -> anyhow::Error {
+    match e {
+        recert_service::ServiceError::Validation(d) => anyhow::anyhow!(
+            "{}",
+            d.0.iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow::anyhow!("{other}"),
     }
 }
 
@@ -90,8 +228,19 @@ async fn serve(args: cli::ServeArgs) -> Result<()> {
             eprintln!("seeded the demo organization: 3 sites, 400 employees, 2 programs");
         }
         let token = service
-            .create_token(&Principal::system(), "demo", "admin")
-            .await?;
+            .create_token(&Principal::system(), TokenDraft::unscoped("demo", "admin"))
+            .await?
+            .token;
+        eprintln!("demo accounts (new passwords at every start) — sign in at {base_url}/login:");
+        for a in service.demo_accounts().await.context("creating demo accounts")? {
+            eprintln!(
+                "  {:<11} {:<16} password {}   ({})",
+                a.username,
+                a.role.as_str(),
+                a.password,
+                a.note
+            );
+        }
         eprintln!("demo admin API token (shown once): {token}");
         eprintln!(
             "  try: curl -H 'Authorization: Bearer {token}' {base_url}/api/v1/awards?status=grace"

@@ -1,6 +1,7 @@
 //! The JSON API (SPEC §7): one module per resource, handlers named `list`, `show`,
 //! `create`, `update`, `revoke`…, so the router reads `awards::create`.
 
+pub mod accounts;
 pub mod awards;
 pub mod groups;
 pub mod health;
@@ -71,4 +72,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/awards/{id}/revoke", post(awards::revoke))
         .route("/api/v1/awards/{id}/archive", post(awards::archive))
         .route("/api/v1/awards/{id}/history", get(awards::history))
+        .route(
+            "/api/v1/users",
+            get(accounts::list_users).post(accounts::create_user),
+        )
+        .route(
+            "/api/v1/tokens",
+            get(accounts::list_tokens).post(accounts::create_token),
+        )
+        .route("/api/v1/tokens/{id}/revoke", post(accounts::revoke_token))
 }

@@ -1,0 +1,216 @@
+//! Web sign-in: password check with lockout, database-stored sessions (any instance can
+//! serve any request), the CSRF token each session carries, sign-out and password change.
+
+use crate::auth::{Principal, Role};
+use crate::users::{check_password, hash_password, verify_password};
+use crate::{Result, Service, ServiceError};
+use recert_store::audit::NewEvent;
+use recert_store::sessions as store;
+use recert_store::users as user_store;
+use sha2::{Digest, Sha256};
+
+/// Consecutive failed sign-ins after which an account is locked.
+pub const LOCK_AFTER: i64 = 5;
+/// How long a lock lasts.
+pub const LOCK_MINUTES: i64 = 15;
+/// How long a session lasts from sign-in.
+pub const SESSION_HOURS: i64 = 12;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A random token of `n` bytes, hex-encoded.
+pub fn random_token(n: usize) -> Result<String> {
+    let mut b = vec![0u8; n];
+    getrandom::fill(&mut b).map_err(ServiceError::internal)?;
+    Ok(hex(&b))
+}
+
+fn hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Why a sign-in failed, worded for the person at the form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginRefused {
+    /// Unknown user or wrong password: deliberately the same message.
+    BadCredentials,
+    /// Too many failures: locked until this instant.
+    Locked { until: jiff::Timestamp },
+    Disabled,
+}
+
+impl LoginRefused {
+    pub fn message(&self) -> String {
+        match self {
+            Self::BadCredentials => "Wrong username or password.".into(),
+            Self::Locked { until } => format!(
+                "Too many failed sign-ins: this account is locked until {} UTC. Try again then, or ask an administrator to reset the password.",
+                until.strftime("%H:%M")
+            ),
+            Self::Disabled => "This account is disabled. Ask an administrator.".into(),
+        }
+    }
+}
+
+/// A signed-in session: who, and the CSRF token every form must carry.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub principal: Principal,
+    pub username: String,
+    /// The linked learner's username, when the account is a learner.
+    pub learner: Option<String>,
+    pub csrf: String,
+}
+
+impl Service {
+    /// Checks a username and password; on success opens a session and returns its cookie
+    /// value (shown only now; stored hashed).
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<std::result::Result<String, LoginRefused>> {
+        let now = self.now_ms();
+        let mut conn = self.store.read().await?;
+        let user = user_store::by_username(&mut conn, username.trim()).await?;
+        drop(conn);
+        let Some(user) = user else {
+            // Spend the same Argon2 work as a real check, so timing does not reveal
+            // which usernames exist.
+            hash_password(password.to_owned()).await?;
+            return Ok(Err(LoginRefused::BadCredentials));
+        };
+        if user.disabled {
+            return Ok(Err(LoginRefused::Disabled));
+        }
+        if let Some(until) = user.locked_until_ms.filter(|t| *t > now) {
+            return Ok(Err(LoginRefused::Locked {
+                until: jiff::Timestamp::from_millisecond(until).map_err(ServiceError::internal)?,
+            }));
+        }
+        let ok = verify_password(password.to_owned(), user.password_hash.clone()).await?;
+        let mut tx = self.store.begin_write().await?;
+        if !ok {
+            let until = now + LOCK_MINUTES * 60_000;
+            let failures = user_store::record_failure(tx.conn(), user.id, LOCK_AFTER, until).await?;
+            let locked = failures >= LOCK_AFTER;
+            tx.audit(NewEvent {
+                at: self.now(),
+                actor: &format!("user:{}", user.username),
+                action: if locked { "user.locked" } else { "user.login_failed" },
+                subject_type: "user",
+                subject_id: &user.username,
+                before: None,
+                after: Some(serde_json::json!({ "failed_logins": failures })),
+            })
+            .await?;
+            tx.commit().await?;
+            return Ok(Err(if locked {
+                LoginRefused::Locked {
+                    until: jiff::Timestamp::from_millisecond(until)
+                        .map_err(ServiceError::internal)?,
+                }
+            } else {
+                LoginRefused::BadCredentials
+            }));
+        }
+        user_store::record_success(tx.conn(), user.id).await?;
+        let token = random_token(32)?;
+        let csrf = random_token(16)?;
+        store::insert(
+            tx.conn(),
+            &hash(&token),
+            user.id,
+            &csrf,
+            now,
+            now + SESSION_HOURS * 3_600_000,
+        )
+        .await?;
+        store::purge_expired(tx.conn(), now).await?;
+        tx.audit(NewEvent {
+            at: self.now(),
+            actor: &format!("user:{}", user.username),
+            action: "user.signed_in",
+            subject_type: "user",
+            subject_id: &user.username,
+            before: None,
+            after: None,
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(token))
+    }
+
+    /// The session a cookie value stands for; expired, unknown and disabled ones stand for
+    /// no one.
+    pub async fn session(&self, token: &str) -> Result<Session> {
+        let mut conn = self.store.read().await?;
+        let s = store::by_hash(&mut conn, &hash(token), self.now_ms())
+            .await?
+            .ok_or(ServiceError::Unauthenticated)?;
+        let user = user_store::by_id(&mut conn, s.user_id)
+            .await?
+            .filter(|u| !u.disabled)
+            .ok_or(ServiceError::Unauthenticated)?;
+        let role = Role::parse(&user.role)
+            .ok_or_else(|| ServiceError::internal(format!("user {} has an unknown role", user.id)))?;
+        let principal = self
+            .principal_of(&mut conn, &user, role, format!("user:{}", user.username))
+            .await?;
+        Ok(Session {
+            principal,
+            username: user.username,
+            learner: user.learner,
+            csrf: s.csrf,
+        })
+    }
+
+    /// Ends the session behind a cookie value.
+    pub async fn logout(&self, token: &str) -> Result<()> {
+        let mut conn = self.store.read().await?;
+        store::delete(&mut conn, &hash(token)).await?;
+        Ok(())
+    }
+
+    /// Changes the signed-in user's password after checking the current one; other
+    /// sessions of the account are ended.
+    pub async fn change_password(
+        &self,
+        session_token: &str,
+        current: &str,
+        new: &str,
+        repeat: &str,
+    ) -> Result<()> {
+        let session = self.session(session_token).await?;
+        let mut conn = self.store.read().await?;
+        let user = user_store::by_username(&mut conn, &session.username)
+            .await?
+            .ok_or(ServiceError::Unauthenticated)?;
+        drop(conn);
+        if !verify_password(current.to_owned(), user.password_hash.clone()).await? {
+            return Err(ServiceError::field("current_password", "is not your current password"));
+        }
+        check_password("new_password", new, &user.username)?;
+        if new != repeat {
+            return Err(ServiceError::field("repeat_password", "does not match the new password"));
+        }
+        let hashed = hash_password(new.to_owned()).await?;
+        let mut tx = self.store.begin_write().await?;
+        user_store::set_password(tx.conn(), user.id, &hashed, self.now_ms()).await?;
+        store::delete_for_user(tx.conn(), user.id, Some(&hash(session_token))).await?;
+        tx.audit(NewEvent {
+            at: self.now(),
+            actor: &session.principal.name,
+            action: "user.password_changed",
+            subject_type: "user",
+            subject_id: &user.username,
+            before: None,
+            after: None,
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,179 @@
+//! Administration: accounts and API tokens.
+
+use super::forms::{FieldErrors, Form};
+use super::{Chrome, PageError, PageResult, Viewer, render};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use recert_service::page::PageRequest;
+use recert_service::tokens::{TokenDraft, TokenView};
+use recert_service::users::{UserDraft, UserView};
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    c: Chrome,
+    users: Vec<UserView>,
+    programs: Vec<String>,
+    f: UserForm,
+    errors: FieldErrors,
+}
+
+#[derive(Debug, Clone, Default)]
+struct UserForm {
+    username: String,
+    role: String,
+    learner: String,
+    programs: Vec<String>,
+}
+
+impl UserForm {
+    fn has_program(&self, p: &str) -> bool {
+        self.programs.iter().any(|x| x == p)
+    }
+}
+
+const ROLES: [(&str, &str); 5] = [
+    ("admin", "Administrator"),
+    ("program_manager", "Program manager"),
+    ("auditor", "Auditor"),
+    ("supervisor", "Supervisor"),
+    ("learner", "Learner"),
+];
+
+impl UsersPage {
+    fn roles(&self) -> [(&'static str, &'static str); 5] {
+        ROLES
+    }
+}
+
+async fn users_page(state: &AppState, viewer: &Viewer) -> Result<UsersPage, PageError> {
+    let who = &viewer.session.principal;
+    let users = state.service.users(who).await?;
+    let programs = state
+        .service
+        .programs(who, PageRequest::parse(None, Some(500))?, false)
+        .await?
+        .items
+        .into_iter()
+        .map(|p| p.program.code.to_string())
+        .collect();
+    Ok(UsersPage {
+        c: Chrome::new(viewer, "Accounts", "users"),
+        users,
+        programs,
+        f: UserForm { role: "learner".into(), ..UserForm::default() },
+        errors: FieldErrors::default(),
+    })
+}
+
+pub async fn users(State(state): State<AppState>, viewer: Viewer) -> PageResult {
+    Ok(render(&users_page(&state, &viewer).await?))
+}
+
+pub async fn create_user(State(state): State<AppState>, form: Form) -> PageResult {
+    let f = &form.fields;
+    let draft = UserDraft {
+        username: f.get("username").map(str::to_owned),
+        password: f.0.iter().find(|(k, _)| k == "password").map(|(_, v)| v.clone()),
+        role: f.get("role").map(str::to_owned),
+        learner: f.get("learner").map(str::to_owned),
+        programs: f.all("programs"),
+    };
+    match state.service.create_user(&form.viewer.session.principal, draft).await {
+        Ok(u) => {
+            let mut p = users_page(&state, &form.viewer).await?;
+            p.c = p.c.with_notice(Some(format!("Account {} created.", u.username)));
+            Ok(render(&p))
+        }
+        Err(e) => {
+            let errors = FieldErrors::from_service(&e, super::forms::same_name).ok_or(PageError(e))?;
+            let mut p = users_page(&state, &form.viewer).await?;
+            p.f = UserForm {
+                username: f.text("username"),
+                role: f.text("role"),
+                learner: f.text("learner"),
+                programs: f.all("programs"),
+            };
+            p.errors = errors;
+            let mut res = render(&p);
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/tokens.html")]
+struct TokensPage {
+    c: Chrome,
+    tokens: Vec<TokenView>,
+    created: Option<String>,
+    name: String,
+    role: String,
+    user: String,
+    errors: FieldErrors,
+}
+
+impl TokensPage {
+    fn roles(&self) -> [(&'static str, &'static str); 5] {
+        ROLES
+    }
+}
+
+async fn tokens_page(state: &AppState, viewer: &Viewer) -> Result<TokensPage, PageError> {
+    Ok(TokensPage {
+        c: Chrome::new(viewer, "API tokens", "tokens"),
+        tokens: state.service.tokens(&viewer.session.principal).await?,
+        created: None,
+        name: String::new(),
+        role: "auditor".into(),
+        user: String::new(),
+        errors: FieldErrors::default(),
+    })
+}
+
+pub async fn tokens(State(state): State<AppState>, viewer: Viewer) -> PageResult {
+    Ok(render(&tokens_page(&state, &viewer).await?))
+}
+
+pub async fn create_token(State(state): State<AppState>, form: Form) -> PageResult {
+    let f = &form.fields;
+    let draft = TokenDraft {
+        name: f.get("name").map(str::to_owned),
+        role: f.get("role").map(str::to_owned),
+        user: f.get("user").map(str::to_owned),
+    };
+    match state.service.create_token(&form.viewer.session.principal, draft).await {
+        Ok(t) => {
+            let mut p = tokens_page(&state, &form.viewer).await?;
+            p.c = p.c.with_notice(Some(format!("Token {:?} created. Copy it now: it is shown only once.", t.info.name)));
+            p.created = Some(t.token);
+            let mut res = render(&p);
+            // The page holds a secret: keep it out of caches and history.
+            res.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+            Ok(res)
+        }
+        Err(e) => {
+            let errors = FieldErrors::from_service(&e, super::forms::same_name).ok_or(PageError(e))?;
+            let mut p = tokens_page(&state, &form.viewer).await?;
+            p.name = f.text("name");
+            p.role = f.text("role");
+            p.user = f.text("user");
+            p.errors = errors;
+            let mut res = render(&p);
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+    }
+}
+
+pub async fn revoke_token(State(state): State<AppState>, Path(id): Path<String>, form: Form) -> PageResult {
+    let Ok(id) = id.parse::<i64>() else {
+        return Err(PageError(recert_service::ServiceError::not_found("token", id)));
+    };
+    state.service.revoke_token(&form.viewer.session.principal, id).await?;
+    Ok(Redirect::to("/admin/tokens").into_response())
+}

@@ -1,0 +1,174 @@
+//! Groups (teams, sites, branches, departments, cohorts): create, membership, and which
+//! programs each group's members must hold.
+
+use super::forms::{FieldErrors, Form};
+use super::session::urlencode;
+use super::{Chrome, PageError, PageResult, Viewer, render};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use recert_domain::Group;
+use recert_service::ServiceError;
+use recert_service::groups::{GroupDraft, MembersDraft, RequirementDraft};
+use recert_service::page::PageRequest;
+
+#[derive(Template)]
+#[template(path = "groups/list.html")]
+struct ListPage {
+    c: Chrome,
+    groups: Vec<Group>,
+    name: String,
+    kind: String,
+    description: String,
+    errors: FieldErrors,
+}
+
+impl ListPage {
+    fn kinds(&self) -> [&'static str; 5] {
+        ["team", "site", "branch", "department", "cohort"]
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+async fn list_page(state: &AppState, viewer: &Viewer) -> Result<ListPage, PageError> {
+    let groups = state
+        .service
+        .groups(&viewer.session.principal, None, PageRequest::parse(None, Some(500))?)
+        .await?
+        .items;
+    Ok(ListPage {
+        c: Chrome::new(viewer, "Groups", "groups"),
+        groups,
+        name: String::new(),
+        kind: "team".into(),
+        description: String::new(),
+        errors: FieldErrors::default(),
+    })
+}
+
+pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(q): Query<Done>) -> PageResult {
+    let mut p = list_page(&state, &viewer).await?;
+    p.c = p.c.with_notice(super::programs::notice(q.done.as_deref()));
+    Ok(render(&p))
+}
+
+pub async fn create(State(state): State<AppState>, form: Form) -> PageResult {
+    let f = &form.fields;
+    let draft = GroupDraft {
+        name: f.get("name").map(str::to_owned),
+        kind: f.get("kind").map(str::to_owned),
+        description: f.get("description").map(str::to_owned),
+    };
+    match state.service.create_group(&form.viewer.session.principal, draft).await {
+        Ok(g) => Ok(Redirect::to(&format!("/groups/{}?done=group-created", urlencode(&g.name))).into_response()),
+        Err(e) => {
+            let errors = FieldErrors::from_service(&e, super::forms::same_name).ok_or(PageError(e))?;
+            let mut p = list_page(&state, &form.viewer).await?;
+            p.name = f.text("name");
+            p.kind = f.text("kind");
+            p.description = f.text("description");
+            p.errors = errors;
+            let mut res = render(&p);
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "groups/show.html")]
+struct ShowPage {
+    c: Chrome,
+    g: Group,
+    members: Vec<String>,
+    programs: Vec<String>,
+    usernames: String,
+    errors: FieldErrors,
+}
+
+async fn show_page(state: &AppState, viewer: &Viewer, name: &str) -> Result<ShowPage, PageError> {
+    let who = &viewer.session.principal;
+    let g = state.service.group(who, name).await?;
+    let members = state.service.group_members(who, name, "", 100_000).await?;
+    let programs = state
+        .service
+        .programs(who, PageRequest::parse(None, Some(500))?, false)
+        .await?
+        .items
+        .into_iter()
+        .filter(|p| who.may(recert_service::auth::Action::ManageProgram(p.row_id)))
+        .map(|p| p.program.code.to_string())
+        .collect();
+    Ok(ShowPage {
+        c: Chrome::new(viewer, format!("Group {}", g.name), "groups"),
+        g,
+        members,
+        programs,
+        usernames: String::new(),
+        errors: FieldErrors::default(),
+    })
+}
+
+pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(name): Path<String>, Query(q): Query<Done>) -> PageResult {
+    let mut p = show_page(&state, &viewer, &name).await?;
+    p.c = p.c.with_notice(super::programs::notice(q.done.as_deref()));
+    Ok(render(&p))
+}
+
+fn back(name: &str, done: &str) -> axum::response::Response {
+    Redirect::to(&format!("/groups/{}?done={done}", urlencode(name))).into_response()
+}
+
+async fn failed(state: &AppState, form: &Form, name: &str, e: ServiceError) -> PageResult {
+    let errors = FieldErrors::from_service(&e, |f| {
+        Some(if f.starts_with("members") || f.starts_with("usernames") { "usernames".into() } else { f.replace('.', "_") })
+    })
+    .ok_or(PageError(e))?;
+    let mut p = show_page(state, &form.viewer, name).await?;
+    p.usernames = form.fields.text("usernames");
+    p.errors = errors;
+    let mut res = render(&p);
+    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(res)
+}
+
+pub async fn add_members(State(state): State<AppState>, Path(name): Path<String>, form: Form) -> PageResult {
+    let usernames: Vec<String> = form
+        .fields
+        .text("usernames")
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if usernames.is_empty() {
+        return failed(&state, &form, &name, ServiceError::field("usernames", "name at least one learner")).await;
+    }
+    match state.service.add_members(&form.viewer.session.principal, &name, MembersDraft { usernames }).await {
+        Ok(_) => Ok(back(&name, "members-added")),
+        Err(e) => failed(&state, &form, &name, e).await,
+    }
+}
+
+pub async fn remove_member(State(state): State<AppState>, Path((name, username)): Path<(String, String)>, form: Form) -> PageResult {
+    state.service.remove_member(&form.viewer.session.principal, &name, &username).await?;
+    Ok(back(&name, "member-removed"))
+}
+
+pub async fn add_requirement(State(state): State<AppState>, Path(name): Path<String>, form: Form) -> PageResult {
+    let draft = RequirementDraft { program: form.fields.text("program") };
+    match state.service.add_requirement(&form.viewer.session.principal, &name, draft).await {
+        Ok(_) => Ok(back(&name, "requirement-added")),
+        Err(e) => failed(&state, &form, &name, e).await,
+    }
+}
+
+pub async fn remove_requirement(State(state): State<AppState>, Path((name, program)): Path<(String, String)>, form: Form) -> PageResult {
+    state.service.remove_requirement(&form.viewer.session.principal, &name, &program).await?;
+    Ok(back(&name, "requirement-removed"))
+}

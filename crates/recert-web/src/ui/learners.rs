@@ -1,0 +1,172 @@
+//! The learners directory (search by name, username, e-mail or certificate ID; filter by
+//! group and certification status) and a learner's page with every award, its renewal
+//! chain and its audit events.
+
+use super::{Chrome, PageResult, Viewer, render};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use recert_domain::{Learner, Status};
+use recert_service::AuditEvent;
+use recert_service::awards::{AwardQuery, AwardView};
+use recert_service::learners::{LearnerDetail, LearnerQuery};
+use recert_service::page::PageRequest;
+
+#[derive(Template)]
+#[template(path = "learners/list.html")]
+struct ListPage {
+    c: Chrome,
+    q: String,
+    group: String,
+    status: String,
+    groups: Vec<String>,
+    learners: Vec<Learner>,
+    /// With a certification status chosen, the matching awards instead of learners.
+    awards: Vec<AwardView>,
+    next_cursor: Option<String>,
+    partial: bool,
+    /// Whether a certification status was chosen (awards are listed, not learners).
+    awards_mode: bool,
+}
+
+impl ListPage {
+    fn statuses(&self) -> [&'static str; 7] {
+        ["active", "expiring", "grace", "lapsed", "revoked", "superseded", "archived"]
+    }
+}
+
+#[derive(Template)]
+#[template(path = "learners/_results.html")]
+struct Results<'a> {
+    page: &'a ListPage,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct ListQuery {
+    q: Option<String>,
+    group: Option<String>,
+    status: Option<String>,
+    cursor: Option<String>,
+}
+
+pub async fn list(State(state): State<AppState>, viewer: Viewer, headers: HeaderMap, Query(lq): Query<ListQuery>) -> PageResult {
+    let who = &viewer.session.principal;
+    let q = lq.q.unwrap_or_default().trim().to_owned();
+    let group = lq.group.unwrap_or_default();
+    let status = lq.status.unwrap_or_default();
+    let page_req = PageRequest::parse(lq.cursor.as_deref(), Some(100))
+        .or_else(|_| PageRequest::parse(None, Some(100)))?;
+    let groups = if who.may(recert_service::auth::Action::ReadDirectory) {
+        state
+            .service
+            .groups(who, None, PageRequest::parse(None, Some(500))?)
+            .await?
+            .items
+            .into_iter()
+            .map(|g| g.name)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let awards_mode = Status::parse(&status).is_some();
+    let (learners, awards, next_cursor) = if awards_mode {
+        let page = state
+            .service
+            .awards(
+                who,
+                AwardQuery {
+                    group: (!group.is_empty()).then(|| group.clone()),
+                    status: Some(status.clone()),
+                    ..AwardQuery::default()
+                },
+                page_req,
+            )
+            .await?;
+        let q_low = q.to_lowercase();
+        let items = page
+            .items
+            .into_iter()
+            .filter(|a| {
+                q.is_empty()
+                    || a.learner.to_lowercase().contains(&q_low)
+                    || a.legal_name.to_lowercase().contains(&q_low)
+                    || a.id.eq_ignore_ascii_case(&q)
+            })
+            .collect();
+        (Vec::new(), items, page.next_cursor)
+    } else {
+        let page = state
+            .service
+            .learners(
+                who,
+                LearnerQuery {
+                    q: (!q.is_empty()).then(|| q.clone()),
+                    group: (!group.is_empty()).then(|| group.clone()),
+                    ..LearnerQuery::default()
+                },
+                page_req,
+            )
+            .await?;
+        (page.items, Vec::new(), page.next_cursor)
+    };
+    let page = ListPage {
+        c: Chrome::new(&viewer, "Learners", "learners"),
+        q,
+        group,
+        status,
+        groups,
+        learners,
+        awards,
+        next_cursor,
+        partial: headers.contains_key("HX-Request"),
+        awards_mode,
+    };
+    // htmx asks for the results only while the person types.
+    if page.partial {
+        return Ok(render(&Results { page: &page }));
+    }
+    Ok(render(&page))
+}
+
+#[derive(Template)]
+#[template(path = "learners/show.html")]
+struct ShowPage {
+    c: Chrome,
+    d: LearnerDetail,
+    events: Vec<AuditEvent>,
+}
+
+impl ShowPage {
+    /// Awards that are the latest of their chain, first; the rest are history.
+    fn current(&self) -> Vec<&AwardView> {
+        self.d.awards.iter().filter(|a| a.superseded_by.is_none()).collect()
+    }
+
+    /// The earlier links of `a`'s renewal chain, newest first.
+    fn chain(&self, a: &AwardView) -> Vec<&AwardView> {
+        let mut out = Vec::new();
+        let mut prev = a.predecessor.clone();
+        while let Some(id) = prev {
+            match self.d.awards.iter().find(|x| x.id == id) {
+                Some(x) if out.len() < 100 => {
+                    prev = x.predecessor.clone();
+                    out.push(x);
+                }
+                _ => break,
+            }
+        }
+        out
+    }
+}
+
+pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(username): Path<String>) -> PageResult {
+    let who = &viewer.session.principal;
+    let d = state.service.learner(who, &username).await?;
+    let events = state.service.learner_events(who, &username).await?;
+    Ok(render(&ShowPage {
+        c: Chrome::new(&viewer, d.learner.legal_name.clone(), "learners"),
+        d,
+        events,
+    }))
+}

@@ -1,0 +1,92 @@
+//! The learner's own area ("My certifications") and the supervisor's team page.
+
+use super::{Chrome, PageError, PageResult, Viewer, render};
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use recert_domain::Learner;
+use recert_service::awards::{AwardQuery, AwardView};
+use recert_service::learners::LearnerQuery;
+use recert_service::page::PageRequest;
+
+#[derive(Template)]
+#[template(path = "me/my.html")]
+struct MyPage {
+    c: Chrome,
+    awards: Vec<AwardView>,
+    descriptions: Vec<(String, String)>,
+}
+
+impl MyPage {
+    fn description(&self, code: &str) -> &str {
+        self.descriptions
+            .iter()
+            .find(|(c, _)| c == code)
+            .map_or("", |(_, d)| d.as_str())
+    }
+}
+
+pub async fn my_certifications(State(state): State<AppState>, viewer: Viewer) -> PageResult {
+    let Some(me) = viewer.session.learner.clone() else {
+        return Err(PageError(recert_service::ServiceError::not_found(
+            "learner record for account",
+            viewer.session.username.clone(),
+        )));
+    };
+    let who = &viewer.session.principal;
+    let d = state.service.learner(who, &me).await?;
+    // Current certificates first; superseded links of a chain are history, not shown here.
+    let awards: Vec<AwardView> = d.awards.into_iter().filter(|a| a.superseded_by.is_none()).collect();
+    let mut descriptions = Vec::new();
+    for a in &awards {
+        if !descriptions.iter().any(|(c, _): &(String, String)| *c == a.program) {
+            let p = state.service.program(who, &a.program).await?;
+            descriptions.push((a.program.clone(), p.program.description));
+        }
+    }
+    Ok(render(&MyPage {
+        c: Chrome::new(&viewer, "My certifications", "my"),
+        awards,
+        descriptions,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "me/team.html")]
+struct TeamPage {
+    c: Chrome,
+    members: Vec<(Learner, Vec<AwardView>)>,
+}
+
+pub async fn team(State(state): State<AppState>, viewer: Viewer) -> PageResult {
+    let who = &viewer.session.principal;
+    if !viewer.session.principal.role.eq(&recert_service::Role::Supervisor) {
+        return Err(PageError(who.forbidden("see a team page (it is for supervisors)")));
+    }
+    let me = viewer.session.learner.clone().unwrap_or_default();
+    let learners = state
+        .service
+        .learners(who, LearnerQuery { manager: Some(me), ..LearnerQuery::default() }, PageRequest::parse(None, Some(500))?)
+        .await?
+        .items;
+    let awards = state
+        .service
+        .awards(who, AwardQuery::default(), PageRequest::parse(None, Some(500))?)
+        .await?
+        .items;
+    let members = learners
+        .into_iter()
+        .map(|l| {
+            let mine = awards
+                .iter()
+                .filter(|a| a.learner == l.username.as_str() && a.superseded_by.is_none())
+                .cloned()
+                .collect();
+            (l, mine)
+        })
+        .collect();
+    Ok(render(&TeamPage {
+        c: Chrome::new(&viewer, "My team", "team"),
+        members,
+    }))
+}

@@ -1,0 +1,213 @@
+//! The web application: server-rendered pages (askama) with a little htmx, over the same
+//! service calls and the same authorization policy as the JSON API. Every form carries the
+//! session's CSRF token; a form error re-renders the form with the message beside the field.
+
+pub mod accounts;
+pub mod admin;
+pub mod assets;
+pub mod awards;
+pub mod forms;
+pub mod groups;
+pub mod learners;
+pub mod me;
+pub mod programs;
+pub mod session;
+
+use crate::AppState;
+use crate::problem::ApiError;
+use askama::Template;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use recert_service::auth::{Action, Role};
+use recert_service::{Principal, ServiceError};
+pub use session::Viewer;
+
+/// What every signed-in page shows around its content: who is signed in, the navigation
+/// their role gets, and the CSRF token forms carry.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub title: String,
+    pub username: String,
+    pub role: Role,
+    pub csrf: String,
+    /// The navigation entry to mark as current.
+    pub section: &'static str,
+    pub has_learner: bool,
+    pub notice: Option<String>,
+    principal: Principal,
+}
+
+impl Chrome {
+    pub fn new(viewer: &Viewer, title: impl Into<String>, section: &'static str) -> Self {
+        Self {
+            title: title.into(),
+            username: viewer.session.username.clone(),
+            role: viewer.session.principal.role,
+            csrf: viewer.session.csrf.clone(),
+            section,
+            has_learner: viewer.session.learner.is_some(),
+            notice: None,
+            principal: viewer.session.principal.clone(),
+        }
+    }
+
+    pub fn with_notice(mut self, notice: Option<String>) -> Self {
+        self.notice = notice;
+        self
+    }
+
+    pub fn role_label(&self) -> &'static str {
+        self.role.label()
+    }
+
+    /// Whether to show the learners directory.
+    pub fn sees_learners(&self) -> bool {
+        !matches!(self.role, Role::Learner)
+    }
+
+    pub fn sees_groups(&self) -> bool {
+        self.principal.may(Action::ReadDirectory)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.principal.may(Action::Administer)
+    }
+
+    pub fn is_supervisor(&self) -> bool {
+        self.role == Role::Supervisor
+    }
+
+    pub fn may_create_program(&self) -> bool {
+        self.principal.may(Action::CreateProgram)
+    }
+
+    pub fn may_manage_program(&self, id: &i64) -> bool {
+        self.principal.may(Action::ManageProgram(*id))
+    }
+
+    pub fn may_award(&self, program_id: &i64) -> bool {
+        self.principal.may(Action::WriteAward(*program_id))
+    }
+
+    pub fn may_manage_people(&self) -> bool {
+        self.principal.may(Action::ManagePeople)
+    }
+
+    pub fn current(&self, section: &str) -> &'static str {
+        if self.section == section {
+            "page"
+        } else {
+            "false"
+        }
+    }
+}
+
+/// Renders a page, or the error page if the template fails.
+pub fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            error_page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "The page could not be drawn. The error was logged.")
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    title: &'a str,
+    detail: &'a str,
+}
+
+/// A plain error page (no navigation: the viewer may not be signed in).
+pub fn error_page(status: StatusCode, title: &str, detail: &str) -> Response {
+    let page = ErrorPage {
+        status: status.as_u16(),
+        title,
+        detail,
+    };
+    let html = page.render().unwrap_or_else(|_| detail.to_owned());
+    (status, Html(html)).into_response()
+}
+
+/// A service error as a page, with the status and wording the API would give it.
+#[derive(Debug)]
+pub struct PageError(pub ServiceError);
+
+impl From<ServiceError> for PageError {
+    fn from(e: ServiceError) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        if matches!(self.0, ServiceError::Unauthenticated) {
+            return Redirect::to("/login").into_response();
+        }
+        let p = ApiError::from(self.0).0;
+        let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        error_page(status, &p.title, &p.detail)
+    }
+}
+
+pub type PageResult = Result<Response, PageError>;
+
+/// Where a signed-in person starts: their own work first.
+async fn home(viewer: Viewer) -> Response {
+    let p = &viewer.session.principal;
+    let to = match p.role {
+        Role::Learner => "/my",
+        Role::Supervisor => "/team",
+        _ => "/programs",
+    };
+    Redirect::to(to).into_response()
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/assets/{file}", get(assets::serve))
+        .route("/login", get(accounts::login_form).post(accounts::login))
+        .route("/logout", post(accounts::logout))
+        .route("/setup", get(accounts::setup_form).post(accounts::setup))
+        .route(
+            "/account/password",
+            get(accounts::password_form).post(accounts::change_password),
+        )
+        .route("/programs", get(programs::list).post(programs::create))
+        .route("/programs/new", get(programs::new))
+        .route("/programs/{code}", get(programs::show))
+        .route(
+            "/programs/{code}/edit",
+            get(programs::edit).post(programs::update),
+        )
+        .route("/programs/{code}/archive", post(programs::archive))
+        .route("/programs/{code}/awards", post(awards::create))
+        .route("/awards/{id}", get(awards::show).post(awards::update))
+        .route("/awards/{id}/revoke", post(awards::revoke))
+        .route("/awards/{id}/archive", post(awards::archive))
+        .route("/learners", get(learners::list))
+        .route("/learners/{username}", get(learners::show))
+        .route("/groups", get(groups::list).post(groups::create))
+        .route("/groups/{name}", get(groups::show))
+        .route("/groups/{name}/members", post(groups::add_members))
+        .route(
+            "/groups/{name}/members/{username}/remove",
+            post(groups::remove_member),
+        )
+        .route("/groups/{name}/requirements", post(groups::add_requirement))
+        .route(
+            "/groups/{name}/requirements/{program}/remove",
+            post(groups::remove_requirement),
+        )
+        .route("/my", get(me::my_certifications))
+        .route("/team", get(me::team))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/tokens", get(admin::tokens).post(admin::create_token))
+        .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
+}

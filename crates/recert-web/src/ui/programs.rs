@@ -1,0 +1,446 @@
+//! Program pages: the list, create and edit with every setting, archive, and a program's
+//! awarded learners with the award form.
+
+use super::forms::{FieldErrors, Fields, Form};
+use super::{Chrome, PageError, PageResult, Viewer, render};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use recert_domain::program::ProgramDraft;
+use recert_domain::{Program, Status};
+use recert_service::awards::{AwardQuery, AwardView};
+use recert_service::page::PageRequest;
+use recert_service::programs::ProgramView;
+use serde_json::{Value, json};
+
+#[derive(Template)]
+#[template(path = "programs/list.html")]
+struct ListPage {
+    c: Chrome,
+    programs: Vec<ProgramView>,
+    archived: bool,
+}
+
+#[derive(serde::Deserialize)]
+pub struct ListQuery {
+    archived: Option<String>,
+    done: Option<String>,
+}
+
+/// A notice for a redirect's `done` code (codes, not text, so links cannot inject words).
+pub fn notice(done: Option<&str>) -> Option<String> {
+    Some(
+        match done? {
+            "created" => "Program created.",
+            "updated" => "Program saved.",
+            "archived" => "Program archived. Its awards are kept and show as archived.",
+            "award-updated" => "Award saved.",
+            "revoked" => "Certificate revoked.",
+            "unassigned" => "Award unassigned. It is kept in the learner's history.",
+            "group-created" => "Group created.",
+            "members-added" => "Members added.",
+            "member-removed" => "Member removed.",
+            "requirement-added" => "Requirement added.",
+            "requirement-removed" => "Requirement removed.",
+            _ => return None,
+        }
+        .to_owned(),
+    )
+}
+
+pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(q): Query<ListQuery>) -> PageResult {
+    let archived = q.archived.as_deref() == Some("1");
+    let page = state
+        .service
+        .programs(&viewer.session.principal, PageRequest::parse(None, Some(500))?, archived)
+        .await?;
+    let c = Chrome::new(&viewer, "Programs", "programs").with_notice(notice(q.done.as_deref()));
+    Ok(render(&ListPage {
+        c,
+        programs: page.items,
+        archived,
+    }))
+}
+
+/// The program form's values as typed (so a re-rendered form keeps the input).
+#[derive(Debug, Clone, Default)]
+pub struct ProgramForm {
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub validity_count: String,
+    pub validity_unit: String,
+    pub renewal_window_days: String,
+    pub grace_days: String,
+    pub reminder_offsets_days: String,
+    pub renewal_pathways: Vec<String>,
+    pub renewal_anchor: String,
+    pub credits_hours: String,
+    pub credits_categories: String,
+    pub refresher_item: String,
+    pub content_version: String,
+    pub items: String,
+    pub grace_counts_as_compliant: bool,
+}
+
+impl ProgramForm {
+    fn defaults() -> Self {
+        Self {
+            validity_count: "1".into(),
+            validity_unit: "years".into(),
+            renewal_window_days: "90".into(),
+            grace_days: "30".into(),
+            reminder_offsets_days: "90, 60, 30, -1".into(),
+            renewal_anchor: "previous_expiry".into(),
+            renewal_pathways: vec!["retake".into()],
+            ..Self::default()
+        }
+    }
+
+    fn from_program(p: &Program) -> Self {
+        Self {
+            code: p.code.to_string(),
+            name: p.name.clone(),
+            description: p.description.clone(),
+            validity_count: p.validity.count.to_string(),
+            validity_unit: p.validity.unit.as_str().into(),
+            renewal_window_days: p.renewal_window_days.to_string(),
+            grace_days: p.grace_days.to_string(),
+            reminder_offsets_days: p
+                .reminder_offsets_days
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            renewal_pathways: p.renewal_pathways.iter().map(|x| x.as_str().to_owned()).collect(),
+            renewal_anchor: p.renewal_anchor.as_str().into(),
+            credits_hours: p.credits_required.as_ref().map(|c| c.hours.to_string()).unwrap_or_default(),
+            credits_categories: p
+                .credits_required
+                .as_ref()
+                .map(|c| c.categories.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "))
+                .unwrap_or_default(),
+            refresher_item: p.refresher_item.clone().unwrap_or_default(),
+            content_version: p.content_version.clone().unwrap_or_default(),
+            items: p
+                .items
+                .iter()
+                .map(|i| match i.pass_threshold {
+                    Some(t) => format!("{} {} {t}", i.code, i.kind.as_str()),
+                    None => format!("{} {}", i.code, i.kind.as_str()),
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+            grace_counts_as_compliant: p.grace_counts_as_compliant,
+        }
+    }
+
+    fn from_fields(f: &Fields) -> Self {
+        Self {
+            code: f.text("code"),
+            name: f.text("name"),
+            description: f.text("description"),
+            validity_count: f.text("validity_count"),
+            validity_unit: f.text("validity_unit"),
+            renewal_window_days: f.text("renewal_window_days"),
+            grace_days: f.text("grace_days"),
+            reminder_offsets_days: f.text("reminder_offsets_days"),
+            renewal_pathways: f.all("renewal_pathways"),
+            renewal_anchor: f.text("renewal_anchor"),
+            credits_hours: f.text("credits_hours"),
+            credits_categories: f.text("credits_categories"),
+            refresher_item: f.text("refresher_item"),
+            content_version: f.text("content_version"),
+            items: f.text("items"),
+            grace_counts_as_compliant: f.checked("grace_counts_as_compliant"),
+        }
+    }
+
+    pub fn has_pathway(&self, p: &str) -> bool {
+        self.renewal_pathways.iter().any(|x| x == p)
+    }
+
+    /// The draft the service validates; number and list syntax is checked here, naming
+    /// the form field. Items keep their assignment day, activity id and URL on edit.
+    fn to_draft(&self, base: Option<&Program>) -> Result<ProgramDraft, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let mut int = |field: &str, raw: &str| -> Option<i64> {
+            if raw.is_empty() {
+                return None;
+            }
+            match raw.parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    e.add(field, "must be a whole number");
+                    None
+                }
+            }
+        };
+        let count = int("validity_count", &self.validity_count);
+        let window = int("renewal_window_days", &self.renewal_window_days);
+        let grace = int("grace_days", &self.grace_days);
+        let mut offsets = Vec::new();
+        for part in self.reminder_offsets_days.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match part.parse::<i64>() {
+                Ok(n) => offsets.push(n),
+                Err(_) => e.add("reminder_offsets_days", format!("{part:?} is not a whole number of days")),
+            }
+        }
+        let credits = if self.credits_hours.is_empty() && self.credits_categories.is_empty() {
+            Value::Null
+        } else {
+            let hours = match self.credits_hours.parse::<f64>() {
+                Ok(h) => h,
+                Err(_) => {
+                    e.add("credits_hours", "must be a number of hours (e.g. 20 or 7.5)");
+                    0.0
+                }
+            };
+            let mut cats = serde_json::Map::new();
+            for part in self.credits_categories.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                match part.split_once('=').map(|(k, v)| (k.trim(), v.trim().parse::<f64>())) {
+                    Some((k, Ok(v))) if !k.is_empty() => {
+                        cats.insert(k.to_owned(), json!(v));
+                    }
+                    _ => e.add("credits_categories", format!("{part:?} is not category=hours")),
+                }
+            }
+            json!({"hours": hours, "categories": cats})
+        };
+        let mut items = Vec::new();
+        for (n, line) in self.items.lines().map(str::trim).enumerate().filter(|(_, l)| !l.is_empty()) {
+            let parts: Vec<&str> = line.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()).collect();
+            let code = parts.first().copied().unwrap_or("");
+            let kind = parts.get(1).copied().unwrap_or("course");
+            let threshold = match parts.get(2).copied() {
+                None | Some("-") => Value::Null,
+                Some(t) => match t.parse::<f64>() {
+                    Ok(v) => json!(v),
+                    Err(_) => {
+                        e.add("items", format!("line {}: pass threshold {t:?} is not a number from 0 to 1", n + 1));
+                        Value::Null
+                    }
+                },
+            };
+            let existing = base.and_then(|b| b.item(code));
+            items.push(json!({
+                "code": code,
+                "kind": kind,
+                "pass_threshold": threshold,
+                "assigned_on": existing.map(|i| i.assigned_on.to_string()),
+                "activity_id": existing.and_then(|i| i.activity_id.clone()),
+                "url": existing.and_then(|i| i.url.clone()),
+            }));
+        }
+        if !e.is_empty() {
+            return Err(e);
+        }
+        let opt = |s: &str| if s.is_empty() { Value::Null } else { json!(s) };
+        let mut v = json!({
+            "code": self.code,
+            "name": self.name,
+            "description": self.description,
+            "renewal_pathways": self.renewal_pathways,
+            "renewal_anchor": opt(&self.renewal_anchor),
+            "credits_required": credits,
+            "refresher_item": opt(&self.refresher_item),
+            "content_version": opt(&self.content_version),
+            "items": items,
+            "reminder_offsets_days": offsets,
+            "grace_counts_as_compliant": self.grace_counts_as_compliant,
+        });
+        if let Some(obj) = v.as_object_mut() {
+            if let Some(c) = count {
+                obj.insert("validity".into(), json!({"count": c, "unit": self.validity_unit}));
+            }
+            if let Some(w) = window {
+                obj.insert("renewal_window_days".into(), json!(w));
+            }
+            if let Some(g) = grace {
+                obj.insert("grace_days".into(), json!(g));
+            }
+            if base.is_some() {
+                // The code is the program's key: it is not edited.
+                obj.remove("code");
+            }
+        }
+        serde_json::from_value(v).map_err(|err| {
+            let mut e = FieldErrors::default();
+            e.general.push(err.to_string());
+            e
+        })
+    }
+}
+
+/// API field names as the program form calls them.
+fn form_field(api: &str) -> Option<String> {
+    let base = api.split('[').next().unwrap_or(api);
+    Some(
+        match base {
+            "validity" | "validity.count" => "validity_count",
+            "validity.unit" => "validity_unit",
+            f if f.starts_with("credits_required.categories") => "credits_categories",
+            f if f.starts_with("credits_required") => "credits_hours",
+            f => return Some(f.replace('.', "_")),
+        }
+        .to_owned(),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "programs/form.html")]
+struct FormPage {
+    c: Chrome,
+    f: ProgramForm,
+    errors: FieldErrors,
+    /// `None` when creating.
+    editing: Option<String>,
+}
+
+fn form_page(c: Chrome, f: ProgramForm, errors: FieldErrors, editing: Option<String>) -> axum::response::Response {
+    let invalid = !errors.is_empty();
+    let mut res = render(&FormPage { c, f, errors, editing });
+    if invalid {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    res
+}
+
+pub async fn new(viewer: Viewer) -> PageResult {
+    viewer.session.principal.require(recert_service::auth::Action::CreateProgram)?;
+    let c = Chrome::new(&viewer, "New program", "programs");
+    Ok(form_page(c, ProgramForm::defaults(), FieldErrors::default(), None))
+}
+
+pub async fn create(State(state): State<AppState>, form: Form) -> PageResult {
+    let who = &form.viewer.session.principal;
+    who.require(recert_service::auth::Action::CreateProgram)?;
+    let f = ProgramForm::from_fields(&form.fields);
+    let c = Chrome::new(&form.viewer, "New program", "programs");
+    let draft = match f.to_draft(None) {
+        Ok(d) => d,
+        Err(errors) => return Ok(form_page(c, f, errors, None)),
+    };
+    match state.service.create_program(who, draft).await {
+        Ok(p) => Ok(Redirect::to(&format!("/programs/{}?done=created", super::session::urlencode(p.program.code.as_str()))).into_response()),
+        Err(e) => {
+            let errors = FieldErrors::from_service(&e, form_field).ok_or(PageError(e))?;
+            Ok(form_page(c, f, errors, None))
+        }
+    }
+}
+
+pub async fn edit(State(state): State<AppState>, viewer: Viewer, Path(code): Path<String>) -> PageResult {
+    let p = state.service.program(&viewer.session.principal, &code).await?;
+    viewer.session.principal.require(recert_service::auth::Action::ManageProgram(p.row_id))?;
+    let c = Chrome::new(&viewer, format!("Edit {}", p.program.code), "programs");
+    Ok(form_page(c, ProgramForm::from_program(&p.program), FieldErrors::default(), Some(code)))
+}
+
+pub async fn update(State(state): State<AppState>, Path(code): Path<String>, form: Form) -> PageResult {
+    let who = &form.viewer.session.principal;
+    let before = state.service.program(who, &code).await?;
+    who.require(recert_service::auth::Action::ManageProgram(before.row_id))?;
+    let mut f = ProgramForm::from_fields(&form.fields);
+    f.code = code.clone();
+    let c = Chrome::new(&form.viewer, format!("Edit {code}"), "programs");
+    let draft = match f.to_draft(Some(&before.program)) {
+        Ok(d) => d,
+        Err(errors) => return Ok(form_page(c, f, errors, Some(code))),
+    };
+    match state.service.update_program(who, &code, draft).await {
+        Ok(_) => Ok(Redirect::to(&format!("/programs/{}?done=updated", super::session::urlencode(&code))).into_response()),
+        Err(e) => {
+            let errors = FieldErrors::from_service(&e, form_field).ok_or(PageError(e))?;
+            Ok(form_page(c, f, errors, Some(code)))
+        }
+    }
+}
+
+pub async fn archive(State(state): State<AppState>, Path(code): Path<String>, form: Form) -> PageResult {
+    state.service.archive_program(&form.viewer.session.principal, &code).await?;
+    Ok(Redirect::to(&format!("/programs/{}?done=archived", super::session::urlencode(&code))).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "programs/show.html")]
+pub struct ShowPage {
+    pub c: Chrome,
+    pub p: ProgramView,
+    pub awards: Vec<AwardView>,
+    pub status: String,
+    pub next_cursor: Option<String>,
+    pub groups: Vec<String>,
+    pub award_form: super::awards::AwardForm,
+    pub errors: FieldErrors,
+    pub results: Vec<String>,
+}
+
+impl ShowPage {
+    pub fn statuses(&self) -> [&'static str; 7] {
+        ["active", "expiring", "grace", "lapsed", "revoked", "superseded", "archived"]
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct ShowQuery {
+    status: Option<String>,
+    cursor: Option<String>,
+    done: Option<String>,
+}
+
+/// Loads everything the program page shows; the award form's state comes from the caller.
+pub async fn show_page(
+    state: &AppState,
+    viewer: &Viewer,
+    code: &str,
+    status: Option<String>,
+    cursor: Option<String>,
+) -> Result<ShowPage, PageError> {
+    let who = &viewer.session.principal;
+    let p = state.service.program(who, code).await?;
+    let status = status.filter(|s| Status::parse(s).is_some()).unwrap_or_default();
+    let page = state
+        .service
+        .awards(
+            who,
+            AwardQuery {
+                program: Some(p.program.code.to_string()),
+                status: (!status.is_empty()).then(|| status.clone()),
+                ..AwardQuery::default()
+            },
+            PageRequest::parse(cursor.as_deref(), Some(200)).unwrap_or(PageRequest::parse(None, Some(200))?),
+        )
+        .await?;
+    let groups = if who.may(recert_service::auth::Action::ReadDirectory) {
+        state
+            .service
+            .groups(who, None, PageRequest::parse(None, Some(500))?)
+            .await?
+            .items
+            .into_iter()
+            .map(|g| g.name)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(ShowPage {
+        c: Chrome::new(viewer, format!("{} — {}", p.program.code, p.program.name), "programs"),
+        p,
+        awards: page.items,
+        status,
+        next_cursor: page.next_cursor,
+        groups,
+        award_form: super::awards::AwardForm::default(),
+        errors: FieldErrors::default(),
+        results: Vec::new(),
+    })
+}
+
+pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(code): Path<String>, Query(q): Query<ShowQuery>) -> PageResult {
+    let mut page = show_page(&state, &viewer, &code, q.status, q.cursor).await?;
+    page.c = page.c.with_notice(notice(q.done.as_deref()));
+    Ok(render(&page))
+}
