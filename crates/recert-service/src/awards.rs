@@ -294,6 +294,8 @@ impl Service {
             Some(c) if !c.is_empty() => match program_store::with_organization(tx.conn(), c).await?
             {
                 Some(found) if found.1.archived_on.is_some() => {
+                    // Who may not award it learns that first, not that it is archived.
+                    who.require(Action::WriteAward(found.0))?;
                     e.add(
                         "program",
                         format!("program {c:?} is archived and cannot be awarded"),

@@ -28,9 +28,8 @@ impl MyPage {
 
 pub async fn my_certifications(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     let Some(me) = viewer.session.learner.clone() else {
-        return Err(PageError(recert_service::ServiceError::not_found(
-            "learner record for account",
-            viewer.session.username.clone(),
+        return Err(PageError(recert_service::ServiceError::Forbidden(
+            "this account is not linked to a learner record, so it holds no certifications".into(),
         )));
     };
     let who = &viewer.session.principal;

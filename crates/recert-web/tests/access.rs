@@ -1,0 +1,273 @@
+#![allow(clippy::unwrap_used)]
+//! The authorization matrix (SPEC §6): every route — JSON API and web pages — called as
+//! every role and anonymously, checked against what the role may do.
+
+use recert_testkit::{PASSWORD, StatusCode, TestApp, both_backends};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Anonymous,
+    Admin,
+    Pm,
+    Auditor,
+    Supervisor,
+    Learner,
+}
+
+use Who::*;
+const EVERYONE: &[Who] = &[Anonymous, Admin, Pm, Auditor, Supervisor, Learner];
+const SIGNED_IN: &[Who] = &[Admin, Pm, Auditor, Supervisor, Learner];
+const ADMIN: &[Who] = &[Admin];
+const RUNS_P: &[Who] = &[Admin, Pm];
+const DIRECTORY: &[Who] = &[Admin, Pm, Auditor];
+const READS_ALL: &[Who] = &[Admin, Auditor];
+const SEES_ANA: &[Who] = &[Admin, Pm, Auditor, Supervisor, Learner];
+const SEES_BEN: &[Who] = &[Admin, Pm, Auditor];
+const HAS_LEARNER: &[Who] = &[Supervisor, Learner];
+const SUPERVISOR: &[Who] = &[Supervisor];
+
+/// Program P is run by the program manager; Q is not. ana reports to boss (the
+/// supervisor) and is the learner account; ben is in nobody's team.
+async fn seed(app: &TestApp) -> (String, String) {
+    for code in ["P", "Q"] {
+        app.program(json!({"code": code, "name": code, "validity": {"count": 1, "unit": "years"}})).await;
+    }
+    app.learner("boss").await;
+    app.post("/api/v1/learners", json!({"username": "ana", "legal_name": "Ana A", "manager": "boss"})).await.expect(StatusCode::CREATED);
+    app.learner("ben").await;
+    app.post("/api/v1/groups", json!({"name": "G", "kind": "team"})).await.expect(StatusCode::CREATED);
+    app.post("/api/v1/groups/G/members", json!({"usernames": ["ana"]})).await.expect(StatusCode::OK);
+    let ana_p = app.post("/api/v1/awards", json!({"learner": "ana", "program": "P"})).await.expect(StatusCode::CREATED);
+    let ben_q = app.post("/api/v1/awards", json!({"learner": "ben", "program": "Q"})).await.expect(StatusCode::CREATED);
+    (ana_p["id"].as_str().unwrap().to_owned(), ben_q["id"].as_str().unwrap().to_owned())
+}
+
+struct Caller {
+    who: Who,
+    token: Option<String>,
+    cookie: Option<String>,
+    csrf: String,
+}
+
+async fn callers(app: &TestApp) -> Vec<Caller> {
+    let mut out = vec![Caller { who: Anonymous, token: None, cookie: None, csrf: "x".into() }];
+    let specs: [(Who, &str, &str, Option<&str>, &[&str]); 5] = [
+        (Admin, "root", "admin", None, &[]),
+        (Pm, "pm", "program_manager", None, &["P"]),
+        (Auditor, "aud", "auditor", None, &[]),
+        (Supervisor, "sup", "supervisor", Some("boss"), &[]),
+        (Learner, "lea", "learner", Some("ana"), &[]),
+    ];
+    for (who, user, role, learner, programs) in specs {
+        let token = app.user_token(user, role, learner, programs).await;
+        let session = app.service.login(user, PASSWORD).await.unwrap().unwrap();
+        let csrf = app.service.session(&session).await.unwrap().csrf;
+        out.push(Caller { who, token: Some(token), cookie: Some(session), csrf });
+    }
+    out
+}
+
+/// Whether the answer means "you may" (anything but 401, 403 or a redirect to sign in;
+/// signing out also redirects to the sign-in page, but without asking to come back).
+fn allowed(status: StatusCode, location: Option<&str>) -> bool {
+    !(status == StatusCode::UNAUTHORIZED
+        || status == StatusCode::FORBIDDEN
+        || location.is_some_and(|l| l.starts_with("/login?next=")))
+}
+
+async fn call(app: &TestApp, client: &reqwest::Client, c: &Caller, method: &Method, path: &str, body: Option<&Body>) -> (StatusCode, Option<String>, String) {
+    let mut req = client.request(method.clone(), format!("{}{path}", app.base));
+    let ui = !path.starts_with("/api/") && !path.starts_with("/healthz") && !path.starts_with("/readyz");
+    if ui {
+        if let Some(s) = &c.cookie {
+            req = req.header("cookie", format!("recert_session={s}"));
+        }
+    } else if let Some(t) = &c.token {
+        req = req.bearer_auth(t);
+    }
+    match body {
+        Some(Body::Json(v)) => req = req.json(v),
+        Some(Body::Form(pairs)) => {
+            let mut all: Vec<(String, String)> = vec![("_csrf".into(), c.csrf.clone())];
+            all.extend(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+            let encoded: String = all
+                .iter()
+                .map(|(k, v)| format!("{}={}", urlenc(k), urlenc(v)))
+                .collect::<Vec<_>>()
+                .join("&");
+            req = req.header("content-type", "application/x-www-form-urlencoded").body(encoded);
+        }
+        None if *method == Method::POST && ui => {
+            req = req.header("content-type", "application/x-www-form-urlencoded").body(format!("_csrf={}", c.csrf));
+        }
+        None => {}
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let location = res.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_owned);
+    let text = res.text().await.unwrap_or_default();
+    (status, location, text)
+}
+
+fn urlenc(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+enum Body {
+    Json(Value),
+    Form(Vec<(&'static str, &'static str)>),
+}
+
+both_backends! {
+    async fn every_route_as_every_role_gets_exactly_what_spec_6_grants(app) {
+        let (ana_p, ben_q) = seed(&app).await;
+        let callers = callers(&app).await;
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let get = Method::GET; let post = Method::POST; let patch = Method::PATCH; let delete = Method::DELETE;
+        let j = |v: Value| Some(Body::Json(v));
+        let f = |v: Vec<(&'static str, &'static str)>| Some(Body::Form(v));
+        // (method, path, body, who may)
+        let routes: Vec<(Method, String, Option<Body>, &[Who])> = vec![
+            (get.clone(), "/healthz".into(), None, EVERYONE),
+            (get.clone(), "/readyz".into(), None, EVERYONE),
+            (get.clone(), "/api/v1/openapi.json".into(), None, EVERYONE),
+            (get.clone(), "/api/v1/organizations".into(), None, SIGNED_IN),
+            (get.clone(), "/api/v1/programs".into(), None, SIGNED_IN),
+            (post.clone(), "/api/v1/programs".into(), j(json!({"code": "NEW", "name": "N", "validity": {"count": 1, "unit": "years"}})), ADMIN),
+            (get.clone(), "/api/v1/programs/P".into(), None, SIGNED_IN),
+            (patch.clone(), "/api/v1/programs/P".into(), j(json!({"description": "run by pm"})), RUNS_P),
+            (patch.clone(), "/api/v1/programs/Q".into(), j(json!({"description": "not pm's"})), ADMIN),
+            (post.clone(), "/api/v1/programs/Q/archive".into(), None, ADMIN),
+            (get.clone(), "/api/v1/learners".into(), None, SIGNED_IN),
+            (post.clone(), "/api/v1/learners".into(), j(json!({"username": "new", "legal_name": "New"})), ADMIN),
+            (get.clone(), "/api/v1/learners/ana".into(), None, SEES_ANA),
+            (get.clone(), "/api/v1/learners/ben".into(), None, SEES_BEN),
+            (patch.clone(), "/api/v1/learners/ana".into(), j(json!({"email": "ana@example.com"})), ADMIN),
+            (get.clone(), "/api/v1/groups".into(), None, DIRECTORY),
+            (post.clone(), "/api/v1/groups".into(), j(json!({"name": "H", "kind": "site"})), ADMIN),
+            (get.clone(), "/api/v1/groups/G".into(), None, DIRECTORY),
+            (get.clone(), "/api/v1/groups/G/members".into(), None, DIRECTORY),
+            (post.clone(), "/api/v1/groups/G/members".into(), j(json!({"usernames": ["ben"]})), ADMIN),
+            (delete.clone(), "/api/v1/groups/G/members/ben".into(), None, ADMIN),
+            (post.clone(), "/api/v1/groups/G/requirements".into(), j(json!({"program": "P"})), RUNS_P),
+            (post.clone(), "/api/v1/groups/G/requirements".into(), j(json!({"program": "Q"})), ADMIN),
+            (delete.clone(), "/api/v1/groups/G/requirements/P".into(), None, RUNS_P),
+            (get.clone(), "/api/v1/requirements".into(), None, DIRECTORY),
+            (get.clone(), "/api/v1/awards".into(), None, SIGNED_IN),
+            (post.clone(), "/api/v1/awards".into(), j(json!({"learner": "ben", "program": "P"})), RUNS_P),
+            (post.clone(), "/api/v1/awards".into(), j(json!({"learner": "ana", "program": "Q"})), ADMIN),
+            (get.clone(), format!("/api/v1/awards/{ana_p}"), None, SEES_ANA),
+            (get.clone(), format!("/api/v1/awards/{ben_q}"), None, READS_ALL),
+            (get.clone(), format!("/api/v1/awards/{ana_p}/history"), None, SEES_ANA),
+            (get.clone(), format!("/api/v1/awards/{ben_q}/history"), None, READS_ALL),
+            (patch.clone(), format!("/api/v1/awards/{ana_p}"), j(json!({"content_version": "v2"})), RUNS_P),
+            (patch.clone(), format!("/api/v1/awards/{ben_q}"), j(json!({"content_version": "v2"})), ADMIN),
+            (post.clone(), format!("/api/v1/awards/{ben_q}/archive"), j(json!({})), ADMIN),
+            (post.clone(), format!("/api/v1/awards/{ana_p}/revoke"), j(json!({"reason": "test"})), RUNS_P),
+            (get.clone(), "/api/v1/users".into(), None, ADMIN),
+            (post.clone(), "/api/v1/users".into(), j(json!({"username": "x", "password": "long enough pw", "role": "auditor"})), ADMIN),
+            (get.clone(), "/api/v1/tokens".into(), None, ADMIN),
+            (post.clone(), "/api/v1/tokens".into(), j(json!({"name": "t", "role": "auditor"})), ADMIN),
+            (post.clone(), "/api/v1/tokens/999/revoke".into(), None, ADMIN),
+            // Web pages.
+            (get.clone(), "/login".into(), None, EVERYONE),
+            (get.clone(), "/assets/htmx-2.0.11.min.js".into(), None, EVERYONE),
+            (get.clone(), "/".into(), None, SIGNED_IN),
+            (get.clone(), "/programs".into(), None, SIGNED_IN),
+            (get.clone(), "/programs/new".into(), None, ADMIN),
+            (post.clone(), "/programs".into(), f(vec![("code", "WEB"), ("name", "Web"), ("validity_count", "1"), ("validity_unit", "years")]), ADMIN),
+            (get.clone(), "/programs/P".into(), None, SIGNED_IN),
+            (get.clone(), "/programs/P/edit".into(), None, RUNS_P),
+            (get.clone(), "/programs/Q/edit".into(), None, ADMIN),
+            (post.clone(), "/programs/P/edit".into(), f(vec![("name", "P"), ("validity_count", "1"), ("validity_unit", "years")]), RUNS_P),
+            (post.clone(), "/programs/P/awards".into(), f(vec![("learners", "ben")]), RUNS_P),
+            (post.clone(), "/programs/Q/awards".into(), f(vec![("learners", "ana")]), ADMIN),
+            (get.clone(), format!("/awards/{ana_p}"), None, SEES_ANA),
+            (get.clone(), format!("/awards/{ben_q}"), None, READS_ALL),
+            (post.clone(), format!("/awards/{ana_p}"), f(vec![("issued_on", "2027-06-15")]), RUNS_P),
+            (post.clone(), format!("/awards/{ana_p}/archive"), None, RUNS_P),
+            (post.clone(), format!("/awards/{ben_q}/revoke"), f(vec![("revoke_reason", "x")]), ADMIN),
+            (get.clone(), "/learners".into(), None, SIGNED_IN),
+            (get.clone(), "/learners?status=active".into(), None, SIGNED_IN),
+            (get.clone(), "/learners/ana".into(), None, SEES_ANA),
+            (get.clone(), "/learners/ben".into(), None, SEES_BEN),
+            (get.clone(), "/groups".into(), None, DIRECTORY),
+            (post.clone(), "/groups".into(), f(vec![("name", "W"), ("kind", "team")]), ADMIN),
+            (get.clone(), "/groups/G".into(), None, DIRECTORY),
+            (post.clone(), "/groups/G/members".into(), f(vec![("usernames", "ben")]), ADMIN),
+            (post.clone(), "/groups/G/members/ben/remove".into(), None, ADMIN),
+            (post.clone(), "/groups/G/requirements".into(), f(vec![("program", "P")]), RUNS_P),
+            (post.clone(), "/groups/G/requirements/P/remove".into(), None, RUNS_P),
+            (get.clone(), "/my".into(), None, HAS_LEARNER),
+            (get.clone(), "/team".into(), None, SUPERVISOR),
+            (get.clone(), "/account/password".into(), None, SIGNED_IN),
+            (post.clone(), "/account/password".into(), f(vec![("current_password", "wrong one here")]), SIGNED_IN),
+            (get.clone(), "/admin/users".into(), None, ADMIN),
+            (post.clone(), "/admin/users".into(), f(vec![("username", "webu"), ("password", "long enough pw"), ("role", "auditor")]), ADMIN),
+            (get.clone(), "/admin/tokens".into(), None, ADMIN),
+            (post.clone(), "/admin/tokens".into(), f(vec![("name", "webt"), ("role", "auditor")]), ADMIN),
+            (post.clone(), "/admin/tokens/999/revoke".into(), None, ADMIN),
+            (post.clone(), "/programs/P/archive".into(), None, RUNS_P),
+            (post.clone(), "/logout".into(), None, SIGNED_IN),
+        ];
+        let mut wrong = Vec::new();
+        for c in &callers {
+            for (method, path, body, may) in &routes {
+                let (status, location, text) = call(&app, &client, c, method, path, body.as_ref()).await;
+                assert!(status.as_u16() < 500, "{:?} {method} {path} → {status}: {text}", c.who);
+                let expected = may.contains(&c.who);
+                if allowed(status, location.as_deref()) != expected {
+                    wrong.push(format!("{:?} {method} {path}: expected {}, got {status} {location:?} {}", c.who,
+                        if expected { "allowed" } else { "denied" }, text.chars().take(160).collect::<String>()));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "authorization matrix mismatches:\n{}", wrong.join("\n"));
+    }
+}
+
+both_backends! {
+    async fn scoped_roles_see_only_their_slice_in_listings(app) {
+        seed(&app).await;
+        let pm = app.user_token("pm", "program_manager", None, &["P"]).await;
+        let sup = app.user_token("sup", "supervisor", Some("boss"), &[]).await;
+        let lea = app.user_token("lea", "learner", Some("ana"), &[]).await;
+        let names = |v: &Value, key: &str| -> Vec<String> {
+            let mut n: Vec<String> = v["items"].as_array().unwrap().iter().map(|i| i[key].as_str().unwrap().to_owned()).collect();
+            n.sort();
+            n
+        };
+        let awards_pm = app.send(Method::GET, "/api/v1/awards", None, Some(&pm)).await.expect(StatusCode::OK);
+        assert_eq!(names(&awards_pm, "program"), vec!["P"]);
+        let learners_sup = app.send(Method::GET, "/api/v1/learners", None, Some(&sup)).await.expect(StatusCode::OK);
+        assert_eq!(names(&learners_sup, "username"), vec!["ana", "boss"]);
+        let awards_sup = app.send(Method::GET, "/api/v1/awards", None, Some(&sup)).await.expect(StatusCode::OK);
+        assert_eq!(names(&awards_sup, "learner"), vec!["ana"]);
+        let learners_lea = app.send(Method::GET, "/api/v1/learners", None, Some(&lea)).await.expect(StatusCode::OK);
+        assert_eq!(names(&learners_lea, "username"), vec!["ana"]);
+        let awards_lea = app.send(Method::GET, "/api/v1/awards?program=Q", None, Some(&lea)).await.expect(StatusCode::OK);
+        assert!(awards_lea["items"].as_array().unwrap().is_empty());
+        // A program manager sees ben's record but not his award of a program they do not run.
+        let ben = app.send(Method::GET, "/api/v1/learners/ben", None, Some(&pm)).await.expect(StatusCode::OK);
+        assert!(ben["awards"].as_array().unwrap().is_empty());
+    }
+}
+
+both_backends! {
+    async fn a_scoped_token_needs_an_account_of_that_role(app) {
+        app.post("/api/v1/tokens", json!({"name": "s", "role": "supervisor"})).await.invalid_field("user");
+        app.learner("boss").await;
+        app.post("/api/v1/users", json!({"username": "sup", "password": "long enough pw", "role": "supervisor", "learner": "boss"})).await.expect(StatusCode::CREATED);
+        app.post("/api/v1/tokens", json!({"name": "s", "role": "admin", "user": "sup"})).await.invalid_field("role");
+        let t = app.post("/api/v1/tokens", json!({"name": "s", "role": "supervisor", "user": "sup"})).await.expect(StatusCode::CREATED);
+        let token = t["token"].as_str().unwrap().to_owned();
+        app.send(Method::GET, "/api/v1/learners/boss", None, Some(&token)).await.expect(StatusCode::OK);
+        app.post(&format!("/api/v1/tokens/{}/revoke", t["id"]), json!({})).await.expect(StatusCode::NO_CONTENT);
+        app.send(Method::GET, "/api/v1/learners/boss", None, Some(&token)).await.problem(StatusCode::UNAUTHORIZED);
+        app.post("/api/v1/users", json!({"username": "l", "password": "short", "role": "learner"})).await.invalid_field("password");
+    }
+}
