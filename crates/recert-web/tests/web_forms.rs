@@ -1,0 +1,169 @@
+#![allow(clippy::unwrap_used)]
+//! The web application over HTTP: sign-in, lockout, CSRF, first run, and forms that
+//! re-render with the message beside the field.
+
+use recert_service::Principal;
+use recert_service::users::UserDraft;
+use recert_testkit::{PASSWORD, StatusCode, TestApp, both_backends};
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+fn csrf_of(html: &str) -> String {
+    let i = html.find("name=\"_csrf\" value=\"").unwrap() + 20;
+    html[i..i + html[i..].find('"').unwrap()].to_owned()
+}
+
+fn cookie_of(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v[name.len() + 1..].split(';').next().unwrap().to_owned())
+}
+
+async fn make_admin(app: &TestApp, username: &str) {
+    app.service
+        .create_user(&Principal::system(), UserDraft {
+            username: Some(username.into()),
+            password: Some(PASSWORD.into()),
+            role: Some("admin".into()),
+            ..UserDraft::default()
+        })
+        .await
+        .unwrap();
+}
+
+/// Signs in through the form; returns the session cookie (or the failed page).
+async fn sign_in(app: &TestApp, c: &reqwest::Client, user: &str, password: &str) -> Result<String, (StatusCode, String)> {
+    let form = c.get(format!("{}/login", app.base)).send().await.unwrap();
+    let pre = cookie_of(&form, "recert_login_csrf").unwrap();
+    let csrf = csrf_of(&form.text().await.unwrap());
+    let res = c
+        .post(format!("{}/login", app.base))
+        .header("cookie", format!("recert_login_csrf={pre}"))
+        .form(&[("_csrf", csrf.as_str()), ("username", user), ("password", password), ("next", "/programs")])
+        .send()
+        .await
+        .unwrap();
+    match cookie_of(&res, "recert_session") {
+        Some(s) if !s.is_empty() => {
+            let set = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
+            assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+            Ok(s)
+        }
+        _ => Err((res.status(), res.text().await.unwrap())),
+    }
+}
+
+both_backends! {
+    async fn first_run_page_creates_the_admin_once(app) {
+        let c = client();
+        let res = c.get(format!("{}/login", app.base)).send().await.unwrap();
+        assert_eq!(res.headers()["location"], "/setup");
+        let page = c.get(format!("{}/setup", app.base)).send().await.unwrap();
+        let pre = cookie_of(&page, "recert_login_csrf").unwrap();
+        let csrf = csrf_of(&page.text().await.unwrap());
+        let post = |pw: &'static str, repeat: &'static str| {
+            c.post(format!("{}/setup", app.base))
+                .header("cookie", format!("recert_login_csrf={pre}"))
+                .form(&[("_csrf", csrf.as_str()), ("username", "chief"), ("password", pw), ("repeat_password", repeat)])
+                .send()
+        };
+        let bad = post("short", "short").await.unwrap();
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = bad.text().await.unwrap();
+        assert!(html.contains("id=\"password-error\">must be at least 10 characters"), "{html}");
+        let mismatch = post("long enough one", "another one!!").await.unwrap().text().await.unwrap();
+        assert!(mismatch.contains("id=\"repeat_password-error\""), "{mismatch}");
+        let ok = post("long enough one", "long enough one").await.unwrap();
+        assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+        // Once an admin exists, the page is closed.
+        let again = c.get(format!("{}/setup", app.base)).send().await.unwrap();
+        assert_eq!(again.headers()["location"], "/login");
+        assert!(sign_in(&app, &c, "chief", "long enough one").await.is_ok());
+    }
+}
+
+both_backends! {
+    async fn five_wrong_passwords_lock_the_account_with_a_clear_message(app) {
+        make_admin(&app, "root").await;
+        let c = client();
+        for _ in 0..4 {
+            let (status, html) = sign_in(&app, &c, "root", "wrong password").await.unwrap_err();
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+            assert!(html.contains("Wrong username or password."));
+        }
+        let (_, html) = sign_in(&app, &c, "nobody", "wrong password").await.unwrap_err();
+        assert!(html.contains("Wrong username or password."), "unknown users get the same answer");
+        let (_, html) = sign_in(&app, &c, "root", "wrong password").await.unwrap_err();
+        assert!(html.contains("locked until"), "{html}");
+        // Even the right password is refused while locked…
+        let (_, html) = sign_in(&app, &c, "root", PASSWORD).await.unwrap_err();
+        assert!(html.contains("locked until"));
+        // …and accepted after the lock's 15 minutes.
+        app.set_time("2027-06-15T12:16:00Z");
+        assert!(sign_in(&app, &c, "root", PASSWORD).await.is_ok());
+    }
+}
+
+both_backends! {
+    async fn forms_without_the_session_csrf_token_are_refused(app) {
+        make_admin(&app, "root").await;
+        let c = client();
+        let s = sign_in(&app, &c, "root", PASSWORD).await.unwrap();
+        let res = c.post(format!("{}/groups", app.base))
+            .header("cookie", format!("recert_session={s}"))
+            .form(&[("name", "Evil"), ("kind", "team")])
+            .send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert!(res.text().await.unwrap().contains("This form has expired"));
+        let res = c.post(format!("{}/groups", app.base))
+            .header("cookie", format!("recert_session={s}"))
+            .form(&[("_csrf", "0123456789abcdef0123456789abcdef"), ("name", "Evil"), ("kind", "team")])
+            .send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        app.get("/api/v1/groups/Evil").await.problem(StatusCode::NOT_FOUND);
+        // Signing out ends the session for good.
+        let page = c.get(format!("{}/programs", app.base)).header("cookie", format!("recert_session={s}")).send().await.unwrap();
+        let csrf = csrf_of(&page.text().await.unwrap());
+        c.post(format!("{}/logout", app.base)).header("cookie", format!("recert_session={s}")).form(&[("_csrf", csrf)]).send().await.unwrap();
+        let after = c.get(format!("{}/programs", app.base)).header("cookie", format!("recert_session={s}")).send().await.unwrap();
+        assert!(after.headers()["location"].to_str().unwrap().starts_with("/login?next="));
+    }
+}
+
+both_backends! {
+    async fn bad_program_form_rerenders_with_messages_beside_the_fields(app) {
+        make_admin(&app, "root").await;
+        let c = client();
+        let s = sign_in(&app, &c, "root", PASSWORD).await.unwrap();
+        let page = c.get(format!("{}/programs/new", app.base)).header("cookie", format!("recert_session={s}")).send().await.unwrap();
+        let csrf = csrf_of(&page.text().await.unwrap());
+        let post = |fields: Vec<(&'static str, &'static str)>| {
+            let mut all = vec![("_csrf", csrf.clone())];
+            all.extend(fields.into_iter().map(|(k, v)| (k, v.to_owned())));
+            c.post(format!("{}/programs", app.base)).header("cookie", format!("recert_session={s}")).form(&all).send()
+        };
+        let res = post(vec![("code", "X"), ("name", "X"), ("validity_count", "two"), ("validity_unit", "years")]).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("id=\"validity_count-error\">must be a whole number"), "{html}");
+        assert!(html.contains("value=\"two\""), "the input is kept");
+        let res = post(vec![("code", "has space"), ("name", ""), ("validity_count", "1"), ("validity_unit", "fortnights"), ("grace_days", "-3"), ("items", "A course 7")]).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = res.text().await.unwrap();
+        for field in ["code", "name", "validity_unit", "grace_days", "items"] {
+            assert!(html.contains(&format!("id=\"{field}-error\"")), "no message beside {field}: {html}");
+        }
+        let ok = post(vec![("code", "GOOD"), ("name", "Good"), ("validity_count", "2"), ("validity_unit", "years"), ("renewal_pathways", "retake"), ("renewal_pathways", "credits"), ("credits_hours", "20"), ("credits_categories", "ethics=2"), ("items", "G-101 course 0.8")]).await.unwrap();
+        assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+        let p = app.get("/api/v1/programs/GOOD").await.expect(StatusCode::OK);
+        assert_eq!(p["validity"]["count"], 2);
+        assert_eq!(p["credits_required"]["categories"]["ethics"], 2.0);
+        assert_eq!(p["items"][0]["pass_threshold"], 0.8);
+        assert_eq!(p["renewal_pathways"], serde_json::json!(["retake", "credits"]));
+    }
+}
