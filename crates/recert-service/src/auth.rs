@@ -233,7 +233,11 @@ impl Principal {
     }
 
     /// Refuses unless the learner is in reach.
-    pub fn require_learner(&self, learner_id: i64, manager_id: Option<i64>) -> Result<(), ServiceError> {
+    pub fn require_learner(
+        &self,
+        learner_id: i64,
+        manager_id: Option<i64>,
+    ) -> Result<(), ServiceError> {
         if self.reach().learner(learner_id, manager_id) {
             Ok(())
         } else {

@@ -221,6 +221,15 @@ impl Service {
     }
 }
 
+/// One demo account to make: username, role, learner record, programs, what it shows.
+type DemoPlan = (
+    &'static str,
+    crate::Role,
+    Option<String>,
+    Vec<String>,
+    String,
+);
+
 /// A demo sign-in, printed at start so a newcomer can click through every role.
 #[derive(Debug, Clone)]
 pub struct DemoAccount {
@@ -243,19 +252,45 @@ impl Service {
                 .await?
                 .ok_or_else(|| crate::ServiceError::internal("the demo has no managed learner"))?
         };
-        let plan: [(&'static str, Role, Option<String>, Vec<String>, String); 5] = [
+        let plan: [DemoPlan; 5] = [
             ("admin", Role::Admin, None, vec![], "everything".into()),
-            ("pm", Role::ProgramManager, None, vec!["SAFE-ANNUAL".into()], "runs SAFE-ANNUAL only".into()),
-            ("auditor", Role::Auditor, None, vec![], "reads everything, changes nothing".into()),
-            ("supervisor", Role::Supervisor, Some(manager.clone()), vec![], format!("learner {manager} and their team")),
-            ("learner", Role::Learner, Some(report.clone()), vec![], format!("learner {report}'s own certifications")),
+            (
+                "pm",
+                Role::ProgramManager,
+                None,
+                vec!["SAFE-ANNUAL".into()],
+                "runs SAFE-ANNUAL only".into(),
+            ),
+            (
+                "auditor",
+                Role::Auditor,
+                None,
+                vec![],
+                "reads everything, changes nothing".into(),
+            ),
+            (
+                "supervisor",
+                Role::Supervisor,
+                Some(manager.clone()),
+                vec![],
+                format!("learner {manager} and their team"),
+            ),
+            (
+                "learner",
+                Role::Learner,
+                Some(report.clone()),
+                vec![],
+                format!("learner {report}'s own certifications"),
+            ),
         ];
         let mut out = Vec::new();
         for (username, role, learner, programs, note) in plan {
             let password = crate::users::generate_password()?;
             let exists = {
                 let mut conn = self.store.read().await?;
-                recert_store::users::by_username(&mut conn, username).await?.is_some()
+                recert_store::users::by_username(&mut conn, username)
+                    .await?
+                    .is_some()
             };
             if exists {
                 self.reset_password(&who, username, &password).await?;
@@ -272,7 +307,12 @@ impl Service {
                 )
                 .await?;
             }
-            out.push(DemoAccount { username, role, password, note });
+            out.push(DemoAccount {
+                username,
+                role,
+                password,
+                note,
+            });
         }
         Ok(out)
     }

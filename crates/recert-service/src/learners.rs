@@ -314,7 +314,7 @@ impl Service {
                     .await?,
             );
         }
-        events.sort_by(|a, b| b.seq.cmp(&a.seq));
+        events.sort_by_key(|e| std::cmp::Reverse(e.seq));
         Ok(events)
     }
 

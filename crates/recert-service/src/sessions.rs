@@ -37,7 +37,9 @@ pub enum LoginRefused {
     /// Unknown user or wrong password: deliberately the same message.
     BadCredentials,
     /// Too many failures: locked until this instant.
-    Locked { until: jiff::Timestamp },
+    Locked {
+        until: jiff::Timestamp,
+    },
     Disabled,
 }
 
@@ -94,12 +96,17 @@ impl Service {
         let mut tx = self.store.begin_write().await?;
         if !ok {
             let until = now + LOCK_MINUTES * 60_000;
-            let failures = user_store::record_failure(tx.conn(), user.id, LOCK_AFTER, until).await?;
+            let failures =
+                user_store::record_failure(tx.conn(), user.id, LOCK_AFTER, until).await?;
             let locked = failures >= LOCK_AFTER;
             tx.audit(NewEvent {
                 at: self.now(),
                 actor: &format!("user:{}", user.username),
-                action: if locked { "user.locked" } else { "user.login_failed" },
+                action: if locked {
+                    "user.locked"
+                } else {
+                    "user.login_failed"
+                },
                 subject_type: "user",
                 subject_id: &user.username,
                 before: None,
@@ -154,8 +161,9 @@ impl Service {
             .await?
             .filter(|u| !u.disabled)
             .ok_or(ServiceError::Unauthenticated)?;
-        let role = Role::parse(&user.role)
-            .ok_or_else(|| ServiceError::internal(format!("user {} has an unknown role", user.id)))?;
+        let role = Role::parse(&user.role).ok_or_else(|| {
+            ServiceError::internal(format!("user {} has an unknown role", user.id))
+        })?;
         let principal = self
             .principal_of(&mut conn, &user, role, format!("user:{}", user.username))
             .await?;
@@ -190,11 +198,17 @@ impl Service {
             .ok_or(ServiceError::Unauthenticated)?;
         drop(conn);
         if !verify_password(current.to_owned(), user.password_hash.clone()).await? {
-            return Err(ServiceError::field("current_password", "is not your current password"));
+            return Err(ServiceError::field(
+                "current_password",
+                "is not your current password",
+            ));
         }
         check_password("new_password", new, &user.username)?;
         if new != repeat {
-            return Err(ServiceError::field("repeat_password", "does not match the new password"));
+            return Err(ServiceError::field(
+                "repeat_password",
+                "does not match the new password",
+            ));
         }
         let hashed = hash_password(new.to_owned()).await?;
         let mut tx = self.store.begin_write().await?;

@@ -78,7 +78,12 @@ impl Service {
         let role = Role::parse_field("role", draft.role.as_deref().unwrap_or(""))?;
         let token = format!("{PREFIX}{}", random_token(32)?);
         let mut tx = self.store.begin_write().await?;
-        let user = match draft.user.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        let user = match draft
+            .user
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
             Some(u) => {
                 let found = user_store::by_username(tx.conn(), u)
                     .await?
@@ -86,7 +91,10 @@ impl Service {
                 if found.role != role.as_str() {
                     return Err(ServiceError::field(
                         "role",
-                        format!("account {u:?} is a {}; a token acting for it must have that role", found.role),
+                        format!(
+                            "account {u:?} is a {}; a token acting for it must have that role",
+                            found.role
+                        ),
                     ));
                 }
                 Some(found)
@@ -95,7 +103,10 @@ impl Service {
             None => {
                 return Err(ServiceError::field(
                     "user",
-                    format!("is required for a {} token: the token takes that account's scope", role.as_str()),
+                    format!(
+                        "is required for a {} token: the token takes that account's scope",
+                        role.as_str()
+                    ),
                 ));
             }
         };
@@ -162,7 +173,9 @@ impl Service {
             .await?
             .ok_or_else(|| ServiceError::not_found("token", id.to_string()))?;
         if !store::revoke(tx.conn(), id, self.now_ms()).await? {
-            return Err(ServiceError::Conflict(format!("token {id} is already revoked")));
+            return Err(ServiceError::Conflict(format!(
+                "token {id} is already revoked"
+            )));
         }
         tx.audit(NewEvent {
             at: self.now(),

@@ -131,8 +131,9 @@ impl Service {
     async fn view_user(&self, conn: &mut Conn, u: UserRecord) -> Result<UserView> {
         let programs = store::program_codes(conn, u.id).await?;
         Ok(UserView {
-            role: Role::parse(&u.role)
-                .ok_or_else(|| ServiceError::internal(format!("user {} has an unknown role", u.id)))?,
+            role: Role::parse(&u.role).ok_or_else(|| {
+                ServiceError::internal(format!("user {} has an unknown role", u.id))
+            })?,
             locked: u.locked_until_ms.is_some_and(|t| t > self.now_ms()),
             disabled: u.disabled,
             created_at: millis_to_rfc3339(u.created_at_ms),
@@ -175,7 +176,12 @@ impl Service {
             }
         };
         let mut tx = self.store.begin_write().await?;
-        let learner_id = match draft.learner.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let learner_id = match draft
+            .learner
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             Some(l) => match learner_store::id_of(tx.conn(), l).await? {
                 Some(id) => Some(id),
                 None => {
@@ -201,11 +207,17 @@ impl Service {
             }
             match program_store::by_code(tx.conn(), code).await? {
                 Some((id, _)) => program_ids.push(id),
-                None => e.add(format!("programs[{i}]"), format!("no program with code {code:?}")),
+                None => e.add(
+                    format!("programs[{i}]"),
+                    format!("no program with code {code:?}"),
+                ),
             }
         }
         if role == Some(Role::ProgramManager) && program_ids.is_empty() {
-            e.add("programs", "name at least one program this program manager runs");
+            e.add(
+                "programs",
+                "name at least one program this program manager runs",
+            );
         }
         if role.is_some_and(|r| r != Role::ProgramManager) && !program_ids.is_empty() {
             e.add("programs", "only program managers are scoped to programs");
@@ -214,7 +226,10 @@ impl Service {
         let (Some(username), Some(role)) = (username, role) else {
             return Err(ServiceError::field("username", "is required"));
         };
-        if store::by_username(tx.conn(), username.as_str()).await?.is_some() {
+        if store::by_username(tx.conn(), username.as_str())
+            .await?
+            .is_some()
+        {
             return Err(ServiceError::Conflict(format!(
                 "an account with username {:?} already exists",
                 username.as_str()
@@ -292,7 +307,12 @@ impl Service {
     }
 
     /// Sets a password without knowing the old one (CLI recovery, demo accounts).
-    pub async fn reset_password(&self, who: &Principal, username: &str, password: &str) -> Result<()> {
+    pub async fn reset_password(
+        &self,
+        who: &Principal,
+        username: &str,
+        password: &str,
+    ) -> Result<()> {
         who.require(Action::Administer)?;
         check_password("password", password, username)?;
         let hash = hash_password(password.to_owned()).await?;

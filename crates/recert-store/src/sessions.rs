@@ -38,19 +38,21 @@ pub async fn by_hash(
     token_hash: &str,
     now_ms: i64,
 ) -> Result<Option<SessionRecord>> {
-    sqlx::query("SELECT user_id, csrf, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")
-        .bind(token_hash)
-        .bind(now_ms)
-        .fetch_optional(conn)
-        .await?
-        .map(|r| {
-            Ok(SessionRecord {
-                user_id: rows::int(&r, "user_id")?,
-                csrf: rows::text(&r, "csrf")?,
-                expires_at_ms: rows::int(&r, "expires_at")?,
-            })
+    sqlx::query(
+        "SELECT user_id, csrf, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(now_ms)
+    .fetch_optional(conn)
+    .await?
+    .map(|r| {
+        Ok(SessionRecord {
+            user_id: rows::int(&r, "user_id")?,
+            csrf: rows::text(&r, "csrf")?,
+            expires_at_ms: rows::int(&r, "expires_at")?,
         })
-        .transpose()
+    })
+    .transpose()
 }
 
 pub async fn delete(conn: &mut AnyConnection, token_hash: &str) -> Result<()> {

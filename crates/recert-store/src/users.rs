@@ -94,11 +94,10 @@ pub async fn list(conn: &mut AnyConnection) -> Result<Vec<UserRecord>> {
 
 /// Whether any enabled admin account exists (the first-run page is offered until one does).
 pub async fn admin_exists(conn: &mut AnyConnection) -> Result<bool> {
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL",
-    )
-    .fetch_one(conn)
-    .await?;
+    let row =
+        sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL")
+            .fetch_one(conn)
+            .await?;
     Ok(rows::int(&row, "n")? > 0)
 }
 

@@ -60,5 +60,5 @@ pub async fn serve(
         router(service).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-        .await
+    .await
 }

@@ -32,16 +32,35 @@ const SUPERVISOR: &[Who] = &[Supervisor];
 /// supervisor) and is the learner account; ben is in nobody's team.
 async fn seed(app: &TestApp) -> (String, String) {
     for code in ["P", "Q"] {
-        app.program(json!({"code": code, "name": code, "validity": {"count": 1, "unit": "years"}})).await;
+        app.program(json!({"code": code, "name": code, "validity": {"count": 1, "unit": "years"}}))
+            .await;
     }
     app.learner("boss").await;
-    app.post("/api/v1/learners", json!({"username": "ana", "legal_name": "Ana A", "manager": "boss"})).await.expect(StatusCode::CREATED);
+    app.post(
+        "/api/v1/learners",
+        json!({"username": "ana", "legal_name": "Ana A", "manager": "boss"}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
     app.learner("ben").await;
-    app.post("/api/v1/groups", json!({"name": "G", "kind": "team"})).await.expect(StatusCode::CREATED);
-    app.post("/api/v1/groups/G/members", json!({"usernames": ["ana"]})).await.expect(StatusCode::OK);
-    let ana_p = app.post("/api/v1/awards", json!({"learner": "ana", "program": "P"})).await.expect(StatusCode::CREATED);
-    let ben_q = app.post("/api/v1/awards", json!({"learner": "ben", "program": "Q"})).await.expect(StatusCode::CREATED);
-    (ana_p["id"].as_str().unwrap().to_owned(), ben_q["id"].as_str().unwrap().to_owned())
+    app.post("/api/v1/groups", json!({"name": "G", "kind": "team"}))
+        .await
+        .expect(StatusCode::CREATED);
+    app.post("/api/v1/groups/G/members", json!({"usernames": ["ana"]}))
+        .await
+        .expect(StatusCode::OK);
+    let ana_p = app
+        .post("/api/v1/awards", json!({"learner": "ana", "program": "P"}))
+        .await
+        .expect(StatusCode::CREATED);
+    let ben_q = app
+        .post("/api/v1/awards", json!({"learner": "ben", "program": "Q"}))
+        .await
+        .expect(StatusCode::CREATED);
+    (
+        ana_p["id"].as_str().unwrap().to_owned(),
+        ben_q["id"].as_str().unwrap().to_owned(),
+    )
 }
 
 struct Caller {
@@ -52,7 +71,12 @@ struct Caller {
 }
 
 async fn callers(app: &TestApp) -> Vec<Caller> {
-    let mut out = vec![Caller { who: Anonymous, token: None, cookie: None, csrf: "x".into() }];
+    let mut out = vec![Caller {
+        who: Anonymous,
+        token: None,
+        cookie: None,
+        csrf: "x".into(),
+    }];
     let specs: [(Who, &str, &str, Option<&str>, &[&str]); 5] = [
         (Admin, "root", "admin", None, &[]),
         (Pm, "pm", "program_manager", None, &["P"]),
@@ -64,7 +88,12 @@ async fn callers(app: &TestApp) -> Vec<Caller> {
         let token = app.user_token(user, role, learner, programs).await;
         let session = app.service.login(user, PASSWORD).await.unwrap().unwrap();
         let csrf = app.service.session(&session).await.unwrap().csrf;
-        out.push(Caller { who, token: Some(token), cookie: Some(session), csrf });
+        out.push(Caller {
+            who,
+            token: Some(token),
+            cookie: Some(session),
+            csrf,
+        });
     }
     out
 }
@@ -77,9 +106,17 @@ fn allowed(status: StatusCode, location: Option<&str>) -> bool {
         || location.is_some_and(|l| l.starts_with("/login?next=")))
 }
 
-async fn call(app: &TestApp, client: &reqwest::Client, c: &Caller, method: &Method, path: &str, body: Option<&Body>) -> (StatusCode, Option<String>, String) {
+async fn call(
+    app: &TestApp,
+    client: &reqwest::Client,
+    c: &Caller,
+    method: &Method,
+    path: &str,
+    body: Option<&Body>,
+) -> (StatusCode, Option<String>, String) {
     let mut req = client.request(method.clone(), format!("{}{path}", app.base));
-    let ui = !path.starts_with("/api/") && !path.starts_with("/healthz") && !path.starts_with("/readyz");
+    let ui =
+        !path.starts_with("/api/") && !path.starts_with("/healthz") && !path.starts_with("/readyz");
     if ui {
         if let Some(s) = &c.cookie {
             req = req.header("cookie", format!("recert_session={s}"));
@@ -91,29 +128,47 @@ async fn call(app: &TestApp, client: &reqwest::Client, c: &Caller, method: &Meth
         Some(Body::Json(v)) => req = req.json(v),
         Some(Body::Form(pairs)) => {
             let mut all: Vec<(String, String)> = vec![("_csrf".into(), c.csrf.clone())];
-            all.extend(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+            all.extend(
+                pairs
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+            );
             let encoded: String = all
                 .iter()
                 .map(|(k, v)| format!("{}={}", urlenc(k), urlenc(v)))
                 .collect::<Vec<_>>()
                 .join("&");
-            req = req.header("content-type", "application/x-www-form-urlencoded").body(encoded);
+            req = req
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(encoded);
         }
         None if *method == Method::POST && ui => {
-            req = req.header("content-type", "application/x-www-form-urlencoded").body(format!("_csrf={}", c.csrf));
+            req = req
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!("_csrf={}", c.csrf));
         }
         None => {}
     }
     let res = req.send().await.unwrap();
     let status = res.status();
-    let location = res.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_owned);
+    let location = res
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .map(str::to_owned);
     let text = res.text().await.unwrap_or_default();
     (status, location, text)
 }
 
 fn urlenc(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 

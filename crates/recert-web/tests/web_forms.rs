@@ -7,7 +7,10 @@ use recert_service::users::UserDraft;
 use recert_testkit::{PASSWORD, StatusCode, TestApp, both_backends};
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 fn csrf_of(html: &str) -> String {
@@ -26,32 +29,54 @@ fn cookie_of(res: &reqwest::Response, name: &str) -> Option<String> {
 
 async fn make_admin(app: &TestApp, username: &str) {
     app.service
-        .create_user(&Principal::system(), UserDraft {
-            username: Some(username.into()),
-            password: Some(PASSWORD.into()),
-            role: Some("admin".into()),
-            ..UserDraft::default()
-        })
+        .create_user(
+            &Principal::system(),
+            UserDraft {
+                username: Some(username.into()),
+                password: Some(PASSWORD.into()),
+                role: Some("admin".into()),
+                ..UserDraft::default()
+            },
+        )
         .await
         .unwrap();
 }
 
 /// Signs in through the form; returns the session cookie (or the failed page).
-async fn sign_in(app: &TestApp, c: &reqwest::Client, user: &str, password: &str) -> Result<String, (StatusCode, String)> {
+async fn sign_in(
+    app: &TestApp,
+    c: &reqwest::Client,
+    user: &str,
+    password: &str,
+) -> Result<String, (StatusCode, String)> {
     let form = c.get(format!("{}/login", app.base)).send().await.unwrap();
     let pre = cookie_of(&form, "recert_login_csrf").unwrap();
     let csrf = csrf_of(&form.text().await.unwrap());
     let res = c
         .post(format!("{}/login", app.base))
         .header("cookie", format!("recert_login_csrf={pre}"))
-        .form(&[("_csrf", csrf.as_str()), ("username", user), ("password", password), ("next", "/programs")])
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("username", user),
+            ("password", password),
+            ("next", "/programs"),
+        ])
         .send()
         .await
         .unwrap();
     match cookie_of(&res, "recert_session") {
         Some(s) if !s.is_empty() => {
-            let set = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
-            assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+            let set = res
+                .headers()
+                .get("set-cookie")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert!(
+                set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+                "{set}"
+            );
             Ok(s)
         }
         _ => Err((res.status(), res.text().await.unwrap())),

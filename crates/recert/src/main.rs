@@ -62,7 +62,10 @@ async fn token(command: TokenCommand) -> Result<()> {
         }
         TokenCommand::List { db } => {
             let service = prepared(&db, "http://localhost:8080").await?;
-            println!("{:>5}  {:<24} {:<16} {:<16} {:<8} created", "id", "name", "role", "user", "state");
+            println!(
+                "{:>5}  {:<24} {:<16} {:<16} {:<8} created",
+                "id", "name", "role", "user", "state"
+            );
             for t in service.tokens(&system).await? {
                 println!(
                     "{:>5}  {:<24} {:<16} {:<16} {:<8} {}",
@@ -130,7 +133,11 @@ async fn user(command: UserCommand) -> Result<()> {
                 "created account {:?} with role {}{}",
                 u.username,
                 u.role.as_str(),
-                if generated { "; its generated password is on standard output" } else { "" }
+                if generated {
+                    "; its generated password is on standard output"
+                } else {
+                    ""
+                }
             );
         }
         UserCommand::List { db } => {
@@ -141,7 +148,11 @@ async fn user(command: UserCommand) -> Result<()> {
                     u.username,
                     u.role.as_str(),
                     u.learner.as_deref().unwrap_or("-"),
-                    if u.programs.is_empty() { "-".into() } else { u.programs.join(",") },
+                    if u.programs.is_empty() {
+                        "-".into()
+                    } else {
+                        u.programs.join(",")
+                    },
                     if u.locked { " locked" } else { "" },
                     if u.disabled { " disabled" } else { "" },
                 );
@@ -232,7 +243,11 @@ async fn serve(args: cli::ServeArgs) -> Result<()> {
             .await?
             .token;
         eprintln!("demo accounts (new passwords at every start) — sign in at {base_url}/login:");
-        for a in service.demo_accounts().await.context("creating demo accounts")? {
+        for a in service
+            .demo_accounts()
+            .await
+            .context("creating demo accounts")?
+        {
             eprintln!(
                 "  {:<11} {:<16} password {}   ({})",
                 a.username,

@@ -13,7 +13,10 @@ use recert_service::users::{UserDraft, UserView};
 /// Lists accounts.
 #[utoipa::path(get, path = "/api/v1/users", tag = "accounts",
     responses((status = 200, body = Page<UserView>), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_users(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<Json<Page<UserView>>> {
+pub async fn list_users(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+) -> ApiResult<Json<Page<UserView>>> {
     Ok(Json(Page {
         items: s.service.users(&who).await?,
         next_cursor: None,
@@ -30,13 +33,19 @@ pub async fn create_user(
     Auth(who): Auth,
     ApiJson(draft): ApiJson<UserDraft>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
-    Ok((StatusCode::CREATED, Json(s.service.create_user(&who, draft).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.service.create_user(&who, draft).await?),
+    ))
 }
 
 /// Lists API tokens (never the secrets).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts",
     responses((status = 200, body = Page<TokenView>), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_tokens(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<Json<Page<TokenView>>> {
+pub async fn list_tokens(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+) -> ApiResult<Json<Page<TokenView>>> {
     Ok(Json(Page {
         items: s.service.tokens(&who).await?,
         next_cursor: None,
@@ -51,7 +60,10 @@ pub async fn create_token(
     Auth(who): Auth,
     ApiJson(draft): ApiJson<TokenDraft>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    Ok((StatusCode::CREATED, Json(s.service.create_token(&who, draft).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.service.create_token(&who, draft).await?),
+    ))
 }
 
 /// Revokes an API token.

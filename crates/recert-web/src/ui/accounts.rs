@@ -1,6 +1,6 @@
 //! Signing in and out, the first-run administrator, and changing one's password.
 
-use super::forms::{FieldErrors, Form, Fields, csrf_refused, parse_urlencoded, same_secret};
+use super::forms::{FieldErrors, Fields, Form, csrf_refused, parse_urlencoded, same_secret};
 use super::session::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, set_cookie, with_cookie};
 use super::{Chrome, PageError, PageResult, Viewer, render};
 use crate::AppState;
@@ -56,7 +56,13 @@ fn login_csrf(state: &AppState) -> Result<(String, axum::http::HeaderValue), Pag
     Ok((t, c))
 }
 
-fn login_page(state: &AppState, next: String, username: String, error: Option<String>, status: StatusCode) -> PageResult {
+fn login_page(
+    state: &AppState,
+    next: String,
+    username: String,
+    error: Option<String>,
+    status: StatusCode,
+) -> PageResult {
     let (csrf, cookie) = login_csrf(state)?;
     let page = LoginPage {
         csrf,
@@ -73,7 +79,13 @@ pub async fn login_form(State(state): State<AppState>, Query(q): Query<NextQuery
     if state.service.needs_first_admin().await? {
         return Ok(Redirect::to("/setup").into_response());
     }
-    login_page(&state, safe_next(q.next.as_deref()), String::new(), None, StatusCode::OK)
+    login_page(
+        &state,
+        safe_next(q.next.as_deref()),
+        String::new(),
+        None,
+        StatusCode::OK,
+    )
 }
 
 /// Reads a pre-session form and checks its double-submit CSRF token.
@@ -103,21 +115,51 @@ pub async fn login(
             &state,
             next,
             username,
-            Some("Too many sign-in attempts from your address. Wait a minute and try again.".into()),
+            Some(
+                "Too many sign-in attempts from your address. Wait a minute and try again.".into(),
+            ),
             StatusCode::TOO_MANY_REQUESTS,
         );
     }
-    let password = fields.0.iter().find(|(k, _)| k == "password").map(|(_, v)| v.clone()).unwrap_or_default();
+    let password = fields
+        .0
+        .iter()
+        .find(|(k, _)| k == "password")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
     if username.is_empty() || password.is_empty() {
-        return login_page(&state, next, username, Some("Enter your username and password.".into()), StatusCode::UNPROCESSABLE_ENTITY);
+        return login_page(
+            &state,
+            next,
+            username,
+            Some("Enter your username and password.".into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     }
     match state.service.login(&username, &password).await? {
         Ok(token) => {
             let res = Redirect::to(&next).into_response();
-            let res = with_cookie(res, set_cookie(SESSION_COOKIE, &token, SESSION_HOURS * 3600, state.secure_cookies()));
-            Ok(with_cookie(res, set_cookie(LOGIN_CSRF_COOKIE, "", 0, state.secure_cookies())))
+            let res = with_cookie(
+                res,
+                set_cookie(
+                    SESSION_COOKIE,
+                    &token,
+                    SESSION_HOURS * 3600,
+                    state.secure_cookies(),
+                ),
+            );
+            Ok(with_cookie(
+                res,
+                set_cookie(LOGIN_CSRF_COOKIE, "", 0, state.secure_cookies()),
+            ))
         }
-        Err(refused) => login_page(&state, next, username, Some(refused.message()), StatusCode::UNAUTHORIZED),
+        Err(refused) => login_page(
+            &state,
+            next,
+            username,
+            Some(refused.message()),
+            StatusCode::UNAUTHORIZED,
+        ),
     }
 }
 
@@ -144,14 +186,28 @@ pub async fn setup_form(State(state): State<AppState>) -> PageResult {
     ))
 }
 
-pub async fn setup(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> PageResult {
+pub async fn setup(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> PageResult {
     let fields = match anonymous_form(&headers, body).await {
         Ok(f) => f,
         Err(res) => return Ok(res),
     };
     let username = fields.text("username");
-    let password = fields.0.iter().find(|(k, _)| k == "password").map(|(_, v)| v.clone()).unwrap_or_default();
-    let repeat = fields.0.iter().find(|(k, _)| k == "repeat_password").map(|(_, v)| v.clone()).unwrap_or_default();
+    let password = fields
+        .0
+        .iter()
+        .find(|(k, _)| k == "password")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let repeat = fields
+        .0
+        .iter()
+        .find(|(k, _)| k == "repeat_password")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
     let mut errors = FieldErrors::default();
     if password != repeat {
         errors.add("repeat_password", "does not match the password");
@@ -166,7 +222,11 @@ pub async fn setup(State(state): State<AppState>, headers: HeaderMap, body: axum
         }
     }
     let (csrf, cookie) = login_csrf(&state)?;
-    let mut res = render(&SetupPage { csrf, username, errors });
+    let mut res = render(&SetupPage {
+        csrf,
+        username,
+        errors,
+    });
     *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(with_cookie(res, cookie))
 }
@@ -179,20 +239,37 @@ pub async fn password_form(viewer: Viewer) -> PageResult {
 }
 
 pub async fn change_password(State(state): State<AppState>, form: Form) -> PageResult {
-    let raw = |k: &str| form.fields.0.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let raw = |k: &str| {
+        form.fields
+            .0
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     match state
         .service
-        .change_password(&form.viewer.token, &raw("current_password"), &raw("new_password"), &raw("repeat_password"))
+        .change_password(
+            &form.viewer.token,
+            &raw("current_password"),
+            &raw("new_password"),
+            &raw("repeat_password"),
+        )
         .await
     {
         Ok(()) => {
-            let c = Chrome::new(&form.viewer, "Change password", "account")
-                .with_notice(Some("Your password was changed. Other sessions of your account were signed out.".into()));
-            Ok(render(&PasswordPage { c, errors: FieldErrors::default() }))
+            let c = Chrome::new(&form.viewer, "Change password", "account").with_notice(Some(
+                "Your password was changed. Other sessions of your account were signed out.".into(),
+            ));
+            Ok(render(&PasswordPage {
+                c,
+                errors: FieldErrors::default(),
+            }))
         }
         Err(ServiceError::Unauthenticated) => Ok(Redirect::to("/login").into_response()),
         Err(e) => {
-            let errors = FieldErrors::from_service(&e, super::forms::same_name).ok_or(PageError(e))?;
+            let errors =
+                FieldErrors::from_service(&e, super::forms::same_name).ok_or(PageError(e))?;
             let mut res = render(&PasswordPage {
                 c: Chrome::new(&form.viewer, "Change password", "account"),
                 errors,

@@ -64,7 +64,10 @@ async fn users_page(state: &AppState, viewer: &Viewer) -> Result<UsersPage, Page
         c: Chrome::new(viewer, "Accounts", "users"),
         users,
         programs,
-        f: UserForm { role: "learner".into(), ..UserForm::default() },
+        f: UserForm {
+            role: "learner".into(),
+            ..UserForm::default()
+        },
         errors: FieldErrors::default(),
     })
 }
@@ -77,19 +80,29 @@ pub async fn create_user(State(state): State<AppState>, form: Form) -> PageResul
     let f = &form.fields;
     let draft = UserDraft {
         username: f.get("username").map(str::to_owned),
-        password: f.0.iter().find(|(k, _)| k == "password").map(|(_, v)| v.clone()),
+        password: f
+            .0
+            .iter()
+            .find(|(k, _)| k == "password")
+            .map(|(_, v)| v.clone()),
         role: f.get("role").map(str::to_owned),
         learner: f.get("learner").map(str::to_owned),
         programs: f.all("programs"),
     };
-    match state.service.create_user(&form.viewer.session.principal, draft).await {
+    match state
+        .service
+        .create_user(&form.viewer.session.principal, draft)
+        .await
+    {
         Ok(u) => {
             let mut p = users_page(&state, &form.viewer).await?;
-            p.c = p.c.with_notice(Some(format!("Account {} created.", u.username)));
+            p.c =
+                p.c.with_notice(Some(format!("Account {} created.", u.username)));
             Ok(render(&p))
         }
         Err(e) => {
-            let errors = FieldErrors::from_service(&e, super::forms::same_name).ok_or(PageError(e))?;
+            let errors =
+                FieldErrors::from_service(&e, super::forms::same_name).ok_or(PageError(e))?;
             let mut p = users_page(&state, &form.viewer).await?;
             p.f = UserForm {
                 username: f.text("username"),
@@ -146,18 +159,29 @@ pub async fn create_token(State(state): State<AppState>, form: Form) -> PageResu
         role: f.get("role").map(str::to_owned),
         user: f.get("user").map(str::to_owned),
     };
-    match state.service.create_token(&form.viewer.session.principal, draft).await {
+    match state
+        .service
+        .create_token(&form.viewer.session.principal, draft)
+        .await
+    {
         Ok(t) => {
             let mut p = tokens_page(&state, &form.viewer).await?;
-            p.c = p.c.with_notice(Some(format!("Token {:?} created. Copy it now: it is shown only once.", t.info.name)));
+            p.c = p.c.with_notice(Some(format!(
+                "Token {:?} created. Copy it now: it is shown only once.",
+                t.info.name
+            )));
             p.created = Some(t.token);
             let mut res = render(&p);
             // The page holds a secret: keep it out of caches and history.
-            res.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+            res.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
             Ok(res)
         }
         Err(e) => {
-            let errors = FieldErrors::from_service(&e, super::forms::same_name).ok_or(PageError(e))?;
+            let errors =
+                FieldErrors::from_service(&e, super::forms::same_name).ok_or(PageError(e))?;
             let mut p = tokens_page(&state, &form.viewer).await?;
             p.name = f.text("name");
             p.role = f.text("role");
@@ -170,10 +194,19 @@ pub async fn create_token(State(state): State<AppState>, form: Form) -> PageResu
     }
 }
 
-pub async fn revoke_token(State(state): State<AppState>, Path(id): Path<String>, form: Form) -> PageResult {
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Form,
+) -> PageResult {
     let Ok(id) = id.parse::<i64>() else {
-        return Err(PageError(recert_service::ServiceError::not_found("token", id)));
+        return Err(PageError(recert_service::ServiceError::not_found(
+            "token", id,
+        )));
     };
-    state.service.revoke_token(&form.viewer.session.principal, id).await?;
+    state
+        .service
+        .revoke_token(&form.viewer.session.principal, id)
+        .await?;
     Ok(Redirect::to("/admin/tokens").into_response())
 }

@@ -10,9 +10,9 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use recert_service::AuditEvent as Event;
 use recert_service::ServiceError;
 use recert_service::awards::{ArchiveDraft, AwardDraft, AwardPatch, AwardView, RevokeDraft};
-use recert_service::AuditEvent as Event;
 
 /// The award form as typed.
 #[derive(Debug, Clone, Default)]
@@ -50,7 +50,11 @@ pub const ASSOCIATIONS: [(&str, &str); 6] = [
 
 /// Awards the program to every named learner and every member of the chosen group (or
 /// branch, site… — any group kind), one award each; reports per learner what happened.
-pub async fn create(State(state): State<AppState>, Path(code): Path<String>, form: Form) -> PageResult {
+pub async fn create(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    form: Form,
+) -> PageResult {
     let who = form.viewer.session.principal.clone();
     let f = AwardForm::from_fields(&form.fields);
     let mut errors = FieldErrors::default();
@@ -61,9 +65,15 @@ pub async fn create(State(state): State<AppState>, Path(code): Path<String>, for
         .map(str::to_owned)
         .collect();
     if !f.group.is_empty() {
-        match state.service.group_members(&who, &f.group, "", 100_000).await {
+        match state
+            .service
+            .group_members(&who, &f.group, "", 100_000)
+            .await
+        {
             Ok(members) => usernames.extend(members),
-            Err(ServiceError::NotFound { .. }) => errors.add("group", format!("no group named {:?}", f.group)),
+            Err(ServiceError::NotFound { .. }) => {
+                errors.add("group", format!("no group named {:?}", f.group))
+            }
             Err(e) => return Err(PageError(e)),
         }
     }
@@ -79,7 +89,8 @@ pub async fn create(State(state): State<AppState>, Path(code): Path<String>, for
                 learner: Some(u.clone()),
                 program: Some(code.clone()),
                 issued_on: (!f.issued_on.is_empty()).then(|| f.issued_on.clone()),
-                expires_on: (!f.expires_on.is_empty() && !f.always_valid).then(|| f.expires_on.clone()),
+                expires_on: (!f.expires_on.is_empty() && !f.always_valid)
+                    .then(|| f.expires_on.clone()),
                 always_valid: Some(f.always_valid),
                 association: (!f.association.is_empty()).then(|| f.association.clone()),
                 ..AwardDraft::default()
@@ -90,9 +101,7 @@ pub async fn create(State(state): State<AppState>, Path(code): Path<String>, for
                     results.push(format!("{u}: awarded {}", a.id));
                 }
                 // Input errors that concern the form itself stop after the first learner.
-                Err(ServiceError::Validation(d))
-                    if d.0.iter().any(|e| e.field != "learner") =>
-                {
+                Err(ServiceError::Validation(d)) if d.0.iter().any(|e| e.field != "learner") => {
                     for e in d.0 {
                         if e.field == "learner" {
                             results.push(format!("{u}: {}", e.message));
@@ -113,7 +122,11 @@ pub async fn create(State(state): State<AppState>, Path(code): Path<String>, for
         }
     }
     let mut page = show_page(&state, &form.viewer, &code, None, None).await?;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     if errors.is_empty() {
         page.c = page.c.with_notice(Some(format!(
             "Awarded {awarded} of {} learner{}.",
@@ -200,7 +213,12 @@ async fn page(state: &AppState, viewer: &Viewer, id: &str) -> Result<ShowPage, P
     })
 }
 
-pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, Query(q): Query<ShowQuery>) -> PageResult {
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<ShowQuery>,
+) -> PageResult {
     let mut p = page(&state, &viewer, &id).await?;
     p.c = p.c.with_notice(super::programs::notice(q.done.as_deref()));
     Ok(render(&p))
@@ -211,7 +229,14 @@ fn done(id: &str, what: &str) -> Response {
 }
 
 /// Re-renders the award page with a form's errors beside its fields.
-async fn failed(state: &AppState, form: &Form, id: &str, e: ServiceError, errors_for: &'static str, map: fn(&str) -> Option<String>) -> PageResult {
+async fn failed(
+    state: &AppState,
+    form: &Form,
+    id: &str,
+    e: ServiceError,
+    errors_for: &'static str,
+    map: fn(&str) -> Option<String>,
+) -> PageResult {
     let errors = FieldErrors::from_service(&e, map).ok_or(PageError(e))?;
     let mut p = page(state, &form.viewer, id).await?;
     let f = &form.fields;
@@ -228,7 +253,12 @@ async fn failed(state: &AppState, form: &Form, id: &str, e: ServiceError, errors
     };
     if errors_for != "edit" {
         let fresh = EditForm::of(&p.a);
-        p.edit = EditForm { revoke_reason: p.edit.revoke_reason, revoke_category: p.edit.revoke_category, archive_reason: p.edit.archive_reason, ..fresh };
+        p.edit = EditForm {
+            revoke_reason: p.edit.revoke_reason,
+            revoke_category: p.edit.revoke_category,
+            archive_reason: p.edit.archive_reason,
+            ..fresh
+        };
     }
     p.errors = errors;
     p.errors_for = errors_for;
@@ -237,13 +267,21 @@ async fn failed(state: &AppState, form: &Form, id: &str, e: ServiceError, errors
     Ok(res)
 }
 
-pub async fn update(State(state): State<AppState>, Path(id): Path<String>, form: Form) -> PageResult {
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Form,
+) -> PageResult {
     let f = &form.fields;
     let always_valid = f.checked("always_valid");
     let patch = AwardPatch {
         issued_on: f.get("issued_on").map(str::to_owned),
         completed_on: Some(f.get("completed_on").map(str::to_owned)),
-        expires_on: Some(if always_valid { None } else { f.get("expires_on").map(str::to_owned) }),
+        expires_on: Some(if always_valid {
+            None
+        } else {
+            f.get("expires_on").map(str::to_owned)
+        }),
         always_valid: Some(always_valid),
         association: f.get("association").map(str::to_owned),
         reason: f.get("reason").map(str::to_owned),
@@ -253,7 +291,11 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, form:
         let e = ServiceError::field("issued_on", "is required");
         return failed(&state, &form, &id, e, "edit", super::forms::same_name).await;
     }
-    match state.service.update_award(&form.viewer.session.principal, &id, patch).await {
+    match state
+        .service
+        .update_award(&form.viewer.session.principal, &id, patch)
+        .await
+    {
         Ok(_) => Ok(done(&id, "award-updated")),
         Err(e) => failed(&state, &form, &id, e, "edit", super::forms::same_name).await,
     }
@@ -267,22 +309,38 @@ fn archive_field(api: &str) -> Option<String> {
     Some(format!("archive_{api}"))
 }
 
-pub async fn revoke(State(state): State<AppState>, Path(id): Path<String>, form: Form) -> PageResult {
+pub async fn revoke(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Form,
+) -> PageResult {
     let draft = RevokeDraft {
         reason: Some(form.fields.text("revoke_reason")),
         category: form.fields.get("revoke_category").map(str::to_owned),
     };
-    match state.service.revoke_award(&form.viewer.session.principal, &id, draft).await {
+    match state
+        .service
+        .revoke_award(&form.viewer.session.principal, &id, draft)
+        .await
+    {
         Ok(_) => Ok(done(&id, "revoked")),
         Err(e) => failed(&state, &form, &id, e, "revoke", revoke_field).await,
     }
 }
 
-pub async fn archive(State(state): State<AppState>, Path(id): Path<String>, form: Form) -> PageResult {
+pub async fn archive(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Form,
+) -> PageResult {
     let draft = ArchiveDraft {
         reason: form.fields.get("archive_reason").map(str::to_owned),
     };
-    match state.service.archive_award(&form.viewer.session.principal, &id, draft).await {
+    match state
+        .service
+        .archive_award(&form.viewer.session.principal, &id, draft)
+        .await
+    {
         Ok(_) => Ok(done(&id, "unassigned")),
         Err(e) => failed(&state, &form, &id, e, "archive", archive_field).await,
     }

@@ -2,8 +2,8 @@
 //! 500), checked against the session's CSRF token, with per-field error messages for
 //! re-rendering.
 
-use super::session::Viewer;
 use super::error_page;
+use super::session::Viewer;
 use crate::AppState;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -92,7 +92,11 @@ fn form_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
 
 /// Compares two secrets in time independent of where they differ.
 pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// A form posted by a signed-in viewer, its CSRF token checked.

@@ -39,7 +39,11 @@ pub struct Done {
 async fn list_page(state: &AppState, viewer: &Viewer) -> Result<ListPage, PageError> {
     let groups = state
         .service
-        .groups(&viewer.session.principal, None, PageRequest::parse(None, Some(500))?)
+        .groups(
+            &viewer.session.principal,
+            None,
+            PageRequest::parse(None, Some(500))?,
+        )
         .await?
         .items;
     Ok(ListPage {
@@ -52,7 +56,11 @@ async fn list_page(state: &AppState, viewer: &Viewer) -> Result<ListPage, PageEr
     })
 }
 
-pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(q): Query<Done>) -> PageResult {
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<Done>,
+) -> PageResult {
     let mut p = list_page(&state, &viewer).await?;
     p.c = p.c.with_notice(super::programs::notice(q.done.as_deref()));
     Ok(render(&p))
@@ -65,10 +73,19 @@ pub async fn create(State(state): State<AppState>, form: Form) -> PageResult {
         kind: f.get("kind").map(str::to_owned),
         description: f.get("description").map(str::to_owned),
     };
-    match state.service.create_group(&form.viewer.session.principal, draft).await {
-        Ok(g) => Ok(Redirect::to(&format!("/groups/{}?done=group-created", urlencode(&g.name))).into_response()),
+    match state
+        .service
+        .create_group(&form.viewer.session.principal, draft)
+        .await
+    {
+        Ok(g) => Ok(Redirect::to(&format!(
+            "/groups/{}?done=group-created",
+            urlencode(&g.name)
+        ))
+        .into_response()),
         Err(e) => {
-            let errors = FieldErrors::from_service(&e, super::forms::same_name).ok_or(PageError(e))?;
+            let errors =
+                FieldErrors::from_service(&e, super::forms::same_name).ok_or(PageError(e))?;
             let mut p = list_page(&state, &form.viewer).await?;
             p.name = f.text("name");
             p.kind = f.text("kind");
@@ -115,7 +132,12 @@ async fn show_page(state: &AppState, viewer: &Viewer, name: &str) -> Result<Show
     })
 }
 
-pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(name): Path<String>, Query(q): Query<Done>) -> PageResult {
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(name): Path<String>,
+    Query(q): Query<Done>,
+) -> PageResult {
     let mut p = show_page(&state, &viewer, &name).await?;
     p.c = p.c.with_notice(super::programs::notice(q.done.as_deref()));
     Ok(render(&p))
@@ -127,7 +149,11 @@ fn back(name: &str, done: &str) -> axum::response::Response {
 
 async fn failed(state: &AppState, form: &Form, name: &str, e: ServiceError) -> PageResult {
     let errors = FieldErrors::from_service(&e, |f| {
-        Some(if f.starts_with("members") || f.starts_with("usernames") { "usernames".into() } else { f.replace('.', "_") })
+        Some(if f.starts_with("members") || f.starts_with("usernames") {
+            "usernames".into()
+        } else {
+            f.replace('.', "_")
+        })
     })
     .ok_or(PageError(e))?;
     let mut p = show_page(state, &form.viewer, name).await?;
@@ -138,7 +164,11 @@ async fn failed(state: &AppState, form: &Form, name: &str, e: ServiceError) -> P
     Ok(res)
 }
 
-pub async fn add_members(State(state): State<AppState>, Path(name): Path<String>, form: Form) -> PageResult {
+pub async fn add_members(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    form: Form,
+) -> PageResult {
     let usernames: Vec<String> = form
         .fields
         .text("usernames")
@@ -147,28 +177,66 @@ pub async fn add_members(State(state): State<AppState>, Path(name): Path<String>
         .map(str::to_owned)
         .collect();
     if usernames.is_empty() {
-        return failed(&state, &form, &name, ServiceError::field("usernames", "name at least one learner")).await;
+        return failed(
+            &state,
+            &form,
+            &name,
+            ServiceError::field("usernames", "name at least one learner"),
+        )
+        .await;
     }
-    match state.service.add_members(&form.viewer.session.principal, &name, MembersDraft { usernames }).await {
+    match state
+        .service
+        .add_members(
+            &form.viewer.session.principal,
+            &name,
+            MembersDraft { usernames },
+        )
+        .await
+    {
         Ok(_) => Ok(back(&name, "members-added")),
         Err(e) => failed(&state, &form, &name, e).await,
     }
 }
 
-pub async fn remove_member(State(state): State<AppState>, Path((name, username)): Path<(String, String)>, form: Form) -> PageResult {
-    state.service.remove_member(&form.viewer.session.principal, &name, &username).await?;
+pub async fn remove_member(
+    State(state): State<AppState>,
+    Path((name, username)): Path<(String, String)>,
+    form: Form,
+) -> PageResult {
+    state
+        .service
+        .remove_member(&form.viewer.session.principal, &name, &username)
+        .await?;
     Ok(back(&name, "member-removed"))
 }
 
-pub async fn add_requirement(State(state): State<AppState>, Path(name): Path<String>, form: Form) -> PageResult {
-    let draft = RequirementDraft { program: form.fields.text("program") };
-    match state.service.add_requirement(&form.viewer.session.principal, &name, draft).await {
+pub async fn add_requirement(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    form: Form,
+) -> PageResult {
+    let draft = RequirementDraft {
+        program: form.fields.text("program"),
+    };
+    match state
+        .service
+        .add_requirement(&form.viewer.session.principal, &name, draft)
+        .await
+    {
         Ok(_) => Ok(back(&name, "requirement-added")),
         Err(e) => failed(&state, &form, &name, e).await,
     }
 }
 
-pub async fn remove_requirement(State(state): State<AppState>, Path((name, program)): Path<(String, String)>, form: Form) -> PageResult {
-    state.service.remove_requirement(&form.viewer.session.principal, &name, &program).await?;
+pub async fn remove_requirement(
+    State(state): State<AppState>,
+    Path((name, program)): Path<(String, String)>,
+    form: Form,
+) -> PageResult {
+    state
+        .service
+        .remove_requirement(&form.viewer.session.principal, &name, &program)
+        .await?;
     Ok(back(&name, "requirement-removed"))
 }

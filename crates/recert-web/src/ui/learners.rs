@@ -32,7 +32,15 @@ struct ListPage {
 
 impl ListPage {
     fn statuses(&self) -> [&'static str; 7] {
-        ["active", "expiring", "grace", "lapsed", "revoked", "superseded", "archived"]
+        [
+            "active",
+            "expiring",
+            "grace",
+            "lapsed",
+            "revoked",
+            "superseded",
+            "archived",
+        ]
     }
 }
 
@@ -50,7 +58,12 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-pub async fn list(State(state): State<AppState>, viewer: Viewer, headers: HeaderMap, Query(lq): Query<ListQuery>) -> PageResult {
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Query(lq): Query<ListQuery>,
+) -> PageResult {
     let who = &viewer.session.principal;
     let q = lq.q.unwrap_or_default().trim().to_owned();
     let group = lq.group.unwrap_or_default();
@@ -140,7 +153,11 @@ struct ShowPage {
 impl ShowPage {
     /// Awards that are the latest of their chain, first; the rest are history.
     fn current(&self) -> Vec<&AwardView> {
-        self.d.awards.iter().filter(|a| a.superseded_by.is_none()).collect()
+        self.d
+            .awards
+            .iter()
+            .filter(|a| a.superseded_by.is_none())
+            .collect()
     }
 
     /// The earlier links of `a`'s renewal chain, newest first.
@@ -160,7 +177,11 @@ impl ShowPage {
     }
 }
 
-pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(username): Path<String>) -> PageResult {
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(username): Path<String>,
+) -> PageResult {
     let who = &viewer.session.principal;
     let d = state.service.learner(who, &username).await?;
     let events = state.service.learner_events(who, &username).await?;

@@ -35,10 +35,17 @@ pub async fn my_certifications(State(state): State<AppState>, viewer: Viewer) ->
     let who = &viewer.session.principal;
     let d = state.service.learner(who, &me).await?;
     // Current certificates first; superseded links of a chain are history, not shown here.
-    let awards: Vec<AwardView> = d.awards.into_iter().filter(|a| a.superseded_by.is_none()).collect();
+    let awards: Vec<AwardView> = d
+        .awards
+        .into_iter()
+        .filter(|a| a.superseded_by.is_none())
+        .collect();
     let mut descriptions = Vec::new();
     for a in &awards {
-        if !descriptions.iter().any(|(c, _): &(String, String)| *c == a.program) {
+        if !descriptions
+            .iter()
+            .any(|(c, _): &(String, String)| *c == a.program)
+        {
             let p = state.service.program(who, &a.program).await?;
             descriptions.push((a.program.clone(), p.program.description));
         }
@@ -59,18 +66,36 @@ struct TeamPage {
 
 pub async fn team(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     let who = &viewer.session.principal;
-    if !viewer.session.principal.role.eq(&recert_service::Role::Supervisor) {
-        return Err(PageError(who.forbidden("see a team page (it is for supervisors)")));
+    if !viewer
+        .session
+        .principal
+        .role
+        .eq(&recert_service::Role::Supervisor)
+    {
+        return Err(PageError(
+            who.forbidden("see a team page (it is for supervisors)"),
+        ));
     }
     let me = viewer.session.learner.clone().unwrap_or_default();
     let learners = state
         .service
-        .learners(who, LearnerQuery { manager: Some(me), ..LearnerQuery::default() }, PageRequest::parse(None, Some(500))?)
+        .learners(
+            who,
+            LearnerQuery {
+                manager: Some(me),
+                ..LearnerQuery::default()
+            },
+            PageRequest::parse(None, Some(500))?,
+        )
         .await?
         .items;
     let awards = state
         .service
-        .awards(who, AwardQuery::default(), PageRequest::parse(None, Some(500))?)
+        .awards(
+            who,
+            AwardQuery::default(),
+            PageRequest::parse(None, Some(500))?,
+        )
         .await?
         .items;
     let members = learners

@@ -110,7 +110,11 @@ pub fn render<T: Template>(t: &T) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "template failed");
-            error_page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "The page could not be drawn. The error was logged.")
+            error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "The page could not be drawn. The error was logged.",
+            )
         }
     }
 }
@@ -208,6 +212,9 @@ pub fn routes() -> Router<AppState> {
         .route("/my", get(me::my_certifications))
         .route("/team", get(me::team))
         .route("/admin/users", get(admin::users).post(admin::create_user))
-        .route("/admin/tokens", get(admin::tokens).post(admin::create_token))
+        .route(
+            "/admin/tokens",
+            get(admin::tokens).post(admin::create_token),
+        )
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
 }

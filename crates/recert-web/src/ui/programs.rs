@@ -50,11 +50,19 @@ pub fn notice(done: Option<&str>) -> Option<String> {
     )
 }
 
-pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(q): Query<ListQuery>) -> PageResult {
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
     let archived = q.archived.as_deref() == Some("1");
     let page = state
         .service
-        .programs(&viewer.session.principal, PageRequest::parse(None, Some(500))?, archived)
+        .programs(
+            &viewer.session.principal,
+            PageRequest::parse(None, Some(500))?,
+            archived,
+        )
         .await?;
     let c = Chrome::new(&viewer, "Programs", "programs").with_notice(notice(q.done.as_deref()));
     Ok(render(&ListPage {
@@ -114,13 +122,27 @@ impl ProgramForm {
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(", "),
-            renewal_pathways: p.renewal_pathways.iter().map(|x| x.as_str().to_owned()).collect(),
+            renewal_pathways: p
+                .renewal_pathways
+                .iter()
+                .map(|x| x.as_str().to_owned())
+                .collect(),
             renewal_anchor: p.renewal_anchor.as_str().into(),
-            credits_hours: p.credits_required.as_ref().map(|c| c.hours.to_string()).unwrap_or_default(),
+            credits_hours: p
+                .credits_required
+                .as_ref()
+                .map(|c| c.hours.to_string())
+                .unwrap_or_default(),
             credits_categories: p
                 .credits_required
                 .as_ref()
-                .map(|c| c.categories.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "))
+                .map(|c| {
+                    c.categories
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
                 .unwrap_or_default(),
             refresher_item: p.refresher_item.clone().unwrap_or_default(),
             content_version: p.content_version.clone().unwrap_or_default(),
@@ -182,10 +204,18 @@ impl ProgramForm {
         let window = int("renewal_window_days", &self.renewal_window_days);
         let grace = int("grace_days", &self.grace_days);
         let mut offsets = Vec::new();
-        for part in self.reminder_offsets_days.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        for part in self
+            .reminder_offsets_days
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             match part.parse::<i64>() {
                 Ok(n) => offsets.push(n),
-                Err(_) => e.add("reminder_offsets_days", format!("{part:?} is not a whole number of days")),
+                Err(_) => e.add(
+                    "reminder_offsets_days",
+                    format!("{part:?} is not a whole number of days"),
+                ),
             }
         }
         let credits = if self.credits_hours.is_empty() && self.credits_categories.is_empty() {
@@ -194,24 +224,47 @@ impl ProgramForm {
             let hours = match self.credits_hours.parse::<f64>() {
                 Ok(h) => h,
                 Err(_) => {
-                    e.add("credits_hours", "must be a number of hours (e.g. 20 or 7.5)");
+                    e.add(
+                        "credits_hours",
+                        "must be a number of hours (e.g. 20 or 7.5)",
+                    );
                     0.0
                 }
             };
             let mut cats = serde_json::Map::new();
-            for part in self.credits_categories.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                match part.split_once('=').map(|(k, v)| (k.trim(), v.trim().parse::<f64>())) {
+            for part in self
+                .credits_categories
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                match part
+                    .split_once('=')
+                    .map(|(k, v)| (k.trim(), v.trim().parse::<f64>()))
+                {
                     Some((k, Ok(v))) if !k.is_empty() => {
                         cats.insert(k.to_owned(), json!(v));
                     }
-                    _ => e.add("credits_categories", format!("{part:?} is not category=hours")),
+                    _ => e.add(
+                        "credits_categories",
+                        format!("{part:?} is not category=hours"),
+                    ),
                 }
             }
             json!({"hours": hours, "categories": cats})
         };
         let mut items = Vec::new();
-        for (n, line) in self.items.lines().map(str::trim).enumerate().filter(|(_, l)| !l.is_empty()) {
-            let parts: Vec<&str> = line.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()).collect();
+        for (n, line) in self
+            .items
+            .lines()
+            .map(str::trim)
+            .enumerate()
+            .filter(|(_, l)| !l.is_empty())
+        {
+            let parts: Vec<&str> = line
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|s| !s.is_empty())
+                .collect();
             let code = parts.first().copied().unwrap_or("");
             let kind = parts.get(1).copied().unwrap_or("course");
             let threshold = match parts.get(2).copied() {
@@ -219,7 +272,13 @@ impl ProgramForm {
                 Some(t) => match t.parse::<f64>() {
                     Ok(v) => json!(v),
                     Err(_) => {
-                        e.add("items", format!("line {}: pass threshold {t:?} is not a number from 0 to 1", n + 1));
+                        e.add(
+                            "items",
+                            format!(
+                                "line {}: pass threshold {t:?} is not a number from 0 to 1",
+                                n + 1
+                            ),
+                        );
                         Value::Null
                     }
                 },
@@ -253,7 +312,10 @@ impl ProgramForm {
         });
         if let Some(obj) = v.as_object_mut() {
             if let Some(c) = count {
-                obj.insert("validity".into(), json!({"count": c, "unit": self.validity_unit}));
+                obj.insert(
+                    "validity".into(),
+                    json!({"count": c, "unit": self.validity_unit}),
+                );
             }
             if let Some(w) = window {
                 obj.insert("renewal_window_days".into(), json!(w));
@@ -299,9 +361,19 @@ struct FormPage {
     editing: Option<String>,
 }
 
-fn form_page(c: Chrome, f: ProgramForm, errors: FieldErrors, editing: Option<String>) -> axum::response::Response {
+fn form_page(
+    c: Chrome,
+    f: ProgramForm,
+    errors: FieldErrors,
+    editing: Option<String>,
+) -> axum::response::Response {
     let invalid = !errors.is_empty();
-    let mut res = render(&FormPage { c, f, errors, editing });
+    let mut res = render(&FormPage {
+        c,
+        f,
+        errors,
+        editing,
+    });
     if invalid {
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
@@ -309,9 +381,17 @@ fn form_page(c: Chrome, f: ProgramForm, errors: FieldErrors, editing: Option<Str
 }
 
 pub async fn new(viewer: Viewer) -> PageResult {
-    viewer.session.principal.require(recert_service::auth::Action::CreateProgram)?;
+    viewer
+        .session
+        .principal
+        .require(recert_service::auth::Action::CreateProgram)?;
     let c = Chrome::new(&viewer, "New program", "programs");
-    Ok(form_page(c, ProgramForm::defaults(), FieldErrors::default(), None))
+    Ok(form_page(
+        c,
+        ProgramForm::defaults(),
+        FieldErrors::default(),
+        None,
+    ))
 }
 
 pub async fn create(State(state): State<AppState>, form: Form) -> PageResult {
@@ -324,7 +404,11 @@ pub async fn create(State(state): State<AppState>, form: Form) -> PageResult {
         Err(errors) => return Ok(form_page(c, f, errors, None)),
     };
     match state.service.create_program(who, draft).await {
-        Ok(p) => Ok(Redirect::to(&format!("/programs/{}?done=created", super::session::urlencode(p.program.code.as_str()))).into_response()),
+        Ok(p) => Ok(Redirect::to(&format!(
+            "/programs/{}?done=created",
+            super::session::urlencode(p.program.code.as_str())
+        ))
+        .into_response()),
         Err(e) => {
             let errors = FieldErrors::from_service(&e, form_field).ok_or(PageError(e))?;
             Ok(form_page(c, f, errors, None))
@@ -332,14 +416,33 @@ pub async fn create(State(state): State<AppState>, form: Form) -> PageResult {
     }
 }
 
-pub async fn edit(State(state): State<AppState>, viewer: Viewer, Path(code): Path<String>) -> PageResult {
-    let p = state.service.program(&viewer.session.principal, &code).await?;
-    viewer.session.principal.require(recert_service::auth::Action::ManageProgram(p.row_id))?;
+pub async fn edit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> PageResult {
+    let p = state
+        .service
+        .program(&viewer.session.principal, &code)
+        .await?;
+    viewer
+        .session
+        .principal
+        .require(recert_service::auth::Action::ManageProgram(p.row_id))?;
     let c = Chrome::new(&viewer, format!("Edit {}", p.program.code), "programs");
-    Ok(form_page(c, ProgramForm::from_program(&p.program), FieldErrors::default(), Some(code)))
+    Ok(form_page(
+        c,
+        ProgramForm::from_program(&p.program),
+        FieldErrors::default(),
+        Some(code),
+    ))
 }
 
-pub async fn update(State(state): State<AppState>, Path(code): Path<String>, form: Form) -> PageResult {
+pub async fn update(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    form: Form,
+) -> PageResult {
     let who = &form.viewer.session.principal;
     let before = state.service.program(who, &code).await?;
     who.require(recert_service::auth::Action::ManageProgram(before.row_id))?;
@@ -351,7 +454,11 @@ pub async fn update(State(state): State<AppState>, Path(code): Path<String>, for
         Err(errors) => return Ok(form_page(c, f, errors, Some(code))),
     };
     match state.service.update_program(who, &code, draft).await {
-        Ok(_) => Ok(Redirect::to(&format!("/programs/{}?done=updated", super::session::urlencode(&code))).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/programs/{}?done=updated",
+            super::session::urlencode(&code)
+        ))
+        .into_response()),
         Err(e) => {
             let errors = FieldErrors::from_service(&e, form_field).ok_or(PageError(e))?;
             Ok(form_page(c, f, errors, Some(code)))
@@ -359,9 +466,20 @@ pub async fn update(State(state): State<AppState>, Path(code): Path<String>, for
     }
 }
 
-pub async fn archive(State(state): State<AppState>, Path(code): Path<String>, form: Form) -> PageResult {
-    state.service.archive_program(&form.viewer.session.principal, &code).await?;
-    Ok(Redirect::to(&format!("/programs/{}?done=archived", super::session::urlencode(&code))).into_response())
+pub async fn archive(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    form: Form,
+) -> PageResult {
+    state
+        .service
+        .archive_program(&form.viewer.session.principal, &code)
+        .await?;
+    Ok(Redirect::to(&format!(
+        "/programs/{}?done=archived",
+        super::session::urlencode(&code)
+    ))
+    .into_response())
 }
 
 #[derive(Template)]
@@ -380,7 +498,15 @@ pub struct ShowPage {
 
 impl ShowPage {
     pub fn statuses(&self) -> [&'static str; 7] {
-        ["active", "expiring", "grace", "lapsed", "revoked", "superseded", "archived"]
+        [
+            "active",
+            "expiring",
+            "grace",
+            "lapsed",
+            "revoked",
+            "superseded",
+            "archived",
+        ]
     }
 }
 
@@ -401,7 +527,9 @@ pub async fn show_page(
 ) -> Result<ShowPage, PageError> {
     let who = &viewer.session.principal;
     let p = state.service.program(who, code).await?;
-    let status = status.filter(|s| Status::parse(s).is_some()).unwrap_or_default();
+    let status = status
+        .filter(|s| Status::parse(s).is_some())
+        .unwrap_or_default();
     let page = state
         .service
         .awards(
@@ -411,7 +539,8 @@ pub async fn show_page(
                 status: (!status.is_empty()).then(|| status.clone()),
                 ..AwardQuery::default()
             },
-            PageRequest::parse(cursor.as_deref(), Some(200)).unwrap_or(PageRequest::parse(None, Some(200))?),
+            PageRequest::parse(cursor.as_deref(), Some(200))
+                .unwrap_or(PageRequest::parse(None, Some(200))?),
         )
         .await?;
     let groups = if who.may(recert_service::auth::Action::ReadDirectory) {
@@ -427,7 +556,11 @@ pub async fn show_page(
         Vec::new()
     };
     Ok(ShowPage {
-        c: Chrome::new(viewer, format!("{} — {}", p.program.code, p.program.name), "programs"),
+        c: Chrome::new(
+            viewer,
+            format!("{} — {}", p.program.code, p.program.name),
+            "programs",
+        ),
         p,
         awards: page.items,
         status,
@@ -439,7 +572,12 @@ pub async fn show_page(
     })
 }
 
-pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(code): Path<String>, Query(q): Query<ShowQuery>) -> PageResult {
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+    Query(q): Query<ShowQuery>,
+) -> PageResult {
     let mut page = show_page(&state, &viewer, &code, q.status, q.cursor).await?;
     page.c = page.c.with_notice(notice(q.done.as_deref()));
     Ok(render(&page))

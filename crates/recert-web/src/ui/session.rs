@@ -143,7 +143,10 @@ mod tests {
     #[test]
     fn cookie_is_found_among_several() {
         let mut h = HeaderMap::new();
-        h.insert(COOKIE, HeaderValue::from_static("a=1; recert_session=xyz; b=2"));
+        h.insert(
+            COOKIE,
+            HeaderValue::from_static("a=1; recert_session=xyz; b=2"),
+        );
         assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("xyz"));
         assert_eq!(cookie(&h, "c"), None);
     }

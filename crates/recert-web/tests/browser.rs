@@ -1,0 +1,263 @@
+#![allow(clippy::unwrap_used)]
+//! The web application in a real headless Chromium (Debian `chromium` + `chromium-driver`):
+//! an admin creates a program and awards it to a group, sees it on a learner's page; the
+//! learner sees it in "My certifications"; an auditor cannot change anything.
+//! Skipped with a note when ChromeDriver is not installed, except in CI, where it fails.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use recert_service::Principal;
+use recert_service::users::UserDraft;
+use recert_testkit::{Backend, PASSWORD, StatusCode, TestApp};
+use serde_json::json;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// The ChromeDriver process and the browser profile, both gone when dropped.
+struct Driver(Child, tempfile::TempDir);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+async fn browser() -> Option<(Driver, Client)> {
+    if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
+        assert!(
+            !in_ci(),
+            "chromium and chromium-driver must be installed in CI (.ci/run installs them)"
+        );
+        eprintln!("skipped: browser test (install Debian chromium and chromium-driver to run it)");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-dev-shm-usage", "--no-first-run", "--disable-sync", "--disable-component-update",
+                     "--window-size=1280,900", format!("--user-data-dir={}", profile.path().display())]
+        }
+    }))
+    .unwrap();
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    for _ in 0..100 {
+        if let Ok(c) = ClientBuilder::new(connector.clone())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            return Some((Driver(child, profile), c));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+async fn sign_in(b: &Client, base: &str, user: &str, password: &str) {
+    b.goto(&format!("{base}/login")).await.unwrap();
+    b.find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys(user)
+        .await
+        .unwrap();
+    b.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(password)
+        .await
+        .unwrap();
+    b.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(b, "Sign out").await;
+}
+
+async fn sign_out(b: &Client) {
+    b.find(Locator::Css("header form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(b, "Sign in to recert").await;
+}
+
+/// Waits until the page shows `text` (navigation after a click is asynchronous).
+async fn wait_for(b: &Client, text: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        last = b.source().await.unwrap();
+        if last.contains(text) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the page never showed {text:?}:\n{last}");
+}
+
+async fn account(app: &TestApp, username: &str, role: &str, learner: Option<&str>) {
+    app.service
+        .create_user(
+            &Principal::system(),
+            UserDraft {
+                username: Some(username.into()),
+                password: Some(PASSWORD.into()),
+                role: Some(role.into()),
+                learner: learner.map(str::to_owned),
+                ..UserDraft::default()
+            },
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_awards_a_new_program_to_a_group_and_the_learner_sees_it() {
+    let Some((_driver, b)) = browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    app.post(
+        "/api/v1/learners",
+        json!({"username": "ana", "legal_name": "Ana Álvarez"}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    app.post(
+        "/api/v1/groups",
+        json!({"name": "Night Crew", "kind": "team"}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    app.post(
+        "/api/v1/groups/Night Crew/members",
+        json!({"usernames": ["ana"]}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    account(&app, "root", "admin", None).await;
+    account(&app, "ana", "learner", Some("ana")).await;
+    account(&app, "audit", "auditor", None).await;
+    let base = app.base.clone();
+
+    sign_in(&b, &base, "root", PASSWORD).await;
+    b.goto(&format!("{base}/programs/new")).await.unwrap();
+    b.find(Locator::Id("code"))
+        .await
+        .unwrap()
+        .send_keys("FORK-LIFT")
+        .await
+        .unwrap();
+    b.find(Locator::Id("name"))
+        .await
+        .unwrap()
+        .send_keys("Forklift Operator")
+        .await
+        .unwrap();
+    b.find(Locator::Id("description"))
+        .await
+        .unwrap()
+        .send_keys("Licensed to drive forklifts on site.")
+        .await
+        .unwrap();
+    b.find(Locator::Css("form.stack button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&b, "Program created.").await;
+
+    b.find(Locator::Css("details summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.find(Locator::Id("group"))
+        .await
+        .unwrap()
+        .select_by_value("Night Crew")
+        .await
+        .unwrap();
+    b.find(Locator::Css("form[action$='/awards'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = wait_for(&b, "Awarded 1 of 1 learner.").await;
+    assert!(page.contains("Ana Álvarez"), "the holder is listed");
+
+    b.goto(&format!("{base}/learners?q=ana")).await.unwrap();
+    b.find(Locator::LinkText("ana"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = wait_for(&b, "Certifications").await;
+    assert!(
+        page.contains("FORK-LIFT") && page.contains("award.created"),
+        "{page}"
+    );
+    sign_out(&b).await;
+
+    sign_in(&b, &base, "ana", PASSWORD).await;
+    let page = wait_for(&b, "My certifications").await;
+    let cards = b
+        .find(Locator::Id("my-certifications"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        cards.contains("Forklift Operator")
+            && cards.contains("FORK-LIFT")
+            && cards.contains("active"),
+        "{cards}\n{page}"
+    );
+    sign_out(&b).await;
+
+    sign_in(&b, &base, "audit", PASSWORD).await;
+    b.goto(&format!("{base}/programs/FORK-LIFT")).await.unwrap();
+    let page = wait_for(&b, "Awarded learners").await;
+    assert!(
+        !page.contains("Edit program") && !page.contains("Award this program"),
+        "an auditor sees no change controls"
+    );
+    b.goto(&format!("{base}/programs/new")).await.unwrap();
+    wait_for(&b, "may not create programs").await;
+    b.goto(&format!("{base}/groups/Night%20Crew"))
+        .await
+        .unwrap();
+    let page = wait_for(&b, "Members (1)").await;
+    assert!(!page.contains("Add members"), "{page}");
+    b.close().await.unwrap();
+}
