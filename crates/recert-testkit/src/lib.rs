@@ -228,15 +228,15 @@ impl TestApp {
             .token
     }
 
-    /// Creates an account (password `correct horse battery`) and a token acting for it.
-    /// `learner` links the account to a learner record; `programs` scopes a program manager.
-    pub async fn user_token(
+    /// Creates an account with password [`PASSWORD`]. `learner` links it to a learner
+    /// record; `programs` scopes a program manager.
+    pub async fn account(
         &self,
         username: &str,
         role: &str,
         learner: Option<&str>,
         programs: &[&str],
-    ) -> String {
+    ) {
         self.service
             .create_user(
                 &Principal::system(),
@@ -250,6 +250,17 @@ impl TestApp {
             )
             .await
             .expect("create user");
+    }
+
+    /// Creates an account (see [`TestApp::account`]) and a token acting for it.
+    pub async fn user_token(
+        &self,
+        username: &str,
+        role: &str,
+        learner: Option<&str>,
+        programs: &[&str],
+    ) -> String {
+        self.account(username, role, learner, programs).await;
         self.service
             .create_token(
                 &Principal::system(),

@@ -5,8 +5,6 @@
 //! Skipped with a note when ChromeDriver is not installed, except in CI, where it fails.
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use recert_service::Principal;
-use recert_service::users::UserDraft;
 use recert_testkit::{Backend, PASSWORD, StatusCode, TestApp};
 use serde_json::json;
 use std::process::{Child, Command, Stdio};
@@ -120,22 +118,6 @@ async fn wait_for(b: &Client, text: &str) -> String {
     panic!("the page never showed {text:?}:\n{last}");
 }
 
-async fn account(app: &TestApp, username: &str, role: &str, learner: Option<&str>) {
-    app.service
-        .create_user(
-            &Principal::system(),
-            UserDraft {
-                username: Some(username.into()),
-                password: Some(PASSWORD.into()),
-                role: Some(role.into()),
-                learner: learner.map(str::to_owned),
-                ..UserDraft::default()
-            },
-        )
-        .await
-        .unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_awards_a_new_program_to_a_group_and_the_learner_sees_it() {
     let Some((_driver, b)) = browser().await else {
@@ -160,9 +142,9 @@ async fn admin_awards_a_new_program_to_a_group_and_the_learner_sees_it() {
     )
     .await
     .expect(StatusCode::OK);
-    account(&app, "root", "admin", None).await;
-    account(&app, "ana", "learner", Some("ana")).await;
-    account(&app, "audit", "auditor", None).await;
+    app.account("root", "admin", None, &[]).await;
+    app.account("ana", "learner", Some("ana"), &[]).await;
+    app.account("audit", "auditor", None, &[]).await;
     let base = app.base.clone();
 
     sign_in(&b, &base, "root", PASSWORD).await;

@@ -2,8 +2,6 @@
 //! The web application over HTTP: sign-in, lockout, CSRF, first run, and forms that
 //! re-render with the message beside the field.
 
-use recert_service::Principal;
-use recert_service::users::UserDraft;
 use recert_testkit::{PASSWORD, StatusCode, TestApp, both_backends};
 
 fn client() -> reqwest::Client {
@@ -25,21 +23,6 @@ fn cookie_of(res: &reqwest::Response, name: &str) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .find(|v| v.starts_with(&format!("{name}=")))
         .map(|v| v[name.len() + 1..].split(';').next().unwrap().to_owned())
-}
-
-async fn make_admin(app: &TestApp, username: &str) {
-    app.service
-        .create_user(
-            &Principal::system(),
-            UserDraft {
-                username: Some(username.into()),
-                password: Some(PASSWORD.into()),
-                role: Some("admin".into()),
-                ..UserDraft::default()
-            },
-        )
-        .await
-        .unwrap();
 }
 
 /// Signs in through the form; returns the session cookie (or the failed page).
@@ -114,7 +97,7 @@ both_backends! {
 
 both_backends! {
     async fn five_wrong_passwords_lock_the_account_with_a_clear_message(app) {
-        make_admin(&app, "root").await;
+        app.account("root", "admin", None, &[]).await;
         let c = client();
         for _ in 0..4 {
             let (status, html) = sign_in(&app, &c, "root", "wrong password").await.unwrap_err();
@@ -136,7 +119,7 @@ both_backends! {
 
 both_backends! {
     async fn forms_without_the_session_csrf_token_are_refused(app) {
-        make_admin(&app, "root").await;
+        app.account("root", "admin", None, &[]).await;
         let c = client();
         let s = sign_in(&app, &c, "root", PASSWORD).await.unwrap();
         let res = c.post(format!("{}/groups", app.base))
@@ -162,7 +145,7 @@ both_backends! {
 
 both_backends! {
     async fn bad_program_form_rerenders_with_messages_beside_the_fields(app) {
-        make_admin(&app, "root").await;
+        app.account("root", "admin", None, &[]).await;
         let c = client();
         let s = sign_in(&app, &c, "root", PASSWORD).await.unwrap();
         let page = c.get(format!("{}/programs/new", app.base)).header("cookie", format!("recert_session={s}")).send().await.unwrap();

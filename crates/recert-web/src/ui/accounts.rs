@@ -2,7 +2,7 @@
 
 use super::forms::{FieldErrors, Fields, Form, csrf_refused, parse_urlencoded, same_secret};
 use super::session::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, set_cookie, with_cookie};
-use super::{Chrome, PageError, PageResult, Viewer, render};
+use super::{Chrome, PageError, PageResult, Viewer, render, render_invalid};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{ConnectInfo, Query, State};
@@ -121,12 +121,7 @@ pub async fn login(
             StatusCode::TOO_MANY_REQUESTS,
         );
     }
-    let password = fields
-        .0
-        .iter()
-        .find(|(k, _)| k == "password")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
+    let password = fields.secret("password");
     if username.is_empty() || password.is_empty() {
         return login_page(
             &state,
@@ -196,18 +191,8 @@ pub async fn setup(
         Err(res) => return Ok(res),
     };
     let username = fields.text("username");
-    let password = fields
-        .0
-        .iter()
-        .find(|(k, _)| k == "password")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    let repeat = fields
-        .0
-        .iter()
-        .find(|(k, _)| k == "repeat_password")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
+    let password = fields.secret("password");
+    let repeat = fields.secret("repeat_password");
     let mut errors = FieldErrors::default();
     if password != repeat {
         errors.add("repeat_password", "does not match the password");
@@ -222,12 +207,11 @@ pub async fn setup(
         }
     }
     let (csrf, cookie) = login_csrf(&state)?;
-    let mut res = render(&SetupPage {
+    let res = render_invalid(&SetupPage {
         csrf,
         username,
         errors,
     });
-    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(with_cookie(res, cookie))
 }
 
@@ -239,14 +223,7 @@ pub async fn password_form(viewer: Viewer) -> PageResult {
 }
 
 pub async fn change_password(State(state): State<AppState>, form: Form) -> PageResult {
-    let raw = |k: &str| {
-        form.fields
-            .0
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let raw = |k: &str| form.fields.secret(k);
     match state
         .service
         .change_password(
@@ -270,12 +247,10 @@ pub async fn change_password(State(state): State<AppState>, form: Form) -> PageR
         Err(e) => {
             let errors =
                 FieldErrors::from_service(&e, super::forms::same_name).ok_or(PageError(e))?;
-            let mut res = render(&PasswordPage {
+            Ok(render_invalid(&PasswordPage {
                 c: Chrome::new(&form.viewer, "Change password", "account"),
                 errors,
-            });
-            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(res)
+            }))
         }
     }
 }

@@ -1,11 +1,10 @@
 //! Administration: accounts and API tokens.
 
 use super::forms::{FieldErrors, Form};
-use super::{Chrome, PageError, PageResult, Viewer, render};
+use super::{Chrome, PageError, PageResult, Viewer, render, render_invalid};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use recert_service::page::PageRequest;
 use recert_service::tokens::{TokenDraft, TokenView};
@@ -80,11 +79,7 @@ pub async fn create_user(State(state): State<AppState>, form: Form) -> PageResul
     let f = &form.fields;
     let draft = UserDraft {
         username: f.get("username").map(str::to_owned),
-        password: f
-            .0
-            .iter()
-            .find(|(k, _)| k == "password")
-            .map(|(_, v)| v.clone()),
+        password: Some(f.secret("password")).filter(|p| !p.is_empty()),
         role: f.get("role").map(str::to_owned),
         learner: f.get("learner").map(str::to_owned),
         programs: f.all("programs"),
@@ -111,9 +106,7 @@ pub async fn create_user(State(state): State<AppState>, form: Form) -> PageResul
                 programs: f.all("programs"),
             };
             p.errors = errors;
-            let mut res = render(&p);
-            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(res)
+            Ok(render_invalid(&p))
         }
     }
 }
@@ -187,9 +180,7 @@ pub async fn create_token(State(state): State<AppState>, form: Form) -> PageResu
             p.role = f.text("role");
             p.user = f.text("user");
             p.errors = errors;
-            let mut res = render(&p);
-            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(res)
+            Ok(render_invalid(&p))
         }
     }
 }

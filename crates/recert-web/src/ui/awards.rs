@@ -4,7 +4,7 @@
 use super::forms::{FieldErrors, Fields, Form};
 use super::programs::show_page;
 use super::session::urlencode;
-use super::{Chrome, PageError, PageResult, Viewer, render};
+use super::{Chrome, PageError, PageResult, Viewer, render, render_invalid};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -262,9 +262,7 @@ async fn failed(
     }
     p.errors = errors;
     p.errors_for = errors_for;
-    let mut res = render(&p);
-    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(res)
+    Ok(render_invalid(&p))
 }
 
 pub async fn update(

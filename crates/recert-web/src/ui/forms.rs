@@ -40,6 +40,15 @@ impl Fields {
             .collect()
     }
 
+    /// The value exactly as typed (passwords: spaces are significant), or "".
+    pub fn secret(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
     pub fn checked(&self, name: &str) -> bool {
         self.get(name).is_some()
     }

@@ -3,11 +3,10 @@
 
 use super::forms::{FieldErrors, Form};
 use super::session::urlencode;
-use super::{Chrome, PageError, PageResult, Viewer, render};
+use super::{Chrome, PageError, PageResult, Viewer, render, render_invalid};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use recert_domain::Group;
 use recert_service::ServiceError;
@@ -91,9 +90,7 @@ pub async fn create(State(state): State<AppState>, form: Form) -> PageResult {
             p.kind = f.text("kind");
             p.description = f.text("description");
             p.errors = errors;
-            let mut res = render(&p);
-            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(res)
+            Ok(render_invalid(&p))
         }
     }
 }
@@ -159,9 +156,7 @@ async fn failed(state: &AppState, form: &Form, name: &str, e: ServiceError) -> P
     let mut p = show_page(state, &form.viewer, name).await?;
     p.usernames = form.fields.text("usernames");
     p.errors = errors;
-    let mut res = render(&p);
-    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(res)
+    Ok(render_invalid(&p))
 }
 
 pub async fn add_members(

@@ -70,18 +70,7 @@ pub async fn list(
     let status = lq.status.unwrap_or_default();
     let page_req = PageRequest::parse(lq.cursor.as_deref(), Some(100))
         .or_else(|_| PageRequest::parse(None, Some(100)))?;
-    let groups = if who.may(recert_service::auth::Action::ReadDirectory) {
-        state
-            .service
-            .groups(who, None, PageRequest::parse(None, Some(500))?)
-            .await?
-            .items
-            .into_iter()
-            .map(|g| g.name)
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let groups = super::group_names(&state, who).await?;
     let awards_mode = Status::parse(&status).is_some();
     let (learners, awards, next_cursor) = if awards_mode {
         let page = state

@@ -119,6 +119,33 @@ pub fn render<T: Template>(t: &T) -> Response {
     }
 }
 
+/// Renders a form page that is being shown again because its input was refused.
+pub fn render_invalid<T: Template>(t: &T) -> Response {
+    let mut res = render(t);
+    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    res
+}
+
+/// The names of the groups the viewer may see (none for roles without the directory),
+/// for group pickers.
+pub async fn group_names(
+    state: &crate::AppState,
+    who: &Principal,
+) -> Result<Vec<String>, ServiceError> {
+    if !who.may(Action::ReadDirectory) {
+        return Ok(Vec::new());
+    }
+    let page = recert_service::page::PageRequest::parse(None, Some(500))?;
+    Ok(state
+        .service
+        .groups(who, None, page)
+        .await?
+        .items
+        .into_iter()
+        .map(|g| g.name)
+        .collect())
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {

@@ -6,7 +6,6 @@ use super::{Chrome, PageError, PageResult, Viewer, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use recert_domain::program::ProgramDraft;
 use recert_domain::{Program, Status};
@@ -367,17 +366,17 @@ fn form_page(
     errors: FieldErrors,
     editing: Option<String>,
 ) -> axum::response::Response {
-    let invalid = !errors.is_empty();
-    let mut res = render(&FormPage {
+    let page = FormPage {
         c,
         f,
         errors,
         editing,
-    });
-    if invalid {
-        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    };
+    if page.errors.is_empty() {
+        render(&page)
+    } else {
+        super::render_invalid(&page)
     }
-    res
 }
 
 pub async fn new(viewer: Viewer) -> PageResult {
@@ -543,18 +542,7 @@ pub async fn show_page(
                 .unwrap_or(PageRequest::parse(None, Some(200))?),
         )
         .await?;
-    let groups = if who.may(recert_service::auth::Action::ReadDirectory) {
-        state
-            .service
-            .groups(who, None, PageRequest::parse(None, Some(500))?)
-            .await?
-            .items
-            .into_iter()
-            .map(|g| g.name)
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let groups = super::group_names(state, who).await?;
     Ok(ShowPage {
         c: Chrome::new(
             viewer,
