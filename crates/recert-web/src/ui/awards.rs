@@ -77,7 +77,9 @@ pub async fn create(
             Err(e) => return Err(PageError(e)),
         }
     }
-    usernames.dedup();
+    // Each learner once, in the order named (a group may repeat someone typed by hand).
+    let mut seen = std::collections::HashSet::new();
+    usernames.retain(|u| seen.insert(u.clone()));
     if usernames.is_empty() && errors.is_empty() {
         errors.add("learners", "name at least one learner, or choose a group");
     }
