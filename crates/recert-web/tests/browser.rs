@@ -14,12 +14,15 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// The ChromeDriver process and the browser profile, both gone when dropped.
-struct Driver(Child, tempfile::TempDir);
+struct Driver {
+    process: Child,
+    _profile: tempfile::TempDir,
+}
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.process.kill();
+        let _ = self.process.wait();
     }
 }
 
@@ -41,20 +44,25 @@ async fn browser() -> Option<(Driver, Client)> {
         .local_addr()
         .unwrap()
         .port();
-    let child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     let profile = tempfile::tempdir().unwrap();
+    let profile_dir = profile.path().display().to_string();
+    // Owned by the guard at once, so the process is reaped on every path, panics included.
+    let driver = Driver {
+        process: Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+        _profile: profile,
+    };
     let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(json!({
         "browserName": "chrome",
         "goog:chromeOptions": {
             "binary": CHROMIUM,
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                      "--disable-dev-shm-usage", "--no-first-run", "--disable-sync", "--disable-component-update",
-                     "--window-size=1280,900", format!("--user-data-dir={}", profile.path().display())]
+                     "--window-size=1280,900", format!("--user-data-dir={profile_dir}")]
         }
     }))
     .unwrap();
@@ -65,7 +73,7 @@ async fn browser() -> Option<(Driver, Client)> {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
         {
-            return Some((Driver(child, profile), c));
+            return Some((driver, c));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
