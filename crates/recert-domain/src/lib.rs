@@ -6,6 +6,7 @@
 pub mod award;
 pub mod certificate_id;
 pub mod dates;
+pub mod earning;
 pub mod error;
 pub mod group;
 pub mod learner;

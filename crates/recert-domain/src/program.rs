@@ -164,6 +164,10 @@ pub struct Program {
     pub custom_fields: Vec<CustomFieldDef>,
     /// Whether compliance reports count holders in grace as compliant.
     pub grace_counts_as_compliant: bool,
+    /// Whether learners' external training reports wait for an approver (the default) or
+    /// earn the program at once.
+    #[serde(default = "yes")]
+    pub external_training_approval: bool,
     /// The day the program was archived, if it was.
     #[schema(value_type = Option<String>, format = Date)]
     pub archived_on: Option<Date>,
@@ -174,6 +178,10 @@ impl Program {
     pub fn item(&self, code: &str) -> Option<&ProgramItem> {
         self.items.iter().find(|i| i.code == code)
     }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Item as written in a request; `assigned_on` defaults to the day it is added.
@@ -223,6 +231,7 @@ pub struct ProgramDraft {
     pub content_version: Option<Option<String>>,
     pub custom_fields: Option<Vec<CustomFieldDef>>,
     pub grace_counts_as_compliant: Option<bool>,
+    pub external_training_approval: Option<bool>,
 }
 
 pub const DEFAULT_WINDOW_DAYS: u32 = 90;
@@ -440,6 +449,9 @@ impl ProgramDraft {
         let grace_counts_as_compliant = self
             .grace_counts_as_compliant
             .unwrap_or_else(|| base.is_some_and(|b| b.grace_counts_as_compliant));
+        let external_training_approval = self
+            .external_training_approval
+            .unwrap_or_else(|| base.is_none_or(|b| b.external_training_approval));
         let archived_on = base.and_then(|b| b.archived_on);
         e.finish()?;
         match (code, name, description, organization, validity) {
@@ -461,6 +473,7 @@ impl ProgramDraft {
                     content_version,
                     custom_fields,
                     grace_counts_as_compliant,
+                    external_training_approval,
                     archived_on,
                 })
             }

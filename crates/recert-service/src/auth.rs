@@ -106,8 +106,12 @@ pub enum Action {
     WriteAward(i64),
     /// Create and change learners, groups and memberships.
     ManagePeople,
-    /// Accounts and API tokens.
+    /// Accounts, API tokens and LMS connections.
     Administer,
+    /// Post completion events (an LMS or HR integration acting for the organization).
+    RecordCompletions,
+    /// Turn completions made before an item's assignment into awards (SPEC §3.3).
+    Backfill,
 }
 
 /// Which learners' records (and awards) a caller may see.
@@ -201,7 +205,9 @@ impl Principal {
             Action::ManageProgram(_) => "change this program",
             Action::WriteAward(_) => "change awards of this program",
             Action::ManagePeople => "change learners and groups",
-            Action::Administer => "manage accounts and API tokens",
+            Action::Administer => "manage accounts, API tokens and LMS connections",
+            Action::RecordCompletions => "record completions",
+            Action::Backfill => "backfill awards from earlier completions",
         };
         Err(self.forbidden(what))
     }

@@ -15,6 +15,36 @@ use recert_store::awards::{self as store, AwardRecord};
 use recert_store::{Conn, learners as learner_store, programs as program_store};
 use serde::{Deserialize, Serialize};
 
+/// What a new award holds; [`Service::issue`] fills in the rest from the program.
+pub(crate) struct NewAward {
+    pub learner_id: i64,
+    pub username: recert_domain::Username,
+    pub legal_name: String,
+    pub program_id: i64,
+    pub issued_on: Date,
+    pub completed_on: Option<Date>,
+    /// None = always valid.
+    pub expires_on: Option<Date>,
+    pub score: Option<f64>,
+    pub pass_threshold: Option<f64>,
+    pub association: Association,
+    pub source_ref: Option<String>,
+    pub credits: Option<Credits>,
+    /// None = the program's content version.
+    pub content_version: Option<String>,
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    pub pathway: Option<Pathway>,
+}
+
+/// What happens to the learner's current award of the program when a new one is issued.
+pub(crate) enum Replace {
+    Nothing,
+    /// It lapsed: it stops being current and a new chain starts.
+    CloseLapsed(AwardRecord),
+    /// It is renewed: it becomes superseded by the new award.
+    Supersede(AwardRecord),
+}
+
 /// A manual award request (SPEC §3.3 "Manual award").
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -173,8 +203,8 @@ pub fn parse_id(raw: &str) -> Result<CertificateId> {
 }
 
 pub(crate) struct Context {
-    programs: Vec<(i64, Program)>,
-    orgs: Vec<(i64, Organization)>,
+    pub(crate) programs: Vec<(i64, Program)>,
+    pub(crate) orgs: Vec<(i64, Organization)>,
 }
 
 impl Context {
@@ -185,7 +215,7 @@ impl Context {
         })
     }
 
-    fn program(&self, id: i64) -> Result<&Program> {
+    pub(crate) fn program(&self, id: i64) -> Result<&Program> {
         self.programs
             .iter()
             .find(|(pid, _)| *pid == id)
@@ -193,7 +223,7 @@ impl Context {
             .ok_or_else(|| ServiceError::internal(format!("program {id} missing")))
     }
 
-    fn org(&self, p: &Program) -> Result<&Organization> {
+    pub(crate) fn org(&self, p: &Program) -> Result<&Organization> {
         self.orgs
             .iter()
             .find(|(_, o)| o.code == p.organization.as_str())
@@ -205,7 +235,12 @@ impl Context {
 }
 
 impl Service {
-    fn view(&self, ctx: &Context, r: &AwardRecord, as_of: Option<Date>) -> Result<AwardView> {
+    pub(crate) fn view(
+        &self,
+        ctx: &Context,
+        r: &AwardRecord,
+        as_of: Option<Date>,
+    ) -> Result<AwardView> {
         let program = ctx.program(r.program_id)?;
         let day = match as_of {
             Some(d) => d,
@@ -380,88 +415,149 @@ impl Service {
         } else {
             explicit_expiry.or(computed)
         };
-        let always_valid = expires_on.is_none();
         check_dates(issued_on, completed_on, expires_on)?;
 
         // At most one current award per program: a lapsed one closes and a new chain starts;
         // anything still valid or renewable must be renewed, revoked or unassigned first.
-        if let Some(current) = store::current(tx.conn(), learner_id, program_id).await? {
-            let status = status_on(&current.award, &program, today);
-            if status != Status::Lapsed {
-                return Err(ServiceError::Conflict(format!(
-                    "{} already holds {} as certificate {} (status {}); renew, revoke or unassign it first",
-                    username,
-                    program.code,
-                    current.award.id,
-                    status.as_str()
-                )));
+        let replace = match store::current(tx.conn(), learner_id, program_id).await? {
+            Some(current) => {
+                let status = status_on(&current.award, &program, today);
+                if status != Status::Lapsed {
+                    return Err(ServiceError::Conflict(format!(
+                        "{} already holds {} as certificate {} (status {}); renew, revoke or unassign it first",
+                        username,
+                        program.code,
+                        current.award.id,
+                        status.as_str()
+                    )));
+                }
+                Replace::CloseLapsed(current)
             }
-            store::update(
-                tx.conn(),
-                current.row_id,
-                &current.award,
-                false,
-                self.now_ms(),
-            )
-            .await?;
-        }
-        let award = Award {
-            id: new_id()?,
-            learner: username.clone(),
-            program: program.code.clone(),
+            None => Replace::Nothing,
+        };
+        let new = NewAward {
+            learner_id,
+            username,
+            legal_name,
+            program_id,
             issued_on,
             completed_on,
             expires_on,
-            always_valid,
             score: draft.score,
             pass_threshold: draft.pass_threshold,
             association,
             source_ref,
             credits: draft.credits,
-            content_version: draft
-                .content_version
-                .filter(|s| !s.trim().is_empty())
-                .or_else(|| program.content_version.clone()),
+            content_version: draft.content_version.filter(|s| !s.trim().is_empty()),
             fields,
-            predecessor: None,
-            superseded: None,
             pathway: None,
+        };
+        let view = self
+            .issue(&mut tx, &who.name, &ctx, new, replace, None)
+            .await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Stores a new current award and its audit event, first closing (lapsed) or
+    /// superseding (renewed) the learner's current one as `replace` says. Every way of
+    /// earning — by hand, completion, external training, group, backfill — ends here.
+    pub(crate) async fn issue(
+        &self,
+        tx: &mut recert_store::WriteTx,
+        actor: &str,
+        ctx: &Context,
+        new: NewAward,
+        replace: Replace,
+        extra: Option<serde_json::Value>,
+    ) -> Result<AwardView> {
+        let program = ctx.program(new.program_id)?;
+        let id = new_id()?;
+        let now = self.now_ms();
+        let mut predecessor = None;
+        match replace {
+            Replace::Nothing => {}
+            Replace::CloseLapsed(current) => {
+                store::update(tx.conn(), current.row_id, &current.award, false, now).await?;
+            }
+            Replace::Supersede(current) => {
+                let mut after = current.award.clone();
+                after.superseded = Some((id.clone(), new.issued_on));
+                store::update(tx.conn(), current.row_id, &after, false, now).await?;
+                let after_rec = AwardRecord {
+                    award: after,
+                    ..current.clone()
+                };
+                tx.audit(NewEvent {
+                    at: self.now(),
+                    actor,
+                    action: "award.superseded",
+                    subject_type: "award",
+                    subject_id: current.award.id.as_str(),
+                    before: Some(snapshot(&self.view(ctx, &current, None)?)?),
+                    after: Some(snapshot(&self.view(ctx, &after_rec, None)?)?),
+                })
+                .await?;
+                predecessor = Some(current.award.id.clone());
+            }
+        }
+        let renewal = predecessor.is_some();
+        let award = Award {
+            id,
+            learner: new.username,
+            program: program.code.clone(),
+            issued_on: new.issued_on,
+            completed_on: new.completed_on,
+            always_valid: new.expires_on.is_none(),
+            expires_on: new.expires_on,
+            score: new.score,
+            pass_threshold: new.pass_threshold,
+            association: new.association,
+            source_ref: new.source_ref,
+            credits: new.credits,
+            content_version: new
+                .content_version
+                .or_else(|| program.content_version.clone()),
+            fields: new.fields,
+            predecessor,
+            superseded: None,
+            pathway: new.pathway,
             renewal_window_days: program.renewal_window_days,
             grace_days: program.grace_days,
             grace_extension_days: 0,
             revoked: None,
             archived_on: None,
         };
-        let row_id = store::insert(
-            tx.conn(),
-            &award,
-            learner_id,
-            program_id,
-            true,
-            self.now_ms(),
-        )
-        .await?;
+        let row_id = store::insert(tx.conn(), &award, new.learner_id, new.program_id, true, now)
+            .await?;
         let record = AwardRecord {
             row_id,
-            learner_id,
-            program_id,
-            legal_name,
+            learner_id: new.learner_id,
+            program_id: new.program_id,
+            legal_name: new.legal_name,
             award,
-            created_at_ms: self.now_ms(),
-            updated_at_ms: self.now_ms(),
+            created_at_ms: now,
+            updated_at_ms: now,
         };
-        let view = self.view(&ctx, &record, None)?;
+        let view = self.view(ctx, &record, None)?;
+        let mut after = snapshot(&view)?;
+        if let (Some(extra), Some(obj)) = (extra, after.as_object_mut()) {
+            obj.insert("_change".into(), extra);
+        }
         tx.audit(NewEvent {
             at: self.now(),
-            actor: &who.name,
-            action: "award.created",
+            actor,
+            action: if renewal {
+                "award.renewed"
+            } else {
+                "award.created"
+            },
             subject_type: "award",
             subject_id: record.award.id.as_str(),
             before: None,
-            after: Some(snapshot(&view)?),
+            after: Some(after),
         })
         .await?;
-        tx.commit().await?;
         Ok(view)
     }
 

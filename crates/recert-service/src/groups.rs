@@ -167,6 +167,7 @@ impl Service {
                     after: Some(serde_json::json!({ "learner": username })),
                 })
                 .await?;
+                self.award_joiner(&mut tx, &who.name, *lid, &[gid]).await?;
             }
         }
         tx.commit().await?;

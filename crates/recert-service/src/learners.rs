@@ -189,13 +189,13 @@ async fn resolve(conn: &mut Conn, draft: LearnerDraft, base: Option<&Learner>) -
     }
 }
 
-/// Makes the learner's memberships exactly `group_ids`.
+/// Makes the learner's memberships exactly `group_ids`; the groups newly joined.
 async fn set_groups(
     conn: &mut Conn,
     learner_id: i64,
     current: &[String],
     group_ids: &[i64],
-) -> Result<()> {
+) -> Result<Vec<i64>> {
     for name in current {
         if let Some((gid, _)) = group_store::by_name(conn, name).await?
             && !group_ids.contains(&gid)
@@ -203,10 +203,13 @@ async fn set_groups(
             group_store::remove_member(conn, gid, learner_id).await?;
         }
     }
+    let mut joined = Vec::new();
     for gid in group_ids {
-        group_store::add_member(conn, *gid, learner_id).await?;
+        if group_store::add_member(conn, *gid, learner_id).await? {
+            joined.push(*gid);
+        }
     }
-    Ok(())
+    Ok(joined)
 }
 
 impl Service {
@@ -224,7 +227,7 @@ impl Service {
             )));
         }
         let id = store::insert(tx.conn(), &r.learner, r.manager_id, self.now_ms()).await?;
-        set_groups(
+        let joined = set_groups(
             tx.conn(),
             id,
             &[],
@@ -241,6 +244,7 @@ impl Service {
             after: Some(snapshot(&r.learner)?),
         })
         .await?;
+        self.award_joiner(&mut tx, &who.name, id, &joined).await?;
         tx.commit().await?;
         Ok(r.learner)
     }
@@ -262,9 +266,10 @@ impl Service {
             return Ok(before);
         }
         store::update(tx.conn(), id, &r.learner, r.manager_id, self.now_ms()).await?;
-        if let Some(ids) = &r.group_ids {
-            set_groups(tx.conn(), id, &before.groups, ids).await?;
-        }
+        let joined = match &r.group_ids {
+            Some(ids) => set_groups(tx.conn(), id, &before.groups, ids).await?,
+            None => Vec::new(),
+        };
         tx.audit(NewEvent {
             at: self.now(),
             actor: &who.name,
@@ -275,6 +280,7 @@ impl Service {
             after: Some(snapshot(&r.learner)?),
         })
         .await?;
+        self.award_joiner(&mut tx, &who.name, id, &joined).await?;
         tx.commit().await?;
         Ok(r.learner)
     }

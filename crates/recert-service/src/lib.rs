@@ -3,8 +3,12 @@
 
 pub mod auth;
 pub mod awards;
+pub mod backfill;
 pub mod clock;
+pub mod completions;
 pub mod demo;
+pub mod external;
+pub mod group_awards;
 pub mod error;
 pub mod groups;
 pub mod learners;
@@ -13,6 +17,7 @@ pub mod programs;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
+pub mod xapi;
 
 pub use auth::{Principal, Role};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -62,6 +67,7 @@ impl Service {
     pub async fn prepare(&self, org_name: &str, time_zone: &str) -> Result<()> {
         self.store.migrate().await?;
         let mut tx = self.store.begin_write().await?;
+        recert_store::learners::fill_mbox_sha1(tx.conn()).await?;
         if recert_store::organizations::list(tx.conn())
             .await?
             .is_empty()

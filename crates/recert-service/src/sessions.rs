@@ -27,7 +27,8 @@ pub fn random_token(n: usize) -> Result<String> {
     Ok(hex(&b))
 }
 
-fn hash(token: &str) -> String {
+/// The SHA-256 of a secret, as stored in place of the secret itself.
+pub(crate) fn sha256_hex(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
@@ -128,7 +129,7 @@ impl Service {
         let csrf = random_token(16)?;
         store::insert(
             tx.conn(),
-            &hash(&token),
+            &sha256_hex(&token),
             user.id,
             &csrf,
             now,
@@ -154,7 +155,7 @@ impl Service {
     /// no one.
     pub async fn session(&self, token: &str) -> Result<Session> {
         let mut conn = self.store.read().await?;
-        let s = store::by_hash(&mut conn, &hash(token), self.now_ms())
+        let s = store::by_hash(&mut conn, &sha256_hex(token), self.now_ms())
             .await?
             .ok_or(ServiceError::Unauthenticated)?;
         let user = user_store::by_id(&mut conn, s.user_id)
@@ -178,7 +179,7 @@ impl Service {
     /// Ends the session behind a cookie value.
     pub async fn logout(&self, token: &str) -> Result<()> {
         let mut conn = self.store.read().await?;
-        store::delete(&mut conn, &hash(token)).await?;
+        store::delete(&mut conn, &sha256_hex(token)).await?;
         Ok(())
     }
 
@@ -213,7 +214,7 @@ impl Service {
         let hashed = hash_password(new.to_owned()).await?;
         let mut tx = self.store.begin_write().await?;
         user_store::set_password(tx.conn(), user.id, &hashed, self.now_ms()).await?;
-        store::delete_for_user(tx.conn(), user.id, Some(&hash(session_token))).await?;
+        store::delete_for_user(tx.conn(), user.id, Some(&sha256_hex(session_token))).await?;
         tx.audit(NewEvent {
             at: self.now(),
             actor: &session.principal.name,

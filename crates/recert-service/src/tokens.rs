@@ -11,16 +11,9 @@ use recert_store::audit::NewEvent;
 use recert_store::tokens as store;
 use recert_store::users as user_store;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 const PREFIX: &str = "rct_";
 
-fn hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 /// A request for a new token.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -114,7 +107,7 @@ impl Service {
             tx.conn(),
             &name,
             role.as_str(),
-            &hash(&token),
+            &crate::sessions::sha256_hex(&token),
             user.as_ref().map(|u| u.id),
             self.now_ms(),
         )
@@ -198,7 +191,7 @@ impl Service {
             return Err(ServiceError::Unauthenticated);
         }
         let mut conn = self.store.read().await?;
-        let t = match store::by_hash(&mut conn, &hash(token)).await? {
+        let t = match store::by_hash(&mut conn, &crate::sessions::sha256_hex(token)).await? {
             Some(t) if !t.revoked => t,
             _ => return Err(ServiceError::Unauthenticated),
         };

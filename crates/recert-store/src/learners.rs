@@ -127,6 +127,21 @@ pub async fn identity(
     }
 }
 
+/// [`identity`] by row id.
+pub async fn identity_by_id(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<(i64, Username, String)>> {
+    let row = sqlx::query("SELECT username FROM learners WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        Some(r) => identity(conn, &rows::text(&r, "username")?).await,
+        None => Ok(None),
+    }
+}
+
 /// Filters for listing learners.
 #[derive(Debug, Default, Clone)]
 pub struct Filter {
@@ -203,7 +218,7 @@ pub async fn insert(
 ) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO learners (username, legal_name, email, external_ids, manager_id, time_zone, active, \
-         end_date, attributes, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10) RETURNING id",
+         end_date, attributes, created_at, updated_at, mbox_sha1) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10,$11) RETURNING id",
     )
     .bind(l.username.as_str())
     .bind(&l.legal_name)
@@ -215,6 +230,7 @@ pub async fn insert(
     .bind(rows::opt_date_text(l.end_date))
     .bind(rows::to_json(&l.attributes)?)
     .bind(now_ms)
+    .bind(l.email.as_deref().map(mbox_sha1))
     .fetch_one(conn)
     .await?;
     rows::int(&row, "id")
@@ -229,7 +245,7 @@ pub async fn update(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE learners SET legal_name = $1, email = $2, external_ids = $3, manager_id = $4, time_zone = $5, \
-         active = $6, end_date = $7, attributes = $8, updated_at = $9 WHERE id = $10",
+         active = $6, end_date = $7, attributes = $8, updated_at = $9, mbox_sha1 = $11 WHERE id = $10",
     )
     .bind(&l.legal_name)
     .bind(&l.email)
@@ -241,7 +257,100 @@ pub async fn update(
     .bind(rows::to_json(&l.attributes)?)
     .bind(now_ms)
     .bind(id)
+    .bind(l.email.as_deref().map(mbox_sha1))
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The xAPI `mbox_sha1sum` of an e-mail address: SHA-1 of its `mailto:` IRI, lower case.
+pub fn mbox_sha1(email: &str) -> String {
+    use sha1::{Digest, Sha1};
+    let digest = Sha1::digest(format!("mailto:{}", email.trim().to_lowercase()).as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Fills `mbox_sha1` for learners stored before it existed (run at start-up; idempotent).
+pub async fn fill_mbox_sha1(conn: &mut AnyConnection) -> Result<u64> {
+    let rows_ =
+        sqlx::query("SELECT id, email FROM learners WHERE email IS NOT NULL AND mbox_sha1 IS NULL")
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut n = 0;
+    for row in rows_ {
+        let (id, email) = (rows::int(&row, "id")?, rows::text(&row, "email")?);
+        sqlx::query("UPDATE learners SET mbox_sha1 = $1 WHERE id = $2")
+            .bind(mbox_sha1(&email))
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// How an xAPI statement names its actor (an Agent's inverse functional identifier).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActorKey {
+    /// `mbox`: the e-mail address without `mailto:`.
+    Email(String),
+    /// `mbox_sha1sum`, lower-case hex.
+    MboxSha1(String),
+    /// `account.name`: a username or any external id.
+    Account(String),
+}
+
+/// The learner an xAPI actor names: (row id, username, legal name).
+pub async fn by_actor(
+    conn: &mut AnyConnection,
+    key: &ActorKey,
+) -> Result<Option<(i64, Username, String)>> {
+    let found = match key {
+        ActorKey::Email(email) => {
+            sqlx::query("SELECT username FROM learners WHERE mbox_sha1 = $1 ORDER BY id LIMIT 1")
+                .bind(mbox_sha1(email))
+                .fetch_optional(&mut *conn)
+                .await?
+        }
+        ActorKey::MboxSha1(sum) => {
+            sqlx::query("SELECT username FROM learners WHERE mbox_sha1 = $1 ORDER BY id LIMIT 1")
+                .bind(sum.to_lowercase())
+                .fetch_optional(&mut *conn)
+                .await?
+        }
+        ActorKey::Account(name) => {
+            match sqlx::query("SELECT username FROM learners WHERE username = $1")
+                .bind(name)
+                .fetch_optional(&mut *conn)
+                .await?
+            {
+                Some(row) => Some(row),
+                None => {
+                    // External ids live in a JSON object: narrow with LIKE, then check the
+                    // values exactly.
+                    let pattern = format!("%{}%", escape_like(&serde_json::Value::from(name.as_str()).to_string()));
+                    let candidates = sqlx::query(
+                        "SELECT username, external_ids FROM learners WHERE external_ids LIKE $1 ESCAPE '\\' ORDER BY id LIMIT 50",
+                    )
+                    .bind(pattern)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                    let mut hit = None;
+                    for row in candidates {
+                        let ids: serde_json::Map<String, serde_json::Value> =
+                            rows::json(&row, "external_ids")?;
+                        if ids.values().any(|v| v.as_str() == Some(name.as_str())) {
+                            hit = Some(row);
+                            break;
+                        }
+                    }
+                    hit
+                }
+            }
+        }
+    };
+    match found {
+        Some(row) => identity(conn, &rows::text(&row, "username")?).await,
+        None => Ok(None),
+    }
 }

@@ -7,8 +7,12 @@
 
 pub mod audit;
 pub mod awards;
+pub mod completions;
+pub mod external;
+pub mod group_awards;
 pub mod groups;
 pub mod learners;
+pub mod lms;
 pub mod organizations;
 pub mod programs;
 mod rows;

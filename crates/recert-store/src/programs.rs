@@ -44,6 +44,7 @@ fn from_row(row: &AnyRow, items: Vec<ProgramItem>) -> Result<(i64, Program)> {
             content_version: rows::opt_text(row, "content_version")?,
             custom_fields: rows::json(row, "custom_fields")?,
             grace_counts_as_compliant: rows::flag(row, "grace_counts_as_compliant")?,
+            external_training_approval: rows::flag(row, "external_training_approval")?,
             archived_on: rows::opt_date(row, "archived_on")?,
         },
     ))
@@ -229,8 +230,9 @@ pub async fn insert(
         "INSERT INTO programs (code, code_folded, organization_id, name, description, \
          validity_count, validity_unit, renewal_window_days, grace_days, reminder_offsets_days, \
          renewal_pathways, renewal_anchor, credits_required, refresher_item, content_version, \
-         custom_fields, grace_counts_as_compliant, archived_on, created_at, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$19) RETURNING id",
+         custom_fields, grace_counts_as_compliant, archived_on, created_at, updated_at, \
+         external_training_approval) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$19,$20) RETURNING id",
     )
     .bind(p.code.as_str())
     .bind(p.code.as_str().to_lowercase())
@@ -251,6 +253,7 @@ pub async fn insert(
     .bind(i64::from(p.grace_counts_as_compliant))
     .bind(rows::opt_date_text(p.archived_on))
     .bind(now_ms)
+    .bind(i64::from(p.external_training_approval))
     .fetch_one(&mut *conn)
     .await?;
     let id = rows::int(&row, "id")?;
@@ -272,7 +275,7 @@ pub async fn update(
          validity_unit = $5, renewal_window_days = $6, grace_days = $7, reminder_offsets_days = $8, \
          renewal_pathways = $9, renewal_anchor = $10, credits_required = $11, refresher_item = $12, \
          content_version = $13, custom_fields = $14, grace_counts_as_compliant = $15, \
-         archived_on = $16, updated_at = $17 WHERE id = $18",
+         archived_on = $16, updated_at = $17, external_training_approval = $19 WHERE id = $18",
     )
     .bind(org_id)
     .bind(&p.name)
@@ -292,6 +295,7 @@ pub async fn update(
     .bind(rows::opt_date_text(p.archived_on))
     .bind(now_ms)
     .bind(id)
+    .bind(i64::from(p.external_training_approval))
     .execute(&mut *conn)
     .await?;
     replace_items(conn, id, &p.items).await

@@ -6,6 +6,7 @@ pub mod extract;
 pub mod openapi;
 pub mod problem;
 pub mod ui;
+pub mod xapi;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -15,6 +16,9 @@ use tokio::net::TcpListener;
 
 /// Largest request body accepted (JSON documents are small; imports arrive separately).
 pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Largest upload (an external training report with its evidence file, plus form fields).
+pub const UPLOAD_LIMIT: usize = recert_service::external::MAX_EVIDENCE_BYTES + 64 * 1024;
 
 /// Shared state of every handler.
 #[derive(Clone)]

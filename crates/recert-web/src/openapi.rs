@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "recert API", description = "Certification management: programs, learners, groups, awards, accounts."),
+    info(title = "recert API", description = "Certification management: programs, learners, groups, awards, earning (completions, xAPI connections, external training, group awards, backfill), accounts."),
     paths(
         api::health::healthz, api::health::readyz, api::organizations::list,
         api::programs::list, api::programs::create, api::programs::show, api::programs::update, api::programs::archive,
@@ -18,6 +18,12 @@ use utoipa::{Modify, OpenApi};
         api::awards::archive, api::awards::history,
         api::accounts::list_users, api::accounts::create_user, api::accounts::list_tokens,
         api::accounts::create_token, api::accounts::revoke_token,
+        api::earning::record, api::earning::list, api::earning::show,
+        api::earning::create_connection, api::earning::list_connections, api::earning::revoke_connection,
+        api::earning::report, api::earning::reports, api::earning::report_show, api::earning::evidence,
+        api::earning::approve, api::earning::reject,
+        api::earning::group_award, api::earning::group_awards, api::earning::stop_group_award,
+        api::earning::backfill_preview, api::earning::backfill_run,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

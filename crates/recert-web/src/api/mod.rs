@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod awards;
+pub mod earning;
 pub mod groups;
 pub mod health;
 pub mod learners;
@@ -11,6 +12,7 @@ pub mod programs;
 
 use crate::AppState;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
 
 /// The page a collection request asks for. (Each list's parameters carry `limit` and
@@ -81,4 +83,55 @@ pub fn routes() -> Router<AppState> {
             get(accounts::list_tokens).post(accounts::create_token),
         )
         .route("/api/v1/tokens/{id}/revoke", post(accounts::revoke_token))
+        .route(
+            "/api/v1/completions",
+            get(earning::list).post(earning::record),
+        )
+        .route("/api/v1/completions/{event_id}", get(earning::show))
+        .route(
+            "/api/v1/lms-connections",
+            get(earning::list_connections).post(earning::create_connection),
+        )
+        .route(
+            "/api/v1/lms-connections/{name}/revoke",
+            post(earning::revoke_connection),
+        )
+        .route(
+            "/api/v1/external-training",
+            get(earning::reports)
+                .post(earning::report)
+                .layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
+        )
+        .route("/api/v1/external-training/{id}", get(earning::report_show))
+        .route(
+            "/api/v1/external-training/{id}/evidence",
+            get(earning::evidence),
+        )
+        .route(
+            "/api/v1/external-training/{id}/approve",
+            post(earning::approve),
+        )
+        .route(
+            "/api/v1/external-training/{id}/reject",
+            post(earning::reject),
+        )
+        .route(
+            "/api/v1/group-awards",
+            get(earning::group_awards).post(earning::group_award),
+        )
+        .route(
+            "/api/v1/group-awards/{id}/stop",
+            post(earning::stop_group_award),
+        )
+        .route(
+            "/api/v1/programs/{code}/backfill",
+            get(earning::backfill_preview).post(earning::backfill_run),
+        )
+        .route(
+            "/xapi/statements",
+            get(crate::xapi::get_statements)
+                .post(crate::xapi::post_statements)
+                .put(crate::xapi::put_statement),
+        )
+        .route("/xapi/about", get(crate::xapi::about))
 }

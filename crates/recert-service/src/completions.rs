@@ -1,0 +1,590 @@
+//! Completion intake (SPEC §3.3): a completion event earns every program that has its item
+//! assigned — or records, per program, why it did not. Idempotent by event id: writes are
+//! serialized on the audit head (across instances on PostgreSQL), so a replay always finds
+//! the first copy, and the UNIQUE index on `event_id` backs that up.
+
+use crate::auth::{Action, Reach};
+use crate::awards::{Context, NewAward, Replace};
+use crate::page::{Page, PageRequest};
+use crate::{Principal, Result, Service, ServiceError, snapshot};
+use recert_domain::earning::{self, Decision, Facts, Outcome, Via};
+use recert_domain::error::Errors;
+use recert_domain::names::{optional_text, parse_date, required_text};
+use recert_domain::{Date, Timestamp, Username};
+use recert_store::audit::NewEvent;
+use recert_store::completions::{self as store, CompletionRecord};
+use recert_store::{WriteTx, awards as award_store, learners as learner_store};
+use serde::{Deserialize, Serialize};
+
+/// The most completions one batch request may carry.
+pub const MAX_BATCH: usize = 1000;
+
+/// A completion event as an LMS sends it (SPEC §9).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompletionDraft {
+    /// The sender's unique id for this event: sending it again changes nothing.
+    pub event_id: Option<String>,
+    /// The learner's username.
+    pub learner: Option<String>,
+    /// The learning item's code (or its xAPI activity IRI).
+    pub item: Option<String>,
+    /// `YYYY-MM-DD`, or an RFC 3339 instant (its day in the organization's time zone).
+    pub completed_on: Option<String>,
+    pub score: Option<f64>,
+    /// With `score`: the score is `score / max_score`. Without it, `score` is a fraction 0–1.
+    pub max_score: Option<f64>,
+    /// What the learning system decided; `false` never earns.
+    pub passed: Option<bool>,
+    pub content_version: Option<String>,
+}
+
+/// What a completion did for one program.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProgramOutcome {
+    /// The program concerned; null when no program has the item assigned.
+    pub program: Option<String>,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// The outcome in a sentence.
+    pub reason: String,
+    /// Set when an administrator's backfill turned this completion into an award.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub backfilled: bool,
+}
+
+impl ProgramOutcome {
+    pub(crate) fn new(program: Option<&str>, outcome: Outcome) -> Self {
+        Self {
+            program: program.map(str::to_owned),
+            reason: outcome.reason(),
+            outcome,
+            backfilled: false,
+        }
+    }
+}
+
+/// Whether this request stored the event or found it already stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Intake {
+    Recorded,
+    Replayed,
+}
+
+/// A completion as the API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CompletionView {
+    pub event_id: String,
+    pub learner: String,
+    pub item: String,
+    #[schema(value_type = String, format = Date)]
+    pub completed_on: Date,
+    pub score: Option<f64>,
+    pub max_score: Option<f64>,
+    /// The score as a fraction 0–1: what pass thresholds are compared with.
+    pub scaled_score: Option<f64>,
+    pub passed: Option<bool>,
+    pub content_version: Option<String>,
+    /// `api`, or `xapi:<connection>` for statements.
+    pub source: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: Timestamp,
+    pub status: Intake,
+    /// How many times the same event was sent again (each changed nothing).
+    pub replays: i64,
+    /// Whether it earned or renewed anything.
+    pub earned: bool,
+    pub outcomes: Vec<ProgramOutcome>,
+    /// In a sentence: what happened.
+    pub message: String,
+}
+
+/// One entry of a batch answer: the completion, or why it was refused.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BatchEntry {
+    /// Position in the request, from 0.
+    pub index: usize,
+    pub event_id: Option<String>,
+    /// `recorded`, `replayed`, or `rejected` (nothing stored; see `errors`).
+    pub status: String,
+    pub completion: Option<CompletionView>,
+    pub errors: Vec<recert_domain::FieldError>,
+}
+
+/// A batch answer.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BatchResult {
+    pub recorded: usize,
+    pub replayed: usize,
+    pub rejected: usize,
+    pub awarded: usize,
+    pub items: Vec<BatchEntry>,
+}
+
+/// Listing filters.
+#[derive(Debug, Clone, Default)]
+pub struct CompletionQuery {
+    pub learner: Option<String>,
+    pub item: Option<String>,
+}
+
+/// A completion checked and resolved against the database, ready to judge.
+pub(crate) struct Parsed {
+    pub event_id: String,
+    pub learner_id: i64,
+    pub username: Username,
+    pub legal_name: String,
+    pub item: String,
+    pub completed_on: Date,
+    pub score: Option<f64>,
+    pub max_score: Option<f64>,
+    pub passed: Option<bool>,
+    pub content_version: Option<String>,
+    pub source: String,
+}
+
+impl Parsed {
+    fn scaled(&self) -> Option<f64> {
+        earning::scale(self.score, self.max_score)
+    }
+
+    /// Whether a stored event carries the same facts (a true replay).
+    fn same_as(&self, r: &CompletionRecord) -> bool {
+        r.learner_id == self.learner_id
+            && r.item == self.item
+            && r.completed_on == self.completed_on
+            && r.score == self.score
+            && r.max_score == self.max_score
+            && r.passed == self.passed
+    }
+}
+
+fn view(r: &CompletionRecord, status: Intake) -> Result<CompletionView> {
+    let outcomes: Vec<ProgramOutcome> =
+        serde_json::from_value(r.outcomes.clone()).map_err(ServiceError::internal)?;
+    let earned = outcomes.iter().any(|o| o.outcome.earned());
+    let received_at = Timestamp::from_millisecond(r.received_at_ms).map_err(ServiceError::internal)?;
+    let summary = outcomes
+        .iter()
+        .map(|o| match &o.program {
+            Some(p) => format!("{p}: {}", o.reason),
+            None => o.reason.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let message = match status {
+        Intake::Recorded => summary,
+        Intake::Replayed => format!(
+            "event {} was already received at {received_at}; this copy changed nothing (first time: {summary})",
+            r.event_id
+        ),
+    };
+    Ok(CompletionView {
+        event_id: r.event_id.clone(),
+        learner: r.username.clone(),
+        item: r.item.clone(),
+        completed_on: r.completed_on,
+        score: r.score,
+        max_score: r.max_score,
+        scaled_score: r.scaled,
+        passed: r.passed,
+        content_version: r.content_version.clone(),
+        source: r.source.clone(),
+        received_at,
+        status,
+        replays: r.replays,
+        earned,
+        outcomes,
+        message,
+    })
+}
+
+/// A completion day from `YYYY-MM-DD` or an RFC 3339 instant (its day in `zone`).
+pub(crate) fn completion_day(
+    field: &str,
+    raw: &str,
+    zone: &jiff::tz::TimeZone,
+) -> std::result::Result<Date, recert_domain::DomainError> {
+    let raw = raw.trim();
+    if raw.len() > 10
+        && let Ok(ts) = raw.parse::<Timestamp>()
+    {
+        return Ok(recert_domain::dates::day_in_zone(ts, zone));
+    }
+    parse_date(field, raw)
+}
+
+impl Service {
+    /// The time zone completion instants are read in: the first (default) organization's.
+    fn intake_zone(ctx: &Context) -> jiff::tz::TimeZone {
+        ctx.orgs
+            .first()
+            .map(|(_, o)| recert_domain::organization::zone(&o.time_zone))
+            .unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+
+    /// The latest day a completion may carry: tomorrow in UTC covers every zone ahead.
+    fn latest_completion_day(&self) -> Date {
+        recert_domain::dates::add_days(
+            recert_domain::dates::day_in_zone(self.now(), &jiff::tz::TimeZone::UTC),
+            1,
+        )
+    }
+
+    async fn parse_completion(
+        &self,
+        tx: &mut WriteTx,
+        ctx: &Context,
+        d: CompletionDraft,
+        source: &str,
+    ) -> Result<Parsed> {
+        let mut e = Errors::new();
+        let event_id = match d.event_id.as_deref() {
+            Some(s) => e.check(required_text("event_id", s, 200)),
+            None => {
+                e.add("event_id", "is required: the sender's unique id for this event");
+                None
+            }
+        };
+        let learner = match d.learner.as_deref().map(str::trim) {
+            Some(u) if !u.is_empty() => match learner_store::identity(tx.conn(), u).await? {
+                Some(found) => Some(found),
+                None => {
+                    e.add("learner", format!("no learner with username {u:?}"));
+                    None
+                }
+            },
+            _ => {
+                e.add("learner", "is required");
+                None
+            }
+        };
+        let item = match d.item.as_deref() {
+            Some(s) => e.check(required_text("item", s, 500)),
+            None => {
+                e.add("item", "is required: the learning item's code");
+                None
+            }
+        };
+        let completed_on = match d.completed_on.as_deref() {
+            Some(s) => e.check(completion_day("completed_on", s, &Self::intake_zone(ctx))),
+            None => {
+                e.add("completed_on", "is required");
+                None
+            }
+        };
+        if let Some(c) = completed_on
+            && c > self.latest_completion_day()
+        {
+            e.add("completed_on", format!("{c} is in the future"));
+        }
+        if let Some(s) = d.score
+            && !(s.is_finite() && s >= 0.0)
+        {
+            e.add("score", "must be a number, 0 or more");
+        }
+        match (d.score, d.max_score) {
+            (_, Some(m)) if !(m.is_finite() && m > 0.0) => {
+                e.add("max_score", "must be a number above 0")
+            }
+            (Some(s), Some(m)) if s > m => {
+                e.add("score", format!("must not exceed max_score ({m})"))
+            }
+            (None, Some(_)) => e.add("score", "is required when max_score is given"),
+            (Some(s), None) if s > 1.0 => e.add(
+                "max_score",
+                "is required when score is above 1 (without it, score is a fraction 0–1)",
+            ),
+            _ => {}
+        }
+        let content_version = e
+            .check(optional_text(
+                "content_version",
+                d.content_version.as_deref(),
+                100,
+            ))
+            .filter(|s| !s.is_empty());
+        e.finish()?;
+        let (Some(event_id), Some((learner_id, username, legal_name)), Some(item), Some(day)) =
+            (event_id, learner, item, completed_on)
+        else {
+            return Err(ServiceError::field("completion", "is incomplete"));
+        };
+        Ok(Parsed {
+            event_id,
+            learner_id,
+            username,
+            legal_name,
+            item,
+            completed_on: day,
+            score: d.score,
+            max_score: d.max_score,
+            passed: d.passed,
+            content_version,
+            source: source.to_owned(),
+        })
+    }
+
+    /// Records one completion inside `tx` and issues what it earns. A replay (same event
+    /// id, same facts) changes nothing but a counter; the same id with other facts is a
+    /// conflict.
+    pub(crate) async fn record_parsed(
+        &self,
+        tx: &mut WriteTx,
+        actor: &str,
+        ctx: &Context,
+        c: Parsed,
+    ) -> Result<CompletionView> {
+        if let Some(prior) = store::by_event_id(tx.conn(), &c.event_id).await? {
+            if !c.same_as(&prior) {
+                return Err(ServiceError::Conflict(format!(
+                    "event_id {:?} was already received with different content (learner {}, item {}, completed on {}); send a new event_id for a new completion",
+                    c.event_id, prior.username, prior.item, prior.completed_on
+                )));
+            }
+            store::count_replay(tx.conn(), prior.id).await?;
+            let prior = CompletionRecord {
+                replays: prior.replays + 1,
+                ..prior
+            };
+            return view(&prior, Intake::Replayed);
+        }
+        let facts = Facts {
+            completed_on: c.completed_on,
+            scaled: c.scaled(),
+            passed: c.passed,
+        };
+        let mut outcomes = Vec::new();
+        for (program_id, program) in &ctx.programs {
+            let Some(via) = earning::match_item(program, &c.item) else {
+                continue;
+            };
+            let current = award_store::current(tx.conn(), c.learner_id, *program_id).await?;
+            let outcome = match earning::decide(
+                program,
+                via,
+                facts,
+                current.as_ref().map(|r| &r.award),
+                false,
+            ) {
+                Decision::Refuse(o) => o,
+                Decision::Grant(g) => {
+                    let renews = g.renews.is_some();
+                    let replace = match current {
+                        Some(cur) if renews => Replace::Supersede(cur),
+                        Some(cur) if g.closes_lapsed => Replace::CloseLapsed(cur),
+                        _ => Replace::Nothing,
+                    };
+                    let new = NewAward {
+                        learner_id: c.learner_id,
+                        username: c.username.clone(),
+                        legal_name: c.legal_name.clone(),
+                        program_id: *program_id,
+                        issued_on: g.issued_on,
+                        completed_on: Some(c.completed_on),
+                        expires_on: g.expires_on,
+                        score: facts.scaled,
+                        pass_threshold: g.pass_threshold,
+                        association: g.association,
+                        source_ref: Some(source_ref(&c.event_id, via)),
+                        credits: None,
+                        content_version: c.content_version.clone(),
+                        fields: Default::default(),
+                        pathway: g.pathway,
+                    };
+                    let extra = serde_json::json!({ "completion": c.event_id, "item": c.item });
+                    let issued = self
+                        .issue(tx, actor, ctx, new, replace, Some(extra))
+                        .await?;
+                    let award = crate::awards::parse_id(&issued.id)?;
+                    match g.renews {
+                        Some(predecessor) => Outcome::Renewed { award, predecessor },
+                        None => Outcome::Awarded { award },
+                    }
+                }
+            };
+            outcomes.push(ProgramOutcome::new(Some(program.code.as_str()), outcome));
+        }
+        if outcomes.is_empty() {
+            outcomes.push(ProgramOutcome::new(None, Outcome::NotAssigned));
+        }
+        let record = CompletionRecord {
+            id: 0,
+            event_id: c.event_id,
+            learner_id: c.learner_id,
+            username: c.username.to_string(),
+            item: c.item,
+            completed_on: c.completed_on,
+            score: c.score,
+            max_score: c.max_score,
+            scaled: facts.scaled,
+            passed: c.passed,
+            content_version: c.content_version,
+            source: c.source,
+            received_at_ms: self.now_ms(),
+            outcomes: snapshot(&outcomes)?,
+            replays: 0,
+        };
+        let id = store::insert(tx.conn(), &record).await?;
+        let record = CompletionRecord { id, ..record };
+        let shown = view(&record, Intake::Recorded)?;
+        tx.audit(NewEvent {
+            at: self.now(),
+            actor,
+            action: "completion.recorded",
+            subject_type: "completion",
+            subject_id: &record.event_id,
+            before: None,
+            after: Some(snapshot(&shown)?),
+        })
+        .await?;
+        Ok(shown)
+    }
+
+    /// Records one completion event.
+    pub async fn record_completion(
+        &self,
+        who: &Principal,
+        draft: CompletionDraft,
+    ) -> Result<CompletionView> {
+        who.require(Action::RecordCompletions)?;
+        let mut tx = self.store.begin_write().await?;
+        let ctx = Context::load(tx.conn()).await?;
+        let parsed = self.parse_completion(&mut tx, &ctx, draft, "api").await?;
+        let shown = self.record_parsed(&mut tx, &who.name, &ctx, parsed).await?;
+        tx.commit().await?;
+        Ok(shown)
+    }
+
+    /// Records a batch in one transaction. Each entry stands alone: a bad one is rejected
+    /// with its errors and the others are recorded.
+    pub async fn record_completions(
+        &self,
+        who: &Principal,
+        drafts: Vec<CompletionDraft>,
+    ) -> Result<BatchResult> {
+        who.require(Action::RecordCompletions)?;
+        if drafts.is_empty() {
+            return Err(ServiceError::field("completions", "the batch is empty"));
+        }
+        if drafts.len() > MAX_BATCH {
+            return Err(ServiceError::field(
+                "completions",
+                format!(
+                    "a batch holds at most {MAX_BATCH} completions; this one has {}",
+                    drafts.len()
+                ),
+            ));
+        }
+        let mut tx = self.store.begin_write().await?;
+        let ctx = Context::load(tx.conn()).await?;
+        let mut out = BatchResult {
+            recorded: 0,
+            replayed: 0,
+            rejected: 0,
+            awarded: 0,
+            items: Vec::with_capacity(drafts.len()),
+        };
+        for (index, d) in drafts.into_iter().enumerate() {
+            let event_id = d.event_id.clone();
+            let result = match self.parse_completion(&mut tx, &ctx, d, "api").await {
+                Ok(p) => self.record_parsed(&mut tx, &who.name, &ctx, p).await,
+                Err(e) => Err(e),
+            };
+            let entry = match result {
+                Ok(v) => {
+                    match v.status {
+                        Intake::Recorded => out.recorded += 1,
+                        Intake::Replayed => out.replayed += 1,
+                    }
+                    if v.status == Intake::Recorded {
+                        out.awarded += v.outcomes.iter().filter(|o| o.outcome.earned()).count();
+                    }
+                    BatchEntry {
+                        index,
+                        event_id,
+                        status: match v.status {
+                            Intake::Recorded => "recorded".into(),
+                            Intake::Replayed => "replayed".into(),
+                        },
+                        completion: Some(v),
+                        errors: Vec::new(),
+                    }
+                }
+                Err(ServiceError::Validation(d)) => {
+                    out.rejected += 1;
+                    BatchEntry {
+                        index,
+                        event_id,
+                        status: "rejected".into(),
+                        completion: None,
+                        errors: d.0,
+                    }
+                }
+                Err(ServiceError::Conflict(msg)) => {
+                    out.rejected += 1;
+                    BatchEntry {
+                        index,
+                        event_id,
+                        status: "rejected".into(),
+                        completion: None,
+                        errors: vec![recert_domain::FieldError {
+                            field: "event_id".into(),
+                            message: msg,
+                        }],
+                    }
+                }
+                Err(other) => return Err(other),
+            };
+            out.items.push(entry);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Completions received, newest first, limited to the learners the caller may see.
+    pub async fn completions(
+        &self,
+        who: &Principal,
+        q: CompletionQuery,
+        page: PageRequest,
+    ) -> Result<Page<CompletionView>> {
+        let within = match who.reach() {
+            // Completions belong to no program: a program manager reads them like learners.
+            Reach::Programs(_) => recert_store::sql::Within::All,
+            other => match other.within() {
+                Some(w) => w,
+                None => return Ok(Page::empty()),
+            },
+        };
+        let filter = store::Filter {
+            learner: q.learner.filter(|s| !s.is_empty()),
+            item: q.item.filter(|s| !s.is_empty()),
+            within,
+        };
+        let mut conn = self.store.read().await?;
+        let before = (page.after > 0).then_some(page.after);
+        let rows = store::list(&mut conn, &filter, before, page.fetch()).await?;
+        page.finish(rows, |r| r.id, |r| view(&r, Intake::Recorded))
+    }
+
+    /// One completion by event id.
+    pub async fn completion(&self, who: &Principal, event_id: &str) -> Result<CompletionView> {
+        let mut conn = self.store.read().await?;
+        let r = store::by_event_id(&mut conn, event_id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("completion", event_id))?;
+        let manager = learner_store::manager_id(&mut conn, r.learner_id).await?;
+        who.require_learner(r.learner_id, manager)?;
+        view(&r, Intake::Recorded)
+    }
+}
+
+/// What an award records as having earned it.
+fn source_ref(event_id: &str, via: Via<'_>) -> String {
+    match via {
+        Via::Item(item) => format!("completion:{event_id} (item {})", item.code),
+        Via::Refresher | Via::External => format!("completion:{event_id} (refresher)"),
+    }
+}

@@ -1,0 +1,505 @@
+//! External training (SPEC §3.3): a learner — or an admin or program manager for them —
+//! reports an activity done elsewhere toward a program. It waits for an approver unless
+//! the program says otherwise or the reporter may approve it; once approved it earns the
+//! program with issue date = the activity's completion date.
+
+use crate::auth::{Action, Role};
+use crate::awards::{Context, NewAward, Replace};
+use crate::{Principal, Result, Service, ServiceError, snapshot};
+use recert_domain::award::Credits;
+use recert_domain::earning::{self, Decision, Facts, Via};
+use recert_domain::error::Errors;
+use recert_domain::names::{optional_text, parse_date, required_text};
+use recert_domain::{Date, Timestamp};
+use recert_store::audit::NewEvent;
+use recert_store::external::{self as store, Evidence, Report};
+use recert_store::{WriteTx, awards as award_store, learners as learner_store};
+use serde::{Deserialize, Serialize};
+
+/// Evidence files above this size are refused.
+pub const MAX_EVIDENCE_BYTES: usize = 10 * 1024 * 1024;
+
+/// A report of external training.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalDraft {
+    /// The learner's username; omitted = the caller's own record.
+    pub learner: Option<String>,
+    /// The program it should count toward.
+    pub program: Option<String>,
+    pub title: Option<String>,
+    pub provider: Option<String>,
+    pub completed_on: Option<String>,
+    pub hours: Option<f64>,
+}
+
+/// An uploaded evidence file, as received.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// An approver's decision.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionDraft {
+    /// Required when rejecting: the learner reads it.
+    pub note: Option<String>,
+}
+
+/// A report as the API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ExternalView {
+    pub id: i64,
+    pub learner: String,
+    pub legal_name: String,
+    pub program: String,
+    pub title: String,
+    pub provider: String,
+    #[schema(value_type = String, format = Date)]
+    pub completed_on: Date,
+    pub hours: Option<f64>,
+    /// The evidence file's name, if one was uploaded.
+    pub evidence: Option<String>,
+    /// `pending`, `approved` or `rejected`.
+    pub state: String,
+    pub submitted_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub submitted_at: Timestamp,
+    pub decided_by: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub decided_at: Option<Timestamp>,
+    pub decision_note: Option<String>,
+    /// The certificate approval issued.
+    pub award: Option<String>,
+    /// What approval did, or why it earned nothing.
+    pub outcome: Option<String>,
+}
+
+fn view(r: &Report) -> Result<ExternalView> {
+    let ts = |ms: i64| Timestamp::from_millisecond(ms).map_err(ServiceError::internal);
+    Ok(ExternalView {
+        id: r.id,
+        learner: r.username.clone(),
+        legal_name: r.legal_name.clone(),
+        program: r.program_code.clone(),
+        title: r.title.clone(),
+        provider: r.provider.clone(),
+        completed_on: r.completed_on,
+        hours: r.hours,
+        evidence: r.evidence_name.clone(),
+        state: r.state.clone(),
+        submitted_by: r.submitted_by.clone(),
+        submitted_at: ts(r.submitted_at_ms)?,
+        decided_by: r.decided_by.clone(),
+        decided_at: r.decided_at_ms.map(ts).transpose()?,
+        decision_note: r.decision_note.clone(),
+        award: r.award_id.clone(),
+        outcome: r.outcome.clone(),
+    })
+}
+
+/// Keeps a file name to its last path part and printable characters.
+fn clean_file_name(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .take(200)
+        .collect();
+    if cleaned.trim().is_empty() {
+        "evidence".into()
+    } else {
+        cleaned
+    }
+}
+
+impl Service {
+    /// Files a report; approves it at once when the reporter may approve it or the program
+    /// does not ask for approval.
+    pub async fn report_external(
+        &self,
+        who: &Principal,
+        draft: ExternalDraft,
+        upload: Option<Upload>,
+    ) -> Result<ExternalView> {
+        if who.role == Role::Auditor {
+            return Err(who.forbidden("report external training"));
+        }
+        let mut tx = self.store.begin_write().await?;
+        let ctx = Context::load(tx.conn()).await?;
+        let mut e = Errors::new();
+        // Whose record: the caller's own unless they may write for others.
+        let learner = match draft.learner.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(u) => match learner_store::identity(tx.conn(), u).await? {
+                Some(found) => Some(found),
+                None => {
+                    e.add("learner", format!("no learner with username {u:?}"));
+                    None
+                }
+            },
+            None => match (who.role, who.learner_id) {
+                (Role::Learner | Role::Supervisor, Some(me)) => {
+                    learner_store::identity_by_id(tx.conn(), me).await?
+                }
+                _ => {
+                    e.add("learner", "is required: whose training is this?");
+                    None
+                }
+            },
+        };
+        if let Some((lid, _, _)) = &learner
+            && matches!(who.role, Role::Learner | Role::Supervisor)
+            && who.learner_id != Some(*lid)
+        {
+            return Err(who.forbidden("report training for someone else"));
+        }
+        let program = match draft.program.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(code) => match ctx.programs.iter().find(|(_, p)| p.code.as_str() == code) {
+                Some((_, p)) if p.archived_on.is_some() => {
+                    e.add("program", format!("program {code:?} is archived"));
+                    None
+                }
+                Some((id, p)) => Some((*id, p.clone())),
+                None => {
+                    e.add("program", format!("no program with code {code:?}"));
+                    None
+                }
+            },
+            None => {
+                e.add("program", "is required: which certification should it count toward?");
+                None
+            }
+        };
+        if let Some((id, _)) = &program
+            && matches!(who.role, Role::ProgramManager)
+        {
+            who.require(Action::WriteAward(*id))?;
+        }
+        let title = e.check(required_text("title", draft.title.as_deref().unwrap_or(""), 200));
+        let provider = e.check(required_text(
+            "provider",
+            draft.provider.as_deref().unwrap_or(""),
+            200,
+        ));
+        let completed_on = match draft.completed_on.as_deref().map(str::trim) {
+            Some(s) if !s.is_empty() => e.check(parse_date("completed_on", s)),
+            _ => {
+                e.add("completed_on", "is required");
+                None
+            }
+        };
+        if let (Some(c), Some((_, p))) = (completed_on, &program)
+            && c > self.today_in(ctx.org(p)?)
+        {
+            e.add("completed_on", format!("{c} is in the future"));
+        }
+        if let Some(h) = draft.hours
+            && !(h.is_finite() && (0.0..=10_000.0).contains(&h))
+        {
+            e.add("hours", "must be a number of hours from 0 to 10000");
+        }
+        let evidence = match upload {
+            Some(u) if u.bytes.is_empty() => None,
+            Some(u) if u.bytes.len() > MAX_EVIDENCE_BYTES => {
+                e.add(
+                    "evidence",
+                    format!(
+                        "the file is {} MB; at most {} MB is accepted",
+                        u.bytes.len().div_ceil(1024 * 1024),
+                        MAX_EVIDENCE_BYTES / (1024 * 1024)
+                    ),
+                );
+                None
+            }
+            Some(u) => Some(Evidence {
+                name: clean_file_name(&u.name),
+                content_type: if u.content_type.trim().is_empty() {
+                    "application/octet-stream".into()
+                } else {
+                    u.content_type.chars().take(100).collect()
+                },
+                bytes: u.bytes,
+            }),
+            None => None,
+        };
+        e.finish()?;
+        let (
+            Some((learner_id, username, legal_name)),
+            Some((program_id, program)),
+            Some(title),
+            Some(provider),
+            Some(completed_on),
+        ) = (learner, program, title, provider, completed_on)
+        else {
+            return Err(ServiceError::field("report", "is incomplete"));
+        };
+        let mut report = Report {
+            id: 0,
+            learner_id,
+            username: username.to_string(),
+            legal_name,
+            program_id,
+            program_code: program.code.to_string(),
+            title,
+            provider,
+            completed_on,
+            hours: draft.hours,
+            evidence_name: evidence.as_ref().map(|e| e.name.clone()),
+            evidence_type: evidence.as_ref().map(|e| e.content_type.clone()),
+            state: "pending".into(),
+            submitted_by: who.name.clone(),
+            submitted_at_ms: self.now_ms(),
+            decided_by: None,
+            decided_at_ms: None,
+            decision_note: None,
+            award_id: None,
+            outcome: None,
+        };
+        report.id = store::insert(tx.conn(), &report, evidence.as_ref()).await?;
+        tx.audit(NewEvent {
+            at: self.now(),
+            actor: &who.name,
+            action: "external_training.reported",
+            subject_type: "external_training",
+            subject_id: &report.id.to_string(),
+            before: None,
+            after: Some(snapshot(&view(&report)?)?),
+        })
+        .await?;
+        let approve_now =
+            who.may(Action::WriteAward(program_id)) || !program.external_training_approval;
+        if approve_now {
+            let note = if who.may(Action::WriteAward(program_id)) {
+                "reported by an approver"
+            } else {
+                "the program does not require approval"
+            };
+            self.approve(&mut tx, &who.name, &ctx, &mut report, Some(note.into()))
+                .await?;
+        }
+        tx.commit().await?;
+        view(&report)
+    }
+
+    /// Marks the report approved and issues what it earns, recording the outcome.
+    async fn approve(
+        &self,
+        tx: &mut WriteTx,
+        actor: &str,
+        ctx: &Context,
+        report: &mut Report,
+        note: Option<String>,
+    ) -> Result<()> {
+        let before = snapshot(&view(report)?)?;
+        let program = ctx.program(report.program_id)?;
+        let current = award_store::current(tx.conn(), report.learner_id, report.program_id).await?;
+        let facts = Facts {
+            completed_on: report.completed_on,
+            scaled: None,
+            passed: None,
+        };
+        report.state = "approved".into();
+        report.decided_by = Some(actor.to_owned());
+        report.decided_at_ms = Some(self.now_ms());
+        report.decision_note = note;
+        match earning::decide(
+            program,
+            Via::External,
+            facts,
+            current.as_ref().map(|r| &r.award),
+            false,
+        ) {
+            Decision::Refuse(o) => report.outcome = Some(o.reason()),
+            Decision::Grant(g) => {
+                let replace = match current {
+                    Some(cur) if g.closes_lapsed => Replace::CloseLapsed(cur),
+                    _ => Replace::Nothing,
+                };
+                let username = recert_domain::Username::parse("learner", &report.username)?;
+                let new = NewAward {
+                    learner_id: report.learner_id,
+                    username,
+                    legal_name: report.legal_name.clone(),
+                    program_id: report.program_id,
+                    issued_on: g.issued_on,
+                    completed_on: Some(report.completed_on),
+                    expires_on: g.expires_on,
+                    score: None,
+                    pass_threshold: None,
+                    association: g.association,
+                    source_ref: Some(format!(
+                        "external_training:{} ({}, {})",
+                        report.id, report.title, report.provider
+                    )),
+                    credits: report.hours.map(|hours| Credits {
+                        hours,
+                        category: None,
+                    }),
+                    content_version: None,
+                    fields: Default::default(),
+                    pathway: None,
+                };
+                let extra = serde_json::json!({ "external_training": report.id });
+                let issued = self
+                    .issue(tx, actor, ctx, new, replace, Some(extra))
+                    .await?;
+                report.outcome = Some(format!("earned: certificate {} issued", issued.id));
+                report.award_id = Some(issued.id);
+            }
+        }
+        store::decide(tx.conn(), report).await?;
+        tx.audit(NewEvent {
+            at: self.now(),
+            actor,
+            action: "external_training.approved",
+            subject_type: "external_training",
+            subject_id: &report.id.to_string(),
+            before: Some(before),
+            after: Some(snapshot(&view(report)?)?),
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn pending_for_decision(&self, tx: &mut WriteTx, who: &Principal, id: i64) -> Result<Report> {
+        let r = store::by_id(tx.conn(), id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("external training report", id.to_string()))?;
+        who.require(Action::WriteAward(r.program_id))?;
+        if r.state != "pending" {
+            return Err(ServiceError::Conflict(format!(
+                "report {id} was already {} by {}",
+                r.state,
+                r.decided_by.as_deref().unwrap_or("someone")
+            )));
+        }
+        Ok(r)
+    }
+
+    /// Approves a pending report (admins, and program managers of its program).
+    pub async fn approve_external(
+        &self,
+        who: &Principal,
+        id: i64,
+        d: DecisionDraft,
+    ) -> Result<ExternalView> {
+        who.require_program_runner()?;
+        let note = optional_text("note", d.note.as_deref(), 1000)?;
+        let mut tx = self.store.begin_write().await?;
+        let mut r = self.pending_for_decision(&mut tx, who, id).await?;
+        let ctx = Context::load(tx.conn()).await?;
+        self.approve(&mut tx, &who.name, &ctx, &mut r, (!note.is_empty()).then_some(note))
+            .await?;
+        tx.commit().await?;
+        view(&r)
+    }
+
+    /// Rejects a pending report; the note (required) tells the learner why.
+    pub async fn reject_external(
+        &self,
+        who: &Principal,
+        id: i64,
+        d: DecisionDraft,
+    ) -> Result<ExternalView> {
+        who.require_program_runner()?;
+        let note = required_text(
+            "note",
+            d.note.as_deref().unwrap_or(""),
+            1000,
+        )
+        .map_err(|_| ServiceError::field("note", "is required: tell the learner why"))?;
+        let mut tx = self.store.begin_write().await?;
+        let mut r = self.pending_for_decision(&mut tx, who, id).await?;
+        let before = snapshot(&view(&r)?)?;
+        r.state = "rejected".into();
+        r.decided_by = Some(who.name.clone());
+        r.decided_at_ms = Some(self.now_ms());
+        r.outcome = Some(format!("rejected: {note}"));
+        r.decision_note = Some(note);
+        store::decide(tx.conn(), &r).await?;
+        tx.audit(NewEvent {
+            at: self.now(),
+            actor: &who.name,
+            action: "external_training.rejected",
+            subject_type: "external_training",
+            subject_id: &r.id.to_string(),
+            before: Some(before),
+            after: Some(snapshot(&view(&r)?)?),
+        })
+        .await?;
+        tx.commit().await?;
+        view(&r)
+    }
+
+    /// Reports the caller may see: `state` narrows (e.g. `pending` for the approval queue).
+    pub async fn external_reports(
+        &self,
+        who: &Principal,
+        state: Option<&str>,
+        learner: Option<&str>,
+    ) -> Result<Vec<ExternalView>> {
+        let state = match state.filter(|s| !s.is_empty()) {
+            Some(s @ ("pending" | "approved" | "rejected")) => Some(s.to_owned()),
+            Some(other) => {
+                return Err(ServiceError::field(
+                    "state",
+                    format!("unknown state {other:?}: must be pending, approved or rejected"),
+                ));
+            }
+            None => None,
+        };
+        let Some(within) = who.reach().within() else {
+            return Ok(Vec::new());
+        };
+        let mut conn = self.store.read().await?;
+        let filter = store::Filter {
+            state,
+            learner: learner.filter(|s| !s.is_empty()).map(str::to_owned),
+            within,
+        };
+        store::list(&mut conn, &filter, 500)
+            .await?
+            .iter()
+            .map(view)
+            .collect()
+    }
+
+    async fn readable_report(
+        &self,
+        conn: &mut recert_store::Conn,
+        who: &Principal,
+        id: i64,
+    ) -> Result<Report> {
+        let r = store::by_id(conn, id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("external training report", id.to_string()))?;
+        let manager = learner_store::manager_id(conn, r.learner_id).await?;
+        if who.reach().award(r.learner_id, manager, r.program_id) {
+            Ok(r)
+        } else {
+            Err(who.forbidden("see this report"))
+        }
+    }
+
+    pub async fn external_report(&self, who: &Principal, id: i64) -> Result<ExternalView> {
+        let mut conn = self.store.read().await?;
+        view(&self.readable_report(&mut conn, who, id).await?)
+    }
+
+    /// The evidence file of a report the caller may see.
+    pub async fn external_evidence(&self, who: &Principal, id: i64) -> Result<Upload> {
+        let mut conn = self.store.read().await?;
+        self.readable_report(&mut conn, who, id).await?;
+        let e = store::evidence(&mut conn, id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("evidence of report", id.to_string()))?;
+        Ok(Upload {
+            name: e.name,
+            content_type: e.content_type,
+            bytes: e.bytes,
+        })
+    }
+}
