@@ -168,7 +168,7 @@ pub async fn insert(
          window_opens_on, grace_ends_on, renewal_window_days, grace_days, grace_extension_days, score, \
          pass_threshold, association, source_ref, credits_hours, credits_category, content_version, fields, \
          predecessor, pathway, is_current, created_at, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$24) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,CAST($13 AS DOUBLE PRECISION),CAST($14 AS DOUBLE PRECISION),$15,$16,CAST($17 AS DOUBLE PRECISION),$18,$19,$20,$21,$22,$23,$24,$24) \
          RETURNING id",
     )
     .bind(a.id.as_str())
@@ -183,11 +183,11 @@ pub async fn insert(
     .bind(i64::from(a.renewal_window_days))
     .bind(i64::from(a.grace_days))
     .bind(i64::from(a.grace_extension_days))
-    .bind(a.score)
-    .bind(a.pass_threshold)
+    .bind(rows::real(a.score))
+    .bind(rows::real(a.pass_threshold))
     .bind(a.association.as_str())
     .bind(&a.source_ref)
-    .bind(a.credits.as_ref().map(|c| c.hours))
+    .bind(rows::real(a.credits.as_ref().map(|c| c.hours)))
     .bind(a.credits.as_ref().and_then(|c| c.category.clone()))
     .bind(&a.content_version)
     .bind(rows::to_json(&a.fields)?)
@@ -220,8 +220,8 @@ pub async fn update(
     };
     sqlx::query(
         "UPDATE awards SET issued_on = $1, completed_on = $2, expires_on = $3, always_valid = $4, \
-         window_opens_on = $5, grace_ends_on = $6, grace_extension_days = $7, score = $8, pass_threshold = $9, \
-         association = $10, source_ref = $11, credits_hours = $12, credits_category = $13, content_version = $14, \
+         window_opens_on = $5, grace_ends_on = $6, grace_extension_days = $7, score = CAST($8 AS DOUBLE PRECISION), pass_threshold = CAST($9 AS DOUBLE PRECISION), \
+         association = $10, source_ref = $11, credits_hours = CAST($12 AS DOUBLE PRECISION), credits_category = $13, content_version = $14, \
          fields = $15, superseded_by = $16, superseded_on = $17, pathway = $18, revoked_at = $19, revoked_on = $20, \
          revoked_reason = $21, revoked_category = $22, archived_on = $23, is_current = $24, updated_at = $25 \
          WHERE id = $26",
@@ -233,11 +233,11 @@ pub async fn update(
     .bind(window_opens)
     .bind(grace_ends)
     .bind(i64::from(a.grace_extension_days))
-    .bind(a.score)
-    .bind(a.pass_threshold)
+    .bind(rows::real(a.score))
+    .bind(rows::real(a.pass_threshold))
     .bind(a.association.as_str())
     .bind(&a.source_ref)
-    .bind(a.credits.as_ref().map(|c| c.hours))
+    .bind(rows::real(a.credits.as_ref().map(|c| c.hours)))
     .bind(a.credits.as_ref().and_then(|c| c.category.clone()))
     .bind(&a.content_version)
     .bind(rows::to_json(&a.fields)?)

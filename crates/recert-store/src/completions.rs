@@ -68,15 +68,15 @@ pub async fn insert(conn: &mut AnyConnection, c: &CompletionRecord) -> Result<i6
     let row = sqlx::query(
         "INSERT INTO completions (event_id, learner_id, item, completed_on, score, max_score, scaled, passed, \
          content_version, source, received_at, outcomes, replays) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,0) RETURNING id",
+         VALUES ($1,$2,$3,$4,CAST($5 AS DOUBLE PRECISION),CAST($6 AS DOUBLE PRECISION),CAST($7 AS DOUBLE PRECISION),$8,$9,$10,$11,$12,0) RETURNING id",
     )
     .bind(&c.event_id)
     .bind(c.learner_id)
     .bind(&c.item)
     .bind(rows::date_text(c.completed_on))
-    .bind(c.score)
-    .bind(c.max_score)
-    .bind(c.scaled)
+    .bind(rows::real(c.score))
+    .bind(rows::real(c.max_score))
+    .bind(rows::real(c.scaled))
     .bind(c.passed.map(i64::from))
     .bind(&c.content_version)
     .bind(&c.source)

@@ -76,14 +76,14 @@ pub async fn insert(conn: &mut AnyConnection, r: &Report, evidence: Option<&Evid
     let row = sqlx::query(
         "INSERT INTO external_training (learner_id, program_id, title, provider, completed_on, hours, \
          evidence_name, evidence_type, evidence, state, submitted_by, submitted_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING id",
+         VALUES ($1,$2,$3,$4,$5,CAST($6 AS DOUBLE PRECISION),$7,$8,$9,$10,$11,$12) RETURNING id",
     )
     .bind(r.learner_id)
     .bind(r.program_id)
     .bind(&r.title)
     .bind(&r.provider)
     .bind(rows::date_text(r.completed_on))
-    .bind(r.hours)
+    .bind(rows::real(r.hours))
     .bind(evidence.map(|e| e.name.clone()))
     .bind(evidence.map(|e| e.content_type.clone()))
     .bind(evidence.map(|e| e.bytes.clone()))

@@ -313,13 +313,13 @@ async fn replace_items(
     for (pos, it) in items.iter().enumerate() {
         sqlx::query(
             "INSERT INTO program_items (program_id, position, code, kind, pass_threshold, assigned_on, activity_id, url) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+             VALUES ($1,$2,$3,$4,CAST($5 AS DOUBLE PRECISION),$6,$7,$8)",
         )
         .bind(program_id)
         .bind(pos as i64)
         .bind(&it.code)
         .bind(it.kind.as_str())
-        .bind(it.pass_threshold)
+        .bind(rows::real(it.pass_threshold))
         .bind(rows::date_text(it.assigned_on))
         .bind(&it.activity_id)
         .bind(&it.url)

@@ -100,3 +100,36 @@ both_backends! {
         assert_ne!(verdict(&app.service).await, before);
     }
 }
+
+both_backends! {
+    /// On one connection (one statement cache) a number column takes NULL, then a value,
+    /// then NULL again: sqlx's `Any` driver types a NULL f64 as float4 on PostgreSQL, which
+    /// broke the first real value after it until numbers were bound as text.
+    async fn nullable_numbers_alternate_on_one_connection(app) {
+        app.learner("ana").await;
+        let mut conn = app.service.store.read().await.unwrap();
+        let learner_id = recert_store::learners::id_of(&mut conn, "ana").await.unwrap().unwrap();
+        for (i, score) in [None, Some(0.85), None, Some(1.0)].into_iter().enumerate() {
+            let record = recert_store::completions::CompletionRecord {
+                id: 0,
+                event_id: format!("n-{i}"),
+                learner_id,
+                username: "ana".into(),
+                item: "C1".into(),
+                completed_on: "2027-06-01".parse().unwrap(),
+                score,
+                max_score: score.map(|_| 1.0),
+                scaled: score,
+                passed: None,
+                content_version: None,
+                source: "api".into(),
+                received_at_ms: 0,
+                outcomes: json!([]),
+                replays: 0,
+            };
+            recert_store::completions::insert(&mut conn, &record).await.unwrap();
+            let back = recert_store::completions::by_event_id(&mut conn, &record.event_id).await.unwrap().unwrap();
+            assert_eq!(back.score, score);
+        }
+    }
+}

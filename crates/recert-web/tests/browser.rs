@@ -183,7 +183,7 @@ async fn admin_awards_a_new_program_to_a_group_and_the_learner_sees_it() {
         .unwrap();
     wait_for(&b, "Program created.").await;
 
-    b.find(Locator::Css("details summary"))
+    b.find(Locator::Css("#award-details summary"))
         .await
         .unwrap()
         .click()
@@ -196,6 +196,14 @@ async fn admin_awards_a_new_program_to_a_group_and_the_learner_sees_it() {
         .await
         .unwrap();
     b.find(Locator::Css("form[action$='/awards'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // A group award is previewed first, then confirmed.
+    wait_for(&b, "Preview: award FORK-LIFT to group Night Crew").await;
+    b.find(Locator::Id("confirm-group-award"))
         .await
         .unwrap()
         .click()
@@ -232,6 +240,57 @@ async fn admin_awards_a_new_program_to_a_group_and_the_learner_sees_it() {
             && cards.contains("FORK-LIFT")
             && cards.contains("active"),
         "{cards}\n{page}"
+    );
+    // The learner reports external training with an evidence file (a real multipart upload).
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("first-aid.pdf");
+    std::fs::write(&evidence, b"%PDF-1.4 first aid").unwrap();
+    b.find(Locator::Css("#report-details summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.find(Locator::Id("program"))
+        .await
+        .unwrap()
+        .select_by_value("FORK-LIFT")
+        .await
+        .unwrap();
+    for (id, text) in [
+        ("title", "Forklift refresher"),
+        ("provider", "Acme Training"),
+        ("hours", "4"),
+    ] {
+        b.find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+    b.execute(
+        "document.getElementById('completed_on').value = '2027-06-01';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    b.find(Locator::Id("evidence"))
+        .await
+        .unwrap()
+        .send_keys(&evidence.display().to_string())
+        .await
+        .unwrap();
+    b.find(Locator::Css("form[action='/external-training'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = wait_for(&b, "Training reported.").await;
+    assert!(
+        page.contains("Forklift refresher") && page.contains("first-aid.pdf"),
+        "{page}"
     );
     sign_out(&b).await;
 

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use recert_service::AuditEvent as Event;
 use recert_service::ServiceError;
 use recert_service::awards::{ArchiveDraft, AwardDraft, AwardPatch, AwardView, RevokeDraft};
+use recert_service::group_awards::GroupAwardDraft;
 
 /// The award form as typed.
 #[derive(Debug, Clone, Default)]
@@ -23,6 +24,8 @@ pub struct AwardForm {
     pub expires_on: String,
     pub always_valid: bool,
     pub association: String,
+    /// Also award members who join the group later.
+    pub include_later: bool,
 }
 
 impl AwardForm {
@@ -34,6 +37,7 @@ impl AwardForm {
             expires_on: f.text("expires_on"),
             always_valid: f.checked("always_valid"),
             association: f.text("association"),
+            include_later: f.checked("include_later"),
         }
     }
 }
@@ -48,8 +52,9 @@ pub const ASSOCIATIONS: [(&str, &str); 6] = [
     ("renewal", "Renewal"),
 ];
 
-/// Awards the program to every named learner and every member of the chosen group (or
-/// branch, site… — any group kind), one award each; reports per learner what happened.
+/// Awards the program to every named learner (one award each) and to every member of the
+/// chosen group (or branch, site… — any group kind) as one group award, previewed first;
+/// reports per learner what happened.
 pub async fn create(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -57,6 +62,7 @@ pub async fn create(
 ) -> PageResult {
     let who = form.viewer.session.principal.clone();
     let f = AwardForm::from_fields(&form.fields);
+    let confirmed = form.fields.checked("confirm");
     let mut errors = FieldErrors::default();
     let mut usernames: Vec<String> = f
         .learners
@@ -64,27 +70,40 @@ pub async fn create(
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
-    if !f.group.is_empty() {
-        match state
-            .service
-            .group_members(&who, &f.group, "", 100_000)
-            .await
-        {
-            Ok(members) => usernames.extend(members),
-            Err(ServiceError::NotFound { .. }) => {
-                errors.add("group", format!("no group named {:?}", f.group))
-            }
-            Err(e) => return Err(PageError(e)),
-        }
-    }
-    // Each learner once, in the order named (a group may repeat someone typed by hand).
+    // Each learner once, in the order named.
     let mut seen = std::collections::HashSet::new();
     usernames.retain(|u| seen.insert(u.clone()));
-    if usernames.is_empty() && errors.is_empty() {
+    if usernames.is_empty() && f.group.is_empty() {
         errors.add("learners", "name at least one learner, or choose a group");
+    }
+    let group_draft = |preview: bool| GroupAwardDraft {
+        group: Some(f.group.clone()),
+        program: Some(code.clone()),
+        issued_on: (!f.issued_on.is_empty()).then(|| f.issued_on.clone()),
+        expires_on: (!f.expires_on.is_empty() && !f.always_valid).then(|| f.expires_on.clone()),
+        always_valid: Some(f.always_valid),
+        association: (!f.association.is_empty()).then(|| f.association.clone()),
+        include_later_members: Some(f.include_later),
+        preview: Some(preview),
+    };
+    // A group award is shown as a preview first; it runs once confirmed.
+    if errors.is_empty() && !f.group.is_empty() && !confirmed {
+        match state.service.create_group_award(&who, group_draft(true)).await {
+            Ok(preview) => {
+                let mut page = show_page(&state, &form.viewer, &code, None, None).await?;
+                page.preview = Some(preview);
+                page.award_form = f;
+                return Ok(render(&page));
+            }
+            Err(e) => {
+                errors = FieldErrors::from_service(&e, super::forms::same_name)
+                    .ok_or(PageError(e))?;
+            }
+        }
     }
     let mut results = Vec::new();
     let mut awarded = 0;
+    let mut considered = usernames.len();
     if errors.is_empty() {
         for u in &usernames {
             let draft = AwardDraft {
@@ -123,6 +142,21 @@ pub async fn create(
             }
         }
     }
+    if errors.is_empty() && !f.group.is_empty() {
+        match state.service.create_group_award(&who, group_draft(false)).await {
+            Ok(r) => {
+                considered += r.rows.len();
+                awarded += r.awards;
+                for row in r.rows {
+                    results.push(format!("{} (group {}): {}", row.learner, r.group, row.reason));
+                }
+            }
+            Err(e) => {
+                errors = FieldErrors::from_service(&e, super::forms::same_name)
+                    .ok_or(PageError(e))?;
+            }
+        }
+    }
     let mut page = show_page(&state, &form.viewer, &code, None, None).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -131,9 +165,8 @@ pub async fn create(
     };
     if errors.is_empty() {
         page.c = page.c.with_notice(Some(format!(
-            "Awarded {awarded} of {} learner{}.",
-            usernames.len(),
-            if usernames.len() == 1 { "" } else { "s" }
+            "Awarded {awarded} of {considered} learner{}.",
+            if considered == 1 { "" } else { "s" }
         )));
         page.results = results;
     } else {

@@ -137,6 +137,8 @@ struct ShowPage {
     c: Chrome,
     d: LearnerDetail,
     events: Vec<AuditEvent>,
+    completions: Vec<recert_service::completions::CompletionView>,
+    reports: Vec<recert_service::external::ExternalView>,
 }
 
 impl ShowPage {
@@ -174,9 +176,27 @@ pub async fn show(
     let who = &viewer.session.principal;
     let d = state.service.learner(who, &username).await?;
     let events = state.service.learner_events(who, &username).await?;
+    let completions = state
+        .service
+        .completions(
+            who,
+            recert_service::completions::CompletionQuery {
+                learner: Some(username.clone()),
+                item: None,
+            },
+            recert_service::page::PageRequest::parse(None, Some(100))?,
+        )
+        .await?
+        .items;
+    let reports = state
+        .service
+        .external_reports(who, None, Some(&username))
+        .await?;
     Ok(render(&ShowPage {
         c: Chrome::new(&viewer, d.learner.legal_name.clone(), "learners"),
         d,
         events,
+        completions,
+        reports,
     }))
 }

@@ -1,9 +1,13 @@
 //! The learner's own area ("My certifications") and the supervisor's team page.
 
+use super::earning::ReportForm;
+use super::forms::FieldErrors;
 use super::{Chrome, PageError, PageResult, Viewer, render};
 use crate::AppState;
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
+use recert_service::completions::{CompletionQuery, CompletionView};
+use recert_service::external::ExternalView;
 use recert_domain::Learner;
 use recert_service::awards::{AwardQuery, AwardView};
 use recert_service::learners::LearnerQuery;
@@ -11,10 +15,15 @@ use recert_service::page::PageRequest;
 
 #[derive(Template)]
 #[template(path = "me/my.html")]
-struct MyPage {
+pub struct MyPage {
     c: Chrome,
     awards: Vec<AwardView>,
     descriptions: Vec<(String, String)>,
+    completions: Vec<CompletionView>,
+    reports: Vec<ExternalView>,
+    programs: Vec<(String, String)>,
+    pub report_form: ReportForm,
+    pub report_errors: FieldErrors,
 }
 
 impl MyPage {
@@ -26,7 +35,9 @@ impl MyPage {
     }
 }
 
-pub async fn my_certifications(State(state): State<AppState>, viewer: Viewer) -> PageResult {
+/// The learner's own page: certificates, recent completions with what they did, external
+/// training reports and the form to report more.
+pub async fn my_page(state: &AppState, viewer: &Viewer) -> Result<MyPage, PageError> {
     let Some(me) = viewer.session.learner.clone() else {
         return Err(PageError(recert_service::ServiceError::Forbidden(
             "this account is not linked to a learner record, so it holds no certifications".into(),
@@ -50,11 +61,46 @@ pub async fn my_certifications(State(state): State<AppState>, viewer: Viewer) ->
             descriptions.push((a.program.clone(), p.program.description));
         }
     }
-    Ok(render(&MyPage {
-        c: Chrome::new(&viewer, "My certifications", "my"),
+    let completions = state
+        .service
+        .completions(
+            who,
+            CompletionQuery {
+                learner: Some(me.clone()),
+                item: None,
+            },
+            PageRequest::parse(None, Some(20))?,
+        )
+        .await?
+        .items;
+    let reports = state.service.external_reports(who, None, Some(&me)).await?;
+    Ok(MyPage {
+        c: Chrome::new(viewer, "My certifications", "my"),
         awards,
         descriptions,
-    }))
+        completions,
+        reports,
+        programs: super::earning::open_programs(state, who).await?,
+        report_form: ReportForm::default(),
+        report_errors: FieldErrors::default(),
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct MyQuery {
+    done: Option<String>,
+}
+
+pub async fn my_certifications(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<MyQuery>,
+) -> PageResult {
+    let mut page = my_page(&state, &viewer).await?;
+    page.c = page
+        .c
+        .with_notice(super::programs::notice(q.done.as_deref()));
+    Ok(render(&page))
 }
 
 #[derive(Template)]

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admin;
 pub mod assets;
 pub mod awards;
+pub mod earning;
 pub mod forms;
 pub mod groups;
 pub mod learners;
@@ -89,6 +90,20 @@ impl Chrome {
 
     pub fn may_award(&self, program_id: &i64) -> bool {
         self.principal.may(Action::WriteAward(*program_id))
+    }
+
+    pub fn may_backfill(&self) -> bool {
+        self.principal.may(Action::Backfill)
+    }
+
+    /// Whether the viewer approves external training (runs at least one program).
+    pub fn approves_training(&self) -> bool {
+        self.principal.require_program_runner().is_ok()
+    }
+
+    /// Whether to show the external training queue (approvers, and auditors to read it).
+    pub fn sees_training(&self) -> bool {
+        self.approves_training() || self.role == Role::Auditor
     }
 
     pub fn may_manage_people(&self) -> bool {
@@ -235,6 +250,35 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/groups/{name}/requirements/{program}/remove",
             post(groups::remove_requirement),
+        )
+        .route("/programs/{code}/items", post(earning::add_item))
+        .route(
+            "/programs/{code}/items/{item}/remove",
+            post(earning::remove_item),
+        )
+        .route(
+            "/programs/{code}/backfill",
+            get(earning::backfill_preview).post(earning::backfill_run),
+        )
+        .route(
+            "/external-training",
+            get(earning::queue)
+                .post(earning::report)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
+        )
+        .route(
+            "/external-training/{id}/evidence",
+            get(earning::evidence),
+        )
+        .route("/external-training/{id}/approve", post(earning::approve))
+        .route("/external-training/{id}/reject", post(earning::reject))
+        .route(
+            "/admin/lms",
+            get(earning::connections).post(earning::create_connection),
+        )
+        .route(
+            "/admin/lms/{name}/revoke",
+            post(earning::revoke_connection),
         )
         .route("/my", get(me::my_certifications))
         .route("/team", get(me::team))

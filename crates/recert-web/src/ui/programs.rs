@@ -43,6 +43,12 @@ pub fn notice(done: Option<&str>) -> Option<String> {
             "member-removed" => "Member removed.",
             "requirement-added" => "Requirement added.",
             "requirement-removed" => "Requirement removed.",
+            "item-added" => "Item assigned. Completions from its assignment day on earn the program.",
+            "item-removed" => "Item unassigned. Awards it earned are kept.",
+            "reported" => "Training reported.",
+            "approved" => "Report approved.",
+            "rejected" => "Report rejected.",
+            "connection-revoked" => "LMS connection revoked: its credentials no longer work.",
             _ => return None,
         }
         .to_owned(),
@@ -493,9 +499,22 @@ pub struct ShowPage {
     pub award_form: super::awards::AwardForm,
     pub errors: FieldErrors,
     pub results: Vec<String>,
+    /// The add-item form as typed, and its errors.
+    pub item_form: super::earning::ItemForm,
+    pub item_errors: FieldErrors,
+    /// A group award's preview, waiting for confirmation.
+    pub preview: Option<recert_service::group_awards::GroupAwardReport>,
 }
 
 impl ShowPage {
+    pub fn kinds(&self) -> [(&'static str, &'static str); 3] {
+        [
+            ("course", "Course"),
+            ("learning_plan", "Learning plan"),
+            ("assessment", "Assessment"),
+        ]
+    }
+
     pub fn statuses(&self) -> [&'static str; 7] {
         [
             "active",
@@ -557,6 +576,9 @@ pub async fn show_page(
         award_form: super::awards::AwardForm::default(),
         errors: FieldErrors::default(),
         results: Vec::new(),
+        item_form: super::earning::ItemForm::default(),
+        item_errors: FieldErrors::default(),
+        preview: None,
     })
 }
 
