@@ -158,7 +158,11 @@ impl Service {
         }
         let program = match draft.program.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(code) => match ctx.programs.iter().find(|(_, p)| p.code.as_str() == code) {
-                Some((_, p)) if p.archived_on.is_some() => {
+                Some((id, p)) if p.archived_on.is_some() => {
+                    // Who may not report toward it learns that first.
+                    if who.role == Role::ProgramManager {
+                        who.require(Action::WriteAward(*id))?;
+                    }
                     e.add("program", format!("program {code:?} is archived"));
                     None
                 }

@@ -45,8 +45,26 @@ fn error(e: ServiceError) -> Response {
     versioned(res)
 }
 
-/// Checks the version header (1.0.x) and the HTTP Basic credentials of an LMS connection.
+/// Checks the HTTP Basic credentials of an LMS connection, then the version header (1.0.x).
 async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<LmsCaller, Response> {
+    let creds = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
+        .and_then(|raw| String::from_utf8(raw).ok());
+    let Some(creds) = creds else {
+        return Err(error(ServiceError::Unauthenticated));
+    };
+    let Some((key, secret)) = creds.split_once(':') else {
+        return Err(error(ServiceError::Unauthenticated));
+    };
+    // Credentials first: without them nothing else about the request is answered.
+    let lms = state
+        .service
+        .authenticate_lms(key, secret)
+        .await
+        .map_err(error)?;
     match headers.get(VERSION_HEADER).and_then(|v| v.to_str().ok()) {
         Some(v) if v.trim().starts_with("1.0") => {}
         Some(v) => {
@@ -60,23 +78,7 @@ async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<LmsCaller, R
             ));
         }
     }
-    let creds = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")))
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
-        .and_then(|raw| String::from_utf8(raw).ok());
-    let Some(creds) = creds else {
-        return Err(error(ServiceError::Unauthenticated));
-    };
-    let Some((key, secret)) = creds.split_once(':') else {
-        return Err(error(ServiceError::Unauthenticated));
-    };
-    state
-        .service
-        .authenticate_lms(key, secret)
-        .await
-        .map_err(error)
+    Ok(lms)
 }
 
 fn parse_body(body: &Bytes) -> Result<serde_json::Value, Response> {

@@ -27,6 +27,12 @@ const SEES_ANA: &[Who] = &[Admin, Pm, Auditor, Supervisor, Learner];
 const SEES_BEN: &[Who] = &[Admin, Pm, Auditor];
 const HAS_LEARNER: &[Who] = &[Supervisor, Learner];
 const SUPERVISOR: &[Who] = &[Supervisor];
+const NOBODY: &[Who] = &[];
+/// Who may report external training toward P: learners and supervisors for themselves,
+/// admins for anyone, program managers for programs they run (auditors never).
+const REPORTS_P: &[Who] = &[Admin, Pm, Supervisor, Learner];
+const REPORTS_Q: &[Who] = &[Admin, Supervisor, Learner];
+const SEES_TRAINING: &[Who] = &[Admin, Pm, Auditor];
 
 /// Program P is run by the program manager; Q is not. ana reports to boss (the
 /// supervisor) and is the learner account; ben is in nobody's team.
@@ -57,10 +63,37 @@ async fn seed(app: &TestApp) -> (String, String) {
         .post("/api/v1/awards", json!({"learner": "ben", "program": "Q"}))
         .await
         .expect(StatusCode::CREATED);
+    for (event, learner) in [("ev-ana", "ana"), ("ev-ben", "ben")] {
+        app.post(
+            "/api/v1/completions",
+            json!({"event_id": event, "learner": learner, "item": "X1", "completed_on": "2027-06-01"}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    }
     (
         ana_p["id"].as_str().unwrap().to_owned(),
         ben_q["id"].as_str().unwrap().to_owned(),
     )
+}
+
+/// A pending external training report: ana's toward P, and ben's toward Q.
+async fn seed_reports(app: &TestApp) -> (i64, i64) {
+    let mut ids = Vec::new();
+    for (learner, program) in [("ana", "P"), ("ben", "Q")] {
+        let token = app.user_token(&format!("{learner}-reporter"), "learner", Some(learner), &[]).await;
+        let r = app
+            .send(
+                Method::POST,
+                "/api/v1/external-training",
+                Some(json!({"program": program, "title": "Course", "provider": "Elsewhere", "completed_on": "2027-06-01"})),
+                Some(&token),
+            )
+            .await
+            .expect(StatusCode::CREATED);
+        ids.push(r["id"].as_i64().unwrap());
+    }
+    (ids[0], ids[1])
 }
 
 struct Caller {
@@ -126,6 +159,13 @@ async fn call(
     }
     match body {
         Some(Body::Json(v)) => req = req.json(v),
+        Some(Body::Multipart(pairs)) => {
+            let mut form = reqwest::multipart::Form::new().text("_csrf", c.csrf.clone());
+            for (k, v) in pairs {
+                form = form.text(*k, *v);
+            }
+            req = req.multipart(form);
+        }
         Some(Body::Form(pairs)) => {
             let mut all: Vec<(String, String)> = vec![("_csrf".into(), c.csrf.clone())];
             all.extend(
@@ -175,16 +215,21 @@ fn urlenc(s: &str) -> String {
 enum Body {
     Json(Value),
     Form(Vec<(&'static str, &'static str)>),
+    Multipart(Vec<(&'static str, &'static str)>),
 }
 
 both_backends! {
     async fn every_route_as_every_role_gets_exactly_what_spec_6_grants(app) {
         let (ana_p, ben_q) = seed(&app).await;
+        let (ana_report, ben_report) = seed_reports(&app).await;
         let callers = callers(&app).await;
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let get = Method::GET; let post = Method::POST; let patch = Method::PATCH; let delete = Method::DELETE;
         let j = |v: Value| Some(Body::Json(v));
         let f = |v: Vec<(&'static str, &'static str)>| Some(Body::Form(v));
+        let m = |v: Vec<(&'static str, &'static str)>| Some(Body::Multipart(v));
+        let report = json!({"program": "P", "title": "t", "provider": "p", "completed_on": "2027-06-01"});
+        let report_q = json!({"program": "Q", "title": "t", "provider": "p", "completed_on": "2027-06-01"});
         // (method, path, body, who may)
         let routes: Vec<(Method, String, Option<Body>, &[Who])> = vec![
             (get.clone(), "/healthz".into(), None, EVERYONE),
@@ -228,6 +273,30 @@ both_backends! {
             (get.clone(), "/api/v1/tokens".into(), None, ADMIN),
             (post.clone(), "/api/v1/tokens".into(), j(json!({"name": "t", "role": "auditor"})), ADMIN),
             (post.clone(), "/api/v1/tokens/999/revoke".into(), None, ADMIN),
+            (get.clone(), "/api/v1/completions".into(), None, SIGNED_IN),
+            (post.clone(), "/api/v1/completions".into(), j(json!({"event_id": "m-1", "learner": "ana", "item": "X1", "completed_on": "2027-06-01"})), ADMIN),
+            (get.clone(), "/api/v1/completions/ev-ana".into(), None, SEES_ANA),
+            (get.clone(), "/api/v1/completions/ev-ben".into(), None, SEES_BEN),
+            (get.clone(), "/api/v1/lms-connections".into(), None, ADMIN),
+            (post.clone(), "/api/v1/lms-connections".into(), j(json!({"name": "lms"})), ADMIN),
+            (post.clone(), "/api/v1/lms-connections/nope/revoke".into(), None, ADMIN),
+            (get.clone(), "/api/v1/external-training".into(), None, SIGNED_IN),
+            (post.clone(), "/api/v1/external-training".into(), j(report.clone()), REPORTS_P),
+            (post.clone(), "/api/v1/external-training".into(), j(report_q.clone()), REPORTS_Q),
+            (get.clone(), format!("/api/v1/external-training/{ana_report}"), None, SEES_ANA),
+            (get.clone(), format!("/api/v1/external-training/{ben_report}"), None, READS_ALL),
+            (get.clone(), format!("/api/v1/external-training/{ana_report}/evidence"), None, SEES_ANA),
+            (post.clone(), format!("/api/v1/external-training/{ana_report}/approve"), j(json!({})), RUNS_P),
+            (post.clone(), format!("/api/v1/external-training/{ben_report}/reject"), j(json!({"note": "no"})), ADMIN),
+            (get.clone(), "/api/v1/group-awards".into(), None, DIRECTORY),
+            (post.clone(), "/api/v1/group-awards".into(), j(json!({"group": "G", "program": "P", "preview": true})), RUNS_P),
+            (post.clone(), "/api/v1/group-awards".into(), j(json!({"group": "G", "program": "Q", "preview": true})), ADMIN),
+            (post.clone(), "/api/v1/group-awards/999/stop".into(), None, RUNS_P),
+            (get.clone(), "/api/v1/programs/P/backfill".into(), None, ADMIN),
+            (post.clone(), "/api/v1/programs/P/backfill".into(), None, ADMIN),
+            (get.clone(), "/xapi/about".into(), None, EVERYONE),
+            (get.clone(), "/xapi/statements".into(), None, NOBODY),
+            (post.clone(), "/xapi/statements".into(), j(json!({})), NOBODY),
             // Web pages.
             (get.clone(), "/login".into(), None, EVERYONE),
             (get.clone(), "/assets/htmx-2.0.11.min.js".into(), None, EVERYONE),
@@ -266,6 +335,19 @@ both_backends! {
             (get.clone(), "/admin/tokens".into(), None, ADMIN),
             (post.clone(), "/admin/tokens".into(), f(vec![("name", "webt"), ("role", "auditor")]), ADMIN),
             (post.clone(), "/admin/tokens/999/revoke".into(), None, ADMIN),
+            (post.clone(), "/programs/P/items".into(), f(vec![("item_code", "NEW-ITEM"), ("item_kind", "course")]), RUNS_P),
+            (post.clone(), "/programs/Q/items".into(), f(vec![("item_code", "NEW-ITEM"), ("item_kind", "course")]), ADMIN),
+            (post.clone(), "/programs/P/items/NEW-ITEM/remove".into(), None, RUNS_P),
+            (get.clone(), "/programs/P/backfill".into(), None, ADMIN),
+            (post.clone(), "/programs/P/backfill".into(), None, ADMIN),
+            (get.clone(), "/external-training".into(), None, SEES_TRAINING),
+            (post.clone(), "/external-training".into(), m(vec![("program", "P"), ("title", "t"), ("provider", "p"), ("completed_on", "2027-06-01"), ("back", "my")]), REPORTS_P),
+            (get.clone(), format!("/external-training/{ana_report}/evidence"), None, SEES_ANA),
+            (post.clone(), format!("/external-training/{ana_report}/approve"), None, RUNS_P),
+            (post.clone(), format!("/external-training/{ben_report}/reject"), f(vec![("note", "no")]), ADMIN),
+            (get.clone(), "/admin/lms".into(), None, ADMIN),
+            (post.clone(), "/admin/lms".into(), f(vec![("name", "web-lms")]), ADMIN),
+            (post.clone(), "/admin/lms/nope/revoke".into(), None, ADMIN),
             (post.clone(), "/programs/P/archive".into(), None, RUNS_P),
             (post.clone(), "/logout".into(), None, SIGNED_IN),
         ];

@@ -82,6 +82,8 @@ pub async fn add_item(
         url: f.text("item_url"),
     };
     let p = state.service.program(who, &code).await?;
+    // Who may not change the program learns that first, not what is wrong with the input.
+    who.require(recert_service::auth::Action::ManageProgram(p.row_id))?;
     let mut errors = FieldErrors::default();
     let threshold = parse_threshold(&typed.pass_threshold).unwrap_or_else(|m| {
         errors.add("item_pass_threshold", m);
@@ -340,7 +342,7 @@ pub async fn report(State(state): State<AppState>, viewer: Viewer, mp: Multipart
         Err(e) => {
             let errors =
                 FieldErrors::from_service(&e, super::forms::same_name).ok_or(PageError(e))?;
-            if from_my {
+            if from_my && viewer.session.learner.is_some() {
                 let mut page = super::me::my_page(&state, &viewer).await?;
                 page.report_form = typed;
                 page.report_errors = errors;
