@@ -344,7 +344,11 @@ mod tests {
         }))
         .unwrap();
         draft
-            .into_program(None, &Code::parse("organization", "default").unwrap(), d(2026, 1, 10))
+            .into_program(
+                None,
+                &Code::parse("organization", "default").unwrap(),
+                d(2026, 1, 10),
+            )
             .unwrap()
     }
 
@@ -386,7 +390,13 @@ mod tests {
     fn a_passing_completion_on_or_after_assignment_earns_with_issue_date_completion() {
         let p = program(Some(0.8));
         let via = match_item(&p, "C1").unwrap();
-        let g = grant(decide(&p, via, facts(d(2026, 1, 10), Some(0.8)), None, false));
+        let g = grant(decide(
+            &p,
+            via,
+            facts(d(2026, 1, 10), Some(0.8)),
+            None,
+            false,
+        ));
         assert_eq!(g.issued_on, d(2026, 1, 10));
         assert_eq!(g.expires_on, Some(d(2027, 1, 10)));
         assert_eq!(g.association, Association::CourseCompletion);
@@ -406,11 +416,23 @@ mod tests {
             Decision::Grant(_)
         ));
         assert!(matches!(
-            decide(&p, via, facts(d(2026, 3, 1), Some(0.699_999_999_99)), None, false),
+            decide(
+                &p,
+                via,
+                facts(d(2026, 3, 1), Some(0.699_999_999_99)),
+                None,
+                false
+            ),
             Decision::Grant(_)
         ));
         assert_eq!(
-            refused(decide(&p, via, facts(d(2026, 3, 1), Some(0.69)), None, false)),
+            refused(decide(
+                &p,
+                via,
+                facts(d(2026, 3, 1), Some(0.69)),
+                None,
+                false
+            )),
             Outcome::FailedScore {
                 score: 0.69,
                 pass_threshold: 0.7
@@ -519,7 +541,13 @@ mod tests {
         assert_eq!((g.renews, g.closes_lapsed), (None, true));
         assert_eq!(g.expires_on, Some(d(2028, 4, 1)));
         assert!(matches!(
-            refused(decide(&p, via, facts(d(2026, 1, 20), None), Some(&current), false)),
+            refused(decide(
+                &p,
+                via,
+                facts(d(2026, 1, 20), None),
+                Some(&current),
+                false
+            )),
             Outcome::OlderThanCurrent { .. }
         ));
     }
@@ -555,7 +583,13 @@ mod tests {
         assert_eq!(g.association, Association::ExternalTraining);
         let current = held(&p, d(2026, 2, 1));
         assert!(matches!(
-            refused(decide(&p, Via::External, facts(d(2026, 12, 1), None), Some(&current), false)),
+            refused(decide(
+                &p,
+                Via::External,
+                facts(d(2026, 12, 1), None),
+                Some(&current),
+                false
+            )),
             Outcome::NotAPathway { .. }
         ));
     }

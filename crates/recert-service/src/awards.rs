@@ -528,8 +528,8 @@ impl Service {
             revoked: None,
             archived_on: None,
         };
-        let row_id = store::insert(tx.conn(), &award, new.learner_id, new.program_id, true, now)
-            .await?;
+        let row_id =
+            store::insert(tx.conn(), &award, new.learner_id, new.program_id, true, now).await?;
         let record = AwardRecord {
             row_id,
             learner_id: new.learner_id,

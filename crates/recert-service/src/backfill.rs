@@ -108,8 +108,13 @@ impl Service {
                 scaled: c.scaled,
                 passed: c.passed,
             };
-            match earning::decide(&program, via, facts, current.as_ref().map(|r| &r.award), true)
-            {
+            match earning::decide(
+                &program,
+                via,
+                facts,
+                current.as_ref().map(|r| &r.award),
+                true,
+            ) {
                 Decision::Refuse(o) => row.reason = o.reason(),
                 Decision::Grant(g) => {
                     granted.insert(learner_id);
@@ -175,7 +180,9 @@ impl Service {
                 subject_type: "program",
                 subject_id: program.code.as_str(),
                 before: None,
-                after: Some(serde_json::json!({ "awards": issued, "considered": report.rows.len() })),
+                after: Some(
+                    serde_json::json!({ "awards": issued, "considered": report.rows.len() }),
+                ),
             })
             .await?;
             tx.commit().await?;

@@ -164,7 +164,8 @@ fn view(r: &CompletionRecord, status: Intake) -> Result<CompletionView> {
     let outcomes: Vec<ProgramOutcome> =
         serde_json::from_value(r.outcomes.clone()).map_err(ServiceError::internal)?;
     let earned = outcomes.iter().any(|o| o.outcome.earned());
-    let received_at = Timestamp::from_millisecond(r.received_at_ms).map_err(ServiceError::internal)?;
+    let received_at =
+        Timestamp::from_millisecond(r.received_at_ms).map_err(ServiceError::internal)?;
     let summary = outcomes
         .iter()
         .map(|o| match &o.program {
@@ -243,7 +244,10 @@ impl Service {
         let event_id = match d.event_id.as_deref() {
             Some(s) => e.check(required_text("event_id", s, 200)),
             None => {
-                e.add("event_id", "is required: the sender's unique id for this event");
+                e.add(
+                    "event_id",
+                    "is required: the sender's unique id for this event",
+                );
                 None
             }
         };

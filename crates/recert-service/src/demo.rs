@@ -217,7 +217,66 @@ impl Service {
                 .await?;
             }
         }
+        self.seed_demo_earning(&people, today).await?;
         Ok(true)
+    }
+
+    /// Completions from the LMS (passing, failing, repeated) and external training reports
+    /// waiting for approval, so the learner pages and the queue have something to show.
+    async fn seed_demo_earning(
+        &self,
+        people: &[(String, &str, &str)],
+        today: recert_domain::Date,
+    ) -> Result<()> {
+        let who = Principal::unscoped("lms:demo", crate::Role::Admin);
+        let mut rng = Rng(0xC0_FFEE);
+        let mut batch = Vec::new();
+        for (i, (username, _, _)) in people.iter().take(60).enumerate() {
+            let back = rng.below(120) as i64;
+            let score = 55 + rng.below(46) as i64;
+            batch.push(crate::completions::CompletionDraft {
+                event_id: Some(format!("demo-lms-{i:04}")),
+                learner: Some(username.clone()),
+                item: Some(
+                    if i % 7 == 0 {
+                        "SAFE-REFRESH"
+                    } else {
+                        "SAFE-101"
+                    }
+                    .into(),
+                ),
+                completed_on: Some(add_days(today, -back).to_string()),
+                score: Some(score as f64),
+                max_score: Some(100.0),
+                passed: None,
+                content_version: Some("2026.2".into()),
+            });
+        }
+        self.record_completions(&who, batch).await?;
+        for (username, _, _) in people.iter().skip(12).take(3) {
+            let learner_id = {
+                let mut conn = self.store.read().await?;
+                recert_store::learners::id_of(&mut conn, username).await?
+            };
+            let learner = Principal {
+                learner_id,
+                ..Principal::unscoped(format!("user:{username}"), crate::Role::Learner)
+            };
+            self.report_external(
+                &learner,
+                crate::external::ExternalDraft {
+                    learner: None,
+                    program: Some("SAFE-ANNUAL".into()),
+                    title: Some("First aid at work (3-day course)".into()),
+                    provider: Some("St John Ambulance".into()),
+                    completed_on: Some(add_days(today, -(rng.below(30) as i64)).to_string()),
+                    hours: Some(18.0),
+                },
+                None,
+            )
+            .await?;
+        }
+        Ok(())
     }
 }
 

@@ -132,7 +132,12 @@ impl Service {
         let ctx = Context::load(tx.conn()).await?;
         let mut e = Errors::new();
         // Whose record: the caller's own unless they may write for others.
-        let learner = match draft.learner.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let learner = match draft
+            .learner
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             Some(u) => match learner_store::identity(tx.conn(), u).await? {
                 Some(found) => Some(found),
                 None => {
@@ -156,7 +161,12 @@ impl Service {
         {
             return Err(who.forbidden("report training for someone else"));
         }
-        let program = match draft.program.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let program = match draft
+            .program
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             Some(code) => match ctx.programs.iter().find(|(_, p)| p.code.as_str() == code) {
                 Some((id, p)) if p.archived_on.is_some() => {
                     // Who may not report toward it learns that first.
@@ -173,7 +183,10 @@ impl Service {
                 }
             },
             None => {
-                e.add("program", "is required: which certification should it count toward?");
+                e.add(
+                    "program",
+                    "is required: which certification should it count toward?",
+                );
                 None
             }
         };
@@ -182,7 +195,11 @@ impl Service {
         {
             who.require(Action::WriteAward(*id))?;
         }
-        let title = e.check(required_text("title", draft.title.as_deref().unwrap_or(""), 200));
+        let title = e.check(required_text(
+            "title",
+            draft.title.as_deref().unwrap_or(""),
+            200,
+        ));
         let provider = e.check(required_text(
             "provider",
             draft.provider.as_deref().unwrap_or(""),
@@ -368,7 +385,12 @@ impl Service {
         Ok(())
     }
 
-    async fn pending_for_decision(&self, tx: &mut WriteTx, who: &Principal, id: i64) -> Result<Report> {
+    async fn pending_for_decision(
+        &self,
+        tx: &mut WriteTx,
+        who: &Principal,
+        id: i64,
+    ) -> Result<Report> {
         let r = store::by_id(tx.conn(), id)
             .await?
             .ok_or_else(|| ServiceError::not_found("external training report", id.to_string()))?;
@@ -395,8 +417,14 @@ impl Service {
         let mut tx = self.store.begin_write().await?;
         let mut r = self.pending_for_decision(&mut tx, who, id).await?;
         let ctx = Context::load(tx.conn()).await?;
-        self.approve(&mut tx, &who.name, &ctx, &mut r, (!note.is_empty()).then_some(note))
-            .await?;
+        self.approve(
+            &mut tx,
+            &who.name,
+            &ctx,
+            &mut r,
+            (!note.is_empty()).then_some(note),
+        )
+        .await?;
         tx.commit().await?;
         view(&r)
     }
@@ -409,12 +437,8 @@ impl Service {
         d: DecisionDraft,
     ) -> Result<ExternalView> {
         who.require_program_runner()?;
-        let note = required_text(
-            "note",
-            d.note.as_deref().unwrap_or(""),
-            1000,
-        )
-        .map_err(|_| ServiceError::field("note", "is required: tell the learner why"))?;
+        let note = required_text("note", d.note.as_deref().unwrap_or(""), 1000)
+            .map_err(|_| ServiceError::field("note", "is required: tell the learner why"))?;
         let mut tx = self.store.begin_write().await?;
         let mut r = self.pending_for_decision(&mut tx, who, id).await?;
         let before = snapshot(&view(&r)?)?;

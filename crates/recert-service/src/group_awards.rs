@@ -105,7 +105,12 @@ impl Service {
         let mut tx = self.store.begin_write().await?;
         let ctx = Context::load(tx.conn()).await?;
         let mut e = Errors::new();
-        let group = match draft.group.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let group = match draft
+            .group
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             Some(name) => match group_store::by_name(tx.conn(), name).await? {
                 Some((id, g)) => Some((id, g.name)),
                 None => {
@@ -118,12 +123,20 @@ impl Service {
                 None
             }
         };
-        let program = match draft.program.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let program = match draft
+            .program
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             Some(code) => match ctx.programs.iter().find(|(_, p)| p.code.as_str() == code) {
                 Some((id, p)) => {
                     who.require(Action::WriteAward(*id))?;
                     if p.archived_on.is_some() {
-                        e.add("program", format!("program {code:?} is archived and cannot be awarded"));
+                        e.add(
+                            "program",
+                            format!("program {code:?} is archived and cannot be awarded"),
+                        );
                         None
                     } else {
                         Some((*id, p.clone()))
@@ -301,7 +314,11 @@ impl Service {
             ),
             None => None,
         };
-        store::list(&mut conn, gid).await?.iter().map(view).collect()
+        store::list(&mut conn, gid)
+            .await?
+            .iter()
+            .map(view)
+            .collect()
     }
 
     /// Stops awarding later members (awards already made stay).
@@ -386,8 +403,10 @@ impl Service {
                 fields: Default::default(),
                 pathway: None,
             };
-            let extra = serde_json::json!({ "group_award": g.id, "group": g.group_name, "joined": true });
-            self.issue(tx, actor, &ctx, new, replace, Some(extra)).await?;
+            let extra =
+                serde_json::json!({ "group_award": g.id, "group": g.group_name, "joined": true });
+            self.issue(tx, actor, &ctx, new, replace, Some(extra))
+                .await?;
         }
         Ok(())
     }

@@ -14,7 +14,6 @@ use serde::{Deserialize, Serialize};
 
 const PREFIX: &str = "rct_";
 
-
 /// A request for a new token.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -219,12 +219,16 @@ fn check(stmt: &Value, at: &str) -> std::result::Result<Checked, BadStatement> {
     if let (Some(r), Some(m)) = (raw, max)
         && r > m
     {
-        return Err(bad("result.score.raw must not exceed result.score.max".into()));
+        return Err(bad(
+            "result.score.raw must not exceed result.score.max".into()
+        ));
     }
     if let (Some(r), Some(m)) = (raw, min)
         && r < m
     {
-        return Err(bad("result.score.raw must not be below result.score.min".into()));
+        return Err(bad(
+            "result.score.raw must not be below result.score.min".into()
+        ));
     }
     let flag = |name: &str| -> std::result::Result<Option<bool>, BadStatement> {
         match result.and_then(|r| r.get(name)) {

@@ -31,7 +31,8 @@ pub struct CompletionRecord {
     pub replays: i64,
 }
 
-const SELECT: &str = "SELECT c.*, l.username FROM completions c JOIN learners l ON l.id = c.learner_id";
+const SELECT: &str =
+    "SELECT c.*, l.username FROM completions c JOIN learners l ON l.id = c.learner_id";
 
 fn from_row(row: &AnyRow) -> Result<CompletionRecord> {
     Ok(CompletionRecord {
@@ -53,14 +54,19 @@ fn from_row(row: &AnyRow) -> Result<CompletionRecord> {
     })
 }
 
-pub async fn by_event_id(conn: &mut AnyConnection, event_id: &str) -> Result<Option<CompletionRecord>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE c.event_id = $1")))
-        .bind(event_id)
-        .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+pub async fn by_event_id(
+    conn: &mut AnyConnection,
+    event_id: &str,
+) -> Result<Option<CompletionRecord>> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE c.event_id = $1"
+    )))
+    .bind(event_id)
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
 }
 
 /// Stores a new completion; its id.
@@ -88,7 +94,11 @@ pub async fn insert(conn: &mut AnyConnection, c: &CompletionRecord) -> Result<i6
 }
 
 /// Rewrites what a completion did (a backfill turned it into an award).
-pub async fn set_outcomes(conn: &mut AnyConnection, id: i64, outcomes: &serde_json::Value) -> Result<()> {
+pub async fn set_outcomes(
+    conn: &mut AnyConnection,
+    id: i64,
+    outcomes: &serde_json::Value,
+) -> Result<()> {
     sqlx::query("UPDATE completions SET outcomes = $1 WHERE id = $2")
         .bind(rows::to_json(outcomes)?)
         .bind(id)
@@ -135,7 +145,12 @@ pub async fn list(
     f.within.push(&mut q, "c.learner_id", None);
     let p = q.arg(Arg::Int(limit));
     q.push(&format!(" ORDER BY c.id DESC LIMIT {p}"));
-    q.query().fetch_all(conn).await?.iter().map(from_row).collect()
+    q.query()
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
 }
 
 /// Every completion of any of these item identifiers (codes or activity IRIs): the

@@ -72,7 +72,11 @@ fn from_row(row: &AnyRow) -> Result<Report> {
     })
 }
 
-pub async fn insert(conn: &mut AnyConnection, r: &Report, evidence: Option<&Evidence>) -> Result<i64> {
+pub async fn insert(
+    conn: &mut AnyConnection,
+    r: &Report,
+    evidence: Option<&Evidence>,
+) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO external_training (learner_id, program_id, title, provider, completed_on, hours, \
          evidence_name, evidence_type, evidence, state, submitted_by, submitted_at) \
@@ -172,5 +176,10 @@ pub async fn list(conn: &mut AnyConnection, f: &Filter, limit: i64) -> Result<Ve
     } else {
         q.push(&format!(" ORDER BY x.id DESC LIMIT {p}"));
     }
-    q.query().fetch_all(conn).await?.iter().map(from_row).collect()
+    q.query()
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
 }

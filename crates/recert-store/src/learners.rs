@@ -328,7 +328,10 @@ pub async fn by_actor(
                 None => {
                     // External ids live in a JSON object: narrow with LIKE, then check the
                     // values exactly.
-                    let pattern = format!("%{}%", escape_like(&serde_json::Value::from(name.as_str()).to_string()));
+                    let pattern = format!(
+                        "%{}%",
+                        escape_like(&serde_json::Value::from(name.as_str()).to_string())
+                    );
                     let candidates = sqlx::query(
                         "SELECT username, external_ids FROM learners WHERE external_ids LIKE $1 ESCAPE '\\' ORDER BY id LIMIT 50",
                     )

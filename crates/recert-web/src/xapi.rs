@@ -50,8 +50,15 @@ async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<LmsCaller, R
     let creds = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")))
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
+        .and_then(|v| {
+            v.strip_prefix("Basic ")
+                .or_else(|| v.strip_prefix("basic "))
+        })
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
         .and_then(|raw| String::from_utf8(raw).ok());
     let Some(creds) = creds else {
         return Err(error(ServiceError::Unauthenticated));
@@ -81,9 +88,8 @@ async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<LmsCaller, R
     Ok(lms)
 }
 
-fn parse_body(body: &Bytes) -> Result<serde_json::Value, Response> {
-    serde_json::from_slice(body)
-        .map_err(|e| bad_request(format!("the body is not valid JSON: {e}")))
+fn parse_body(body: &Bytes) -> Result<serde_json::Value, String> {
+    serde_json::from_slice(body).map_err(|e| format!("the body is not valid JSON: {e}"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,7 +112,7 @@ pub async fn post_statements(
     };
     let body = match parse_body(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(m) => return bad_request(m),
     };
     match s.service.store_statements(&lms, body, None).await {
         Ok(Ok(ids)) => versioned((StatusCode::OK, Json(ids)).into_response()),
@@ -131,7 +137,7 @@ pub async fn put_statement(
     };
     let body = match parse_body(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(m) => return bad_request(m),
     };
     match s.service.store_statements(&lms, body, Some(&id)).await {
         Ok(Ok(_)) => versioned(StatusCode::NO_CONTENT.into_response()),

@@ -81,7 +81,14 @@ async fn seed(app: &TestApp) -> (String, String) {
 async fn seed_reports(app: &TestApp) -> (i64, i64) {
     let mut ids = Vec::new();
     for (learner, program) in [("ana", "P"), ("ben", "Q")] {
-        let token = app.user_token(&format!("{learner}-reporter"), "learner", Some(learner), &[]).await;
+        let token = app
+            .user_token(
+                &format!("{learner}-reporter"),
+                "learner",
+                Some(learner),
+                &[],
+            )
+            .await;
         let r = app
             .send(
                 Method::POST,

@@ -281,12 +281,14 @@ async fn admin_awards_a_new_program_to_a_group_and_the_learner_sees_it() {
         .send_keys(&evidence.display().to_string())
         .await
         .unwrap();
-    b.find(Locator::Css("form[action='/external-training'] button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.find(Locator::Css(
+        "form[action='/external-training'] button[type=submit]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
     let page = wait_for(&b, "Training reported.").await;
     assert!(
         page.contains("Forklift refresher") && page.contains("first-aid.pdf"),

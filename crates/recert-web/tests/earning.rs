@@ -21,7 +21,13 @@ async fn seed(app: &TestApp) {
     }
 }
 
-fn completion(event: &str, learner: &str, item: &str, on: &str, score: Option<(f64, f64)>) -> Value {
+fn completion(
+    event: &str,
+    learner: &str,
+    item: &str,
+    on: &str,
+    score: Option<(f64, f64)>,
+) -> Value {
     let mut c = json!({"event_id": event, "learner": learner, "item": item, "completed_on": on});
     if let Some((s, m)) = score {
         c["score"] = json!(s);
@@ -301,11 +307,22 @@ both_backends! {
 
 fn basic(key: &str, secret: &str) -> String {
     use base64::Engine;
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{key}:{secret}")))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{key}:{secret}"))
+    )
 }
 
-async fn xapi(app: &TestApp, method: Method, path: &str, auth: &str, body: Option<Value>) -> (StatusCode, Value, reqwest::header::HeaderMap) {
-    let mut req = app.client.request(method, format!("{}{path}", app.base))
+async fn xapi(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    auth: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+    let mut req = app
+        .client
+        .request(method, format!("{}{path}", app.base))
         .header("authorization", auth)
         .header("x-experience-api-version", "1.0.3");
     if let Some(b) = body {
@@ -314,7 +331,11 @@ async fn xapi(app: &TestApp, method: Method, path: &str, auth: &str, body: Optio
     let res = req.send().await.unwrap();
     let (status, headers) = (res.status(), res.headers().clone());
     let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null), headers)
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+        headers,
+    )
 }
 
 both_backends! {

@@ -55,7 +55,11 @@ impl<'a> Browser<'a> {
         self.follow(res).await
     }
 
-    async fn post_multipart(&self, path: &str, form: reqwest::multipart::Form) -> (StatusCode, String) {
+    async fn post_multipart(
+        &self,
+        path: &str,
+        form: reqwest::multipart::Form,
+    ) -> (StatusCode, String) {
         let res = self
             .client
             .post(format!("{}{path}", self.app.base))
@@ -84,8 +88,10 @@ fn error_beside(html: &str, field: &str) -> Option<String> {
 }
 
 async fn seed(app: &TestApp) {
-    app.program(json!({"code": "SAFE", "name": "Site Safety", "validity": {"count": 1, "unit": "years"}}))
-        .await;
+    app.program(
+        json!({"code": "SAFE", "name": "Site Safety", "validity": {"count": 1, "unit": "years"}}),
+    )
+    .await;
     for u in ["ana", "ben"] {
         app.learner(u).await;
     }

@@ -34,6 +34,11 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage LMS connections: the HTTP Basic credentials an LMS uses on /xapi/statements.
+    Lms {
+        #[command(subcommand)]
+        command: LmsCommand,
+    },
     /// Run a benchmark; each prints a baseline measured in the same run beside its figure.
     Bench {
         #[command(subcommand)]
@@ -65,6 +70,33 @@ pub enum TokenCommand {
     Revoke {
         #[arg(long)]
         id: i64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LmsCommand {
+    /// Create xAPI credentials; prints `KEY:SECRET` alone on standard output (the secret
+    /// is shown only once), e.g. for `curl -u "$(recert lms create --name moodle)"`.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// recert's public base URL, to print the LRS endpoint the LMS should use.
+        #[arg(long, env = "RECERT_BASE_URL", default_value = "http://localhost:8080")]
+        base_url: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List connections (never the secrets).
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revoke a connection: its credentials stop working at once.
+    Revoke {
+        #[arg(long)]
+        name: String,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -119,6 +151,17 @@ pub enum BenchCommand {
         count: usize,
         #[arg(long, default_value_t = 8)]
         clients: usize,
+    },
+    /// Completions through `POST /api/v1/completions`, one per request (8 concurrent
+    /// clients) and in batches, each earning an award, against bare SQLite inserts.
+    Completions {
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Completions per batch request.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
     },
 }
 

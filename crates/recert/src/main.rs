@@ -5,7 +5,7 @@ mod cli;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use cli::{Cli, Command, DbArgs, TokenCommand, UserCommand};
+use cli::{Cli, Command, DbArgs, LmsCommand, TokenCommand, UserCommand};
 use recert_service::tokens::TokenDraft;
 use recert_service::users::{UserDraft, generate_password};
 use recert_service::{Principal, Service, Store, SystemClock};
@@ -31,6 +31,7 @@ async fn main() -> Result<()> {
         }
         Command::Token { command } => token(command).await,
         Command::User { command } => user(command).await,
+        Command::Lms { command } => lms(command).await,
         Command::Bench { which } => bench::run(which).await,
     }
 }
@@ -82,6 +83,63 @@ async fn token(command: TokenCommand) -> Result<()> {
             let service = prepared(&db, "http://localhost:8080").await?;
             service.revoke_token(&system, id).await.map_err(explain)?;
             eprintln!("revoked token {id}");
+        }
+    }
+    Ok(())
+}
+
+async fn lms(command: LmsCommand) -> Result<()> {
+    let system = Principal::system();
+    match command {
+        LmsCommand::Create { name, base_url, db } => {
+            let service = prepared(&db, &base_url).await?;
+            let created = service
+                .create_lms_connection(
+                    &system,
+                    recert_service::xapi::LmsConnectionDraft {
+                        name: Some(name.clone()),
+                    },
+                )
+                .await
+                .map_err(explain)?;
+            // The credentials alone on stdout, in the form curl -u and HTTP Basic take.
+            println!("{}:{}", created.key, created.secret);
+            eprintln!(
+                "created LMS connection {name:?}; configure the LMS with the LRS endpoint {} and these credentials (shown only once)",
+                created.endpoint
+            );
+        }
+        LmsCommand::List { db } => {
+            let service = prepared(&db, "http://localhost:8080").await?;
+            println!(
+                "{:<24} {:<30} {:<8} {:<26} created",
+                "name", "key", "state", "last used"
+            );
+            for c in service.lms_connections(&system).await? {
+                println!(
+                    "{:<24} {:<30} {:<8} {:<26} {} by {}",
+                    c.name,
+                    c.key,
+                    if c.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    },
+                    c.last_used_at
+                        .map(|t| t.to_string())
+                        .unwrap_or_else(|| "never".into()),
+                    c.created_at,
+                    c.created_by
+                );
+            }
+        }
+        LmsCommand::Revoke { name, db } => {
+            let service = prepared(&db, "http://localhost:8080").await?;
+            service
+                .revoke_lms_connection(&system, &name)
+                .await
+                .map_err(explain)?;
+            eprintln!("revoked LMS connection {name:?}");
         }
     }
     Ok(())

@@ -114,6 +114,15 @@ async fn check_demo(server: &Server) {
             "no {status} awards in the demo"
         );
     }
+    // The demo has completions from the LMS and reports waiting for approval.
+    let completions = get(format!("{}/api/v1/completions?limit=100", server.base)).await;
+    assert_eq!(completions["items"].as_array().unwrap().len(), 60);
+    let pending = get(format!(
+        "{}/api/v1/external-training?state=pending",
+        server.base
+    ))
+    .await;
+    assert_eq!(pending["items"].as_array().unwrap().len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -146,6 +155,32 @@ async fn readme_quick_start_serves_the_demo_on_sqlite() {
         .await
         .unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::OK);
+    // `lms create` prints KEY:SECRET alone on stdout; the LRS accepts them at once.
+    let creds = recert_ok(&["lms", "create", "--name", "moodle", "--data-dir", data]);
+    let creds = creds.trim_end_matches('\n');
+    let (key, secret) = creds.split_once(':').unwrap();
+    assert!(
+        key.starts_with("lms_") && !secret.contains(char::is_whitespace),
+        "{creds:?}"
+    );
+    let r = reqwest::Client::new()
+        .get(format!("{}/xapi/statements", server.base))
+        .basic_auth(key, Some(secret))
+        .header("X-Experience-API-Version", "1.0.3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    assert!(recert_ok(&["lms", "list", "--data-dir", data]).contains("moodle"));
+    recert_ok(&["lms", "revoke", "--name", "moodle", "--data-dir", data]);
+    let r = reqwest::Client::new()
+        .get(format!("{}/xapi/statements", server.base))
+        .basic_auth(key, Some(secret))
+        .header("X-Experience-API-Version", "1.0.3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::UNAUTHORIZED);
     drop(server);
     // Restarting does not seed twice.
     let again = serve_demo(&["--data-dir", data]);

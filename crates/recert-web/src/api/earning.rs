@@ -61,8 +61,7 @@ pub async fn record(
                     Err(other) => return Err(other.into()),
                 }
             }
-            let good: Vec<CompletionDraft> =
-                drafts.iter().filter_map(|(_, d)| d.clone()).collect();
+            let good: Vec<CompletionDraft> = drafts.iter().filter_map(|(_, d)| d.clone()).collect();
             let mut result = if good.is_empty() && !malformed.is_empty() {
                 BatchResult {
                     recorded: 0,
@@ -104,7 +103,9 @@ pub async fn record(
             };
             Ok((status, Json(v)).into_response())
         }
-        _ => Err(ServiceError::field("body", "send a completion object or an array of them").into()),
+        _ => {
+            Err(ServiceError::field("body", "send a completion object or an array of them").into())
+        }
     }
 }
 
@@ -207,7 +208,10 @@ pub async fn read_report_form(
             let file_name = field.file_name().unwrap_or("evidence").to_owned();
             let content_type = field.content_type().unwrap_or_default().to_owned();
             let bytes = field.bytes().await.map_err(|e| {
-                ServiceError::field("evidence", format!("the upload could not be read: {}", e.body_text()))
+                ServiceError::field(
+                    "evidence",
+                    format!("the upload could not be read: {}", e.body_text()),
+                )
             })?;
             upload = Some(Upload {
                 name: file_name,
@@ -319,7 +323,8 @@ pub async fn report_show(
 pub fn evidence_response(u: Upload) -> Response {
     let disposition = format!(
         "attachment; filename=\"{}\"",
-        u.name.replace(|c: char| !c.is_ascii() || c == '"' || c == '\\', "_")
+        u.name
+            .replace(|c: char| !c.is_ascii() || c == '"' || c == '\\', "_")
     );
     let mut res = (StatusCode::OK, u.bytes).into_response();
     let h = res.headers_mut();
@@ -345,7 +350,9 @@ pub async fn evidence(
     Auth(who): Auth,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
-    Ok(evidence_response(s.service.external_evidence(&who, id).await?))
+    Ok(evidence_response(
+        s.service.external_evidence(&who, id).await?,
+    ))
 }
 
 /// Approves a pending report: it earns the program with issue date = its completion date.

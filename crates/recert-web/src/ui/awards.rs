@@ -88,7 +88,11 @@ pub async fn create(
     };
     // A group award is shown as a preview first; it runs once confirmed.
     if errors.is_empty() && !f.group.is_empty() && !confirmed {
-        match state.service.create_group_award(&who, group_draft(true)).await {
+        match state
+            .service
+            .create_group_award(&who, group_draft(true))
+            .await
+        {
             Ok(preview) => {
                 let mut page = show_page(&state, &form.viewer, &code, None, None).await?;
                 page.preview = Some(preview);
@@ -96,8 +100,8 @@ pub async fn create(
                 return Ok(render(&page));
             }
             Err(e) => {
-                errors = FieldErrors::from_service(&e, super::forms::same_name)
-                    .ok_or(PageError(e))?;
+                errors =
+                    FieldErrors::from_service(&e, super::forms::same_name).ok_or(PageError(e))?;
             }
         }
     }
@@ -143,17 +147,24 @@ pub async fn create(
         }
     }
     if errors.is_empty() && !f.group.is_empty() {
-        match state.service.create_group_award(&who, group_draft(false)).await {
+        match state
+            .service
+            .create_group_award(&who, group_draft(false))
+            .await
+        {
             Ok(r) => {
                 considered += r.rows.len();
                 awarded += r.awards;
                 for row in r.rows {
-                    results.push(format!("{} (group {}): {}", row.learner, r.group, row.reason));
+                    results.push(format!(
+                        "{} (group {}): {}",
+                        row.learner, r.group, row.reason
+                    ));
                 }
             }
             Err(e) => {
-                errors = FieldErrors::from_service(&e, super::forms::same_name)
-                    .ok_or(PageError(e))?;
+                errors =
+                    FieldErrors::from_service(&e, super::forms::same_name).ok_or(PageError(e))?;
             }
         }
     }

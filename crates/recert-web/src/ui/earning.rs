@@ -14,7 +14,9 @@ use recert_service::ServiceError;
 use recert_service::auth::Role;
 use recert_service::backfill::BackfillReport;
 use recert_service::external::{DecisionDraft, ExternalView};
-use recert_service::xapi::{CreatedConnection, LmsConnectionDraft, LmsConnectionView, StatementLog};
+use recert_service::xapi::{
+    CreatedConnection, LmsConnectionDraft, LmsConnectionView, StatementLog,
+};
 
 /// The add-item form as typed.
 #[derive(Debug, Clone, Default)]

@@ -6,10 +6,10 @@ use super::{Chrome, PageError, PageResult, Viewer, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
-use recert_service::completions::{CompletionQuery, CompletionView};
-use recert_service::external::ExternalView;
 use recert_domain::Learner;
 use recert_service::awards::{AwardQuery, AwardView};
+use recert_service::completions::{CompletionQuery, CompletionView};
+use recert_service::external::ExternalView;
 use recert_service::learners::LearnerQuery;
 use recert_service::page::PageRequest;
 

@@ -266,20 +266,14 @@ pub fn routes() -> Router<AppState> {
                 .post(earning::report)
                 .layer(axum::extract::DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
         )
-        .route(
-            "/external-training/{id}/evidence",
-            get(earning::evidence),
-        )
+        .route("/external-training/{id}/evidence", get(earning::evidence))
         .route("/external-training/{id}/approve", post(earning::approve))
         .route("/external-training/{id}/reject", post(earning::reject))
         .route(
             "/admin/lms",
             get(earning::connections).post(earning::create_connection),
         )
-        .route(
-            "/admin/lms/{name}/revoke",
-            post(earning::revoke_connection),
-        )
+        .route("/admin/lms/{name}/revoke", post(earning::revoke_connection))
         .route("/my", get(me::my_certifications))
         .route("/team", get(me::team))
         .route("/admin/users", get(admin::users).post(admin::create_user))

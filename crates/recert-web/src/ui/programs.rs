@@ -43,7 +43,9 @@ pub fn notice(done: Option<&str>) -> Option<String> {
             "member-removed" => "Member removed.",
             "requirement-added" => "Requirement added.",
             "requirement-removed" => "Requirement removed.",
-            "item-added" => "Item assigned. Completions from its assignment day on earn the program.",
+            "item-added" => {
+                "Item assigned. Completions from its assignment day on earn the program."
+            }
             "item-removed" => "Item unassigned. Awards it earned are kept.",
             "reported" => "Training reported.",
             "approved" => "Report approved.",
