@@ -263,6 +263,36 @@ both_backends! {
 }
 
 both_backends! {
+    async fn the_refresher_renews_only_a_current_award_and_after_lapse_a_new_chain_starts(app) {
+        seed(&app).await;
+        app.patch("/api/v1/programs/SAFE", json!({"renewal_pathways": ["retake", "refresher"], "refresher_item": "REFRESH"}))
+            .await.expect(StatusCode::OK);
+        // Without a current award the refresher earns nothing.
+        let r = app.post("/api/v1/completions", completion("q-0", "ana", "REFRESH", "2027-05-01", None)).await.expect(StatusCode::CREATED);
+        assert_eq!(r["outcomes"][0]["result"], "refresher_needs_current", "{r}");
+        let first = app.post("/api/v1/completions", completion("q-1", "ana", "C1", "2027-04-01", Some((0.9, 1.0))))
+            .await.expect(StatusCode::CREATED);
+        let old = first["outcomes"][0]["award"].as_str().unwrap().to_owned();
+        app.set_time("2028-02-01");
+        let r = app.post("/api/v1/completions", completion("q-2", "ana", "REFRESH", "2028-01-15", None)).await.expect(StatusCode::CREATED);
+        assert_eq!(r["outcomes"][0]["result"], "renewed", "{r}");
+        let renewed = app.get(&format!("/api/v1/awards/{}", r["outcomes"][0]["award"].as_str().unwrap())).await.expect(StatusCode::OK);
+        assert_eq!((renewed["pathway"].as_str(), renewed["predecessor"].as_str()), (Some("refresher"), Some(old.as_str())));
+        assert_eq!(renewed["expires_on"], "2029-04-01");
+        // Long after grace (expired 2029-04-01, grace 30 days) only an assigned item earns it again: a new chain.
+        app.set_time("2029-08-01");
+        let r = app.post("/api/v1/completions", completion("q-3", "ana", "REFRESH", "2029-07-01", None)).await.expect(StatusCode::CREATED);
+        assert_eq!(r["outcomes"][0]["result"], "refresher_needs_current", "{r}");
+        let r = app.post("/api/v1/completions", completion("q-4", "ana", "C1", "2029-07-01", Some((0.85, 1.0)))).await.expect(StatusCode::CREATED);
+        assert_eq!(r["outcomes"][0]["result"], "awarded", "{r}");
+        let fresh = app.get(&format!("/api/v1/awards/{}", r["outcomes"][0]["award"].as_str().unwrap())).await.expect(StatusCode::OK);
+        assert!(fresh["predecessor"].is_null());
+        assert_eq!(fresh["association"], "course_completion");
+        assert_eq!(awards_of(&app, "ana").await.len(), 3, "the whole history is kept");
+    }
+}
+
+both_backends! {
     async fn backfill_previews_then_turns_earlier_completions_into_awards(app) {
         seed(&app).await;
         app.learner("cara").await;

@@ -98,6 +98,7 @@ pub struct ProgramForm {
     pub content_version: String,
     pub items: String,
     pub grace_counts_as_compliant: bool,
+    pub external_training_approval: bool,
 }
 
 impl ProgramForm {
@@ -110,6 +111,7 @@ impl ProgramForm {
             reminder_offsets_days: "90, 60, 30, -1".into(),
             renewal_anchor: "previous_expiry".into(),
             renewal_pathways: vec!["retake".into()],
+            external_training_approval: true,
             ..Self::default()
         }
     }
@@ -163,6 +165,7 @@ impl ProgramForm {
                 .collect::<Vec<_>>()
                 .join("\n"),
             grace_counts_as_compliant: p.grace_counts_as_compliant,
+            external_training_approval: p.external_training_approval,
         }
     }
 
@@ -184,6 +187,7 @@ impl ProgramForm {
             content_version: f.text("content_version"),
             items: f.text("items"),
             grace_counts_as_compliant: f.checked("grace_counts_as_compliant"),
+            external_training_approval: f.checked("external_training_approval"),
         }
     }
 
@@ -316,6 +320,7 @@ impl ProgramForm {
             "items": items,
             "reminder_offsets_days": offsets,
             "grace_counts_as_compliant": self.grace_counts_as_compliant,
+            "external_training_approval": self.external_training_approval,
         });
         if let Some(obj) = v.as_object_mut() {
             if let Some(c) = count {
