@@ -100,12 +100,9 @@ impl WriteTx {
         .bind(&h)
         .execute(self.conn())
         .await?;
-        sqlx::query("UPDATE audit_head SET seq = $1, last_hash = $2 WHERE id = 1")
-            .bind(seq)
-            .bind(&h)
-            .execute(self.conn())
-            .await?;
+        // The head row is written once, at commit (it stays locked by this transaction).
         self.head = (seq, h);
+        self.head_moved = true;
         Ok(())
     }
 }

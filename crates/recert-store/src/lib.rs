@@ -181,6 +181,7 @@ impl Store {
         Ok(WriteTx {
             tx,
             head,
+            head_moved: false,
             _gate: gate,
         })
     }
@@ -195,6 +196,9 @@ pub struct WriteTx {
     tx: sqlx::Transaction<'static, Any>,
     /// The chain's last link (sequence number and hash), held locked by this transaction.
     head: (i64, String),
+    /// Whether events were appended: the head row is then rewritten at commit, once per
+    /// transaction instead of once per event.
+    head_moved: bool,
     _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
@@ -203,7 +207,14 @@ impl WriteTx {
         &mut self.tx
     }
 
-    pub async fn commit(self) -> Result<()> {
+    pub async fn commit(mut self) -> Result<()> {
+        if self.head_moved {
+            sqlx::query("UPDATE audit_head SET seq = $1, last_hash = $2 WHERE id = 1")
+                .bind(self.head.0)
+                .bind(&self.head.1)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.tx.commit().await?;
         Ok(())
     }
