@@ -581,20 +581,22 @@ impl Service {
         Ok(format!("completion recorded: {}", view.message))
     }
 
-    /// One stored statement, as the LRS returns it.
-    pub async fn statement(&self, _lms: &LmsCaller, id: &str) -> Result<Value> {
+    /// One stored statement, as the LRS returns it. An LMS reads only what it sent: the
+    /// statements of other connections name other systems' learners.
+    pub async fn statement(&self, lms: &LmsCaller, id: &str) -> Result<Value> {
         let mut conn = self.store.read().await?;
         let s = store::statement(&mut conn, &id.to_lowercase())
             .await?
+            .filter(|s| s.connection_id == Some(lms.id))
             .ok_or_else(|| ServiceError::not_found("statement", id))?;
         Ok(s.statement)
     }
 
-    /// The newest statements, as an LRS StatementResult.
-    pub async fn statements(&self, _lms: &LmsCaller, limit: Option<i64>) -> Result<Value> {
+    /// The connection's newest statements, as an LRS StatementResult.
+    pub async fn statements(&self, lms: &LmsCaller, limit: Option<i64>) -> Result<Value> {
         let limit = limit.filter(|n| (1..=500).contains(n)).unwrap_or(100);
         let mut conn = self.store.read().await?;
-        let found = store::recent_statements(&mut conn, None, limit).await?;
+        let found = store::recent_statements(&mut conn, Some(lms.id), limit).await?;
         Ok(json!({
             "statements": found.into_iter().map(|s| s.statement).collect::<Vec<_>>(),
             "more": ""

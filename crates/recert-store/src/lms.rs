@@ -148,16 +148,17 @@ pub async fn insert_statement(conn: &mut AnyConnection, s: &Statement) -> Result
     Ok(())
 }
 
-/// The newest statements (stored before `before_ms`, if given), newest first.
+/// The newest statements, newest first: every connection's, or one connection's.
 pub async fn recent_statements(
     conn: &mut AnyConnection,
-    before_ms: Option<i64>,
+    connection_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Statement>> {
     sqlx::query(
-        "SELECT * FROM xapi_statements WHERE stored_at < $1 ORDER BY stored_at DESC, id DESC LIMIT $2",
+        "SELECT * FROM xapi_statements WHERE ($1 = 0 OR connection_id = $1) \
+         ORDER BY stored_at DESC, id DESC LIMIT $2",
     )
-    .bind(before_ms.unwrap_or(i64::MAX))
+    .bind(connection_id.unwrap_or(0))
     .bind(limit)
     .fetch_all(conn)
     .await?

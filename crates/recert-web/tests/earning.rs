@@ -489,6 +489,13 @@ both_backends! {
         assert_eq!(all["statements"][0]["id"], ids[0]);
         let (status, _, _) = xapi(&app, Method::GET, "/xapi/statements?statementId=0b7c8d9e-1111-4222-8333-444455556666", &auth, None).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
+        // Another LMS reads only its own statements.
+        let other = app.post("/api/v1/lms-connections", json!({"name": "Other"})).await.expect(StatusCode::CREATED);
+        let other_auth = basic(other["key"].as_str().unwrap(), other["secret"].as_str().unwrap());
+        let (_, theirs, _) = xapi(&app, Method::GET, "/xapi/statements", &other_auth, None).await;
+        assert!(theirs["statements"].as_array().unwrap().is_empty());
+        let (status, _, _) = xapi(&app, Method::GET, &format!("/xapi/statements?statementId={}", ids[0].as_str().unwrap()), &other_auth, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
         // Revoked credentials stop working.
         app.post("/api/v1/lms-connections/Moodle/revoke", json!({})).await.expect(StatusCode::NO_CONTENT);
         let (status, _, _) = xapi(&app, Method::GET, "/xapi/statements", &auth, None).await;
