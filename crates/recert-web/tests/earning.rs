@@ -386,12 +386,14 @@ both_backends! {
         assert!(conn["endpoint"].as_str().unwrap().ends_with("/xapi/"));
 
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/xapi-statements.json")).unwrap();
-        // The SHA-1 of eve's mailto IRI, as an LMS that hides e-mail addresses sends it.
+        // One statement names eve by the SHA-1 of her mailto IRI, as an LMS that hides e-mail
+        // addresses sends it.
         let sha = {
             use sha1::Digest;
             sha1::Sha1::digest(b"mailto:eve@example.com").iter().map(|b| format!("{b:02x}")).collect::<String>()
         };
-        let statements: Value = serde_json::from_str(&text.replace("MBOX_SHA1_OF_EVE", &sha)).unwrap();
+        assert!(text.contains(&sha));
+        let statements: Value = serde_json::from_str(&text).unwrap();
         let (status, ids, headers) = xapi(&app, Method::POST, "/xapi/statements", &auth, Some(statements.clone())).await;
         assert_eq!(status, StatusCode::OK, "{ids}");
         assert_eq!(headers["x-experience-api-version"], "1.0.3");
