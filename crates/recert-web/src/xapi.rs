@@ -169,7 +169,16 @@ pub async fn get_statements(
         None => s.service.statements(&lms, p.limit).await,
     };
     match answer {
-        Ok(v) => versioned((StatusCode::OK, Json(v)).into_response()),
+        Ok(v) => {
+            let mut res = versioned((StatusCode::OK, Json(v)).into_response());
+            // Every statement stored before this answer is in it (writes commit before
+            // they are acknowledged), so the answer is consistent through now.
+            if let Ok(now) = HeaderValue::from_str(&s.service.now().to_string()) {
+                res.headers_mut()
+                    .insert("x-experience-api-consistent-through", now);
+            }
+            res
+        }
         Err(e) => error(e),
     }
 }

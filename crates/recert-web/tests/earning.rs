@@ -428,8 +428,9 @@ both_backends! {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(one["verb"]["id"], "http://adlnet.gov/expapi/verbs/passed");
         assert!(one["stored"].is_string() && one["authority"]["name"] == "SCORM Cloud");
-        let (_, all, _) = xapi(&app, Method::GET, "/xapi/statements", &auth, None).await;
+        let (_, all, headers) = xapi(&app, Method::GET, "/xapi/statements", &auth, None).await;
         assert_eq!(all["statements"].as_array().unwrap().len(), 9);
+        assert!(headers.contains_key("x-experience-api-consistent-through"));
         // Posting the same statements again changes nothing (the LRS keeps the first copy).
         let (status, _, _) = xapi(&app, Method::POST, "/xapi/statements", &auth, Some(statements[0].clone())).await;
         assert_eq!(status, StatusCode::OK);
