@@ -460,3 +460,100 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// A signed-in browser session over plain HTTP: the session cookie and its CSRF token,
+/// for posting forms the way the pages do.
+pub struct WebSession<'a> {
+    app: &'a TestApp,
+    client: reqwest::Client,
+    pub session: String,
+    pub csrf: String,
+}
+
+impl TestApp {
+    /// Signs `user` (password [`PASSWORD`]) in and returns the session.
+    pub async fn web_session(&self, user: &str) -> WebSession<'_> {
+        let session = self
+            .service
+            .login(user, PASSWORD)
+            .await
+            .expect("login")
+            .expect("credentials accepted");
+        let csrf = self.service.session(&session).await.expect("session").csrf;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        WebSession {
+            app: self,
+            client,
+            session,
+            csrf,
+        }
+    }
+}
+
+impl WebSession<'_> {
+    pub async fn get(&self, path: &str) -> (StatusCode, String) {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.app.base))
+            .header("cookie", format!("recert_session={}", self.session))
+            .send()
+            .await
+            .expect("request");
+        (res.status(), res.text().await.unwrap_or_default())
+    }
+
+    /// Posts a form with the session's CSRF token; follows one redirect.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let mut all = vec![("_csrf", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        let res = self
+            .client
+            .post(format!("{}{path}", self.app.base))
+            .header("cookie", format!("recert_session={}", self.session))
+            .form(&all)
+            .send()
+            .await
+            .expect("request");
+        self.follow(res).await
+    }
+
+    /// Posts a multipart form (file uploads) with the session's CSRF token.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        form: reqwest::multipart::Form,
+    ) -> (StatusCode, String) {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.app.base))
+            .header("cookie", format!("recert_session={}", self.session))
+            .multipart(form.text("_csrf", self.csrf.clone()))
+            .send()
+            .await
+            .expect("request");
+        self.follow(res).await
+    }
+
+    async fn follow(&self, res: reqwest::Response) -> (StatusCode, String) {
+        if res.status().is_redirection() {
+            let to = res
+                .headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or("/")
+                .to_owned();
+            return self.get(&to).await;
+        }
+        (res.status(), res.text().await.unwrap_or_default())
+    }
+}
+
+/// The message shown beside a form field (`<span class="error" id="FIELD-error">…`).
+pub fn error_beside(html: &str, field: &str) -> Option<String> {
+    let marker = format!("id=\"{field}-error\">");
+    let i = html.find(&marker)? + marker.len();
+    Some(html[i..i + html[i..].find('<')?].to_owned())
+}

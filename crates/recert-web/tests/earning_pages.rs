@@ -3,89 +3,8 @@
 //! external training from "My certifications" and the approvers' queue, LMS connections.
 //! Refused forms come back with the message beside the field.
 
-use recert_testkit::{PASSWORD, StatusCode, TestApp, both_backends};
+use recert_testkit::{StatusCode, TestApp, WebSession as Browser, both_backends};
 use serde_json::json;
-
-struct Browser<'a> {
-    app: &'a TestApp,
-    client: reqwest::Client,
-    session: String,
-    csrf: String,
-}
-
-impl<'a> Browser<'a> {
-    async fn new(app: &'a TestApp, user: &str) -> Self {
-        let session = app.service.login(user, PASSWORD).await.unwrap().unwrap();
-        let csrf = app.service.session(&session).await.unwrap().csrf;
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Self {
-            app,
-            client,
-            session,
-            csrf,
-        }
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let res = self
-            .client
-            .get(format!("{}{path}", self.app.base))
-            .header("cookie", format!("recert_session={}", self.session))
-            .send()
-            .await
-            .unwrap();
-        (res.status(), res.text().await.unwrap())
-    }
-
-    /// Posts a form; follows one redirect.
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
-        let mut all = vec![("_csrf", self.csrf.as_str())];
-        all.extend_from_slice(fields);
-        let res = self
-            .client
-            .post(format!("{}{path}", self.app.base))
-            .header("cookie", format!("recert_session={}", self.session))
-            .form(&all)
-            .send()
-            .await
-            .unwrap();
-        self.follow(res).await
-    }
-
-    async fn post_multipart(
-        &self,
-        path: &str,
-        form: reqwest::multipart::Form,
-    ) -> (StatusCode, String) {
-        let res = self
-            .client
-            .post(format!("{}{path}", self.app.base))
-            .header("cookie", format!("recert_session={}", self.session))
-            .multipart(form.text("_csrf", self.csrf.clone()))
-            .send()
-            .await
-            .unwrap();
-        self.follow(res).await
-    }
-
-    async fn follow(&self, res: reqwest::Response) -> (StatusCode, String) {
-        if res.status().is_redirection() {
-            let to = res.headers()["location"].to_str().unwrap().to_owned();
-            return self.get(&to).await;
-        }
-        (res.status(), res.text().await.unwrap())
-    }
-}
-
-/// The text of the error span for a field (`<span class="error" id="FIELD-error">…`).
-fn error_beside(html: &str, field: &str) -> Option<String> {
-    let marker = format!("id=\"{field}-error\">");
-    let i = html.find(&marker)? + marker.len();
-    Some(html[i..i + html[i..].find('<')?].to_owned())
-}
 
 async fn seed(app: &TestApp) {
     app.program(
@@ -102,20 +21,20 @@ async fn seed(app: &TestApp) {
 both_backends! {
     async fn items_are_assigned_from_the_program_page_with_errors_beside_fields(app) {
         seed(&app).await;
-        let b = Browser::new(&app, "root").await;
+        let b = app.web_session("root").await;
         let (status, page) = b.post("/programs/SAFE/items", &[("item_code", "C1"), ("item_kind", "course"), ("item_pass_threshold", "80%")]).await;
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains("Item assigned."), "{page}");
         assert!(page.contains("<code>C1</code>") && page.contains("80%") && page.contains("2027-06-15"));
         let (status, page) = b.post("/programs/SAFE/items", &[("item_code", "C1"), ("item_kind", "course")]).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(error_beside(&page, "item_code").unwrap().contains("already assigned"));
+        assert!(recert_testkit::error_beside(&page, "item_code").unwrap().contains("already assigned"));
         let (status, page) = b.post("/programs/SAFE/items", &[("item_code", "C2"), ("item_pass_threshold", "lots")]).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(error_beside(&page, "item_pass_threshold").unwrap().contains("not a number"));
+        assert!(recert_testkit::error_beside(&page, "item_pass_threshold").unwrap().contains("not a number"));
         assert!(page.contains("value=\"C2\""), "the typed code is kept");
         let (_, page) = b.post("/programs/SAFE/items", &[("item_code", "bad code!"), ("item_kind", "course")]).await;
-        assert!(error_beside(&page, "item_code").is_some(), "the domain's code rule shows beside the field");
+        assert!(recert_testkit::error_beside(&page, "item_code").is_some(), "the domain's code rule shows beside the field");
         // Completions of the item now earn; unassigning it keeps the award.
         app.post("/api/v1/completions", json!({"event_id": "e1", "learner": "ana", "item": "C1", "completed_on": "2027-06-15", "score": 0.9}))
             .await.expect(StatusCode::CREATED);
@@ -131,7 +50,7 @@ both_backends! {
         seed(&app).await;
         app.post("/api/v1/groups", json!({"name": "Crew", "kind": "team"})).await.expect(StatusCode::CREATED);
         app.post("/api/v1/groups/Crew/members", json!({"usernames": ["ana", "ben"]})).await.expect(StatusCode::OK);
-        let b = Browser::new(&app, "root").await;
+        let b = app.web_session("root").await;
         let (status, page) = b.post("/programs/SAFE/awards", &[("group", "Crew"), ("include_later", "1")]).await;
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains("Preview: award SAFE to group Crew") && page.contains("2 members would be awarded"), "{page}");
@@ -145,7 +64,7 @@ both_backends! {
         assert_eq!(standing["items"][0]["include_later_members"], true);
         let (status, page) = b.post("/programs/SAFE/awards", &[("group", "Nope")]).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(error_beside(&page, "group").unwrap().contains("no group named"));
+        assert!(recert_testkit::error_beside(&page, "group").unwrap().contains("no group named"));
     }
 }
 
@@ -155,7 +74,7 @@ both_backends! {
         app.post("/api/v1/completions", json!({"event_id": "old", "learner": "ana", "item": "C9", "completed_on": "2027-05-01"}))
             .await.expect(StatusCode::CREATED);
         app.patch("/api/v1/programs/SAFE", json!({"items": [{"code": "C9", "kind": "course"}]})).await.expect(StatusCode::OK);
-        let b = Browser::new(&app, "root").await;
+        let b = app.web_session("root").await;
         let (status, page) = b.get("/programs/SAFE/backfill").await;
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains("This is a preview") && page.contains("would be issued on 2027-05-01"), "{page}");
@@ -171,18 +90,18 @@ both_backends! {
 both_backends! {
     async fn learners_report_training_from_my_certifications_and_approvers_decide(app) {
         seed(&app).await;
-        let learner = Browser::new(&app, "ana-user").await;
+        let learner = app.web_session("ana-user").await;
         // A refused report keeps what was typed and shows each message beside its field.
         let form = reqwest::multipart::Form::new().text("back", "my").text("program", "SAFE").text("title", "First aid")
             .text("completed_on", "2027-13-40").text("hours", "many");
         let (status, page) = learner.post_multipart("/external-training", form).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(error_beside(&page, "hours").unwrap().contains("not a number"), "{page}");
+        assert!(recert_testkit::error_beside(&page, "hours").unwrap().contains("not a number"), "{page}");
         let form = reqwest::multipart::Form::new().text("back", "my").text("program", "SAFE").text("title", "First aid")
             .text("completed_on", "2027-13-40");
         let (status, page) = learner.post_multipart("/external-training", form).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(error_beside(&page, "provider").is_some() && error_beside(&page, "completed_on").is_some(), "{page}");
+        assert!(recert_testkit::error_beside(&page, "provider").is_some() && recert_testkit::error_beside(&page, "completed_on").is_some(), "{page}");
         assert!(page.contains("value=\"First aid\""), "the typed title is kept");
         let form = reqwest::multipart::Form::new().text("back", "my").text("program", "SAFE").text("title", "First aid")
             .text("provider", "Red Cross").text("completed_on", "2027-06-01")
@@ -197,13 +116,13 @@ both_backends! {
             .send().await.unwrap();
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
-        let admin = Browser::new(&app, "root").await;
+        let admin = app.web_session("root").await;
         let (_, queue) = admin.get("/external-training").await;
         assert!(queue.contains("First aid") && queue.contains("scan.png"), "{queue}");
         let id = app.get("/api/v1/external-training?state=pending").await.expect(StatusCode::OK)["items"][0]["id"].as_i64().unwrap();
         let (status, page) = admin.post(&format!("/external-training/{id}/reject"), &[("note", "")]).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(error_beside(&page, &format!("note-{id}")).unwrap().contains("tell the learner why"), "{page}");
+        assert!(recert_testkit::error_beside(&page, &format!("note-{id}")).unwrap().contains("tell the learner why"), "{page}");
         let (status, page) = admin.post(&format!("/external-training/{id}/approve"), &[]).await;
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains("Report approved.") && page.contains("earned: certificate"), "{page}");
@@ -215,7 +134,7 @@ both_backends! {
 both_backends! {
     async fn lms_connections_are_created_once_shown_and_revoked(app) {
         seed(&app).await;
-        let b = Browser::new(&app, "root").await;
+        let b = app.web_session("root").await;
         let (status, page) = b.post("/admin/lms", &[("name", "Moodle")]).await;
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains("id=\"new-secret\"") && page.contains("/xapi/"), "{page}");
@@ -223,8 +142,52 @@ both_backends! {
         assert!(!page.contains("id=\"new-secret\""), "the secret is shown only once");
         let (status, page) = b.post("/admin/lms", &[("name", "Moodle")]).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(error_beside(&page, "name").unwrap().contains("already exists"));
+        assert!(recert_testkit::error_beside(&page, "name").unwrap().contains("already exists"));
         let (_, page) = b.post("/admin/lms/Moodle/revoke", &[]).await;
         assert!(page.contains("LMS connection revoked") && page.contains("revoked"), "{page}");
+    }
+}
+
+both_backends! {
+    async fn admins_create_and_edit_learners_from_the_pages(app) {
+        seed(&app).await;
+        app.post("/api/v1/groups", json!({"name": "Site B", "kind": "site"})).await.expect(StatusCode::CREATED);
+        let b = app.web_session("root").await;
+        let (_, list) = b.get("/learners").await;
+        assert!(list.contains("New learner"));
+        let (status, page) = b.post("/learners", &[("username", "dan"), ("legal_name", "Dan Diaz"), ("email", "dan@example.com"),
+            ("manager", "ana"), ("groups", "Site B"), ("active", "1"), ("external_ids", "moodle=42\nhr=E7"), ("attributes", "job_role=Driver")]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("Learner created.") && page.contains("Dan Diaz"), "{page}");
+        let dan = app.get("/api/v1/learners/dan").await.expect(StatusCode::OK);
+        assert_eq!((dan["manager"].as_str(), dan["groups"][0].as_str(), dan["external_ids"]["moodle"].as_str()), (Some("ana"), Some("Site B"), Some("42")));
+        // Errors come back beside their fields, with the input kept.
+        let (status, page) = b.post("/learners", &[("username", "dan"), ("legal_name", "Other Dan"), ("active", "1")]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("already exists"), "{page}");
+        let (status, page) = b.post("/learners", &[("username", "eve"), ("legal_name", ""), ("email", "not-an-address"), ("manager", "nobody"), ("external_ids", "no equals sign")]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(recert_testkit::error_beside(&page, "external_ids").unwrap().contains("line 1"), "{page}");
+        let (_, page) = b.post("/learners", &[("username", "eve"), ("legal_name", ""), ("email", "not-an-address"), ("manager", "nobody")]).await;
+        for field in ["legal_name", "email", "manager"] {
+            assert!(recert_testkit::error_beside(&page, field).is_some(), "no message beside {field}: {page}");
+        }
+        assert!(page.contains("value=\"not-an-address\""));
+        // Edit: leaving the group and deactivating.
+        let (status, form) = b.get("/learners/dan/edit").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(form.contains("moodle=42") && form.contains("readonly"));
+        let (status, page) = b.post("/learners/dan/edit", &[("username", "dan"), ("legal_name", "Dan Díaz"), ("email", "dan@example.com"),
+            ("manager", "ana"), ("external_ids", "moodle=42"), ("end_date", "2027-12-31")]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("Learner saved.") && page.contains("Dan Díaz"), "{page}");
+        let dan = app.get("/api/v1/learners/dan").await.expect(StatusCode::OK);
+        assert_eq!((dan["active"].as_bool(), dan["groups"].as_array().map(Vec::len), dan["end_date"].as_str()), (Some(false), Some(0), Some("2027-12-31")));
+        let (status, _) = b.get("/learners/nobody/edit").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        // Only admins.
+        let learner = app.web_session("ana-user").await;
+        let (status, _) = learner.get("/learners/dan/edit").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
     }
 }

@@ -28,6 +28,11 @@ struct ListPage {
     partial: bool,
     /// Whether a certification status was chosen (awards are listed, not learners).
     awards_mode: bool,
+    /// The "New learner" form (admins).
+    f: super::learner_form::LearnerForm,
+    errors: super::forms::FieldErrors,
+    editing: Option<String>,
+    group_names: Vec<String>,
 }
 
 impl ListPage {
@@ -117,12 +122,16 @@ pub async fn list(
         q,
         group,
         status,
-        groups,
+        groups: groups.clone(),
         learners,
         awards,
         next_cursor,
         partial: headers.contains_key("HX-Request"),
         awards_mode,
+        f: super::learner_form::LearnerForm::new_learner(),
+        errors: super::forms::FieldErrors::default(),
+        editing: None,
+        group_names: groups,
     };
     // htmx asks for the results only while the person types.
     if page.partial {
@@ -168,10 +177,16 @@ impl ShowPage {
     }
 }
 
+#[derive(serde::Deserialize)]
+pub struct ShowQuery {
+    done: Option<String>,
+}
+
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(username): Path<String>,
+    Query(sq): Query<ShowQuery>,
 ) -> PageResult {
     let who = &viewer.session.principal;
     let d = state.service.learner(who, &username).await?;
@@ -193,7 +208,8 @@ pub async fn show(
         .external_reports(who, None, Some(&username))
         .await?;
     Ok(render(&ShowPage {
-        c: Chrome::new(&viewer, d.learner.legal_name.clone(), "learners"),
+        c: Chrome::new(&viewer, d.learner.legal_name.clone(), "learners")
+            .with_notice(super::programs::notice(sq.done.as_deref())),
         d,
         events,
         completions,

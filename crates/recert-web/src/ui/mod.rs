@@ -9,6 +9,7 @@ pub mod awards;
 pub mod earning;
 pub mod forms;
 pub mod groups;
+pub mod learner_form;
 pub mod learners;
 pub mod me;
 pub mod programs;
@@ -237,8 +238,12 @@ pub fn routes() -> Router<AppState> {
         .route("/awards/{id}", get(awards::show).post(awards::update))
         .route("/awards/{id}/revoke", post(awards::revoke))
         .route("/awards/{id}/archive", post(awards::archive))
-        .route("/learners", get(learners::list))
+        .route("/learners", get(learners::list).post(learner_form::create))
         .route("/learners/{username}", get(learners::show))
+        .route(
+            "/learners/{username}/edit",
+            get(learner_form::edit).post(learner_form::update),
+        )
         .route("/groups", get(groups::list).post(groups::create))
         .route("/groups/{name}", get(groups::show))
         .route("/groups/{name}/members", post(groups::add_members))

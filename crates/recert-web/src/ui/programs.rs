@@ -51,6 +51,8 @@ pub fn notice(done: Option<&str>) -> Option<String> {
             "approved" => "Report approved.",
             "rejected" => "Report rejected.",
             "connection-revoked" => "LMS connection revoked: its credentials no longer work.",
+            "learner-created" => "Learner created.",
+            "learner-updated" => "Learner saved.",
             _ => return None,
         }
         .to_owned(),
