@@ -303,25 +303,41 @@ impl Service {
         Ok(LearnerDetail { learner, awards })
     }
 
-    /// The audit events about a learner and about each award they can see of theirs,
-    /// newest first.
+    /// The audit events about a learner, each award of theirs the caller can see, their
+    /// recent completions and their external training reports: newest first, at most 1000.
     pub async fn learner_events(
         &self,
         who: &Principal,
         username: &str,
     ) -> Result<Vec<recert_store::audit::Event>> {
         let detail = self.learner(who, username).await?;
+        let completions = self
+            .completions(
+                who,
+                crate::completions::CompletionQuery {
+                    learner: Some(username.to_owned()),
+                    item: None,
+                },
+                crate::page::PageRequest::parse(None, Some(crate::page::MAX_LIMIT))?,
+            )
+            .await?
+            .items;
+        let reports = self.external_reports(who, None, Some(username)).await?;
+        let report_ids: Vec<String> = reports.iter().map(|r| r.id.to_string()).collect();
+        let mut subjects: Vec<(&str, &str)> = vec![("learner", username)];
+        subjects.extend(detail.awards.iter().map(|a| ("award", a.id.as_str())));
+        subjects.extend(
+            completions
+                .iter()
+                .map(|c| ("completion", c.event_id.as_str())),
+        );
+        subjects.extend(
+            report_ids
+                .iter()
+                .map(|id| ("external_training", id.as_str())),
+        );
         let mut conn = self.store.read().await?;
-        let mut events =
-            recert_store::audit::list(&mut conn, Some(("learner", username)), 0, 1000).await?;
-        for a in &detail.awards {
-            events.extend(
-                recert_store::audit::list(&mut conn, Some(("award", a.id.as_str())), 0, 1000)
-                    .await?,
-            );
-        }
-        events.sort_by_key(|e| std::cmp::Reverse(e.seq));
-        Ok(events)
+        Ok(recert_store::audit::about(&mut conn, &subjects, 1000).await?)
     }
 
     pub async fn learners(

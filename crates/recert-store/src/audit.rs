@@ -142,6 +142,33 @@ pub async fn list(
     q.query().fetch_all(conn).await?.iter().map(event).collect()
 }
 
+/// The events about any of these subjects (type, id), newest first, at most `limit`.
+/// One query per 200 subjects, not one per subject.
+pub async fn about(
+    conn: &mut AnyConnection,
+    subjects: &[(&str, &str)],
+    limit: i64,
+) -> Result<Vec<Event>> {
+    let mut out = Vec::new();
+    for chunk in subjects.chunks(200) {
+        let mut q = Sql::new("SELECT * FROM audit_events WHERE ");
+        for (i, (t, id)) in chunk.iter().enumerate() {
+            let pt = q.arg(Arg::Text((*t).to_owned()));
+            let pi = q.arg(Arg::Text((*id).to_owned()));
+            let or = if i == 0 { "" } else { " OR " };
+            q.push(&format!("{or}(subject_type = {pt} AND subject_id = {pi})"));
+        }
+        let pl = q.arg(Arg::Int(limit));
+        q.push(&format!(" ORDER BY seq DESC LIMIT {pl}"));
+        for row in q.query().fetch_all(&mut *conn).await? {
+            out.push(event(&row)?);
+        }
+    }
+    out.sort_by_key(|e| std::cmp::Reverse(e.seq));
+    out.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(out)
+}
+
 /// The outcome of recomputing the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
