@@ -160,6 +160,14 @@ both_backends! {
         let html = res.text().await.unwrap();
         assert!(html.contains("id=\"validity_count-error\">must be a whole number"), "{html}");
         assert!(html.contains("value=\"two\""), "the input is kept");
+        // A number that cannot be read and a rule broken elsewhere show in the same round.
+        let res = post(vec![("code", "Y"), ("name", ""), ("validity_count", "two"), ("validity_unit", "years"), ("grace_days", "-1")]).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("id=\"validity_count-error\">must be a whole number<"), "only the syntax message beside the count: {html}");
+        for field in ["name", "grace_days"] {
+            assert!(html.contains(&format!("id=\"{field}-error\"")), "no message beside {field}: {html}");
+        }
         let res = post(vec![("code", "has space"), ("name", ""), ("validity_count", "1"), ("validity_unit", "fortnights"), ("grace_days", "-3"), ("items", "A course 7")]).await.unwrap();
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = res.text().await.unwrap();

@@ -199,7 +199,9 @@ impl ProgramForm {
 
     /// The draft the service validates; number and list syntax is checked here, naming
     /// the form field. Items keep their assignment day, activity id and URL on edit.
-    fn to_draft(&self, base: Option<&Program>) -> Result<ProgramDraft, FieldErrors> {
+    /// Fields with a syntax error are left out of the draft, and the errors come back beside
+    /// it, so the rest of the form can still be checked in the same round.
+    fn to_draft(&self, base: Option<&Program>) -> (ProgramDraft, FieldErrors) {
         let mut e = FieldErrors::default();
         let mut int = |field: &str, raw: &str| -> Option<i64> {
             if raw.is_empty() {
@@ -306,9 +308,6 @@ impl ProgramForm {
                 "url": existing.and_then(|i| i.url.clone()),
             }));
         }
-        if !e.is_empty() {
-            return Err(e);
-        }
         let opt = |s: &str| if s.is_empty() { Value::Null } else { json!(s) };
         let mut v = json!({
             "code": self.code,
@@ -342,12 +341,48 @@ impl ProgramForm {
                 obj.remove("code");
             }
         }
-        serde_json::from_value(v).map_err(|err| {
-            let mut e = FieldErrors::default();
-            e.general.push(err.to_string());
-            e
-        })
+        match serde_json::from_value(v) {
+            Ok(d) => (d, e),
+            Err(err) => {
+                e.general.push(err.to_string());
+                (ProgramDraft::default(), e)
+            }
+        }
     }
+}
+
+/// Every message for a form with syntax errors: those, plus what the program rules say
+/// about the rest of the form (checked without saving), so one round shows everything.
+fn with_rule_errors(
+    state: &AppState,
+    draft: ProgramDraft,
+    mut syntax: FieldErrors,
+    base: Option<&Program>,
+) -> FieldErrors {
+    let org = match base {
+        Some(b) => b.organization.clone(),
+        None => match recert_domain::Code::parse(
+            "organization",
+            recert_domain::organization::DEFAULT_CODE,
+        ) {
+            Ok(c) => c,
+            Err(_) => return syntax,
+        },
+    };
+    let today = recert_domain::dates::day_in_zone(state.service.now(), &jiff::tz::TimeZone::UTC);
+    if let Err(e) = draft.into_program(base, &org, today)
+        && let Some(rules) =
+            FieldErrors::from_service(&recert_service::ServiceError::Validation(e), form_field)
+    {
+        for (field, message) in rules.by_field {
+            // A field whose text could not be read already says so.
+            if syntax.get(&field).is_none() {
+                syntax.add(&field, message);
+            }
+        }
+        syntax.general.extend(rules.general);
+    }
+    syntax
 }
 
 /// API field names as the program form calls them.
@@ -413,10 +448,11 @@ pub async fn create(State(state): State<AppState>, form: Form) -> PageResult {
     who.require(recert_service::auth::Action::CreateProgram)?;
     let f = ProgramForm::from_fields(&form.fields);
     let c = Chrome::new(&form.viewer, "New program", "programs");
-    let draft = match f.to_draft(None) {
-        Ok(d) => d,
-        Err(errors) => return Ok(form_page(c, f, errors, None)),
-    };
+    let (draft, syntax) = f.to_draft(None);
+    if !syntax.is_empty() {
+        let errors = with_rule_errors(&state, draft, syntax, None);
+        return Ok(form_page(c, f, errors, None));
+    }
     match state.service.create_program(who, draft).await {
         Ok(p) => Ok(Redirect::to(&format!(
             "/programs/{}?done=created",
@@ -463,10 +499,11 @@ pub async fn update(
     let mut f = ProgramForm::from_fields(&form.fields);
     f.code = code.clone();
     let c = Chrome::new(&form.viewer, format!("Edit {code}"), "programs");
-    let draft = match f.to_draft(Some(&before.program)) {
-        Ok(d) => d,
-        Err(errors) => return Ok(form_page(c, f, errors, Some(code))),
-    };
+    let (draft, syntax) = f.to_draft(Some(&before.program));
+    if !syntax.is_empty() {
+        let errors = with_rule_errors(&state, draft, syntax, Some(&before.program));
+        return Ok(form_page(c, f, errors, Some(code)));
+    }
     match state.service.update_program(who, &code, draft).await {
         Ok(_) => Ok(Redirect::to(&format!(
             "/programs/{}?done=updated",
