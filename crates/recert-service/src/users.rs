@@ -335,4 +335,77 @@ impl Service {
         tx.commit().await?;
         Ok(())
     }
+
+    /// Changes an account's state: `disable` (its sessions end, its tokens stop working),
+    /// `enable`, or `unlock` (clears a lockout after failed sign-ins).
+    pub async fn set_account_state(
+        &self,
+        who: &Principal,
+        username: &str,
+        change: AccountChange,
+    ) -> Result<UserView> {
+        who.require(Action::Administer)?;
+        let mut tx = self.store.begin_write().await?;
+        let u = store::by_username(tx.conn(), username)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("user", username))?;
+        let before = self.view_user(tx.conn(), u.clone()).await?;
+        let action = match change {
+            AccountChange::Disable => {
+                if who.user_id == Some(u.id) {
+                    return Err(ServiceError::Conflict(
+                        "you cannot disable your own account".into(),
+                    ));
+                }
+                if u.role == Role::Admin.as_str() && !u.disabled {
+                    let admins = store::list(tx.conn())
+                        .await?
+                        .into_iter()
+                        .filter(|x| x.role == Role::Admin.as_str() && !x.disabled)
+                        .count();
+                    if admins <= 1 {
+                        return Err(ServiceError::Conflict(
+                            "this is the last active admin account; create another admin first"
+                                .into(),
+                        ));
+                    }
+                }
+                store::set_disabled(tx.conn(), u.id, Some(self.now_ms())).await?;
+                recert_store::sessions::delete_for_user(tx.conn(), u.id, None).await?;
+                "user.disabled"
+            }
+            AccountChange::Enable => {
+                store::set_disabled(tx.conn(), u.id, None).await?;
+                "user.enabled"
+            }
+            AccountChange::Unlock => {
+                store::record_success(tx.conn(), u.id).await?;
+                "user.unlocked"
+            }
+        };
+        let after_rec = store::by_username(tx.conn(), username)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("user", username))?;
+        let after = self.view_user(tx.conn(), after_rec).await?;
+        tx.audit(NewEvent {
+            at: self.now(),
+            actor: &who.name,
+            action,
+            subject_type: "user",
+            subject_id: username,
+            before: Some(crate::snapshot(&before)?),
+            after: Some(crate::snapshot(&after)?),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}
+
+/// A change of an account's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountChange {
+    Disable,
+    Enable,
+    Unlock,
 }

@@ -183,3 +183,42 @@ both_backends! {
         assert_eq!(p["renewal_pathways"], serde_json::json!(["retake", "credits"]));
     }
 }
+
+both_backends! {
+    async fn admins_disable_enable_and_unlock_accounts(app) {
+        app.account("root", "admin", None, &[]).await;
+        app.account("aud", "auditor", None, &[]).await;
+        let aud_token = app.user_token("aud2", "auditor", None, &[]).await;
+        let aud_session = app.service.login("aud", PASSWORD).await.unwrap().unwrap();
+        // Disabling ends the sessions and stops the tokens.
+        let v = app.post("/api/v1/users/aud/disable", serde_json::json!({})).await.expect(StatusCode::OK);
+        assert_eq!(v["disabled"], true);
+        assert!(app.service.session(&aud_session).await.is_err(), "the session ended");
+        assert!(matches!(app.service.login("aud", PASSWORD).await, Ok(Err(_)) | Err(_)), "a disabled account cannot sign in");
+        app.post("/api/v1/users/aud2/disable", serde_json::json!({})).await.expect(StatusCode::OK);
+        app.send(reqwest::Method::GET, "/api/v1/programs", None, Some(&aud_token)).await.problem(StatusCode::UNAUTHORIZED);
+        app.post("/api/v1/users/aud2/enable", serde_json::json!({})).await.expect(StatusCode::OK);
+        app.send(reqwest::Method::GET, "/api/v1/programs", None, Some(&aud_token)).await.expect(StatusCode::OK);
+        // The last active admin stays; nobody disables themself.
+        app.post("/api/v1/users/root/disable", serde_json::json!({})).await.problem(StatusCode::CONFLICT);
+        let web = app.web_session("root").await;
+        let (status, page) = web.post("/admin/users/root/disable", &[]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("your own account"), "{page}");
+        let (status, page) = web.post("/admin/users/aud/enable", &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("Account enabled."), "{page}");
+        // A lockout is lifted from the page.
+        for _ in 0..5 {
+            let _ = app.service.login("aud", "wrong password").await;
+        }
+        let (_, page) = web.get("/admin/users").await;
+        assert!(page.contains("locked") && page.contains("Unlock aud"), "{page}");
+        let (_, page) = web.post("/admin/users/aud/unlock", &[]).await;
+        assert!(page.contains("Account unlocked."), "{page}");
+        assert!(app.service.login("aud", PASSWORD).await.unwrap().is_ok());
+        app.post("/api/v1/users/nobody/unlock", serde_json::json!({})).await.problem(StatusCode::NOT_FOUND);
+        let events = app.get("/api/v1/users").await.expect(StatusCode::OK);
+        assert!(events["items"].as_array().unwrap().iter().any(|u| u["username"] == "aud" && u["locked"] == false));
+    }
+}

@@ -129,6 +129,27 @@ pub enum UserCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Disable an account: its sessions end and its tokens stop working.
+    Disable {
+        #[arg(long)]
+        username: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Enable a disabled account.
+    Enable {
+        #[arg(long)]
+        username: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Lift a lockout after failed sign-ins.
+    Unlock {
+        #[arg(long)]
+        username: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Set a new password (a locked account is unlocked, its sessions end). Prints a
     /// generated password unless --password-stdin.
     Password {

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use cli::{Cli, Command, DbArgs, LmsCommand, TokenCommand, UserCommand};
 use recert_service::tokens::TokenDraft;
-use recert_service::users::{UserDraft, generate_password};
+use recert_service::users::{AccountChange, UserDraft, generate_password};
 use recert_service::{Principal, Service, Store, SystemClock};
 use std::sync::Arc;
 
@@ -232,7 +232,31 @@ async fn user(command: UserCommand) -> Result<()> {
             }
             eprintln!("set a new password for {username:?}; its sessions were ended");
         }
+        UserCommand::Disable { username, db } => {
+            account_state(&db, &username, AccountChange::Disable, "disabled").await?;
+        }
+        UserCommand::Enable { username, db } => {
+            account_state(&db, &username, AccountChange::Enable, "enabled").await?;
+        }
+        UserCommand::Unlock { username, db } => {
+            account_state(&db, &username, AccountChange::Unlock, "unlocked").await?;
+        }
     }
+    Ok(())
+}
+
+async fn account_state(
+    db: &DbArgs,
+    username: &str,
+    change: AccountChange,
+    done: &str,
+) -> Result<()> {
+    let service = prepared(db, "http://localhost:8080").await?;
+    service
+        .set_account_state(&Principal::system(), username, change)
+        .await
+        .map_err(explain)?;
+    eprintln!("{done} account {username:?}");
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use recert_service::page::Page;
 use recert_service::tokens::{CreatedToken, TokenDraft, TokenView};
-use recert_service::users::{UserDraft, UserView};
+use recert_service::users::{AccountChange, UserDraft, UserView};
 
 /// Lists accounts.
 #[utoipa::path(get, path = "/api/v1/users", tag = "accounts",
@@ -78,4 +78,48 @@ pub async fn revoke_token(
 ) -> ApiResult<StatusCode> {
     s.service.revoke_token(&who, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn change(
+    s: AppState,
+    who: recert_service::Principal,
+    username: String,
+    c: AccountChange,
+) -> ApiResult<Json<UserView>> {
+    Ok(Json(s.service.set_account_state(&who, &username, c).await?))
+}
+
+/// Disables an account: its sessions end and its tokens stop working. Not your own, and
+/// not the last active admin.
+#[utoipa::path(post, path = "/api/v1/users/{username}/disable", tag = "accounts",
+    params(("username" = String, Path)),
+    responses((status = 200, body = UserView), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn disable_user(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(username): ApiPath<String>,
+) -> ApiResult<Json<UserView>> {
+    change(s, who, username, AccountChange::Disable).await
+}
+
+/// Enables a disabled account.
+#[utoipa::path(post, path = "/api/v1/users/{username}/enable", tag = "accounts",
+    params(("username" = String, Path)), responses((status = 200, body = UserView)))]
+pub async fn enable_user(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(username): ApiPath<String>,
+) -> ApiResult<Json<UserView>> {
+    change(s, who, username, AccountChange::Enable).await
+}
+
+/// Lifts a lockout after failed sign-ins.
+#[utoipa::path(post, path = "/api/v1/users/{username}/unlock", tag = "accounts",
+    params(("username" = String, Path)), responses((status = 200, body = UserView)))]
+pub async fn unlock_user(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(username): ApiPath<String>,
+) -> ApiResult<Json<UserView>> {
+    change(s, who, username, AccountChange::Unlock).await
 }

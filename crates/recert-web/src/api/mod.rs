@@ -79,6 +79,18 @@ pub fn routes() -> Router<AppState> {
             get(accounts::list_users).post(accounts::create_user),
         )
         .route(
+            "/api/v1/users/{username}/disable",
+            post(accounts::disable_user),
+        )
+        .route(
+            "/api/v1/users/{username}/enable",
+            post(accounts::enable_user),
+        )
+        .route(
+            "/api/v1/users/{username}/unlock",
+            post(accounts::unlock_user),
+        )
+        .route(
             "/api/v1/tokens",
             get(accounts::list_tokens).post(accounts::create_token),
         )

@@ -71,8 +71,21 @@ async fn users_page(state: &AppState, viewer: &Viewer) -> Result<UsersPage, Page
     })
 }
 
-pub async fn users(State(state): State<AppState>, viewer: Viewer) -> PageResult {
-    Ok(render(&users_page(&state, &viewer).await?))
+#[derive(serde::Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+pub async fn users(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    axum::extract::Query(q): axum::extract::Query<DoneQuery>,
+) -> PageResult {
+    let mut page = users_page(&state, &viewer).await?;
+    page.c = page
+        .c
+        .with_notice(super::programs::notice(q.done.as_deref()));
+    Ok(render(&page))
 }
 
 pub async fn create_user(State(state): State<AppState>, form: Form) -> PageResult {
@@ -200,4 +213,37 @@ pub async fn revoke_token(
         .revoke_token(&form.viewer.session.principal, id)
         .await?;
     Ok(Redirect::to("/admin/tokens").into_response())
+}
+
+/// `POST /admin/users/{username}/{disable|enable|unlock}`: the buttons on the accounts list.
+pub async fn change_user(
+    State(state): State<AppState>,
+    Path((username, change)): Path<(String, String)>,
+    form: Form,
+) -> PageResult {
+    use recert_service::users::AccountChange;
+    let (c, done) = match change.as_str() {
+        "disable" => (AccountChange::Disable, "account-disabled"),
+        "enable" => (AccountChange::Enable, "account-enabled"),
+        "unlock" => (AccountChange::Unlock, "account-unlocked"),
+        _ => {
+            return Err(PageError(recert_service::ServiceError::not_found(
+                "account action",
+                change,
+            )));
+        }
+    };
+    match state
+        .service
+        .set_account_state(&form.viewer.session.principal, &username, c)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/users?done={done}")).into_response()),
+        Err(e @ recert_service::ServiceError::Conflict(_)) => {
+            let mut page = users_page(&state, &form.viewer).await?;
+            page.errors.general.push(e.to_string());
+            Ok(render_invalid(&page))
+        }
+        Err(e) => Err(PageError(e)),
+    }
 }

@@ -282,6 +282,7 @@ pub fn routes() -> Router<AppState> {
         .route("/my", get(me::my_certifications))
         .route("/team", get(me::team))
         .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/{username}/{change}", post(admin::change_user))
         .route(
             "/admin/tokens",
             get(admin::tokens).post(admin::create_token),

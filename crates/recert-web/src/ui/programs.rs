@@ -52,6 +52,11 @@ pub fn notice(done: Option<&str>) -> Option<String> {
             "rejected" => "Report rejected.",
             "connection-revoked" => "LMS connection revoked: its credentials no longer work.",
             "learner-created" => "Learner created.",
+            "account-disabled" => {
+                "Account disabled: its sessions ended and its tokens no longer work."
+            }
+            "account-enabled" => "Account enabled.",
+            "account-unlocked" => "Account unlocked.",
             "learner-updated" => "Learner saved.",
             _ => return None,
         }
