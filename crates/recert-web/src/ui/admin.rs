@@ -6,7 +6,6 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
-use recert_service::page::PageRequest;
 use recert_service::tokens::{TokenDraft, TokenView};
 use recert_service::users::{UserDraft, UserView};
 
@@ -51,11 +50,8 @@ impl UsersPage {
 async fn users_page(state: &AppState, viewer: &Viewer) -> Result<UsersPage, PageError> {
     let who = &viewer.session.principal;
     let users = state.service.users(who).await?;
-    let programs = state
-        .service
-        .programs(who, PageRequest::parse(None, Some(500))?, false)
+    let programs = super::open_programs(state, who)
         .await?
-        .items
         .into_iter()
         .map(|p| p.program.code.to_string())
         .collect();

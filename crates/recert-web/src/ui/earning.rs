@@ -223,12 +223,8 @@ pub async fn open_programs(
     state: &AppState,
     who: &recert_service::Principal,
 ) -> Result<Vec<(String, String)>, ServiceError> {
-    let page = recert_service::page::PageRequest::parse(None, Some(500))?;
-    Ok(state
-        .service
-        .programs(who, page, false)
+    Ok(super::open_programs(state, who)
         .await?
-        .items
         .into_iter()
         .map(|p| (p.program.code.to_string(), p.program.name))
         .collect())

@@ -110,11 +110,8 @@ async fn show_page(state: &AppState, viewer: &Viewer, name: &str) -> Result<Show
     let who = &viewer.session.principal;
     let g = state.service.group(who, name).await?;
     let members = state.service.group_members(who, name, "", 100_000).await?;
-    let programs = state
-        .service
-        .programs(who, PageRequest::parse(None, Some(500))?, false)
+    let programs = super::open_programs(state, who)
         .await?
-        .items
         .into_iter()
         .filter(|p| who.may(recert_service::auth::Action::ManageProgram(p.row_id)))
         .map(|p| p.program.code.to_string())

@@ -123,27 +123,45 @@ pub async fn team(State(state): State<AppState>, viewer: Viewer) -> PageResult {
         ));
     }
     let me = viewer.session.learner.clone().unwrap_or_default();
-    let learners = state
-        .service
-        .learners(
-            who,
-            LearnerQuery {
-                manager: Some(me),
-                ..LearnerQuery::default()
-            },
-            PageRequest::parse(None, Some(500))?,
-        )
-        .await?
-        .items;
-    let awards = state
-        .service
-        .awards(
-            who,
-            AwardQuery::default(),
-            PageRequest::parse(None, Some(500))?,
-        )
-        .await?
-        .items;
+    // Every page of the team and of its awards: a big team is shown whole, not cut at the
+    // first page.
+    let mut learners = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = state
+            .service
+            .learners(
+                who,
+                LearnerQuery {
+                    manager: Some(me.clone()),
+                    ..LearnerQuery::default()
+                },
+                PageRequest::parse(cursor.as_deref(), Some(500))?,
+            )
+            .await?;
+        learners.extend(page.items);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let mut awards = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = state
+            .service
+            .awards(
+                who,
+                AwardQuery::default(),
+                PageRequest::parse(cursor.as_deref(), Some(500))?,
+            )
+            .await?;
+        awards.extend(page.items);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
     let members = learners
         .into_iter()
         .map(|l| {

@@ -151,15 +151,38 @@ pub async fn group_names(
     if !who.may(Action::ReadDirectory) {
         return Ok(Vec::new());
     }
-    let page = recert_service::page::PageRequest::parse(None, Some(500))?;
-    Ok(state
-        .service
-        .groups(who, None, page)
-        .await?
-        .items
-        .into_iter()
-        .map(|g| g.name)
-        .collect())
+    // Every page: a picker that silently stopped at the first 500 would hide groups.
+    let mut names = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let req = recert_service::page::PageRequest::parse(cursor.as_deref(), Some(500))?;
+        let page = state.service.groups(who, None, req).await?;
+        names.extend(page.items.into_iter().map(|g| g.name));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    Ok(names)
+}
+
+/// Every program not archived, all pages (for pickers).
+pub async fn open_programs(
+    state: &crate::AppState,
+    who: &Principal,
+) -> Result<Vec<recert_service::programs::ProgramView>, ServiceError> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let req = recert_service::page::PageRequest::parse(cursor.as_deref(), Some(500))?;
+        let page = state.service.programs(who, req, false).await?;
+        out.extend(page.items);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Template)]
