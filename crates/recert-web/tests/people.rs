@@ -103,3 +103,28 @@ both_backends! {
         app.get("/api/v1/groups?kind=galaxy").await.invalid_field("kind");
     }
 }
+
+both_backends! {
+    async fn a_team_bigger_than_one_page_is_shown_whole(app) {
+        app.learner("boss").await;
+        for i in 0..510 {
+            app.service
+                .create_learner(
+                    &recert_service::Principal::system(),
+                    recert_service::learners::LearnerDraft {
+                        username: Some(format!("m{i:03}")),
+                        legal_name: Some(format!("Member {i:03}")),
+                        manager: Some(Some("boss".into())),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        app.account("sup", "supervisor", Some("boss"), &[]).await;
+        let web = app.web_session("sup").await;
+        let (status, page) = web.get("/team").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("Member 000") && page.contains("Member 509"), "the team is cut short");
+    }
+}
