@@ -215,6 +215,14 @@ impl Context {
         })
     }
 
+    /// The program with this code and its row id.
+    pub(crate) fn by_code(&self, code: &str) -> Option<(i64, &Program)> {
+        self.programs
+            .iter()
+            .find(|(_, p)| p.code.as_str() == code)
+            .map(|(id, p)| (*id, p))
+    }
+
     pub(crate) fn program(&self, id: i64) -> Result<&Program> {
         self.programs
             .iter()
@@ -312,19 +320,7 @@ impl Service {
         // (its own SQLite worker thread) measured slower than holding the writers' queue.
         let mut tx = self.store.begin_write().await?;
         let mut e = Errors::new();
-        let learner = match draft.learner.as_deref().map(str::trim) {
-            Some(u) if !u.is_empty() => match learner_store::identity(tx.conn(), u).await? {
-                Some(found) => Some(found),
-                None => {
-                    e.add("learner", format!("no learner with username {u:?}"));
-                    None
-                }
-            },
-            _ => {
-                e.add("learner", "is required");
-                None
-            }
-        };
+        let learner = named_learner(tx.conn(), &mut e, draft.learner.as_deref()).await?;
         let found = match draft.program.as_deref().map(str::trim) {
             Some(c) if !c.is_empty() => match program_store::with_organization(tx.conn(), c).await?
             {
@@ -617,11 +613,7 @@ impl Service {
         let day = match as_of {
             Some(d) => d,
             None => {
-                let org = match filter
-                    .program
-                    .as_deref()
-                    .and_then(|c| ctx.programs.iter().find(|(_, p)| p.code.as_str() == c))
-                {
+                let org = match filter.program.as_deref().and_then(|c| ctx.by_code(c)) {
                     Some((_, p)) => ctx.org(p)?.clone(),
                     None => ctx
                         .orgs
@@ -853,6 +845,28 @@ impl Service {
             .ok_or_else(|| ServiceError::not_found("award", id.as_str()))?;
         require_award_reach(&mut conn, who, &r).await?;
         Ok(recert_store::audit::list(&mut conn, Some(("award", id.as_str())), 0, 10_000).await?)
+    }
+}
+
+/// The learner a request names by username (`learner`): their row id, username and legal
+/// name, or a message on the `learner` field when absent or unknown.
+pub(crate) async fn named_learner(
+    conn: &mut Conn,
+    e: &mut Errors,
+    raw: Option<&str>,
+) -> Result<Option<(i64, recert_domain::Username, String)>> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(u) => {
+            let found = learner_store::identity(conn, u).await?;
+            if found.is_none() {
+                e.add("learner", format!("no learner with username {u:?}"));
+            }
+            Ok(found)
+        }
+        None => {
+            e.add("learner", "is required");
+            Ok(None)
+        }
     }
 }
 

@@ -51,10 +51,8 @@ impl Service {
         let mut tx = self.store.begin_write().await?;
         let ctx = Context::load(tx.conn()).await?;
         let (program_id, program) = ctx
-            .programs
-            .iter()
-            .find(|(_, p)| p.code.as_str() == code)
-            .map(|(id, p)| (*id, p.clone()))
+            .by_code(code)
+            .map(|(id, p)| (id, p.clone()))
             .ok_or_else(|| ServiceError::not_found("program", code))?;
         let mut idents = Vec::new();
         for item in &program.items {

@@ -251,19 +251,7 @@ impl Service {
                 None
             }
         };
-        let learner = match d.learner.as_deref().map(str::trim) {
-            Some(u) if !u.is_empty() => match learner_store::identity(tx.conn(), u).await? {
-                Some(found) => Some(found),
-                None => {
-                    e.add("learner", format!("no learner with username {u:?}"));
-                    None
-                }
-            },
-            _ => {
-                e.add("learner", "is required");
-                None
-            }
-        };
+        let learner = crate::awards::named_learner(tx.conn(), &mut e, d.learner.as_deref()).await?;
         let item = match d.item.as_deref() {
             Some(s) => e.check(required_text("item", s, 500)),
             None => {

@@ -138,13 +138,7 @@ impl Service {
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            Some(u) => match learner_store::identity(tx.conn(), u).await? {
-                Some(found) => Some(found),
-                None => {
-                    e.add("learner", format!("no learner with username {u:?}"));
-                    None
-                }
-            },
+            Some(u) => crate::awards::named_learner(tx.conn(), &mut e, Some(u)).await?,
             None => match (who.role, who.learner_id) {
                 (Role::Learner | Role::Supervisor, Some(me)) => {
                     learner_store::identity_by_id(tx.conn(), me).await?
@@ -167,16 +161,16 @@ impl Service {
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            Some(code) => match ctx.programs.iter().find(|(_, p)| p.code.as_str() == code) {
+            Some(code) => match ctx.by_code(code) {
                 Some((id, p)) if p.archived_on.is_some() => {
                     // Who may not report toward it learns that first.
                     if who.role == Role::ProgramManager {
-                        who.require(Action::WriteAward(*id))?;
+                        who.require(Action::WriteAward(id))?;
                     }
                     e.add("program", format!("program {code:?} is archived"));
                     None
                 }
-                Some((id, p)) => Some((*id, p.clone())),
+                Some((id, p)) => Some((id, p.clone())),
                 None => {
                     e.add("program", format!("no program with code {code:?}"));
                     None

@@ -129,9 +129,9 @@ impl Service {
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            Some(code) => match ctx.programs.iter().find(|(_, p)| p.code.as_str() == code) {
+            Some(code) => match ctx.by_code(code) {
                 Some((id, p)) => {
-                    who.require(Action::WriteAward(*id))?;
+                    who.require(Action::WriteAward(id))?;
                     if p.archived_on.is_some() {
                         e.add(
                             "program",
@@ -139,7 +139,7 @@ impl Service {
                         );
                         None
                     } else {
-                        Some((*id, p.clone()))
+                        Some((id, p.clone()))
                     }
                 }
                 None => {

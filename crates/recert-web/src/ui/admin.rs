@@ -173,13 +173,7 @@ pub async fn create_token(State(state): State<AppState>, form: Form) -> PageResu
                 t.info.name
             )));
             p.created = Some(t.token);
-            let mut res = render(&p);
-            // The page holds a secret: keep it out of caches and history.
-            res.headers_mut().insert(
-                axum::http::header::CACHE_CONTROL,
-                axum::http::HeaderValue::from_static("no-store"),
-            );
-            Ok(res)
+            Ok(super::render_secret(&p))
         }
         Err(e) => {
             let errors =

@@ -469,13 +469,7 @@ pub async fn create_connection(State(state): State<AppState>, form: Form) -> Pag
                 created.name
             )));
             page.created = Some(created);
-            let mut res = render(&page);
-            // The page holds a secret: keep it out of caches and history.
-            res.headers_mut().insert(
-                axum::http::header::CACHE_CONTROL,
-                axum::http::HeaderValue::from_static("no-store"),
-            );
-            Ok(res)
+            Ok(super::render_secret(&page))
         }
         Err(e) => {
             let errors =

@@ -135,6 +135,17 @@ pub fn render<T: Template>(t: &T) -> Response {
     }
 }
 
+/// Renders a page that shows a secret once (a new token or LMS secret): kept out of caches
+/// and the browser history.
+pub fn render_secret<T: Template>(t: &T) -> Response {
+    let mut res = render(t);
+    res.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
 /// Renders a form page that is being shown again because its input was refused.
 pub fn render_invalid<T: Template>(t: &T) -> Response {
     let mut res = render(t);
