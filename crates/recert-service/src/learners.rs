@@ -39,6 +39,15 @@ pub struct LearnerDraft {
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// A learner's whole record, as the learner page shows it.
+#[derive(Debug, Clone)]
+pub struct LearnerRecord {
+    pub detail: LearnerDetail,
+    pub completions: Vec<crate::completions::CompletionView>,
+    pub reports: Vec<crate::external::ExternalView>,
+    pub events: Vec<recert_store::audit::Event>,
+}
+
 /// A learner with every award they hold or held.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LearnerDetail {
@@ -303,13 +312,10 @@ impl Service {
         Ok(LearnerDetail { learner, awards })
     }
 
-    /// The audit events about a learner, each award of theirs the caller can see, their
-    /// recent completions and their external training reports: newest first, at most 1000.
-    pub async fn learner_events(
-        &self,
-        who: &Principal,
-        username: &str,
-    ) -> Result<Vec<recert_store::audit::Event>> {
+    /// Everything the learner page shows, each loaded once: the learner with their awards,
+    /// their newest completions (up to 500), their external training reports, and the audit
+    /// events about all of these (newest first, at most 1000).
+    pub async fn learner_record(&self, who: &Principal, username: &str) -> Result<LearnerRecord> {
         let detail = self.learner(who, username).await?;
         let completions = self
             .completions(
@@ -337,7 +343,13 @@ impl Service {
                 .map(|id| ("external_training", id.as_str())),
         );
         let mut conn = self.store.read().await?;
-        Ok(recert_store::audit::about(&mut conn, &subjects, 1000).await?)
+        let events = recert_store::audit::about(&mut conn, &subjects, 1000).await?;
+        Ok(LearnerRecord {
+            detail,
+            completions,
+            reports,
+            events,
+        })
     }
 
     pub async fn learners(

@@ -189,30 +189,14 @@ pub async fn show(
     Query(sq): Query<ShowQuery>,
 ) -> PageResult {
     let who = &viewer.session.principal;
-    let d = state.service.learner(who, &username).await?;
-    let events = state.service.learner_events(who, &username).await?;
-    let completions = state
-        .service
-        .completions(
-            who,
-            recert_service::completions::CompletionQuery {
-                learner: Some(username.clone()),
-                item: None,
-            },
-            recert_service::page::PageRequest::parse(None, Some(100))?,
-        )
-        .await?
-        .items;
-    let reports = state
-        .service
-        .external_reports(who, None, Some(&username))
-        .await?;
+    let r = state.service.learner_record(who, &username).await?;
+    let d = r.detail;
     Ok(render(&ShowPage {
         c: Chrome::new(&viewer, d.learner.legal_name.clone(), "learners")
             .with_notice(super::programs::notice(sq.done.as_deref())),
         d,
-        events,
-        completions,
-        reports,
+        events: r.events,
+        completions: r.completions,
+        reports: r.reports,
     }))
 }
