@@ -130,6 +130,10 @@ impl Service {
 
     async fn view_user(&self, conn: &mut Conn, u: UserRecord) -> Result<UserView> {
         let programs = store::program_codes(conn, u.id).await?;
+        self.user_view(u, programs)
+    }
+
+    fn user_view(&self, u: UserRecord, programs: Vec<String>) -> Result<UserView> {
         Ok(UserView {
             role: Role::parse(&u.role).ok_or_else(|| {
                 ServiceError::internal(format!("user {} has an unknown role", u.id))
@@ -270,11 +274,20 @@ impl Service {
     pub async fn users(&self, who: &Principal) -> Result<Vec<UserView>> {
         who.require(Action::Administer)?;
         let mut conn = self.store.read().await?;
-        let mut out = Vec::new();
-        for u in store::list(&mut conn).await? {
-            out.push(self.view_user(&mut conn, u).await?);
-        }
-        Ok(out)
+        // Two queries for the whole list, not one per account.
+        let codes = store::all_program_codes(&mut conn).await?;
+        store::list(&mut conn)
+            .await?
+            .into_iter()
+            .map(|u| {
+                let programs = codes
+                    .iter()
+                    .filter(|(id, _)| *id == u.id)
+                    .map(|(_, c)| c.clone())
+                    .collect();
+                self.user_view(u, programs)
+            })
+            .collect()
     }
 
     /// Whether the first-run page should be offered: no enabled admin account exists.

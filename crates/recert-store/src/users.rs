@@ -126,6 +126,19 @@ pub async fn program_codes(conn: &mut AnyConnection, user_id: i64) -> Result<Vec
     .collect()
 }
 
+/// Every account's program codes at once: (user id, code), by user then code.
+pub async fn all_program_codes(conn: &mut AnyConnection) -> Result<Vec<(i64, String)>> {
+    sqlx::query(
+        "SELECT up.user_id, p.code FROM user_programs up JOIN programs p ON p.id = up.program_id \
+         ORDER BY up.user_id, p.code",
+    )
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| Ok((rows::int(r, "user_id")?, rows::text(r, "code")?)))
+    .collect()
+}
+
 pub async fn set_programs(conn: &mut AnyConnection, user_id: i64, ids: &[i64]) -> Result<()> {
     sqlx::query("DELETE FROM user_programs WHERE user_id = $1")
         .bind(user_id)

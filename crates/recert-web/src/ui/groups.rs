@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Redirect};
 use recert_domain::Group;
 use recert_service::ServiceError;
 use recert_service::groups::{GroupDraft, MembersDraft, RequirementDraft};
-use recert_service::page::PageRequest;
 
 #[derive(Template)]
 #[template(path = "groups/list.html")]
@@ -36,15 +35,7 @@ pub struct Done {
 }
 
 async fn list_page(state: &AppState, viewer: &Viewer) -> Result<ListPage, PageError> {
-    let groups = state
-        .service
-        .groups(
-            &viewer.session.principal,
-            None,
-            PageRequest::parse(None, Some(500))?,
-        )
-        .await?
-        .items;
+    let groups = super::all_groups(state, &viewer.session.principal).await?;
     Ok(ListPage {
         c: Chrome::new(viewer, "Groups", "groups"),
         groups,

@@ -125,43 +125,19 @@ pub async fn team(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     let me = viewer.session.learner.clone().unwrap_or_default();
     // Every page of the team and of its awards: a big team is shown whole, not cut at the
     // first page.
-    let mut learners = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = state
-            .service
-            .learners(
-                who,
-                LearnerQuery {
-                    manager: Some(me.clone()),
-                    ..LearnerQuery::default()
-                },
-                PageRequest::parse(cursor.as_deref(), Some(500))?,
-            )
-            .await?;
-        learners.extend(page.items);
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
-    let mut awards = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = state
-            .service
-            .awards(
-                who,
-                AwardQuery::default(),
-                PageRequest::parse(cursor.as_deref(), Some(500))?,
-            )
-            .await?;
-        awards.extend(page.items);
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    let learners = super::all_pages(|req| {
+        state.service.learners(
+            who,
+            LearnerQuery {
+                manager: Some(me.clone()),
+                ..LearnerQuery::default()
+            },
+            req,
+        )
+    })
+    .await?;
+    let awards =
+        super::all_pages(|req| state.service.awards(who, AwardQuery::default(), req)).await?;
     let members = learners
         .into_iter()
         .map(|l| {

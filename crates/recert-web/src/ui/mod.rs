@@ -162,19 +162,39 @@ pub async fn group_names(
     if !who.may(Action::ReadDirectory) {
         return Ok(Vec::new());
     }
-    // Every page: a picker that silently stopped at the first 500 would hide groups.
-    let mut names = Vec::new();
+    Ok(all_groups(state, who)
+        .await?
+        .into_iter()
+        .map(|g| g.name)
+        .collect())
+}
+
+/// Every group the viewer may see, all pages: a list that silently stopped at the first
+/// 500 would hide groups.
+pub async fn all_groups(
+    state: &crate::AppState,
+    who: &Principal,
+) -> Result<Vec<recert_domain::Group>, ServiceError> {
+    all_pages(|req| state.service.groups(who, None, req)).await
+}
+
+/// Every item of a paged collection, fetching 500 at a time until the last page.
+pub async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, ServiceError>
+where
+    F: FnMut(recert_service::page::PageRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<recert_service::page::Page<T>, ServiceError>>,
+{
+    let mut out = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
         let req = recert_service::page::PageRequest::parse(cursor.as_deref(), Some(500))?;
-        let page = state.service.groups(who, None, req).await?;
-        names.extend(page.items.into_iter().map(|g| g.name));
+        let page = fetch(req).await?;
+        out.extend(page.items);
         match page.next_cursor {
             Some(c) => cursor = Some(c),
-            None => break,
+            None => return Ok(out),
         }
     }
-    Ok(names)
 }
 
 /// Every program not archived, all pages (for pickers).
@@ -182,18 +202,7 @@ pub async fn open_programs(
     state: &crate::AppState,
     who: &Principal,
 ) -> Result<Vec<recert_service::programs::ProgramView>, ServiceError> {
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let req = recert_service::page::PageRequest::parse(cursor.as_deref(), Some(500))?;
-        let page = state.service.programs(who, req, false).await?;
-        out.extend(page.items);
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
-    Ok(out)
+    all_pages(|req| state.service.programs(who, req, false)).await
 }
 
 #[derive(Template)]
