@@ -222,3 +222,22 @@ both_backends! {
         assert!(events["items"].as_array().unwrap().iter().any(|u| u["username"] == "aud" && u["locked"] == false));
     }
 }
+
+both_backends! {
+    async fn the_accounts_list_names_each_managers_programs(app) {
+        for code in ["P1", "P2", "P3"] {
+            app.program(serde_json::json!({"code": code, "name": code, "validity": {"count": 1, "unit": "years"}})).await;
+        }
+        app.account("pm-a", "program_manager", None, &["P1", "P3"]).await;
+        app.account("pm-b", "program_manager", None, &["P2"]).await;
+        app.account("aud", "auditor", None, &[]).await;
+        let list = app.get("/api/v1/users").await.expect(StatusCode::OK);
+        let programs = |name: &str| -> Vec<String> {
+            list["items"].as_array().unwrap().iter().find(|u| u["username"] == name).unwrap()["programs"]
+                .as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_owned()).collect()
+        };
+        assert_eq!(programs("pm-a"), vec!["P1", "P3"]);
+        assert_eq!(programs("pm-b"), vec!["P2"]);
+        assert!(programs("aud").is_empty());
+    }
+}
