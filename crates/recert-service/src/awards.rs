@@ -536,10 +536,7 @@ impl Service {
             updated_at_ms: now,
         };
         let view = self.view(ctx, &record, None)?;
-        let mut after = snapshot(&view)?;
-        if let (Some(extra), Some(obj)) = (extra, after.as_object_mut()) {
-            obj.insert("_change".into(), extra);
-        }
+        let after = with_change(snapshot(&view)?, extra);
         tx.audit(NewEvent {
             at: self.now(),
             actor,
@@ -666,10 +663,7 @@ impl Service {
         let ctx = Context::load(tx.conn()).await?;
         let before_view = self.view(&ctx, before, None)?;
         let after_view = self.view(&ctx, &after_rec, None)?;
-        let mut after_json = snapshot(&after_view)?;
-        if let (Some(extra), Some(obj)) = (extra, after_json.as_object_mut()) {
-            obj.insert("_change".into(), extra);
-        }
+        let after_json = with_change(snapshot(&after_view)?, extra);
         tx.audit(NewEvent {
             at: self.now(),
             actor: &who.name,
@@ -846,6 +840,18 @@ impl Service {
         require_award_reach(&mut conn, who, &r).await?;
         Ok(recert_store::audit::list(&mut conn, Some(("award", id.as_str())), 0, 10_000).await?)
     }
+}
+
+/// An audit snapshot with what prompted the change (a reason, the completion or group that
+/// earned it…) under `_change`.
+fn with_change(
+    mut after: serde_json::Value,
+    extra: Option<serde_json::Value>,
+) -> serde_json::Value {
+    if let (Some(extra), Some(obj)) = (extra, after.as_object_mut()) {
+        obj.insert("_change".into(), extra);
+    }
+    after
 }
 
 /// The learner a request names by username (`learner`): their row id, username and legal

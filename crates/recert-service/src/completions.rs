@@ -112,6 +112,13 @@ pub struct BatchEntry {
     pub errors: Vec<recert_domain::FieldError>,
 }
 
+/// A batch entry the caller could not read as a completion (its event id, if it had one).
+#[derive(Debug, Clone)]
+pub struct Unreadable {
+    pub event_id: Option<String>,
+    pub errors: recert_domain::DomainError,
+}
+
 /// A batch answer.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BatchResult {
@@ -164,8 +171,7 @@ fn view(r: &CompletionRecord, status: Intake) -> Result<CompletionView> {
     let outcomes: Vec<ProgramOutcome> =
         serde_json::from_value(r.outcomes.clone()).map_err(ServiceError::internal)?;
     let earned = outcomes.iter().any(|o| o.outcome.earned());
-    let received_at =
-        Timestamp::from_millisecond(r.received_at_ms).map_err(ServiceError::internal)?;
+    let received_at = crate::instant(r.received_at_ms)?;
     let summary = outcomes
         .iter()
         .map(|o| match &o.program {
@@ -449,12 +455,13 @@ impl Service {
         Ok(shown)
     }
 
-    /// Records a batch in one transaction. Each entry stands alone: a bad one is rejected
-    /// with its errors and the others are recorded.
+    /// Records a batch in one transaction. Each entry stands alone: a bad one — including
+    /// one that could not even be read (`Err`, from the caller's parsing) — is rejected with
+    /// its errors and the others are recorded.
     pub async fn record_completions(
         &self,
         who: &Principal,
-        drafts: Vec<CompletionDraft>,
+        drafts: Vec<std::result::Result<CompletionDraft, Unreadable>>,
     ) -> Result<BatchResult> {
         who.require(Action::RecordCompletions)?;
         if drafts.is_empty() {
@@ -479,10 +486,16 @@ impl Service {
             items: Vec::with_capacity(drafts.len()),
         };
         for (index, d) in drafts.into_iter().enumerate() {
-            let event_id = d.event_id.clone();
-            let result = match self.parse_completion(&mut tx, &ctx, d, "api").await {
-                Ok(p) => self.record_parsed(&mut tx, &who.name, &ctx, p).await,
-                Err(e) => Err(e),
+            let (event_id, result) = match d {
+                Ok(d) => {
+                    let event_id = d.event_id.clone();
+                    let result = match self.parse_completion(&mut tx, &ctx, d, "api").await {
+                        Ok(p) => self.record_parsed(&mut tx, &who.name, &ctx, p).await,
+                        Err(e) => Err(e),
+                    };
+                    (event_id, result)
+                }
+                Err(u) => (u.event_id, Err(ServiceError::Validation(u.errors))),
             };
             let entry = match result {
                 Ok(v) => {

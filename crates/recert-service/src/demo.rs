@@ -234,7 +234,7 @@ impl Service {
         for (i, (username, _, _)) in people.iter().take(60).enumerate() {
             let back = rng.below(120) as i64;
             let score = 55 + rng.below(46) as i64;
-            batch.push(crate::completions::CompletionDraft {
+            batch.push(Ok(crate::completions::CompletionDraft {
                 event_id: Some(format!("demo-lms-{i:04}")),
                 learner: Some(username.clone()),
                 item: Some(
@@ -250,7 +250,7 @@ impl Service {
                 max_score: Some(100.0),
                 passed: None,
                 content_version: Some("2026.2".into()),
-            });
+            }));
         }
         self.record_completions(&who, batch).await?;
         for (username, _, _) in people.iter().skip(12).take(3) {

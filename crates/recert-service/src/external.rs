@@ -79,7 +79,7 @@ pub struct ExternalView {
 }
 
 fn view(r: &Report) -> Result<ExternalView> {
-    let ts = |ms: i64| Timestamp::from_millisecond(ms).map_err(ServiceError::internal);
+    let ts = crate::instant;
     Ok(ExternalView {
         id: r.id,
         learner: r.username.clone(),

@@ -76,7 +76,7 @@ pub struct GroupAwardView {
 }
 
 fn view(g: &GroupAward) -> Result<GroupAwardView> {
-    let ts = |ms: i64| Timestamp::from_millisecond(ms).map_err(ServiceError::internal);
+    let ts = crate::instant;
     Ok(GroupAwardView {
         id: g.id,
         group: g.group_name.clone(),

@@ -125,6 +125,11 @@ impl Service {
     }
 }
 
+/// A stored instant (epoch milliseconds) as a timestamp; a value out of range is a fault.
+pub(crate) fn instant(ms: i64) -> Result<recert_domain::Timestamp> {
+    recert_domain::Timestamp::from_millisecond(ms).map_err(ServiceError::internal)
+}
+
 /// Serializes a value for the audit trail.
 pub(crate) fn snapshot<T: serde::Serialize>(v: &T) -> Result<serde_json::Value> {
     serde_json::to_value(v).map_err(ServiceError::internal)

@@ -70,9 +70,7 @@ pub type StatementIds = Vec<String>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadStatement(pub String);
 
-fn ts(ms: i64) -> Result<Timestamp> {
-    Timestamp::from_millisecond(ms).map_err(ServiceError::internal)
-}
+use crate::instant as ts;
 
 /// A statement checked against the parts of xAPI 1.0.3 recert relies on.
 struct Checked {

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use recert_service::ServiceError;
 use recert_service::backfill::BackfillReport;
 use recert_service::completions::{
-    BatchResult, CompletionDraft, CompletionQuery, CompletionView, Intake,
+    BatchResult, CompletionDraft, CompletionQuery, CompletionView, Intake, Unreadable,
 };
 use recert_service::external::{DecisionDraft, ExternalDraft, ExternalView, Upload};
 use recert_service::group_awards::{GroupAwardDraft, GroupAwardReport, GroupAwardView};
@@ -46,53 +46,22 @@ pub async fn record(
 ) -> ApiResult<Response> {
     match body {
         Value::Array(items) => {
-            // Each entry is read on its own so one malformed entry is reported by index
+            // Each entry is read on its own so one malformed entry is reported by its index
             // instead of refusing the batch.
-            let mut drafts = Vec::with_capacity(items.len());
-            let mut malformed = Vec::new();
-            for (i, v) in items.into_iter().enumerate() {
-                let event_id = v.get("event_id").and_then(Value::as_str).map(str::to_owned);
-                match draft_from(v) {
-                    Ok(d) => drafts.push((i, Some(d))),
-                    Err(ServiceError::Validation(errs)) => {
-                        drafts.push((i, None));
-                        malformed.push((i, event_id, errs.0));
-                    }
-                    Err(other) => return Err(other.into()),
-                }
-            }
-            let good: Vec<CompletionDraft> = drafts.iter().filter_map(|(_, d)| d.clone()).collect();
-            let mut result = if good.is_empty() && !malformed.is_empty() {
-                BatchResult {
-                    recorded: 0,
-                    replayed: 0,
-                    rejected: 0,
-                    awarded: 0,
-                    items: Vec::new(),
-                }
-            } else {
-                s.service.record_completions(&who, good).await?
-            };
-            // Put the entries back in request order, malformed ones in their places.
-            let positions: Vec<usize> = drafts
-                .iter()
-                .filter(|(_, d)| d.is_some())
-                .map(|(i, _)| *i)
+            let drafts = items
+                .into_iter()
+                .map(|v| {
+                    let event_id = v.get("event_id").and_then(Value::as_str).map(str::to_owned);
+                    serde_json::from_value::<CompletionDraft>(v).map_err(|e| Unreadable {
+                        event_id,
+                        errors: recert_domain::DomainError(vec![recert_domain::FieldError {
+                            field: "body".into(),
+                            message: e.to_string(),
+                        }]),
+                    })
+                })
                 .collect();
-            for (entry, pos) in result.items.iter_mut().zip(positions) {
-                entry.index = pos;
-            }
-            for (index, event_id, errors) in malformed {
-                result.rejected += 1;
-                result.items.push(recert_service::completions::BatchEntry {
-                    index,
-                    event_id,
-                    status: "rejected".into(),
-                    completion: None,
-                    errors,
-                });
-            }
-            result.items.sort_by_key(|e| e.index);
+            let result = s.service.record_completions(&who, drafts).await?;
             Ok((StatusCode::OK, Json(result)).into_response())
         }
         Value::Object(_) => {
