@@ -116,15 +116,16 @@ pub async fn identity(
         .bind(username)
         .fetch_optional(conn)
         .await?;
-    match row {
-        Some(r) => Ok(Some((
-            rows::int(&r, "id")?,
-            Username::parse("username", &rows::text(&r, "username")?)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            rows::text(&r, "legal_name")?,
-        ))),
-        None => Ok(None),
-    }
+    row.as_ref().map(identity_of).transpose()
+}
+
+fn identity_of(r: &AnyRow) -> Result<(i64, Username, String)> {
+    Ok((
+        rows::int(r, "id")?,
+        Username::parse("username", &rows::text(r, "username")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        rows::text(r, "legal_name")?,
+    ))
 }
 
 /// [`identity`] by row id.
@@ -132,14 +133,11 @@ pub async fn identity_by_id(
     conn: &mut AnyConnection,
     id: i64,
 ) -> Result<Option<(i64, Username, String)>> {
-    let row = sqlx::query("SELECT username FROM learners WHERE id = $1")
+    let row = sqlx::query("SELECT id, username, legal_name FROM learners WHERE id = $1")
         .bind(id)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(conn)
         .await?;
-    match row {
-        Some(r) => identity(conn, &rows::text(&r, "username")?).await,
-        None => Ok(None),
-    }
+    row.as_ref().map(identity_of).transpose()
 }
 
 /// Filters for listing learners.
@@ -305,55 +303,49 @@ pub async fn by_actor(
     conn: &mut AnyConnection,
     key: &ActorKey,
 ) -> Result<Option<(i64, Username, String)>> {
-    let found = match key {
-        ActorKey::Email(email) => {
-            sqlx::query("SELECT username FROM learners WHERE mbox_sha1 = $1 ORDER BY id LIMIT 1")
-                .bind(mbox_sha1(email))
-                .fetch_optional(&mut *conn)
-                .await?
-        }
-        ActorKey::MboxSha1(sum) => {
-            sqlx::query("SELECT username FROM learners WHERE mbox_sha1 = $1 ORDER BY id LIMIT 1")
-                .bind(sum.to_lowercase())
-                .fetch_optional(&mut *conn)
-                .await?
-        }
-        ActorKey::Account(name) => {
-            match sqlx::query("SELECT username FROM learners WHERE username = $1")
-                .bind(name)
-                .fetch_optional(&mut *conn)
-                .await?
-            {
-                Some(row) => Some(row),
-                None => {
-                    // External ids live in a JSON object: narrow with LIKE, then check the
-                    // values exactly.
-                    let pattern = format!(
-                        "%{}%",
-                        escape_like(&serde_json::Value::from(name.as_str()).to_string())
-                    );
-                    let candidates = sqlx::query(
-                        "SELECT username, external_ids FROM learners WHERE external_ids LIKE $1 ESCAPE '\\' ORDER BY id LIMIT 50",
-                    )
-                    .bind(pattern)
-                    .fetch_all(&mut *conn)
-                    .await?;
-                    let mut hit = None;
-                    for row in candidates {
-                        let ids: serde_json::Map<String, serde_json::Value> =
-                            rows::json(&row, "external_ids")?;
-                        if ids.values().any(|v| v.as_str() == Some(name.as_str())) {
-                            hit = Some(row);
-                            break;
-                        }
-                    }
-                    hit
-                }
-            }
-        }
+    let name = match key {
+        ActorKey::Email(email) => return by_mbox_sha1(conn, &mbox_sha1(email)).await,
+        ActorKey::MboxSha1(sum) => return by_mbox_sha1(conn, &sum.to_lowercase()).await,
+        ActorKey::Account(name) => name,
     };
-    match found {
-        Some(row) => identity(conn, &rows::text(&row, "username")?).await,
-        None => Ok(None),
+    if let Some(row) =
+        sqlx::query("SELECT id, username, legal_name FROM learners WHERE username = $1")
+            .bind(name)
+            .fetch_optional(&mut *conn)
+            .await?
+    {
+        return identity_of(&row).map(Some);
     }
+    // External ids live in a JSON object: narrow with LIKE, then check the values exactly.
+    let pattern = format!(
+        "%{}%",
+        escape_like(&serde_json::Value::from(name.as_str()).to_string())
+    );
+    let candidates = sqlx::query(
+        "SELECT id, username, legal_name, external_ids FROM learners \
+         WHERE external_ids LIKE $1 ESCAPE '\\' ORDER BY id LIMIT 50",
+    )
+    .bind(pattern)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in candidates {
+        let ids: serde_json::Map<String, serde_json::Value> = rows::json(&row, "external_ids")?;
+        if ids.values().any(|v| v.as_str() == Some(name.as_str())) {
+            return identity_of(&row).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+async fn by_mbox_sha1(
+    conn: &mut AnyConnection,
+    sum: &str,
+) -> Result<Option<(i64, Username, String)>> {
+    let row = sqlx::query(
+        "SELECT id, username, legal_name FROM learners WHERE mbox_sha1 = $1 ORDER BY id LIMIT 1",
+    )
+    .bind(sum)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(identity_of).transpose()
 }
