@@ -146,6 +146,20 @@ pub struct Award {
     pub revoked: Option<Revocation>,
     /// The day the award was unassigned (archived), if it was.
     pub archived_on: Option<Date>,
+    /// The day the award, already lapsed, was closed because a new chain started. From
+    /// that day it stays `lapsed` whatever is later edited on it (SPEC §3.2).
+    pub closed_on: Option<Date>,
+    /// Where the award's expiry sits in its chain's cycle (SPEC §3.4); `None` when it
+    /// never expires, or for records older than the cycle.
+    pub cycle: Option<Cycle>,
+}
+
+/// An expiry written as `start + count × validity`: a renewal by the previous-expiry
+/// anchor counts on from here, so a chain keeps its day of the month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cycle {
+    pub start: Date,
+    pub count: u32,
 }
 
 impl Award {
@@ -160,6 +174,16 @@ impl Award {
             expires,
             i64::from(self.grace_days) + i64::from(self.grace_extension_days),
         )
+    }
+
+    /// Whether this is the learner's current award of its program: nothing has ended it
+    /// (revoked, renewed, unassigned, or closed after lapsing). Recorded facts only: never
+    /// inferred from dates.
+    pub fn is_current(&self) -> bool {
+        self.revoked.is_none()
+            && self.superseded.is_none()
+            && self.archived_on.is_none()
+            && self.closed_on.is_none()
     }
 
     /// The effective expiry: none when always valid.

@@ -92,20 +92,31 @@ impl Validity {
     /// Calendar arithmetic clamped to month end: Jan 31 + 1 month = Feb 28/29,
     /// Feb 29 + 1 year = Feb 28.
     pub fn expiry_from(self, issued: Date) -> Option<Date> {
+        self.times(issued, 1)
+    }
+
+    /// `start + k × validity`, computed in one step from `start` so month ends never drift
+    /// (2027-01-31 + 2 months is 2027-03-31, not 2027-02-28 + 1 month). `None` if it never
+    /// expires.
+    pub fn times(self, start: Date, k: u32) -> Option<Date> {
         if self.never_expires() {
             return None;
         }
-        let n = i64::from(self.count);
+        let n = i64::from(self.count) * i64::from(k);
         let span = match self.unit {
-            ValidityUnit::Days => Span::new().days(n),
-            ValidityUnit::Weeks => Span::new().weeks(n),
-            ValidityUnit::Months => Span::new().months(n),
-            ValidityUnit::Years => Span::new().years(n),
+            ValidityUnit::Days => Span::new().try_days(n),
+            ValidityUnit::Weeks => Span::new().try_weeks(n),
+            ValidityUnit::Months => Span::new().try_months(n),
+            ValidityUnit::Years => Span::new().try_years(n),
         };
         // jiff clamps the day of month when the target month is shorter, exactly the rule.
-        // Only dates past 9999-12-31 fail, which the validity bound makes unreachable for
-        // dates a person can enter; saturate to the last representable day regardless.
-        Some(issued.checked_add(span).unwrap_or(Date::MAX))
+        // Only dates past 9999-12-31 fail, which the validity bound and the accepted years
+        // make unreachable; saturate to the last representable day regardless.
+        Some(
+            span.ok()
+                .and_then(|span| start.checked_add(span).ok())
+                .unwrap_or(Date::MAX),
+        )
     }
 }
 

@@ -2,9 +2,8 @@
 //! program, the learner's current award (if any) and the completion's facts, and gets a
 //! decision with the reason a person can read.
 
-use crate::award::Award;
-use crate::dates::Validity;
-use crate::program::{ItemKind, Pathway, Program, ProgramItem, RenewalAnchor};
+use crate::award::{Award, Cycle};
+use crate::program::{ItemKind, Pathway, Program, ProgramItem};
 use crate::status::{Status, status_on};
 use crate::{Association, CertificateId};
 use jiff::civil::Date;
@@ -71,6 +70,12 @@ pub enum Outcome {
     },
     /// The program is archived.
     ProgramArchived,
+    /// Dated after the moment it was received: stored, but nothing is earned before it
+    /// happens.
+    FutureDated {
+        #[schema(value_type = String, format = Date)]
+        completed_on: Date,
+    },
     /// External training while the current award is due for renewal: it renews only by
     /// one of the program's pathways.
     NotAPathway {
@@ -134,6 +139,9 @@ impl Outcome {
                 format!("completed before the current certificate {award} was issued")
             }
             Self::ProgramArchived => "the program is archived".into(),
+            Self::FutureDated { completed_on } => format!(
+                "dated {completed_on}, in the future: it is stored, but nothing is earned before it happens"
+            ),
             Self::NotAPathway { award } => format!(
                 "certificate {award} is due for renewal; external training is not a renewal pathway, renew it by one of the program's pathways"
             ),
@@ -170,6 +178,8 @@ pub fn match_item<'a>(program: &'a Program, ident: &str) -> Option<Via<'a>> {
 pub struct Grant {
     pub issued_on: Date,
     pub expires_on: Option<Date>,
+    /// Where `expires_on` sits in the chain's cycle (SPEC §3.4).
+    pub cycle: Option<Cycle>,
     pub association: Association,
     /// The award this one renews (it becomes superseded).
     pub renews: Option<CertificateId>,
@@ -236,9 +246,11 @@ pub fn decide(
         _ => Association::CourseCompletion,
     };
     let fresh = |closes_lapsed: bool| {
+        let expires_on = program.validity.expiry_from(facts.completed_on);
         Decision::Grant(Grant {
             issued_on: facts.completed_on,
-            expires_on: program.validity.expiry_from(facts.completed_on),
+            expires_on,
+            cycle: crate::renewal::first_cycle(program.validity, facts.completed_on, expires_on),
             association: initial_association,
             renews: None,
             pathway: None,
@@ -272,14 +284,16 @@ pub fn decide(
             if !program.renewal_pathways.contains(&pathway) {
                 return Decision::Refuse(Outcome::PathwayNotAllowed { pathway });
             }
+            let renewed = crate::renewal::renewal_expiry(
+                program.validity,
+                program.renewal_anchor,
+                current,
+                facts.completed_on,
+            );
             Decision::Grant(Grant {
                 issued_on: facts.completed_on,
-                expires_on: renewed_expiry(
-                    program.validity,
-                    program.renewal_anchor,
-                    current.expiry(),
-                    facts.completed_on,
-                ),
+                expires_on: renewed.map(|(x, _)| x),
+                cycle: renewed.map(|(_, c)| c),
                 association: Association::Renewal,
                 renews: Some(current.id.clone()),
                 pathway: Some(pathway),
@@ -297,20 +311,6 @@ pub fn decide(
             status,
             renewal_opens_on: current.expiry().map(|x| current.window_opens(x)),
         }),
-    }
-}
-
-/// SPEC §3.4: previous expiry + validity (early renewers lose nothing), or renewal date +
-/// validity, as the program says.
-pub fn renewed_expiry(
-    validity: Validity,
-    anchor: RenewalAnchor,
-    previous_expiry: Option<Date>,
-    renewed_on: Date,
-) -> Option<Date> {
-    match (anchor, previous_expiry) {
-        (RenewalAnchor::PreviousExpiry, Some(prev)) => validity.expiry_from(prev),
-        _ => validity.expiry_from(renewed_on),
     }
 }
 
@@ -497,6 +497,8 @@ mod tests {
             grace_extension_days: 0,
             revoked: None,
             archived_on: None,
+            closed_on: None,
+            cycle: crate::renewal::first_cycle(p.validity, issued, p.validity.expiry_from(issued)),
         }
     }
 
@@ -568,7 +570,7 @@ mod tests {
             }
         );
         p.renewal_pathways.push(Pathway::Refresher);
-        p.renewal_anchor = RenewalAnchor::RenewalDate;
+        p.renewal_anchor = crate::program::RenewalAnchor::RenewalDate;
         let g = grant(decide(&p, Via::Refresher, f, Some(&current), false));
         assert_eq!(g.pathway, Some(Pathway::Refresher));
         assert_eq!(g.expires_on, Some(d(2027, 12, 1)));

@@ -13,9 +13,10 @@ pub mod learner;
 pub mod names;
 pub mod organization;
 pub mod program;
+pub mod renewal;
 pub mod status;
 
-pub use award::{Association, Award, Revocation};
+pub use award::{Association, Award, Cycle, Revocation};
 pub use certificate_id::CertificateId;
 pub use dates::{Validity, ValidityUnit};
 pub use error::{DomainError, FieldError};

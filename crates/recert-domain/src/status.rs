@@ -23,10 +23,13 @@ pub enum Status {
     Superseded,
     /// Unassigned, or its program archived; kept for history and audit.
     Archived,
+    /// The day asked is before the issue date (a future-dated award, or a day before it
+    /// was issued).
+    NotYetValid,
 }
 
 impl Status {
-    pub const ALL: [Status; 7] = [
+    pub const ALL: [Status; 8] = [
         Self::Active,
         Self::Expiring,
         Self::Grace,
@@ -34,6 +37,7 @@ impl Status {
         Self::Revoked,
         Self::Superseded,
         Self::Archived,
+        Self::NotYetValid,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,7 +49,27 @@ impl Status {
             Self::Revoked => "revoked",
             Self::Superseded => "superseded",
             Self::Archived => "archived",
+            Self::NotYetValid => "not_yet_valid",
         }
+    }
+
+    /// The status in words, for pages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::Expiring => "Expiring",
+            Self::Grace => "In grace",
+            Self::Lapsed => "Lapsed",
+            Self::Revoked => "Revoked",
+            Self::Superseded => "Superseded",
+            Self::Archived => "Archived",
+            Self::NotYetValid => "Not yet valid",
+        }
+    }
+
+    /// Every value, for error messages: "active, expiring, …".
+    pub fn names() -> String {
+        Self::ALL.map(Self::as_str).join(", ")
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
@@ -76,6 +100,13 @@ pub fn status_on(award: &Award, program: &Program, day: Date) -> Status {
     }
     if happened(award.archived_on) || happened(program.archived_on) {
         return Status::Archived;
+    }
+    // Closed after lapsing (a new chain started): a fact that later edits cannot undo.
+    if happened(award.closed_on) {
+        return Status::Lapsed;
+    }
+    if day < award.issued_on {
+        return Status::NotYetValid;
     }
     let Some(expires) = award.expiry() else {
         return Status::Active;
@@ -140,6 +171,8 @@ mod tests {
             grace_extension_days: 0,
             revoked: None,
             archived_on: None,
+            closed_on: None,
+            cycle: None,
         }
     }
 
@@ -230,12 +263,40 @@ mod tests {
         assert!(!Status::Lapsed.is_compliant(&p));
     }
 
+    #[test]
+    fn a_day_before_the_issue_date_is_not_yet_valid() {
+        let p = program(90, 30);
+        let a = award(Some(date(2028, 1, 31)));
+        assert_eq!(status_on(&a, &p, date(2027, 1, 30)), Status::NotYetValid);
+        assert_eq!(status_on(&a, &p, date(2027, 1, 31)), Status::Active);
+        let mut forever = award(None);
+        forever.always_valid = true;
+        assert_eq!(
+            status_on(&forever, &p, date(2027, 1, 30)),
+            Status::NotYetValid
+        );
+    }
+
+    #[test]
+    fn a_closed_award_stays_lapsed_whatever_its_dates_say() {
+        let p = program(90, 30);
+        let mut a = award(Some(date(2028, 1, 31)));
+        a.closed_on = Some(date(2028, 6, 1));
+        // Edited to expire much later: still lapsed from the day it was closed.
+        a.expires_on = Some(date(2030, 1, 31));
+        assert_eq!(status_on(&a, &p, date(2028, 6, 1)), Status::Lapsed);
+        assert_eq!(status_on(&a, &p, date(2029, 1, 1)), Status::Lapsed);
+        assert_eq!(status_on(&a, &p, date(2028, 5, 31)), Status::Active);
+        assert!(!a.is_current());
+    }
+
     fn rank(s: Status) -> u8 {
         match s {
-            Status::Active => 0,
-            Status::Expiring => 1,
-            Status::Grace => 2,
-            Status::Lapsed => 3,
+            Status::NotYetValid => 0,
+            Status::Active => 1,
+            Status::Expiring => 2,
+            Status::Grace => 3,
+            Status::Lapsed => 4,
             _ => 9,
         }
     }

@@ -34,6 +34,8 @@ pub(crate) struct NewAward {
     pub content_version: Option<String>,
     pub fields: serde_json::Map<String, serde_json::Value>,
     pub pathway: Option<Pathway>,
+    /// Where the expiry sits in the chain's cycle; `None` = a new chain's first award.
+    pub cycle: Option<recert_domain::Cycle>,
 }
 
 /// What happens to the learner's current award of the program when a new one is issued.
@@ -447,6 +449,7 @@ impl Service {
             content_version: draft.content_version.filter(|s| !s.trim().is_empty()),
             fields,
             pathway: None,
+            cycle: None,
         };
         let view = self
             .issue(&mut tx, &who.name, &ctx, new, replace, None)
@@ -474,12 +477,30 @@ impl Service {
         match replace {
             Replace::Nothing => {}
             Replace::CloseLapsed(current) => {
-                store::update(tx.conn(), current.row_id, &current.award, false, now).await?;
+                // Recorded on the award itself, so no later edit of it (or of its
+                // successor) can make it current again.
+                let mut after = current.award.clone();
+                after.closed_on = Some(self.today_in(ctx.org(program)?));
+                store::update(tx.conn(), current.row_id, &after, now).await?;
+                let after_rec = AwardRecord {
+                    award: after,
+                    ..current.clone()
+                };
+                tx.audit(NewEvent {
+                    at: self.now(),
+                    actor,
+                    action: "award.closed",
+                    subject_type: "award",
+                    subject_id: current.award.id.as_str(),
+                    before: Some(snapshot(&self.view(ctx, &current, None)?)?),
+                    after: Some(snapshot(&self.view(ctx, &after_rec, None)?)?),
+                })
+                .await?;
             }
             Replace::Supersede(current) => {
                 let mut after = current.award.clone();
                 after.superseded = Some((id.clone(), new.issued_on));
-                store::update(tx.conn(), current.row_id, &after, false, now).await?;
+                store::update(tx.conn(), current.row_id, &after, now).await?;
                 let after_rec = AwardRecord {
                     award: after,
                     ..current.clone()
@@ -523,9 +544,12 @@ impl Service {
             grace_extension_days: 0,
             revoked: None,
             archived_on: None,
+            closed_on: None,
+            cycle: new.cycle.or_else(|| {
+                recert_domain::renewal::first_cycle(program.validity, new.issued_on, new.expires_on)
+            }),
         };
-        let row_id =
-            store::insert(tx.conn(), &award, new.learner_id, new.program_id, true, now).await?;
+        let row_id = store::insert(tx.conn(), &award, new.learner_id, new.program_id, now).await?;
         let record = AwardRecord {
             row_id,
             learner_id: new.learner_id,
@@ -583,7 +607,10 @@ impl Service {
             Some(s) => match Status::parse(s) {
                 Some(st) => Some(st),
                 None => {
-                    e.add("status", format!("unknown status {s:?}: must be one of active, expiring, grace, lapsed, revoked, superseded, archived"));
+                    e.add(
+                        "status",
+                        format!("unknown status {s:?}: must be one of {}", Status::names()),
+                    );
                     None
                 }
             },
@@ -599,7 +626,6 @@ impl Service {
             issued_to: opt_date(&mut e, "issued_to", q.issued_to.as_deref()),
             expires_from: opt_date(&mut e, "expires_from", q.expires_from.as_deref()),
             expires_to: opt_date(&mut e, "expires_to", q.expires_to.as_deref()),
-            issued_by: as_of,
             within,
         };
         e.finish()?;
@@ -651,10 +677,7 @@ impl Service {
         after: &Award,
         extra: Option<serde_json::Value>,
     ) -> Result<AwardView> {
-        // An award stops being the learner's current one once revoked, renewed or unassigned.
-        let is_current =
-            after.revoked.is_none() && after.superseded.is_none() && after.archived_on.is_none();
-        store::update(tx.conn(), before.row_id, after, is_current, self.now_ms()).await?;
+        store::update(tx.conn(), before.row_id, after, self.now_ms()).await?;
         let after_rec = AwardRecord {
             award: after.clone(),
             ..before.clone()
@@ -752,6 +775,11 @@ impl Service {
         let reason = e.check(optional_text("reason", patch.reason.as_deref(), 1000));
         e.finish()?;
         check_dates(a.issued_on, a.completed_on, a.expiry())?;
+        if a.expiry() != r.award.expiry() {
+            // A corrected expiry restarts the chain's count from it (SPEC §3.4).
+            a.cycle =
+                recert_domain::renewal::first_cycle(program.validity, a.issued_on, a.expiry());
+        }
         if a == r.award {
             return self.view_one(tx.conn(), &r, None).await;
         }

@@ -141,6 +141,7 @@ impl Service {
                             content_version: c.content_version.clone(),
                             fields: Default::default(),
                             pathway: g.pathway,
+                            cycle: g.cycle,
                         };
                         let extra = serde_json::json!({"backfill": true, "completion": c.event_id});
                         let view = self

@@ -143,7 +143,7 @@ pub(crate) struct Parsed {
     pub username: Username,
     pub legal_name: String,
     pub item: String,
-    pub completed_on: Date,
+    pub completed: CompletedAt,
     pub score: Option<f64>,
     pub max_score: Option<f64>,
     pub passed: Option<bool>,
@@ -151,16 +151,52 @@ pub(crate) struct Parsed {
     pub source: String,
 }
 
+/// When a completion happened, as sent: a calendar day, or an instant whose day depends on
+/// the zone of the organization whose program it earns (SPEC §3.1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum CompletedAt {
+    Day(Date),
+    At(Timestamp),
+}
+
+impl CompletedAt {
+    /// The completion day in an organization's time zone.
+    pub(crate) fn day_in(self, org: &recert_domain::Organization) -> Date {
+        match self {
+            Self::Day(d) => d,
+            Self::At(ts) => recert_domain::dates::day_in_zone(
+                ts,
+                &recert_domain::organization::zone(&org.time_zone),
+            ),
+        }
+    }
+
+    /// Whether it is dated after `now`: a day after tomorrow in UTC (every zone is behind
+    /// that), or an instant more than five minutes ahead (clock skew between systems).
+    pub(crate) fn is_future(self, now: Timestamp) -> bool {
+        match self {
+            Self::Day(d) => {
+                d > recert_domain::dates::add_days(
+                    recert_domain::dates::day_in_zone(now, &jiff::tz::TimeZone::UTC),
+                    1,
+                )
+            }
+            Self::At(ts) => ts.as_millisecond() > now.as_millisecond() + 5 * 60_000,
+        }
+    }
+}
+
 impl Parsed {
     fn scaled(&self) -> Option<f64> {
         earning::scale(self.score, self.max_score)
     }
 
-    /// Whether a stored event carries the same facts (a true replay).
-    fn same_as(&self, r: &CompletionRecord) -> bool {
+    /// Whether a stored event carries the same facts (a true replay); `day` is this
+    /// completion's day as it would be stored.
+    fn same_as(&self, r: &CompletionRecord, day: Date) -> bool {
         r.learner_id == self.learner_id
             && r.item == self.item
-            && r.completed_on == self.completed_on
+            && r.completed_on == day
             && r.score == self.score
             && r.max_score == self.max_score
             && r.passed == self.passed
@@ -207,42 +243,29 @@ fn view(r: &CompletionRecord, status: Intake) -> Result<CompletionView> {
     })
 }
 
-/// A completion day from `YYYY-MM-DD` or an RFC 3339 instant (its day in `zone`).
-pub(crate) fn completion_day(
+/// A completion time from `YYYY-MM-DD` or an RFC 3339 instant.
+pub(crate) fn completion_time(
     field: &str,
     raw: &str,
-    zone: &jiff::tz::TimeZone,
-) -> std::result::Result<Date, recert_domain::DomainError> {
+) -> std::result::Result<CompletedAt, recert_domain::DomainError> {
     let raw = raw.trim();
     if raw.len() > 10
         && let Ok(ts) = raw.parse::<Timestamp>()
     {
-        return Ok(recert_domain::dates::day_in_zone(ts, zone));
+        // The same bounds as a written date (years 1900–2200).
+        parse_date(
+            field,
+            &ts.to_zoned(jiff::tz::TimeZone::UTC).date().to_string(),
+        )?;
+        return Ok(CompletedAt::At(ts));
     }
-    parse_date(field, raw)
+    parse_date(field, raw).map(CompletedAt::Day)
 }
 
 impl Service {
-    /// The time zone completion instants are read in: the first (default) organization's.
-    fn intake_zone(ctx: &Context) -> jiff::tz::TimeZone {
-        ctx.orgs
-            .first()
-            .map(|(_, o)| recert_domain::organization::zone(&o.time_zone))
-            .unwrap_or(jiff::tz::TimeZone::UTC)
-    }
-
-    /// The latest day a completion may carry: tomorrow in UTC covers every zone ahead.
-    fn latest_completion_day(&self) -> Date {
-        recert_domain::dates::add_days(
-            recert_domain::dates::day_in_zone(self.now(), &jiff::tz::TimeZone::UTC),
-            1,
-        )
-    }
-
     async fn parse_completion(
         &self,
         tx: &mut WriteTx,
-        ctx: &Context,
         d: CompletionDraft,
         source: &str,
     ) -> Result<Parsed> {
@@ -266,16 +289,22 @@ impl Service {
             }
         };
         let completed_on = match d.completed_on.as_deref() {
-            Some(s) => e.check(completion_day("completed_on", s, &Self::intake_zone(ctx))),
+            Some(s) => e.check(completion_time("completed_on", s)),
             None => {
                 e.add("completed_on", "is required");
                 None
             }
         };
         if let Some(c) = completed_on
-            && c > self.latest_completion_day()
+            && c.is_future(self.now())
         {
-            e.add("completed_on", format!("{c} is in the future"));
+            e.add(
+                "completed_on",
+                format!(
+                    "{} is in the future",
+                    d.completed_on.as_deref().unwrap_or("")
+                ),
+            );
         }
         if let Some(s) = d.score
             && !(s.is_finite() && s >= 0.0)
@@ -315,7 +344,7 @@ impl Service {
             username,
             legal_name,
             item,
-            completed_on: day,
+            completed: day,
             score: d.score,
             max_score: d.max_score,
             passed: d.passed,
@@ -334,8 +363,27 @@ impl Service {
         ctx: &Context,
         c: Parsed,
     ) -> Result<CompletionView> {
+        // The programs this item earns, and the day the completion is stored under: its day
+        // in the zone of the first such program's organization (else the first one's).
+        let matched: Vec<(i64, &recert_domain::Program, Via<'_>)> = ctx
+            .programs
+            .iter()
+            .filter_map(|(id, p)| earning::match_item(p, &c.item).map(|via| (*id, p, via)))
+            .collect();
+        let record_day = match matched.first() {
+            Some((_, p, _)) => c.completed.day_in(ctx.org(p)?),
+            None => match ctx.orgs.first() {
+                Some((_, o)) => c.completed.day_in(o),
+                None => c.completed.day_in(&recert_domain::Organization {
+                    code: String::new(),
+                    name: String::new(),
+                    url: None,
+                    time_zone: "UTC".into(),
+                }),
+            },
+        };
         if let Some(prior) = store::by_event_id(tx.conn(), &c.event_id).await? {
-            if !c.same_as(&prior) {
+            if !c.same_as(&prior, record_day) {
                 return Err(ServiceError::Conflict(format!(
                     "event_id {:?} was already received with different content (learner {}, item {}, completed on {}); send a new event_id for a new completion",
                     c.event_id, prior.username, prior.item, prior.completed_on
@@ -348,17 +396,26 @@ impl Service {
             };
             return view(&prior, Intake::Replayed);
         }
-        let facts = Facts {
-            completed_on: c.completed_on,
-            scaled: c.scaled(),
-            passed: c.passed,
-        };
+        // A learning system may send what it dates in the future (an LRS must store it), but
+        // nothing is earned before it happens.
+        let future = c.completed.is_future(self.now());
+        let scaled = c.scaled();
         let mut outcomes = Vec::new();
-        for (program_id, program) in &ctx.programs {
-            let Some(via) = earning::match_item(program, &c.item) else {
+        for (program_id, program, via) in matched {
+            let completed_on = c.completed.day_in(ctx.org(program)?);
+            if future {
+                outcomes.push(ProgramOutcome::new(
+                    Some(program.code.as_str()),
+                    Outcome::FutureDated { completed_on },
+                ));
                 continue;
+            }
+            let facts = Facts {
+                completed_on,
+                scaled,
+                passed: c.passed,
             };
-            let current = award_store::current(tx.conn(), c.learner_id, *program_id).await?;
+            let current = award_store::current(tx.conn(), c.learner_id, program_id).await?;
             let outcome = match earning::decide(
                 program,
                 via,
@@ -378,11 +435,11 @@ impl Service {
                         learner_id: c.learner_id,
                         username: c.username.clone(),
                         legal_name: c.legal_name.clone(),
-                        program_id: *program_id,
+                        program_id,
                         issued_on: g.issued_on,
-                        completed_on: Some(c.completed_on),
+                        completed_on: Some(completed_on),
                         expires_on: g.expires_on,
-                        score: facts.scaled,
+                        score: scaled,
                         pass_threshold: g.pass_threshold,
                         association: g.association,
                         source_ref: Some(source_ref(&c.event_id, via)),
@@ -390,6 +447,7 @@ impl Service {
                         content_version: c.content_version.clone(),
                         fields: Default::default(),
                         pathway: g.pathway,
+                        cycle: g.cycle,
                     };
                     let extra = serde_json::json!({ "completion": c.event_id, "item": c.item });
                     let issued = self
@@ -413,10 +471,10 @@ impl Service {
             learner_id: c.learner_id,
             username: c.username.to_string(),
             item: c.item,
-            completed_on: c.completed_on,
+            completed_on: record_day,
             score: c.score,
             max_score: c.max_score,
-            scaled: facts.scaled,
+            scaled,
             passed: c.passed,
             content_version: c.content_version,
             source: c.source,
@@ -449,7 +507,7 @@ impl Service {
         who.require(Action::RecordCompletions)?;
         let mut tx = self.store.begin_write().await?;
         let ctx = Context::load(tx.conn()).await?;
-        let parsed = self.parse_completion(&mut tx, &ctx, draft, "api").await?;
+        let parsed = self.parse_completion(&mut tx, draft, "api").await?;
         let shown = self.record_parsed(&mut tx, &who.name, &ctx, parsed).await?;
         tx.commit().await?;
         Ok(shown)
@@ -489,7 +547,7 @@ impl Service {
             let (event_id, result) = match d {
                 Ok(d) => {
                     let event_id = d.event_id.clone();
-                    let result = match self.parse_completion(&mut tx, &ctx, d, "api").await {
+                    let result = match self.parse_completion(&mut tx, d, "api").await {
                         Ok(p) => self.record_parsed(&mut tx, &who.name, &ctx, p).await,
                         Err(e) => Err(e),
                     };

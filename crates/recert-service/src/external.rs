@@ -356,6 +356,7 @@ impl Service {
                     content_version: None,
                     fields: Default::default(),
                     pathway: None,
+                    cycle: None,
                 };
                 let extra = serde_json::json!({ "external_training": report.id });
                 let issued = self

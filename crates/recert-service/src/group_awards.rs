@@ -255,6 +255,7 @@ impl Service {
                     content_version: None,
                     fields: Default::default(),
                     pathway: None,
+                    cycle: None,
                 };
                 let extra = serde_json::json!({ "group_award": standing_id, "group": group_name });
                 let issued = self
@@ -402,6 +403,7 @@ impl Service {
                 content_version: None,
                 fields: Default::default(),
                 pathway: None,
+                cycle: None,
             };
             let extra =
                 serde_json::json!({ "group_award": g.id, "group": g.group_name, "joined": true });

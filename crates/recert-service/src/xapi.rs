@@ -8,8 +8,8 @@ use crate::awards::Context;
 use crate::completions::Parsed;
 use crate::sessions::{random_token, sha256_hex};
 use crate::{Principal, Result, Service, ServiceError};
+use recert_domain::Timestamp;
 use recert_domain::names::required_text;
-use recert_domain::{Date, Timestamp};
 use recert_store::audit::NewEvent;
 use recert_store::learners::ActorKey;
 use recert_store::lms::{self as store, Statement};
@@ -549,13 +549,7 @@ impl Service {
         if c.completion == Some(false) {
             return Ok("stored; result.completion is false".into());
         }
-        let zone = ctx
-            .orgs
-            .first()
-            .map(|(_, o)| recert_domain::organization::zone(&o.time_zone))
-            .unwrap_or(jiff::tz::TimeZone::UTC);
         let when = c.timestamp.unwrap_or(stored_at);
-        let completed_on: Date = recert_domain::dates::day_in_zone(when, &zone);
         let passed = match (c.success, c.verb.as_str()) {
             (Some(s), _) => Some(s),
             (None, PASSED) => Some(true),
@@ -568,7 +562,7 @@ impl Service {
             username,
             legal_name,
             item: object_id.clone(),
-            completed_on,
+            completed: crate::completions::CompletedAt::At(when),
             score: fraction,
             max_score: None,
             passed,

@@ -6,7 +6,7 @@ use crate::sql::{Arg, Sql};
 use crate::{Result, StoreError, rows};
 use recert_domain::award::{Credits, RevocationCategory};
 use recert_domain::{
-    Association, Award, CertificateId, Code, Date, Pathway, Revocation, Status, Username,
+    Association, Award, CertificateId, Code, Cycle, Date, Pathway, Revocation, Status, Username,
 };
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -88,6 +88,17 @@ fn from_row(row: &AnyRow) -> Result<AwardRecord> {
         grace_extension_days: rows::u32_of(row, "grace_extension_days")?,
         revoked,
         archived_on: rows::opt_date(row, "archived_on")?,
+        closed_on: rows::opt_date(row, "closed_on")?,
+        cycle: match (
+            rows::opt_date(row, "cycle_start")?,
+            rows::opt_int(row, "cycle_count")?,
+        ) {
+            (Some(start), Some(count)) => Some(Cycle {
+                start,
+                count: u32::try_from(count).map_err(|_| corrupt("cycle_count: out of range"))?,
+            }),
+            _ => None,
+        },
     };
     Ok(AwardRecord {
         row_id: rows::int(row, "id")?,
@@ -154,12 +165,12 @@ pub async fn of_learner(conn: &mut AnyConnection, learner_id: i64) -> Result<Vec
     .collect()
 }
 
+/// Stores a new award; whether it is current is what its recorded facts say.
 pub async fn insert(
     conn: &mut AnyConnection,
     a: &Award,
     learner_id: i64,
     program_id: i64,
-    is_current: bool,
     now_ms: i64,
 ) -> Result<i64> {
     let (window_opens, grace_ends) = derived(a);
@@ -167,8 +178,8 @@ pub async fn insert(
         "INSERT INTO awards (cert_id, program_id, learner_id, issued_on, completed_on, expires_on, always_valid, \
          window_opens_on, grace_ends_on, renewal_window_days, grace_days, grace_extension_days, score, \
          pass_threshold, association, source_ref, credits_hours, credits_category, content_version, fields, \
-         predecessor, pathway, is_current, created_at, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,CAST($13 AS DOUBLE PRECISION),CAST($14 AS DOUBLE PRECISION),$15,$16,CAST($17 AS DOUBLE PRECISION),$18,$19,$20,$21,$22,$23,$24,$24) \
+         predecessor, pathway, is_current, created_at, updated_at, cycle_start, cycle_count) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,CAST($13 AS DOUBLE PRECISION),CAST($14 AS DOUBLE PRECISION),$15,$16,CAST($17 AS DOUBLE PRECISION),$18,$19,$20,$21,$22,$23,$24,$24,$25,$26) \
          RETURNING id",
     )
     .bind(a.id.as_str())
@@ -193,21 +204,18 @@ pub async fn insert(
     .bind(rows::to_json(&a.fields)?)
     .bind(a.predecessor.as_ref().map(|p| p.as_str().to_owned()))
     .bind(a.pathway.map(|p| p.as_str()))
-    .bind(i64::from(is_current))
+    .bind(i64::from(a.is_current()))
     .bind(now_ms)
+    .bind(a.cycle.map(|c| rows::date_text(c.start)))
+    .bind(a.cycle.map(|c| i64::from(c.count)))
     .fetch_one(conn)
     .await?;
     rows::int(&row, "id")
 }
 
-/// Rewrites every mutable column of a stored award from `a`.
-pub async fn update(
-    conn: &mut AnyConnection,
-    row_id: i64,
-    a: &Award,
-    is_current: bool,
-    now_ms: i64,
-) -> Result<()> {
+/// Rewrites every mutable column of a stored award from `a`. Whether it stays current
+/// follows from its recorded facts (revoked, superseded, archived, closed), never from dates.
+pub async fn update(conn: &mut AnyConnection, row_id: i64, a: &Award, now_ms: i64) -> Result<()> {
     let (window_opens, grace_ends) = derived(a);
     let (revoked_at, revoked_on, reason, category) = match &a.revoked {
         Some(r) => (
@@ -223,8 +231,9 @@ pub async fn update(
          window_opens_on = $5, grace_ends_on = $6, grace_extension_days = $7, score = CAST($8 AS DOUBLE PRECISION), pass_threshold = CAST($9 AS DOUBLE PRECISION), \
          association = $10, source_ref = $11, credits_hours = CAST($12 AS DOUBLE PRECISION), credits_category = $13, content_version = $14, \
          fields = $15, superseded_by = $16, superseded_on = $17, pathway = $18, revoked_at = $19, revoked_on = $20, \
-         revoked_reason = $21, revoked_category = $22, archived_on = $23, is_current = $24, updated_at = $25 \
-         WHERE id = $26",
+         revoked_reason = $21, revoked_category = $22, archived_on = $23, is_current = $24, updated_at = $25, \
+         closed_on = $26, cycle_start = $27, cycle_count = $28 \
+         WHERE id = $29",
     )
     .bind(rows::date_text(a.issued_on))
     .bind(rows::opt_date_text(a.completed_on))
@@ -249,8 +258,11 @@ pub async fn update(
     .bind(reason)
     .bind(category)
     .bind(rows::opt_date_text(a.archived_on))
-    .bind(i64::from(is_current))
+    .bind(i64::from(a.is_current()))
     .bind(now_ms)
+    .bind(rows::opt_date_text(a.closed_on))
+    .bind(a.cycle.map(|c| rows::date_text(c.start)))
+    .bind(a.cycle.map(|c| i64::from(c.count)))
     .bind(row_id)
     .execute(conn)
     .await?;
@@ -268,29 +280,33 @@ pub struct Filter {
     pub issued_to: Option<Date>,
     pub expires_from: Option<Date>,
     pub expires_to: Option<Date>,
-    /// Only awards issued on or before this day (set when the caller asks "as of").
-    pub issued_by: Option<Date>,
     /// What the caller may see.
     pub within: crate::sql::Within,
 }
 
 /// The SQL condition for "has status `s` on day `d`", mirroring `recert_domain::status_on`
-/// (events count from the day they happened).
+/// row for row (events count from the day they happened).
 fn status_condition(s: Status, d: &str) -> String {
     let not_revoked = format!("(a.revoked_on IS NULL OR a.revoked_on > {d})");
     let not_superseded = format!("(a.superseded_on IS NULL OR a.superseded_on > {d})");
     let not_archived = format!(
         "((a.archived_on IS NULL OR a.archived_on > {d}) AND (p.archived_on IS NULL OR p.archived_on > {d}))"
     );
-    let live = format!("{not_revoked} AND {not_superseded} AND {not_archived}");
+    let not_closed = format!("(a.closed_on IS NULL OR a.closed_on > {d})");
+    let ended = format!("{not_revoked} AND {not_superseded} AND {not_archived}");
+    // Neither ended nor closed, and issued by then.
+    let live = format!("{ended} AND {not_closed} AND a.issued_on <= {d}");
     match s {
         Status::Revoked => format!("a.revoked_on <= {d}"),
         Status::Superseded => format!("{not_revoked} AND a.superseded_on <= {d}"),
         Status::Archived => format!("{not_revoked} AND {not_superseded} AND NOT {not_archived}"),
+        Status::NotYetValid => format!("{ended} AND {not_closed} AND {d} < a.issued_on"),
         Status::Active => format!("{live} AND (a.expires_on IS NULL OR {d} < a.window_opens_on)"),
         Status::Expiring => format!("{live} AND a.window_opens_on <= {d} AND {d} <= a.expires_on"),
         Status::Grace => format!("{live} AND a.expires_on < {d} AND {d} <= a.grace_ends_on"),
-        Status::Lapsed => format!("{live} AND a.grace_ends_on < {d}"),
+        Status::Lapsed => format!(
+            "{ended} AND (a.closed_on <= {d} OR ({not_closed} AND a.issued_on <= {d} AND a.grace_ends_on < {d}))"
+        ),
     }
 }
 
@@ -328,9 +344,6 @@ pub async fn list(
         text(&mut q, "a.issued_on >= {}", rows::date_text(v));
     }
     if let Some(v) = f.issued_to {
-        text(&mut q, "a.issued_on <= {}", rows::date_text(v));
-    }
-    if let Some(v) = f.issued_by {
         text(&mut q, "a.issued_on <= {}", rows::date_text(v));
     }
     if let Some(v) = f.expires_from {

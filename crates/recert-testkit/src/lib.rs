@@ -329,6 +329,21 @@ impl TestApp {
             .await
     }
 
+    /// Adds an issuing organization (there is no API for it yet) with its time zone.
+    pub async fn add_organization(&self, code: &str, time_zone: &str) {
+        let org = recert_domain::Organization {
+            code: code.to_owned(),
+            name: format!("Organization {code}"),
+            url: None,
+            time_zone: time_zone.to_owned(),
+        };
+        let mut tx = self.service.store.begin_write().await.expect("write");
+        recert_store::organizations::insert(tx.conn(), &org, 0)
+            .await
+            .expect("insert organization");
+        tx.commit().await.expect("commit");
+    }
+
     /// Creates a program, panicking with the problem if it fails.
     pub async fn program(&self, body: Value) -> Value {
         self.post("/api/v1/programs", body)

@@ -279,11 +279,13 @@ both_backends! {
         assert_eq!(count("/api/v1/awards?group=Site%20B&status=lapsed".into()).await, 1);
         assert_eq!(count("/api/v1/awards?expires_from=2027-06-01&expires_to=2027-07-01".into()).await, 2);
         assert_eq!(count("/api/v1/awards?issued_from=2027-01-01&issued_to=2027-01-31".into()).await, 2);
-        // As of 2026-12-01: only awards issued by then, judged on that day.
+        // As of 2026-12-01: every award judged on that day; those issued later were not
+        // yet valid then.
         let then = app.get("/api/v1/awards?as_of=2026-12-01").await.expect(StatusCode::OK);
         let items = then["items"].as_array().unwrap();
-        assert_eq!(items.len(), 2);
+        assert_eq!(items.len(), 4);
         assert!(items.iter().all(|a| a["status_as_of"] == "2026-12-01"));
+        assert_eq!(count("/api/v1/awards?as_of=2026-12-01&status=not_yet_valid".into()).await, 2);
         assert_eq!(count("/api/v1/awards?as_of=2026-12-01&status=active".into()).await, 1);
         assert_eq!(count("/api/v1/awards?as_of=2026-12-01&status=expiring".into()).await, 1);
         // Pagination over filters.

@@ -615,3 +615,30 @@ both_backends! {
         app.post("/api/v1/group-awards", json!({"group": "Nope", "program": "SAFE"})).await.invalid_field("group");
     }
 }
+
+both_backends! {
+    async fn an_xapi_statement_dated_in_the_future_is_stored_but_earns_nothing(app) {
+        app.program(json!({"code": "FIRE", "name": "Fire Safety", "validity": {"count": 2, "unit": "years"},
+            "items": [{"code": "FIRE-101", "kind": "course", "assigned_on": "2027-01-01",
+                       "activity_id": "https://lms.example.com/courses/fire-safety"}]})).await;
+        app.post("/api/v1/learners", json!({"username": "ana", "legal_name": "Ana", "email": "ana@example.com"}))
+            .await.expect(StatusCode::CREATED);
+        let conn = app.post("/api/v1/lms-connections", json!({"name": "LMS"})).await.expect(StatusCode::CREATED);
+        let auth = basic(conn["key"].as_str().unwrap(), conn["secret"].as_str().unwrap());
+        let statement = json!({"id": "5d0e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f70", "actor": {"mbox": "mailto:ana@example.com"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+            "object": {"id": "https://lms.example.com/courses/fire-safety"}, "timestamp": "2099-06-01T10:00:00Z"});
+        let (status, ids, _) = xapi(&app, Method::POST, "/xapi/statements", &auth, Some(statement)).await;
+        assert_eq!(status, StatusCode::OK, "{ids}");
+        // Stored as an LRS must…
+        let (status, one, _) = xapi(&app, Method::GET, "/xapi/statements?statementId=5d0e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f70", &auth, None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(one["timestamp"], "2099-06-01T10:00:00Z");
+        // …but no certificate dated 2099, and the completion says why.
+        assert!(awards_of(&app, "ana").await.is_empty());
+        let c = app.get("/api/v1/completions?learner=ana").await.expect(StatusCode::OK);
+        let outcome = &c["items"][0]["outcomes"][0];
+        assert_eq!(outcome["result"], "future_dated", "{c}");
+        assert!(outcome["reason"].as_str().unwrap().contains("in the future"));
+    }
+}

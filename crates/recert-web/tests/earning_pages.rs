@@ -3,7 +3,7 @@
 //! external training from "My certifications" and the approvers' queue, LMS connections.
 //! Refused forms come back with the message beside the field.
 
-use recert_testkit::{StatusCode, TestApp, WebSession as Browser, both_backends};
+use recert_testkit::{StatusCode, TestApp, both_backends};
 use serde_json::json;
 
 async fn seed(app: &TestApp) {
