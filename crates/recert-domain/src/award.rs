@@ -41,6 +41,17 @@ impl Association {
             Self::Renewal => "renewal",
         }
     }
+    /// The value in words, for pages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::CourseCompletion => "Course completion",
+            Self::LearningPlan => "Learning plan",
+            Self::ExternalTraining => "External training",
+            Self::Manual => "Manual",
+            Self::Import => "Import",
+            Self::Renewal => "Renewal",
+        }
+    }
     pub fn parse(field: &str, raw: &str) -> Result<Self, DomainError> {
         Self::ALL.into_iter().find(|a| a.as_str() == raw).ok_or_else(|| {
             DomainError::field(
@@ -80,6 +91,16 @@ impl RevocationCategory {
             Self::RequirementsNotMet => "requirements_not_met",
             Self::WithdrawnByHolder => "withdrawn_by_holder",
             Self::Other => "other",
+        }
+    }
+    /// The value in words, for pages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::IssuedInError => "Issued in error",
+            Self::Misconduct => "Misconduct",
+            Self::RequirementsNotMet => "Requirements not met",
+            Self::WithdrawnByHolder => "Withdrawn by the holder",
+            Self::Other => "Other",
         }
     }
     pub fn parse(field: &str, raw: &str) -> Result<Self, DomainError> {

@@ -28,6 +28,15 @@ impl Pathway {
             Self::Signoff => "signoff",
         }
     }
+    /// The pathway in words, for pages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Retake => "Retake an assigned item",
+            Self::Refresher => "Refresher module",
+            Self::Credits => "Continuing-education credits",
+            Self::Signoff => "Supervisor sign-off",
+        }
+    }
     pub fn parse(field: &str, raw: &str) -> Result<Self, DomainError> {
         Self::ALL.into_iter().find(|p| p.as_str() == raw).ok_or_else(|| {
             DomainError::field(
@@ -49,6 +58,14 @@ pub enum RenewalAnchor {
 }
 
 impl RenewalAnchor {
+    pub const ALL: [RenewalAnchor; 2] = [Self::PreviousExpiry, Self::RenewalDate];
+    /// The anchor in words, for pages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::PreviousExpiry => "From the previous expiry date",
+            Self::RenewalDate => "From the renewal date",
+        }
+    }
     pub fn as_str(self) -> &'static str {
         match self {
             Self::PreviousExpiry => "previous_expiry",
@@ -86,6 +103,15 @@ pub enum ItemKind {
 }
 
 impl ItemKind {
+    pub const ALL: [ItemKind; 3] = [Self::Course, Self::LearningPlan, Self::Assessment];
+    /// The kind in words, for pages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Course => "Course",
+            Self::LearningPlan => "Learning plan",
+            Self::Assessment => "Assessment",
+        }
+    }
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Course => "course",
@@ -482,9 +508,19 @@ impl ProgramDraft {
     }
 }
 
+/// The name of an item's field: `code` alone, or `items[2].code` inside a program.
+fn at_field(at: &str, name: &str) -> String {
+    if at.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{at}.{name}")
+    }
+}
+
 impl ItemDraft {
-    /// Validates one item. An item already assigned keeps its assignment day unless the
-    /// request names one, so re-sending the item list does not move assignment dates.
+    /// Validates one item; `at` prefixes its field names (empty for an item on its own). An
+    /// item already assigned keeps its assignment day unless the request names one, so
+    /// re-sending the item list does not move assignment dates.
     pub fn into_item(
         self,
         at: &str,
@@ -494,27 +530,27 @@ impl ItemDraft {
         let mut e = Errors::new();
         let code = match &self.code {
             Some(c) => e
-                .check(Code::parse(&format!("{at}.code"), c))
+                .check(Code::parse(&at_field(at, "code"), c))
                 .map(|c| c.as_str().to_owned()),
             None => {
-                e.add(format!("{at}.code"), "is required");
+                e.add(at_field(at, "code"), "is required");
                 None
             }
         };
         let kind = match &self.kind {
-            Some(k) => e.check(ItemKind::parse(&format!("{at}.kind"), k)),
+            Some(k) => e.check(ItemKind::parse(&at_field(at, "kind"), k)),
             None => Some(prior.map_or(ItemKind::Course, |p| p.kind)),
         };
         if let Some(t) = self.pass_threshold
             && !(t.is_finite() && (0.0..=1.0).contains(&t))
         {
             e.add(
-                format!("{at}.pass_threshold"),
+                at_field(at, "pass_threshold"),
                 "must be a fraction from 0 to 1 (0.8 = 80%)",
             );
         }
         let assigned_on = match &self.assigned_on {
-            Some(d) => e.check(parse_date(&format!("{at}.assigned_on"), d)),
+            Some(d) => e.check(parse_date(&at_field(at, "assigned_on"), d)),
             None => Some(prior.map_or(today, |p| p.assigned_on)),
         };
         let activity_id = self
@@ -525,7 +561,7 @@ impl ItemDraft {
             && !a.contains(':')
         {
             e.add(
-                format!("{at}.activity_id"),
+                at_field(at, "activity_id"),
                 "must be an IRI such as https://lms.example.com/course/42",
             );
         }
@@ -536,7 +572,7 @@ impl ItemDraft {
         if let Some(u) = &url
             && !(u.starts_with("https://") || u.starts_with("http://"))
         {
-            e.add(format!("{at}.url"), "must start with https:// or http://");
+            e.add(at_field(at, "url"), "must start with https:// or http://");
         }
         e.finish()?;
         match (code, kind, assigned_on) {
@@ -548,7 +584,10 @@ impl ItemDraft {
                 activity_id,
                 url,
             }),
-            _ => Err(DomainError::field(at, "is incomplete")),
+            _ => Err(DomainError::field(
+                if at.is_empty() { "item" } else { at },
+                "is incomplete",
+            )),
         }
     }
 }

@@ -217,6 +217,23 @@ impl Context {
         })
     }
 
+    /// One program (by code) with its organization: all a write about that program needs,
+    /// in one query instead of the whole catalogue.
+    pub(crate) async fn for_program(
+        conn: &mut Conn,
+        code: &str,
+    ) -> Result<Option<(i64, Program, Self)>> {
+        Ok(program_store::with_organization(conn, code)
+            .await?
+            .map(|(id, p, org)| {
+                let ctx = Self {
+                    programs: vec![(id, p.clone())],
+                    orgs: vec![(0, org)],
+                };
+                (id, p, ctx)
+            }))
+    }
+
     /// The program with this code and its row id.
     pub(crate) fn by_code(&self, code: &str) -> Option<(i64, &Program)> {
         self.programs

@@ -3,11 +3,11 @@
 //! `include_later_members` also awards members who join afterwards, until it is stopped.
 
 use crate::auth::Action;
+use crate::award_batches::{AwardBatchDraft, BatchOutcome, blocking};
 use crate::awards::{Context, NewAward, Replace};
 use crate::{Principal, Result, Service, ServiceError, snapshot};
 use recert_domain::error::Errors;
-use recert_domain::names::parse_date;
-use recert_domain::{Association, Date, Status, Timestamp, status_on};
+use recert_domain::{Association, Date, Timestamp, status_on};
 use recert_store::audit::NewEvent;
 use recert_store::group_awards::{self as store, GroupAward};
 use recert_store::{
@@ -89,213 +89,93 @@ fn view(g: &GroupAward) -> Result<GroupAwardView> {
     })
 }
 
-/// Whether a current award blocks a new one: anything but a lapsed one does.
-fn blocking(status: Status) -> bool {
-    status != Status::Lapsed
+/// A validation error on `from` reported on `to` (the same check under another API's name).
+fn rename_field(e: ServiceError, from: &str, to: &str) -> ServiceError {
+    match e {
+        ServiceError::Validation(mut d) => {
+            for f in &mut d.0 {
+                if f.field == from {
+                    f.field = to.to_owned();
+                }
+            }
+            ServiceError::Validation(d)
+        }
+        other => other,
+    }
 }
 
 impl Service {
-    /// Awards a program to every member of a group, or previews it.
+    /// Awards a program to every member of a group, or previews it: an award batch of one
+    /// group, recorded as a group award (standing for later members when asked).
     pub async fn create_group_award(
         &self,
         who: &Principal,
         draft: GroupAwardDraft,
     ) -> Result<GroupAwardReport> {
         who.require_program_runner()?;
-        let mut tx = self.store.begin_write().await?;
-        let ctx = Context::load(tx.conn()).await?;
-        let mut e = Errors::new();
-        let group = match draft
+        let group = draft
             .group
             .as_deref()
             .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            Some(name) => match group_store::by_name(tx.conn(), name).await? {
-                Some((id, g)) => Some((id, g.name)),
-                None => {
-                    e.add("group", format!("no group named {name:?}"));
-                    None
-                }
-            },
-            None => {
-                e.add("group", "is required");
-                None
-            }
-        };
-        let program = match draft
-            .program
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            Some(code) => match ctx.by_code(code) {
-                Some((id, p)) => {
-                    who.require(Action::WriteAward(id))?;
-                    if p.archived_on.is_some() {
-                        e.add(
-                            "program",
-                            format!("program {code:?} is archived and cannot be awarded"),
-                        );
-                        None
-                    } else {
-                        Some((id, p.clone()))
-                    }
-                }
-                None => {
-                    e.add("program", format!("no program with code {code:?}"));
-                    None
-                }
-            },
-            None => {
+            .unwrap_or("")
+            .to_owned();
+        if group.is_empty() {
+            // Checked with the rest of the input, so every error comes back in one round.
+            let mut e = Errors::new();
+            e.add("group", "is required");
+            if draft.program.as_deref().is_none_or(|p| p.trim().is_empty()) {
                 e.add("program", "is required");
-                None
             }
-        };
-        let opt_date = |e: &mut Errors, field: &str, raw: Option<&str>| {
-            raw.filter(|s| !s.trim().is_empty())
-                .and_then(|s| e.check(parse_date(field, s)))
-        };
-        let issued_on = opt_date(&mut e, "issued_on", draft.issued_on.as_deref());
-        let explicit_expiry = opt_date(&mut e, "expires_on", draft.expires_on.as_deref());
-        let always_valid = draft.always_valid.unwrap_or(false);
-        if always_valid && explicit_expiry.is_some() {
-            e.add("expires_on", "must be omitted when always_valid is true");
+            e.finish()?;
         }
-        let association = match draft.association.as_deref().filter(|s| !s.is_empty()) {
-            Some(a) => e.check(Association::parse("association", a)),
-            None => Some(Association::Manual),
-        };
-        e.finish()?;
-        let (Some((group_id, group_name)), Some((program_id, program)), Some(association)) =
-            (group, program, association)
-        else {
-            return Err(ServiceError::field("award", "is incomplete"));
-        };
-        let today = self.today_in(ctx.org(&program)?);
-        let issued_on = issued_on.unwrap_or(today);
-        let expires_on = if always_valid {
-            None
-        } else {
-            explicit_expiry.or_else(|| program.validity.expiry_from(issued_on))
-        };
-        recert_domain::award::check_dates(issued_on, None, expires_on)?;
         let preview = draft.preview.unwrap_or(false);
         let include_later = draft.include_later_members.unwrap_or(false);
-
-        let standing_id = if preview {
-            None
-        } else {
-            let g = GroupAward {
-                id: 0,
-                group_id,
-                group_name: group_name.clone(),
-                program_id,
-                program_code: program.code.to_string(),
-                include_later,
-                association: association.as_str().to_owned(),
-                created_by: who.name.clone(),
-                created_at_ms: self.now_ms(),
-                stopped_at_ms: None,
-            };
-            Some(store::insert(tx.conn(), &g).await?)
+        let batch = AwardBatchDraft {
+            program: draft.program,
+            learners: None,
+            groups: Some(vec![group.clone()]),
+            issued_on: draft.issued_on,
+            expires_on: draft.expires_on,
+            always_valid: draft.always_valid,
+            association: draft.association,
+            include_later_members: Some(include_later),
+            preview: Some(preview),
         };
-        let members = group_store::members(tx.conn(), group_id, "", i64::MAX).await?;
-        let mut rows = Vec::with_capacity(members.len());
-        for (learner_id, _) in members {
-            let Some((_, username, legal_name)) =
-                learner_store::identity_by_id(tx.conn(), learner_id).await?
-            else {
-                continue;
-            };
-            let mut row = GroupAwardRow {
-                learner: username.to_string(),
-                legal_name: legal_name.clone(),
-                result: "skip".into(),
-                reason: String::new(),
-                award: None,
-            };
-            let current = award_store::current(tx.conn(), learner_id, program_id).await?;
-            let replace = match current {
-                Some(cur) => {
-                    let status = status_on(&cur.award, &program, today);
-                    if blocking(status) {
-                        row.reason = format!(
-                            "already holds certificate {} ({})",
-                            cur.award.id,
-                            status.as_str()
-                        );
-                        rows.push(row);
-                        continue;
-                    }
-                    Replace::CloseLapsed(cur)
+        let r = self
+            .run_batch(who, batch, true)
+            .await
+            .map_err(|e| rename_field(e, "groups[0]", "group"))?;
+        let rows: Vec<GroupAwardRow> = r
+            .results
+            .into_iter()
+            .map(|row| GroupAwardRow {
+                learner: row.learner,
+                legal_name: row.legal_name.unwrap_or_default(),
+                result: match (row.outcome, preview) {
+                    (BatchOutcome::Awarded, true) => "award",
+                    (BatchOutcome::Awarded, false) => "awarded",
+                    _ => "skip",
                 }
-                None => Replace::Nothing,
-            };
-            if preview {
-                row.result = "award".into();
-                row.reason = match expires_on {
-                    Some(x) => format!("would be issued on {issued_on}, expiring {x}"),
-                    None => format!("would be issued on {issued_on}, never expiring"),
-                };
-            } else {
-                let new = NewAward {
-                    learner_id,
-                    username,
-                    legal_name,
-                    program_id,
-                    issued_on,
-                    completed_on: None,
-                    expires_on,
-                    score: None,
-                    pass_threshold: None,
-                    association,
-                    source_ref: Some(format!("group:{group_name}")),
-                    credits: None,
-                    content_version: None,
-                    fields: Default::default(),
-                    pathway: None,
-                    cycle: None,
-                };
-                let extra = serde_json::json!({ "group_award": standing_id, "group": group_name });
-                let issued = self
-                    .issue(&mut tx, &who.name, &ctx, new, replace, Some(extra))
-                    .await?;
-                row.result = "awarded".into();
-                row.reason = format!("certificate {} issued", issued.id);
-                row.award = Some(issued.id);
-            }
-            rows.push(row);
-        }
+                .into(),
+                reason: row.reason,
+                award: row.award,
+            })
+            .collect();
         let awards = rows.iter().filter(|r| r.result != "skip").count();
-        let report = GroupAwardReport {
-            id: standing_id,
-            group: group_name.clone(),
-            program: program.code.to_string(),
+        Ok(GroupAwardReport {
+            id: r.group_awards.first().map(|s| s.id),
+            group: r
+                .group_awards
+                .first()
+                .map(|s| s.group.clone())
+                .unwrap_or(group),
+            program: r.program,
             preview,
             include_later_members: include_later,
             awards,
             skipped: rows.len() - awards,
             rows,
-        };
-        if let Some(id) = standing_id {
-            tx.audit(NewEvent {
-                at: self.now(),
-                actor: &who.name,
-                action: "group_award.created",
-                subject_type: "group_award",
-                subject_id: &id.to_string(),
-                before: None,
-                after: Some(serde_json::json!({
-                    "group": group_name, "program": program.code.as_str(),
-                    "include_later_members": include_later, "awards": awards,
-                    "skipped": report.skipped,
-                })),
-            })
-            .await?;
-            tx.commit().await?;
-        }
-        Ok(report)
+        })
     }
 
     /// Standing group awards, newest first (optionally one group's).

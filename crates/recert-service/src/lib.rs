@@ -2,6 +2,7 @@
 //! event; time comes from a [`Clock`] so tests move it without sleeping.
 
 pub mod auth;
+pub mod award_batches;
 pub mod awards;
 pub mod backfill;
 pub mod clock;

@@ -4,7 +4,7 @@
 use crate::auth::Action;
 use crate::page::{Page, PageRequest};
 use crate::{Principal, Result, Service, ServiceError, snapshot};
-use recert_domain::program::ProgramDraft;
+use recert_domain::program::{ItemDraft, ProgramDraft};
 use recert_domain::{Code, Organization, Program};
 use recert_store::audit::NewEvent;
 use recert_store::programs as store;
@@ -192,6 +192,93 @@ impl Service {
             subject_id: code,
             before: Some(snapshot(&before)?),
             after: Some(snapshot(&after)?),
+        })
+        .await?;
+        tx.commit().await?;
+        self.program(who, code).await
+    }
+}
+
+impl Service {
+    /// Assigns one item to a program, in one transaction with its audit event: two people
+    /// adding items at once both keep theirs (nothing else of the program is rewritten).
+    /// Assignment is not retroactive: `assigned_on` defaults to today.
+    pub async fn add_item(
+        &self,
+        who: &Principal,
+        code: &str,
+        draft: ItemDraft,
+    ) -> Result<ProgramView> {
+        // Input and permission are checked before the write lock is taken.
+        let mut conn = self.store.read().await?;
+        let (id, program, org) = store::with_organization(&mut conn, code)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("program", code))?;
+        drop(conn);
+        who.require(Action::ManageProgram(id))?;
+        let item = draft.into_item("", None, self.today_in(&org))?;
+        let mut tx = self.store.begin_write().await?;
+        let (_, before) = store::by_id(tx.conn(), id).await?;
+        if before.item(&item.code).is_some() {
+            return Err(ServiceError::Conflict(format!(
+                "item {:?} is already assigned to {}",
+                item.code, before.code
+            )));
+        }
+        store::add_item(tx.conn(), id, &item).await?;
+        store::touch(tx.conn(), id, self.now_ms()).await?;
+        tx.audit(NewEvent {
+            at: self.now(),
+            actor: &who.name,
+            action: "program.item_added",
+            subject_type: "program",
+            subject_id: program.code.as_str(),
+            before: None,
+            after: Some(snapshot(&item)?),
+        })
+        .await?;
+        tx.commit().await?;
+        self.program(who, code).await
+    }
+
+    /// Refuses unless the caller may change this program's settings and items.
+    pub async fn may_manage_program(&self, who: &Principal, code: &str) -> Result<()> {
+        let mut conn = self.store.read().await?;
+        let (id, _) = store::by_code(&mut conn, code)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("program", code))?;
+        who.require(Action::ManageProgram(id))
+    }
+
+    /// Unassigns one item: completions from now on no longer earn by it; awards it earned
+    /// stay.
+    pub async fn remove_item(
+        &self,
+        who: &Principal,
+        code: &str,
+        item: &str,
+    ) -> Result<ProgramView> {
+        let mut conn = self.store.read().await?;
+        let (id, _) = store::by_code(&mut conn, code)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("program", code))?;
+        drop(conn);
+        who.require(Action::ManageProgram(id))?;
+        let mut tx = self.store.begin_write().await?;
+        let (_, before) = store::by_id(tx.conn(), id).await?;
+        let Some(removed) = before.item(item).cloned() else {
+            return Err(ServiceError::not_found("item", item));
+        };
+        store::remove_item(tx.conn(), id, item).await?;
+        store::touch(tx.conn(), id, self.now_ms()).await?;
+        tx.audit(NewEvent {
+            at: self.now(),
+            actor: &who.name,
+            action: "program.item_removed",
+            subject_type: "program",
+            subject_id: before.code.as_str(),
+            before: Some(snapshot(&removed)?),
+            after: None,
         })
         .await?;
         tx.commit().await?;

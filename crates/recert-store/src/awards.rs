@@ -152,6 +152,29 @@ pub async fn current(
     .transpose()
 }
 
+/// The current awards of a program held by any of these learners (one query per 500), by
+/// learner id.
+pub async fn current_of(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    learner_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, AwardRecord>> {
+    let mut out = std::collections::HashMap::with_capacity(learner_ids.len());
+    for chunk in learner_ids.chunks(500) {
+        let mut q = Sql::new(SELECT);
+        let p = q.arg(Arg::Int(program_id));
+        q.push(&format!(
+            " WHERE a.program_id = {p} AND a.is_current = 1 AND a.learner_id IN "
+        ));
+        q.push_in_list(chunk);
+        for row in q.query().fetch_all(&mut *conn).await? {
+            let r = from_row(&row)?;
+            out.insert(r.learner_id, r);
+        }
+    }
+    Ok(out)
+}
+
 /// Every award of a learner, newest first.
 pub async fn of_learner(conn: &mut AnyConnection, learner_id: i64) -> Result<Vec<AwardRecord>> {
     sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -128,6 +128,46 @@ fn identity_of(r: &AnyRow) -> Result<(i64, Username, String)> {
     ))
 }
 
+/// [`identity`] for many usernames at once (one query per 500), in no particular order;
+/// unknown usernames are simply absent.
+pub async fn identities(
+    conn: &mut AnyConnection,
+    usernames: &[String],
+) -> Result<Vec<(i64, Username, String)>> {
+    let mut out = Vec::with_capacity(usernames.len());
+    for chunk in usernames.chunks(500) {
+        let mut q = crate::sql::Sql::new(
+            "SELECT id, username, legal_name FROM learners WHERE username IN (",
+        );
+        for (i, u) in chunk.iter().enumerate() {
+            let p = q.arg(crate::sql::Arg::Text(u.clone()));
+            q.push(if i == 0 { "" } else { "," }).push(&p);
+        }
+        q.push(")");
+        for row in q.query().fetch_all(&mut *conn).await? {
+            out.push(identity_of(&row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The identities of every member of a group, by username.
+pub async fn members_of(
+    conn: &mut AnyConnection,
+    group_id: i64,
+) -> Result<Vec<(i64, Username, String)>> {
+    sqlx::query(
+        "SELECT l.id, l.username, l.legal_name FROM group_members gm \
+         JOIN learners l ON l.id = gm.learner_id WHERE gm.group_id = $1 ORDER BY l.username",
+    )
+    .bind(group_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(identity_of)
+    .collect()
+}
+
 /// [`identity`] by row id.
 pub async fn identity_by_id(
     conn: &mut AnyConnection,

@@ -301,6 +301,45 @@ pub async fn update(
     replace_items(conn, id, &p.items).await
 }
 
+/// Assigns one more item to a program, after its others.
+pub async fn add_item(conn: &mut AnyConnection, program_id: i64, it: &ProgramItem) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO program_items (program_id, position, code, kind, pass_threshold, assigned_on, activity_id, url) \
+         VALUES ($1, (SELECT COALESCE(MAX(position), -1) + 1 FROM program_items WHERE program_id = $1), \
+         $2, $3, CAST($4 AS DOUBLE PRECISION), $5, $6, $7)",
+    )
+    .bind(program_id)
+    .bind(&it.code)
+    .bind(it.kind.as_str())
+    .bind(rows::real(it.pass_threshold))
+    .bind(rows::date_text(it.assigned_on))
+    .bind(&it.activity_id)
+    .bind(&it.url)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Unassigns one item; `false` when it was not assigned.
+pub async fn remove_item(conn: &mut AnyConnection, program_id: i64, code: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM program_items WHERE program_id = $1 AND code = $2")
+        .bind(program_id)
+        .bind(code)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Marks a program changed (its items are in their own table).
+pub async fn touch(conn: &mut AnyConnection, program_id: i64, now_ms: i64) -> Result<()> {
+    sqlx::query("UPDATE programs SET updated_at = $1 WHERE id = $2")
+        .bind(now_ms)
+        .bind(program_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 async fn replace_items(
     conn: &mut AnyConnection,
     program_id: i64,

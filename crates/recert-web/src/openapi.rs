@@ -7,13 +7,29 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "recert API", description = "Certification management: programs, learners, groups, awards, earning (completions, xAPI connections, external training, group awards, backfill), accounts."),
+    info(title = "recert API", description = "Certification management: programs, learners, groups, awards, earning (completions, xAPI connections, external training, group awards, backfill), accounts.",
+        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")),
+    servers((url = "/", description = "This recert instance (the document is served by it)")),
+    tags(
+        (name = "programs", description = "Certification programs: validity, renewal rules, assigned learning items, backfill."),
+        (name = "learners", description = "The people who hold certificates."),
+        (name = "groups", description = "Teams, sites, branches, departments and cohorts; their members and the programs they must hold."),
+        (name = "awards", description = "Certificates held by learners: award one or many, read with status as of any day, edit, revoke, unassign."),
+        (name = "completions", description = "Completion events from learning systems; each may earn or renew programs."),
+        (name = "lms-connections", description = "Credentials a learning system uses on the xAPI endpoint."),
+        (name = "external-training", description = "Training done elsewhere, reported with evidence and approved."),
+        (name = "group-awards", description = "A program awarded to a group, optionally standing for members who join later."),
+        (name = "accounts", description = "Sign-in accounts and API tokens (administrators)."),
+        (name = "organizations", description = "The issuing organizations."),
+        (name = "operations", description = "Liveness and readiness checks."),
+    ),
     paths(
         api::health::healthz, api::health::readyz, api::organizations::list,
         api::programs::list, api::programs::create, api::programs::show, api::programs::update, api::programs::archive,
         api::learners::list, api::learners::create, api::learners::show, api::learners::update,
         api::groups::list, api::groups::create, api::groups::show, api::groups::members, api::groups::add_members,
         api::groups::remove_member, api::groups::add_requirement, api::groups::remove_requirement, api::groups::requirements,
+        api::programs::add_item, api::programs::remove_item, api::award_batches::create,
         api::awards::list, api::awards::create, api::awards::show, api::awards::update, api::awards::revoke,
         api::awards::archive, api::awards::history,
         api::accounts::list_users, api::accounts::create_user,
@@ -26,7 +42,8 @@ use utoipa::{Modify, OpenApi};
         api::earning::group_award, api::earning::group_awards, api::earning::stop_group_award,
         api::earning::backfill_preview, api::earning::backfill_run,
     ),
-    modifiers(&BearerAuth),
+    components(schemas(crate::problem::Problem)),
+    modifiers(&BearerAuth, &Conventions),
     security(("bearer" = [])),
 )]
 pub struct ApiDoc;
@@ -40,6 +57,104 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+    }
+}
+
+/// What every operation has in common, applied once instead of repeated on 55 handlers:
+/// an operationId unique across the document (`{tag}_{handler}`), a description on every
+/// response, and the problem answers any request can get — 401 without a valid token,
+/// 400/413/415 for a body that is malformed, too large or not JSON, 422 for bad
+/// parameters. Health checks need no token.
+struct Conventions;
+
+const PUBLIC: [&str; 2] = ["/healthz", "/readyz"];
+
+fn problem(description: &str) -> utoipa::openapi::Response {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
+
+fn default_description(status: &str) -> &'static str {
+    match status {
+        "200" => "OK",
+        "201" => "Created",
+        "204" => "Done; nothing to answer",
+        "400" => "Malformed request (bad JSON or path)",
+        "401" => "No valid API token: send 'Authorization: Bearer rct_…'",
+        "403" => "The caller's role does not allow this",
+        "404" => "Not found",
+        "409" => "Conflicts with the current state (duplicate, already done)",
+        "413" => "The request body is too large",
+        "415" => "The body is not JSON ('Content-Type: application/json')",
+        "422" => "The input breaks a rule; every field at fault is named",
+        "503" => "Not ready: the database does not answer",
+        _ => "See the problem details",
+    }
+}
+
+impl Modify for Conventions {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let public = PUBLIC.contains(&path.as_str());
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let tag = op
+                    .tags
+                    .as_ref()
+                    .and_then(|t| t.first())
+                    .map(|t| t.replace('-', "_"))
+                    .unwrap_or_default();
+                if let Some(id) = &op.operation_id {
+                    op.operation_id = Some(format!("{tag}_{id}"));
+                }
+                let responses = &mut op.responses.responses;
+                for (status, r) in responses.iter_mut() {
+                    if let RefOr::T(r) = r
+                        && r.description.is_empty()
+                    {
+                        r.description = default_description(status).to_owned();
+                    }
+                }
+                let mut add = |status: &str| {
+                    responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| problem(default_description(status)).into());
+                };
+                if public {
+                    op.security = Some(vec![
+                        utoipa::openapi::security::SecurityRequirement::default(),
+                    ]);
+                } else {
+                    add("401");
+                }
+                if op.request_body.is_some() {
+                    for status in ["400", "413", "415", "422"] {
+                        add(status);
+                    }
+                }
+                if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
+                    add("400");
+                    add("422");
+                }
+            }
+        }
     }
 }
 

@@ -53,7 +53,7 @@ both_backends! {
         let b = app.web_session("root").await;
         let (status, page) = b.post("/programs/SAFE/awards", &[("group", "Crew"), ("include_later", "1")]).await;
         assert_eq!(status, StatusCode::OK);
-        assert!(page.contains("Preview: award SAFE to group Crew") && page.contains("2 members would be awarded"), "{page}");
+        assert!(page.contains("Preview: award SAFE to group Crew") && page.contains("2 learners would be awarded"), "{page}");
         assert!(page.contains("Members who join later will be awarded"));
         let awards = app.get("/api/v1/awards?program=SAFE").await.expect(StatusCode::OK);
         assert!(awards["items"].as_array().unwrap().is_empty(), "a preview changes nothing");

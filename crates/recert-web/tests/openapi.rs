@@ -56,3 +56,72 @@ async fn openapi_document_is_served_as_3_1_with_the_key_routes() {
         .expect(StatusCode::OK);
     assert_eq!(ready["status"], "ready");
 }
+
+/// What client generators and linters rely on: query parameters declared `in: query`,
+/// one operationId per operation, a description on every response, servers and tags, and
+/// the problem answers every authenticated call can get.
+#[test]
+fn the_document_says_what_the_routes_do() {
+    let doc: serde_json::Value = serde_json::from_str(&recert_web::openapi::json()).unwrap();
+    assert!(!doc["servers"].as_array().unwrap().is_empty());
+    let tags: Vec<&str> = doc["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    let mut ids = std::collections::HashSet::new();
+    let mut queries = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path}: no operationId"));
+            assert!(ids.insert(id.to_owned()), "operationId {id} twice");
+            for t in op["tags"].as_array().unwrap() {
+                assert!(
+                    tags.contains(&t.as_str().unwrap()),
+                    "{method} {path}: tag {t} not declared"
+                );
+            }
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                let declared_in = p["in"].as_str().unwrap();
+                let in_path = path.contains(&format!("{{{name}}}"));
+                assert_eq!(
+                    declared_in,
+                    if in_path { "path" } else { "query" },
+                    "{method} {path}: {name}"
+                );
+                if !in_path {
+                    queries += 1;
+                    assert_ne!(
+                        p["required"], true,
+                        "{method} {path}: query {name} marked required"
+                    );
+                }
+            }
+            for (status, r) in op["responses"].as_object().unwrap() {
+                assert!(
+                    r["description"].as_str().is_some_and(|d| !d.is_empty()),
+                    "{method} {path} {status}: no description"
+                );
+            }
+            if path.starts_with("/api/") {
+                assert!(
+                    op["responses"]["401"].is_object(),
+                    "{method} {path}: 401 not documented"
+                );
+            }
+            if op["requestBody"].is_object() {
+                for status in ["400", "413", "415"] {
+                    assert!(
+                        op["responses"][status].is_object(),
+                        "{method} {path}: {status} not documented"
+                    );
+                }
+            }
+        }
+    }
+    assert!(queries >= 33, "only {queries} query parameters");
+}

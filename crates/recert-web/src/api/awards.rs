@@ -13,6 +13,7 @@ use recert_service::page::Page;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Page size, 1–500 (default 50).
     pub limit: Option<i64>,
@@ -70,6 +71,7 @@ pub async fn create(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ShowParams {
     /// Judge status on this day (YYYY-MM-DD) instead of today.
     pub as_of: Option<String>,

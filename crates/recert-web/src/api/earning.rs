@@ -35,7 +35,7 @@ fn draft_from(v: Value) -> Result<CompletionDraft, ServiceError> {
 
 /// Records one completion (answer: the completion, 201; 200 for a replay) or a batch of
 /// up to 1000 (answer: one entry per completion, 200; bad entries are rejected one by one).
-#[utoipa::path(post, path = "/api/v1/completions", tag = "earning", request_body = CompletionBody,
+#[utoipa::path(post, path = "/api/v1/completions", tag = "completions", request_body = CompletionBody,
     responses((status = 201, body = CompletionView), (status = 200, body = BatchResult),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -79,6 +79,7 @@ pub async fn record(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CompletionParams {
     pub limit: Option<i64>,
     pub cursor: Option<String>,
@@ -87,7 +88,7 @@ pub struct CompletionParams {
 }
 
 /// Lists completions received, newest first, with what each did.
-#[utoipa::path(get, path = "/api/v1/completions", tag = "earning", params(CompletionParams),
+#[utoipa::path(get, path = "/api/v1/completions", tag = "completions", params(CompletionParams),
     responses((status = 200, body = Page<CompletionView>)))]
 pub async fn list(
     State(s): State<AppState>,
@@ -103,7 +104,7 @@ pub async fn list(
 }
 
 /// One completion by event id.
-#[utoipa::path(get, path = "/api/v1/completions/{event_id}", tag = "earning",
+#[utoipa::path(get, path = "/api/v1/completions/{event_id}", tag = "completions",
     params(("event_id" = String, Path)),
     responses((status = 200, body = CompletionView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn show(
@@ -115,7 +116,7 @@ pub async fn show(
 }
 
 /// Creates xAPI credentials for an LMS; the secret is shown only in this answer.
-#[utoipa::path(post, path = "/api/v1/lms-connections", tag = "earning", request_body = LmsConnectionDraft,
+#[utoipa::path(post, path = "/api/v1/lms-connections", tag = "lms-connections", request_body = LmsConnectionDraft,
     responses((status = 201, body = CreatedConnection), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_connection(
     State(s): State<AppState>,
@@ -129,7 +130,7 @@ pub async fn create_connection(
 }
 
 /// Lists LMS connections (never their secrets).
-#[utoipa::path(get, path = "/api/v1/lms-connections", tag = "earning",
+#[utoipa::path(get, path = "/api/v1/lms-connections", tag = "lms-connections",
     responses((status = 200, body = Page<LmsConnectionView>)))]
 pub async fn list_connections(
     State(s): State<AppState>,
@@ -142,7 +143,7 @@ pub async fn list_connections(
 }
 
 /// Revokes an LMS connection's credentials.
-#[utoipa::path(post, path = "/api/v1/lms-connections/{name}/revoke", tag = "earning",
+#[utoipa::path(post, path = "/api/v1/lms-connections/{name}/revoke", tag = "lms-connections",
     params(("name" = String, Path)),
     responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_connection(
@@ -225,7 +226,7 @@ pub fn external_draft(fields: &[(String, String)]) -> Result<ExternalDraft, Serv
 /// Reports external training: JSON, or `multipart/form-data` with the same fields and an
 /// optional `evidence` file (up to 10 MB). Approved at once when the reporter may approve
 /// it or the program asks for no approval; otherwise it waits in the approvers' queue.
-#[utoipa::path(post, path = "/api/v1/external-training", tag = "earning", request_body = ExternalDraft,
+#[utoipa::path(post, path = "/api/v1/external-training", tag = "external-training", request_body = ExternalDraft,
     responses((status = 201, body = ExternalView), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn report(
     State(s): State<AppState>,
@@ -254,6 +255,7 @@ pub async fn report(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportParams {
     /// pending, approved or rejected.
     pub state: Option<String>,
@@ -261,7 +263,7 @@ pub struct ReportParams {
 }
 
 /// Lists external training reports the caller may see (`state=pending`: the queue).
-#[utoipa::path(get, path = "/api/v1/external-training", tag = "earning", params(ReportParams),
+#[utoipa::path(get, path = "/api/v1/external-training", tag = "external-training", params(ReportParams),
     responses((status = 200, body = Page<ExternalView>)))]
 pub async fn reports(
     State(s): State<AppState>,
@@ -278,7 +280,7 @@ pub async fn reports(
 }
 
 /// One external training report.
-#[utoipa::path(get, path = "/api/v1/external-training/{id}", tag = "earning",
+#[utoipa::path(get, path = "/api/v1/external-training/{id}", tag = "external-training",
     params(("id" = i64, Path)), responses((status = 200, body = ExternalView)))]
 pub async fn report_show(
     State(s): State<AppState>,
@@ -311,7 +313,7 @@ pub fn evidence_response(u: Upload) -> Response {
 }
 
 /// The evidence file of a report.
-#[utoipa::path(get, path = "/api/v1/external-training/{id}/evidence", tag = "earning",
+#[utoipa::path(get, path = "/api/v1/external-training/{id}/evidence", tag = "external-training",
     params(("id" = i64, Path)), responses((status = 200, description = "The file"),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn evidence(
@@ -325,7 +327,7 @@ pub async fn evidence(
 }
 
 /// Approves a pending report: it earns the program with issue date = its completion date.
-#[utoipa::path(post, path = "/api/v1/external-training/{id}/approve", tag = "earning",
+#[utoipa::path(post, path = "/api/v1/external-training/{id}/approve", tag = "external-training",
     params(("id" = i64, Path)), request_body = DecisionDraft,
     responses((status = 200, body = ExternalView), (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn approve(
@@ -338,7 +340,7 @@ pub async fn approve(
 }
 
 /// Rejects a pending report; `note` (required) tells the learner why.
-#[utoipa::path(post, path = "/api/v1/external-training/{id}/reject", tag = "earning",
+#[utoipa::path(post, path = "/api/v1/external-training/{id}/reject", tag = "external-training",
     params(("id" = i64, Path)), request_body = DecisionDraft,
     responses((status = 200, body = ExternalView), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn reject(
@@ -352,7 +354,7 @@ pub async fn reject(
 
 /// Awards a program to every member of a group (`"preview": true` changes nothing and
 /// says who would get what).
-#[utoipa::path(post, path = "/api/v1/group-awards", tag = "earning", request_body = GroupAwardDraft,
+#[utoipa::path(post, path = "/api/v1/group-awards", tag = "group-awards", request_body = GroupAwardDraft,
     responses((status = 201, body = GroupAwardReport), (status = 200, body = GroupAwardReport, description = "A preview"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn group_award(
@@ -370,12 +372,13 @@ pub async fn group_award(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GroupAwardParams {
     pub group: Option<String>,
 }
 
 /// Lists group awards (with whether they reach later members).
-#[utoipa::path(get, path = "/api/v1/group-awards", tag = "earning", params(GroupAwardParams),
+#[utoipa::path(get, path = "/api/v1/group-awards", tag = "group-awards", params(GroupAwardParams),
     responses((status = 200, body = Page<GroupAwardView>)))]
 pub async fn group_awards(
     State(s): State<AppState>,
@@ -389,7 +392,7 @@ pub async fn group_awards(
 }
 
 /// Stops awarding members who join later; awards already made stay.
-#[utoipa::path(post, path = "/api/v1/group-awards/{id}/stop", tag = "earning",
+#[utoipa::path(post, path = "/api/v1/group-awards/{id}/stop", tag = "group-awards",
     params(("id" = i64, Path)), responses((status = 200, body = GroupAwardView)))]
 pub async fn stop_group_award(
     State(s): State<AppState>,
@@ -400,7 +403,7 @@ pub async fn stop_group_award(
 }
 
 /// Previews a backfill: which earlier completions would become awards, for whom.
-#[utoipa::path(get, path = "/api/v1/programs/{code}/backfill", tag = "earning",
+#[utoipa::path(get, path = "/api/v1/programs/{code}/backfill", tag = "programs",
     params(("code" = String, Path)), responses((status = 200, body = BackfillReport)))]
 pub async fn backfill_preview(
     State(s): State<AppState>,
@@ -411,7 +414,7 @@ pub async fn backfill_preview(
 }
 
 /// Runs the backfill (audited): earlier completions become awards.
-#[utoipa::path(post, path = "/api/v1/programs/{code}/backfill", tag = "earning",
+#[utoipa::path(post, path = "/api/v1/programs/{code}/backfill", tag = "programs",
     params(("code" = String, Path)), responses((status = 200, body = BackfillReport)))]
 pub async fn backfill_run(
     State(s): State<AppState>,

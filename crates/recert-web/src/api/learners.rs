@@ -12,6 +12,7 @@ use recert_service::page::Page;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Page size, 1–500 (default 50).
     pub limit: Option<i64>,

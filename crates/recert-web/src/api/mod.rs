@@ -2,6 +2,7 @@
 //! `create`, `update`, `revoke`…, so the router reads `awards::create`.
 
 pub mod accounts;
+pub mod award_batches;
 pub mod awards;
 pub mod earning;
 pub mod groups;
@@ -39,6 +40,12 @@ pub fn routes() -> Router<AppState> {
             get(programs::show).patch(programs::update),
         )
         .route("/api/v1/programs/{code}/archive", post(programs::archive))
+        .route("/api/v1/programs/{code}/items", post(programs::add_item))
+        .route(
+            "/api/v1/programs/{code}/items/{item}",
+            delete(programs::remove_item),
+        )
+        .route("/api/v1/award-batches", post(award_batches::create))
         .route(
             "/api/v1/learners",
             get(learners::list).post(learners::create),

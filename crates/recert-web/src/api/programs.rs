@@ -6,12 +6,13 @@ use crate::problem::{ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use recert_domain::program::ProgramDraft;
+use recert_domain::program::{ItemDraft, ProgramDraft};
 use recert_service::page::Page;
 use recert_service::programs::ProgramView;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Page size, 1–500 (default 50).
     pub limit: Option<i64>,
@@ -88,4 +89,38 @@ pub async fn archive(
     ApiPath(code): ApiPath<String>,
 ) -> ApiResult<Json<ProgramView>> {
     Ok(Json(s.service.archive_program(&who, &code).await?))
+}
+
+/// Assigns one learning item to a program (assigned today unless `assigned_on` says).
+///
+/// Only this item is written: two items added at once are both kept.
+#[utoipa::path(post, path = "/api/v1/programs/{code}/items", tag = "programs", params(("code" = String, Path, description = "The program's code")),
+    request_body = ItemDraft,
+    responses((status = 201, body = ProgramView, description = "The program with the item assigned"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such program"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "The item is already assigned"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "The item breaks a rule")))]
+pub async fn add_item(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(d): ApiJson<ItemDraft>,
+) -> ApiResult<(StatusCode, Json<ProgramView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.service.add_item(&who, &code, d).await?),
+    ))
+}
+
+/// Unassigns one learning item; awards it earned are kept.
+#[utoipa::path(delete, path = "/api/v1/programs/{code}/items/{item}", tag = "programs",
+    params(("code" = String, Path, description = "The program's code"), ("item" = String, Path, description = "The item's code")),
+    responses((status = 200, body = ProgramView, description = "The program without the item"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such program, or the item is not assigned")))]
+pub async fn remove_item(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiPath((code, item)): ApiPath<(String, String)>,
+) -> ApiResult<Json<ProgramView>> {
+    Ok(Json(s.service.remove_item(&who, &code, &item).await?))
 }

@@ -10,10 +10,11 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use recert_domain::Association;
 use recert_service::AuditEvent as Event;
 use recert_service::ServiceError;
-use recert_service::awards::{ArchiveDraft, AwardDraft, AwardPatch, AwardView, RevokeDraft};
-use recert_service::group_awards::GroupAwardDraft;
+use recert_service::award_batches::AwardBatchDraft;
+use recert_service::awards::{ArchiveDraft, AwardPatch, AwardView, RevokeDraft};
 
 /// The award form as typed.
 #[derive(Debug, Clone, Default)]
@@ -42,19 +43,9 @@ impl AwardForm {
     }
 }
 
-/// The association types a manual award may record.
-pub const ASSOCIATIONS: [(&str, &str); 6] = [
-    ("manual", "Manual"),
-    ("course_completion", "Course completion"),
-    ("learning_plan", "Learning plan"),
-    ("external_training", "External training"),
-    ("import", "Import"),
-    ("renewal", "Renewal"),
-];
-
-/// Awards the program to every named learner (one award each) and to every member of the
-/// chosen group (or branch, site… — any group kind) as one group award, previewed first;
-/// reports per learner what happened.
+/// Awards the program to every named learner and every member of the chosen group (or
+/// branch, site… — any group kind) in one transaction: one service call, previewed first
+/// when a group is chosen; reports per learner what happened.
 pub async fn create(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -63,131 +54,64 @@ pub async fn create(
     let who = form.viewer.session.principal.clone();
     let f = AwardForm::from_fields(&form.fields);
     let confirmed = form.fields.checked("confirm");
-    let mut errors = FieldErrors::default();
-    let mut usernames: Vec<String> = f
-        .learners
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    // Each learner once, in the order named.
-    let mut seen = std::collections::HashSet::new();
-    usernames.retain(|u| seen.insert(u.clone()));
-    if usernames.is_empty() && f.group.is_empty() {
-        errors.add("learners", "name at least one learner, or choose a group");
-    }
-    let group_draft = |preview: bool| GroupAwardDraft {
-        group: Some(f.group.clone()),
+    let preview = !f.group.is_empty() && !confirmed;
+    let draft = AwardBatchDraft {
         program: Some(code.clone()),
+        learners: Some(
+            f.learners
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        ),
+        groups: Some(vec![f.group.clone()]),
         issued_on: (!f.issued_on.is_empty()).then(|| f.issued_on.clone()),
         expires_on: (!f.expires_on.is_empty() && !f.always_valid).then(|| f.expires_on.clone()),
         always_valid: Some(f.always_valid),
         association: (!f.association.is_empty()).then(|| f.association.clone()),
-        include_later_members: Some(f.include_later),
+        include_later_members: Some(f.include_later && !f.group.is_empty()),
         preview: Some(preview),
     };
-    // A group award is shown as a preview first; it runs once confirmed.
-    if errors.is_empty() && !f.group.is_empty() && !confirmed {
-        match state
-            .service
-            .create_group_award(&who, group_draft(true))
-            .await
-        {
-            Ok(preview) => {
-                let mut page = show_page(&state, &form.viewer, &code, None, None).await?;
-                page.preview = Some(preview);
-                page.award_form = f;
-                return Ok(render(&page));
-            }
-            Err(e) => {
-                errors =
-                    FieldErrors::from_service(&e, super::forms::same_name).ok_or(PageError(e))?;
-            }
-        }
-    }
-    let mut results = Vec::new();
-    let mut awarded = 0;
-    let mut considered = usernames.len();
-    if errors.is_empty() {
-        for u in &usernames {
-            let draft = AwardDraft {
-                learner: Some(u.clone()),
-                program: Some(code.clone()),
-                issued_on: (!f.issued_on.is_empty()).then(|| f.issued_on.clone()),
-                expires_on: (!f.expires_on.is_empty() && !f.always_valid)
-                    .then(|| f.expires_on.clone()),
-                always_valid: Some(f.always_valid),
-                association: (!f.association.is_empty()).then(|| f.association.clone()),
-                ..AwardDraft::default()
-            };
-            match state.service.create_award(&who, draft).await {
-                Ok(a) => {
-                    awarded += 1;
-                    results.push(format!("{u}: awarded {}", a.id));
-                }
-                // Input errors that concern the form itself stop after the first learner.
-                Err(ServiceError::Validation(d)) if d.0.iter().any(|e| e.field != "learner") => {
-                    for e in d.0 {
-                        if e.field == "learner" {
-                            results.push(format!("{u}: {}", e.message));
-                        } else {
-                            errors.add(&e.field, e.message);
-                        }
-                    }
-                    break;
-                }
-                Err(ServiceError::Validation(d)) => {
-                    for e in d.0 {
-                        results.push(format!("{u}: {}", e.message));
-                    }
-                }
-                Err(ServiceError::Conflict(m)) => results.push(format!("{u}: not awarded — {m}")),
-                Err(e) => return Err(PageError(e)),
-            }
-        }
-    }
-    if errors.is_empty() && !f.group.is_empty() {
-        match state
-            .service
-            .create_group_award(&who, group_draft(false))
-            .await
-        {
-            Ok(r) => {
-                considered += r.rows.len();
-                awarded += r.awards;
-                for row in r.rows {
-                    results.push(format!(
-                        "{} (group {}): {}",
-                        row.learner, r.group, row.reason
-                    ));
-                }
-            }
-            Err(e) => {
-                errors =
-                    FieldErrors::from_service(&e, super::forms::same_name).ok_or(PageError(e))?;
-            }
-        }
-    }
+    let result = state.service.award_batch(&who, draft).await;
     let mut page = show_page(&state, &form.viewer, &code, None, None).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    if errors.is_empty() {
-        page.c = page.c.with_notice(Some(format!(
-            "Awarded {awarded} of {considered} learner{}.",
-            if considered == 1 { "" } else { "s" }
-        )));
-        page.results = results;
-    } else {
-        page.award_form = f;
-        page.results = results;
-        page.errors = errors;
+    match result {
+        Ok(r) if r.preview => {
+            page.preview = Some(r);
+            page.award_form = f;
+            Ok(render(&page))
+        }
+        Ok(r) => {
+            let considered = r.results.len();
+            page.c = page.c.with_notice(Some(format!(
+                "Awarded {} of {considered} learner{}.",
+                r.awarded,
+                if considered == 1 { "" } else { "s" }
+            )));
+            page.results = r
+                .results
+                .iter()
+                .map(|row| match &row.group {
+                    Some(g) => format!("{} (group {g}): {}", row.learner, row.reason),
+                    None => format!("{}: {}", row.learner, row.reason),
+                })
+                .collect();
+            Ok(render(&page))
+        }
+        Err(e) => {
+            page.errors = FieldErrors::from_service(&e, |api| {
+                Some(if api.starts_with("groups[") {
+                    "group".into()
+                } else {
+                    api.to_owned()
+                })
+            })
+            .ok_or(PageError(e))?;
+            page.award_form = f;
+            let mut res = render(&page);
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
     }
-    let mut res = render(&page);
-    *res.status_mut() = status;
-    Ok(res)
 }
 
 #[derive(Template)]
@@ -201,12 +125,12 @@ struct ShowPage {
     errors: FieldErrors,
     /// Which form the errors belong to: edit, revoke or archive.
     errors_for: &'static str,
-    categories: [&'static str; 5],
+    categories: [recert_domain::award::RevocationCategory; 5],
 }
 
 impl ShowPage {
-    fn associations(&self) -> [(&'static str, &'static str); 6] {
-        ASSOCIATIONS
+    fn associations(&self) -> [Association; 6] {
+        Association::ALL
     }
 }
 
@@ -255,7 +179,7 @@ async fn page(state: &AppState, viewer: &Viewer, id: &str) -> Result<ShowPage, P
         history,
         errors: FieldErrors::default(),
         errors_for: "",
-        categories: recert_domain::award::RevocationCategory::ALL.map(|c| c.as_str()),
+        categories: recert_domain::award::RevocationCategory::ALL,
     })
 }
 

@@ -9,7 +9,7 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use recert_domain::program::{ItemDraft, ProgramDraft};
+use recert_domain::program::ItemDraft;
 use recert_service::ServiceError;
 use recert_service::auth::Role;
 use recert_service::backfill::BackfillReport;
@@ -49,21 +49,6 @@ fn parse_threshold(raw: &str) -> Result<Option<f64>, String> {
     }
 }
 
-/// The program's items as drafts that keep their assignment days.
-fn current_items(p: &recert_domain::Program) -> Vec<ItemDraft> {
-    p.items
-        .iter()
-        .map(|i| ItemDraft {
-            code: Some(i.code.clone()),
-            kind: Some(i.kind.as_str().to_owned()),
-            pass_threshold: i.pass_threshold,
-            assigned_on: Some(i.assigned_on.to_string()),
-            activity_id: i.activity_id.clone(),
-            url: i.url.clone(),
-        })
-        .collect()
-}
-
 fn program_url(code: &str, done: &str) -> String {
     format!("/programs/{}?done={done}", urlencode(code))
 }
@@ -83,48 +68,32 @@ pub async fn add_item(
         activity_id: f.text("item_activity_id"),
         url: f.text("item_url"),
     };
-    let p = state.service.program(who, &code).await?;
-    // Who may not change the program learns that first, not what is wrong with the input.
-    who.require(recert_service::auth::Action::ManageProgram(p.row_id))?;
     let mut errors = FieldErrors::default();
     let threshold = parse_threshold(&typed.pass_threshold).unwrap_or_else(|m| {
         errors.add("item_pass_threshold", m);
         None
     });
-    if typed.code.is_empty() {
-        errors.add("item_code", "is required: the item's code in the LMS");
-    } else if p.program.items.iter().any(|i| i.code == typed.code) {
-        errors.add("item_code", format!("{} is already assigned", typed.code));
-    }
     if errors.is_empty() {
-        let mut items = current_items(&p.program);
-        let index = items.len();
-        items.push(ItemDraft {
+        let draft = ItemDraft {
             code: Some(typed.code.clone()),
-            kind: Some(if typed.kind.is_empty() {
-                "course".into()
-            } else {
-                typed.kind.clone()
-            }),
+            kind: (!typed.kind.is_empty()).then(|| typed.kind.clone()),
             pass_threshold: threshold,
             assigned_on: None,
             activity_id: (!typed.activity_id.is_empty()).then(|| typed.activity_id.clone()),
             url: (!typed.url.is_empty()).then(|| typed.url.clone()),
-        });
-        let draft = ProgramDraft {
-            items: Some(items),
-            ..ProgramDraft::default()
         };
-        match state.service.update_program(who, &code, draft).await {
+        match state.service.add_item(who, &code, draft).await {
             Ok(_) => return Ok(Redirect::to(&program_url(&code, "item-added")).into_response()),
+            Err(ServiceError::Conflict(m)) => errors.add("item_code", m),
             Err(e) => {
-                let prefix = format!("items[{index}].");
-                errors = FieldErrors::from_service(&e, |api| {
-                    api.strip_prefix(&prefix).map(|f| format!("item_{f}"))
-                })
-                .ok_or(PageError(e))?;
+                errors = FieldErrors::from_service(&e, |api| Some(format!("item_{api}")))
+                    .ok_or(PageError(e))?;
             }
         }
+    } else {
+        // Who may not change the program learns that first, not what is wrong with the
+        // input: the service's own check, with nothing to write.
+        state.service.may_manage_program(who, &code).await?;
     }
     let mut page = show_page(&state, &form.viewer, &code, None, None).await?;
     page.item_form = typed;
@@ -139,16 +108,7 @@ pub async fn remove_item(
     form: Form,
 ) -> PageResult {
     let who = &form.viewer.session.principal;
-    let p = state.service.program(who, &code).await?;
-    let items: Vec<ItemDraft> = current_items(&p.program)
-        .into_iter()
-        .filter(|i| i.code.as_deref() != Some(item.as_str()))
-        .collect();
-    let draft = ProgramDraft {
-        items: Some(items),
-        ..ProgramDraft::default()
-    };
-    state.service.update_program(who, &code, draft).await?;
+    state.service.remove_item(who, &code, &item).await?;
     Ok(Redirect::to(&program_url(&code, "item-removed")).into_response())
 }
 

@@ -25,7 +25,7 @@ struct ListPage {
 
 impl ListPage {
     fn kinds(&self) -> [&'static str; 5] {
-        ["team", "site", "branch", "department", "cohort"]
+        recert_domain::GroupKind::ALL.map(recert_domain::GroupKind::as_str)
     }
 }
 

@@ -36,16 +36,8 @@ struct ListPage {
 }
 
 impl ListPage {
-    fn statuses(&self) -> [&'static str; 7] {
-        [
-            "active",
-            "expiring",
-            "grace",
-            "lapsed",
-            "revoked",
-            "superseded",
-            "archived",
-        ]
+    fn statuses(&self) -> [&'static str; 8] {
+        recert_domain::Status::ALL.map(recert_domain::Status::as_str)
     }
 }
 

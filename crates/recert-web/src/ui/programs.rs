@@ -7,7 +7,8 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
-use recert_domain::program::ProgramDraft;
+use recert_domain::program::{self, ProgramDraft};
+use recert_domain::{Pathway, RenewalAnchor, ValidityUnit};
 use recert_domain::{Program, Status};
 use recert_service::awards::{AwardQuery, AwardView};
 use recert_service::page::PageRequest;
@@ -111,13 +112,14 @@ pub struct ProgramForm {
 impl ProgramForm {
     fn defaults() -> Self {
         Self {
+            // The domain's defaults, as a new program gets them.
             validity_count: "1".into(),
-            validity_unit: "years".into(),
-            renewal_window_days: "90".into(),
-            grace_days: "30".into(),
-            reminder_offsets_days: "90, 60, 30, -1".into(),
-            renewal_anchor: "previous_expiry".into(),
-            renewal_pathways: vec!["retake".into()],
+            validity_unit: ValidityUnit::Years.as_str().into(),
+            renewal_window_days: program::DEFAULT_WINDOW_DAYS.to_string(),
+            grace_days: program::DEFAULT_GRACE_DAYS.to_string(),
+            reminder_offsets_days: program::DEFAULT_REMINDERS.map(|d| d.to_string()).join(", "),
+            renewal_anchor: RenewalAnchor::PreviousExpiry.as_str().into(),
+            renewal_pathways: vec![Pathway::Retake.as_str().into()],
             external_training_approval: true,
             ..Self::default()
         }
@@ -554,28 +556,16 @@ pub struct ShowPage {
     pub item_form: super::earning::ItemForm,
     pub item_errors: FieldErrors,
     /// A group award's preview, waiting for confirmation.
-    pub preview: Option<recert_service::group_awards::GroupAwardReport>,
+    pub preview: Option<recert_service::award_batches::AwardBatchResult>,
 }
 
 impl ShowPage {
     pub fn kinds(&self) -> [(&'static str, &'static str); 3] {
-        [
-            ("course", "Course"),
-            ("learning_plan", "Learning plan"),
-            ("assessment", "Assessment"),
-        ]
+        recert_domain::program::ItemKind::ALL.map(|k| (k.as_str(), k.label()))
     }
 
-    pub fn statuses(&self) -> [&'static str; 7] {
-        [
-            "active",
-            "expiring",
-            "grace",
-            "lapsed",
-            "revoked",
-            "superseded",
-            "archived",
-        ]
+    pub fn statuses(&self) -> [&'static str; 8] {
+        recert_domain::Status::ALL.map(recert_domain::Status::as_str)
     }
 }
 
