@@ -204,6 +204,7 @@ pub fn parse_id(raw: &str) -> Result<CertificateId> {
     CertificateId::parse(raw).map_err(ServiceError::from)
 }
 
+#[derive(Clone)]
 pub(crate) struct Context {
     pub(crate) programs: Vec<(i64, Program)>,
     pub(crate) orgs: Vec<(i64, Organization)>,
@@ -232,6 +233,15 @@ impl Context {
                 };
                 (id, p, ctx)
             }))
+    }
+
+    /// The programs these learning items (codes, activity IRIs, refresher items) earn or
+    /// renew, with every organization (few).
+    pub(crate) async fn for_items(conn: &mut Conn, idents: &[String]) -> Result<Self> {
+        Ok(Self {
+            programs: program_store::for_items(conn, idents).await?,
+            orgs: recert_store::organizations::list(conn).await?,
+        })
     }
 
     /// The program with this code and its row id.
@@ -335,13 +345,13 @@ impl Service {
     /// Awards a program to a learner by hand.
     pub async fn create_award(&self, who: &Principal, draft: AwardDraft) -> Result<AwardView> {
         who.require_program_runner()?;
-        // Reads and writes share one transaction: on 2 cores a second connection per request
-        // (its own SQLite worker thread) measured slower than holding the writers' queue.
-        let mut tx = self.store.begin_write().await?;
+        // The input, the learner and the program are checked before the write lock is
+        // taken; only who holds what is read under it.
+        let mut conn = self.store.read().await?;
         let mut e = Errors::new();
-        let learner = named_learner(tx.conn(), &mut e, draft.learner.as_deref()).await?;
+        let learner = named_learner(&mut conn, &mut e, draft.learner.as_deref()).await?;
         let found = match draft.program.as_deref().map(str::trim) {
-            Some(c) if !c.is_empty() => match program_store::with_organization(tx.conn(), c).await?
+            Some(c) if !c.is_empty() => match program_store::with_organization(&mut conn, c).await?
             {
                 Some(found) if found.1.archived_on.is_some() => {
                     // Who may not award it learns that first, not that it is archived.
@@ -431,6 +441,8 @@ impl Service {
             explicit_expiry.or(computed)
         };
         check_dates(issued_on, completed_on, expires_on)?;
+        drop(conn);
+        let mut tx = self.store.begin_write().await?;
 
         // At most one current award per program: a lapsed one closes and a new chain starts;
         // anything still valid or renewable must be renewed, revoked or unassigned first.
@@ -668,21 +680,24 @@ impl Service {
         page.finish(rows, |r| r.row_id, |r| self.view(&ctx, &r, Some(day)))
     }
 
+    /// The award to change, read under the write lock, with its program and its
+    /// organization (only those: not the whole catalogue) and today in that zone.
     async fn load_for_write(
         &self,
         tx: &mut recert_store::WriteTx,
         who: &Principal,
         id: &str,
-    ) -> Result<(AwardRecord, Program, Date)> {
+    ) -> Result<(AwardRecord, Program, Date, Context)> {
         let id = parse_id(id)?;
         let r = store::by_id(tx.conn(), &id)
             .await?
             .ok_or_else(|| ServiceError::not_found("award", id.as_str()))?;
         who.require(Action::WriteAward(r.program_id))?;
-        let ctx = Context::load(tx.conn()).await?;
-        let program = ctx.program(r.program_id)?.clone();
+        let (_, program, ctx) = Context::for_program(tx.conn(), r.award.program.as_str())
+            .await?
+            .ok_or_else(|| ServiceError::internal(format!("program {} missing", r.program_id)))?;
         let today = self.today_in(ctx.org(&program)?);
-        Ok((r, program, today))
+        Ok((r, program, today, ctx))
     }
 
     async fn save(
@@ -690,6 +705,7 @@ impl Service {
         mut tx: recert_store::WriteTx,
         who: &Principal,
         action: &str,
+        ctx: &Context,
         before: &AwardRecord,
         after: &Award,
         extra: Option<serde_json::Value>,
@@ -699,10 +715,8 @@ impl Service {
             award: after.clone(),
             ..before.clone()
         };
-        // One context serves both views.
-        let ctx = Context::load(tx.conn()).await?;
-        let before_view = self.view(&ctx, before, None)?;
-        let after_view = self.view(&ctx, &after_rec, None)?;
+        let before_view = self.view(ctx, before, None)?;
+        let after_view = self.view(ctx, &after_rec, None)?;
         let after_json = with_change(snapshot(&after_view)?, extra);
         tx.audit(NewEvent {
             at: self.now(),
@@ -727,7 +741,7 @@ impl Service {
     ) -> Result<AwardView> {
         who.require_program_runner()?;
         let mut tx = self.store.begin_write().await?;
-        let (r, program, _) = self.load_for_write(&mut tx, who, id).await?;
+        let (r, program, _, ctx) = self.load_for_write(&mut tx, who, id).await?;
         let mut a = r.award.clone();
         let mut e = Errors::new();
         if let Some(d) = patch.issued_on.as_deref()
@@ -798,12 +812,13 @@ impl Service {
                 recert_domain::renewal::first_cycle(program.validity, a.issued_on, a.expiry());
         }
         if a == r.award {
-            return self.view_one(tx.conn(), &r, None).await;
+            return self.view(&ctx, &r, None);
         }
         let extra = reason
             .filter(|s| !s.is_empty())
             .map(|s| serde_json::json!({ "reason": s }));
-        self.save(tx, who, "award.updated", &r, &a, extra).await
+        self.save(tx, who, "award.updated", &ctx, &r, &a, extra)
+            .await
     }
 
     /// Revokes an award: a reason is required; verification then says revoked.
@@ -831,7 +846,7 @@ impl Service {
             return Err(ServiceError::field("reason", "is required"));
         };
         let mut tx = self.store.begin_write().await?;
-        let (r, _, today) = self.load_for_write(&mut tx, who, id).await?;
+        let (r, _, today, ctx) = self.load_for_write(&mut tx, who, id).await?;
         if r.award.revoked.is_some() {
             return Err(ServiceError::Conflict(format!(
                 "certificate {} is already revoked",
@@ -845,7 +860,8 @@ impl Service {
             reason,
             category,
         });
-        self.save(tx, who, "award.revoked", &r, &a, None).await
+        self.save(tx, who, "award.revoked", &ctx, &r, &a, None)
+            .await
     }
 
     /// Unassigns an award: kept for history and audit, no longer current.
@@ -858,7 +874,7 @@ impl Service {
         who.require_program_runner()?;
         let reason = optional_text("reason", draft.reason.as_deref(), 1000)?;
         let mut tx = self.store.begin_write().await?;
-        let (r, _, today) = self.load_for_write(&mut tx, who, id).await?;
+        let (r, _, today, ctx) = self.load_for_write(&mut tx, who, id).await?;
         if r.award.archived_on.is_some() {
             return Err(ServiceError::Conflict(format!(
                 "certificate {} is already archived",
@@ -868,7 +884,8 @@ impl Service {
         let mut a = r.award.clone();
         a.archived_on = Some(today);
         let extra = (!reason.is_empty()).then(|| serde_json::json!({ "reason": reason }));
-        self.save(tx, who, "award.archived", &r, &a, extra).await
+        self.save(tx, who, "award.archived", &ctx, &r, &a, extra)
+            .await
     }
 
     /// The audit events about one award, oldest first.

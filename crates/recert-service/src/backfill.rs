@@ -46,13 +46,16 @@ impl Service {
     /// Previews (`run` false) or runs the backfill of one program.
     pub async fn backfill(&self, who: &Principal, code: &str, run: bool) -> Result<BackfillReport> {
         who.require(Action::Backfill)?;
-        // A preview runs the same code in a transaction that is then dropped, so what it
-        // shows is exactly what a run would do at that moment.
-        let mut tx = self.store.begin_write().await?;
-        let ctx = Context::load(tx.conn()).await?;
-        let (program_id, program) = ctx
-            .by_code(code)
-            .map(|(id, p)| (id, p.clone()))
+        // A preview runs the same decisions on a read connection, without the write lock
+        // (which other writers would wait on); a run makes them again under the lock and
+        // writes them.
+        let mut access = if run {
+            Access::Write(self.store.begin_write().await?)
+        } else {
+            Access::Read(self.store.read().await?)
+        };
+        let (program_id, program, ctx) = Context::for_program(access.conn(), code)
+            .await?
             .ok_or_else(|| ServiceError::not_found("program", code))?;
         let mut idents = Vec::new();
         for item in &program.items {
@@ -61,7 +64,7 @@ impl Service {
                 idents.push(a.clone());
             }
         }
-        let mut found = completion_store::of_items(tx.conn(), &idents).await?;
+        let mut found = completion_store::of_items(access.conn(), &idents).await?;
         // Completions that already earned this program are done.
         found.retain(|c| !earned_for(c, program.code.as_str()));
         // Newest first per learner: each learner's latest passing completion is the one used.
@@ -90,7 +93,7 @@ impl Service {
                 reason: String::new(),
                 award: None,
             };
-            let identity = learner_store::identity(tx.conn(), &c.username).await?;
+            let identity = learner_store::identity(access.conn(), &c.username).await?;
             let Some((learner_id, username, legal_name)) = identity else {
                 continue;
             };
@@ -100,7 +103,7 @@ impl Service {
                 rows.push(row);
                 continue;
             }
-            let current = award_store::current(tx.conn(), learner_id, program_id).await?;
+            let current = award_store::current(access.conn(), learner_id, program_id).await?;
             let facts = Facts {
                 completed_on: c.completed_on,
                 scaled: c.scaled,
@@ -116,7 +119,7 @@ impl Service {
                 Decision::Refuse(o) => row.reason = o.reason(),
                 Decision::Grant(g) => {
                     granted.insert(learner_id);
-                    if run {
+                    if let Access::Write(tx) = &mut access {
                         let replace = match current {
                             Some(cur) if g.renews.is_some() => Replace::Supersede(cur),
                             Some(cur) if g.closes_lapsed => Replace::CloseLapsed(cur),
@@ -145,10 +148,10 @@ impl Service {
                         };
                         let extra = serde_json::json!({"backfill": true, "completion": c.event_id});
                         let view = self
-                            .issue(&mut tx, &who.name, &ctx, new, replace, Some(extra))
+                            .issue(tx, &who.name, &ctx, new, replace, Some(extra))
                             .await?;
                         let award = crate::awards::parse_id(&view.id)?;
-                        mark_backfilled(&mut tx, &c, program.code.as_str(), &g, award).await?;
+                        mark_backfilled(tx, &c, program.code.as_str(), &g, award).await?;
                         row.result = "awarded".into();
                         row.reason = format!("certificate {} issued on {}", view.id, g.issued_on);
                         row.award = Some(view.id.clone());
@@ -171,7 +174,7 @@ impl Service {
             awards,
             rows,
         };
-        if run {
+        if let Access::Write(mut tx) = access {
             tx.audit(NewEvent {
                 at: self.now(),
                 actor: &who.name,
@@ -186,8 +189,22 @@ impl Service {
             .await?;
             tx.commit().await?;
         }
-        // A preview's transaction is dropped here, unchanged.
         Ok(report)
+    }
+}
+
+/// A read connection (preview) or the write transaction (run).
+enum Access {
+    Read(recert_store::ReadConn),
+    Write(recert_store::WriteTx),
+}
+
+impl Access {
+    fn conn(&mut self) -> &mut recert_store::Conn {
+        match self {
+            Self::Read(c) => c,
+            Self::Write(tx) => tx.conn(),
+        }
     }
 }
 

@@ -265,7 +265,7 @@ pub(crate) fn completion_time(
 impl Service {
     async fn parse_completion(
         &self,
-        tx: &mut WriteTx,
+        conn: &mut recert_store::Conn,
         d: CompletionDraft,
         source: &str,
     ) -> Result<Parsed> {
@@ -280,7 +280,7 @@ impl Service {
                 None
             }
         };
-        let learner = crate::awards::named_learner(tx.conn(), &mut e, d.learner.as_deref()).await?;
+        let learner = crate::awards::named_learner(conn, &mut e, d.learner.as_deref()).await?;
         let item = match d.item.as_deref() {
             Some(s) => e.check(required_text("item", s, 500)),
             None => {
@@ -505,9 +505,13 @@ impl Service {
         draft: CompletionDraft,
     ) -> Result<CompletionView> {
         who.require(Action::RecordCompletions)?;
+        // Checked and resolved before the write lock: the input, the learner, and only the
+        // programs this item earns.
+        let mut conn = self.store.read().await?;
+        let parsed = self.parse_completion(&mut conn, draft, "api").await?;
+        let ctx = Context::for_items(&mut conn, std::slice::from_ref(&parsed.item)).await?;
+        drop(conn);
         let mut tx = self.store.begin_write().await?;
-        let ctx = Context::load(tx.conn()).await?;
-        let parsed = self.parse_completion(&mut tx, draft, "api").await?;
         let shown = self.record_parsed(&mut tx, &who.name, &ctx, parsed).await?;
         tx.commit().await?;
         Ok(shown)
@@ -534,26 +538,37 @@ impl Service {
                 ),
             ));
         }
+        // Every entry is checked and resolved before the write lock; the lock is held only
+        // to record them.
+        let mut conn = self.store.read().await?;
+        let mut parsed = Vec::with_capacity(drafts.len());
+        for d in drafts {
+            parsed.push(match d {
+                Ok(d) => {
+                    let event_id = d.event_id.clone();
+                    (event_id, self.parse_completion(&mut conn, d, "api").await)
+                }
+                Err(u) => (u.event_id, Err(ServiceError::Validation(u.errors))),
+            });
+        }
+        let items: Vec<String> = parsed
+            .iter()
+            .filter_map(|(_, p)| p.as_ref().ok().map(|p| p.item.clone()))
+            .collect();
+        let ctx = Context::for_items(&mut conn, &items).await?;
+        drop(conn);
         let mut tx = self.store.begin_write().await?;
-        let ctx = Context::load(tx.conn()).await?;
         let mut out = BatchResult {
             recorded: 0,
             replayed: 0,
             rejected: 0,
             awarded: 0,
-            items: Vec::with_capacity(drafts.len()),
+            items: Vec::with_capacity(parsed.len()),
         };
-        for (index, d) in drafts.into_iter().enumerate() {
-            let (event_id, result) = match d {
-                Ok(d) => {
-                    let event_id = d.event_id.clone();
-                    let result = match self.parse_completion(&mut tx, d, "api").await {
-                        Ok(p) => self.record_parsed(&mut tx, &who.name, &ctx, p).await,
-                        Err(e) => Err(e),
-                    };
-                    (event_id, result)
-                }
-                Err(u) => (u.event_id, Err(ServiceError::Validation(u.errors))),
+        for (index, (event_id, p)) in parsed.into_iter().enumerate() {
+            let result = match p {
+                Ok(p) => self.record_parsed(&mut tx, &who.name, &ctx, p).await,
+                Err(e) => Err(e),
             };
             let entry = match result {
                 Ok(v) => {

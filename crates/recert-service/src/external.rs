@@ -128,8 +128,8 @@ impl Service {
         if who.role == Role::Auditor {
             return Err(who.forbidden("report external training"));
         }
-        let mut tx = self.store.begin_write().await?;
-        let ctx = Context::load(tx.conn()).await?;
+        // Everything is checked before the write lock is taken.
+        let mut conn = self.store.read().await?;
         let mut e = Errors::new();
         // Whose record: the caller's own unless they may write for others.
         let learner = match draft
@@ -138,10 +138,10 @@ impl Service {
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            Some(u) => crate::awards::named_learner(tx.conn(), &mut e, Some(u)).await?,
+            Some(u) => crate::awards::named_learner(&mut conn, &mut e, Some(u)).await?,
             None => match (who.role, who.learner_id) {
                 (Role::Learner | Role::Supervisor, Some(me)) => {
-                    learner_store::identity_by_id(tx.conn(), me).await?
+                    learner_store::identity_by_id(&mut conn, me).await?
                 }
                 _ => {
                     e.add("learner", "is required: whose training is this?");
@@ -155,6 +155,23 @@ impl Service {
         {
             return Err(who.forbidden("report training for someone else"));
         }
+        let found = match draft
+            .program
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(code) => Context::for_program(&mut conn, code).await?,
+            None => None,
+        };
+        drop(conn);
+        let ctx = match &found {
+            Some((_, _, ctx)) => ctx.clone(),
+            None => Context {
+                programs: Vec::new(),
+                orgs: Vec::new(),
+            },
+        };
         let program = match draft
             .program
             .as_deref()
@@ -273,6 +290,7 @@ impl Service {
             award_id: None,
             outcome: None,
         };
+        let mut tx = self.store.begin_write().await?;
         report.id = store::insert(tx.conn(), &report, evidence.as_ref()).await?;
         tx.audit(NewEvent {
             at: self.now(),
@@ -411,7 +429,9 @@ impl Service {
         let note = optional_text("note", d.note.as_deref(), 1000)?;
         let mut tx = self.store.begin_write().await?;
         let mut r = self.pending_for_decision(&mut tx, who, id).await?;
-        let ctx = Context::load(tx.conn()).await?;
+        let (_, _, ctx) = Context::for_program(tx.conn(), &r.program_code)
+            .await?
+            .ok_or_else(|| ServiceError::internal("program of the report missing"))?;
         self.approve(
             &mut tx,
             &who.name,

@@ -248,13 +248,16 @@ impl Service {
         if standing.is_empty() {
             return Ok(());
         }
-        let ctx = Context::load(tx.conn()).await?;
         let Some((_, username, legal_name)) =
             learner_store::identity_by_id(tx.conn(), learner_id).await?
         else {
             return Ok(());
         };
         for g in standing {
+            // Only the program this group award is for, not the whole catalogue.
+            let Some((_, _, ctx)) = Context::for_program(tx.conn(), &g.program_code).await? else {
+                continue;
+            };
             let program = ctx.program(g.program_id)?;
             if program.archived_on.is_some() {
                 continue;

@@ -200,7 +200,7 @@ async fn resolve(conn: &mut Conn, draft: LearnerDraft, base: Option<&Learner>) -
 
 /// Makes the learner's memberships exactly `group_ids`; the groups newly joined.
 async fn set_groups(
-    conn: &mut Conn,
+    conn: &mut recert_store::Writer,
     learner_id: i64,
     current: &[String],
     group_ids: &[i64],

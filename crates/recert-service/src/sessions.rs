@@ -176,10 +176,31 @@ impl Service {
         })
     }
 
-    /// Ends the session behind a cookie value.
+    /// Ends the session behind a cookie value. A write like any other: it queues behind
+    /// other writers instead of failing under load, so signing out always signs out.
     pub async fn logout(&self, token: &str) -> Result<()> {
+        let hash = sha256_hex(token);
         let mut conn = self.store.read().await?;
-        store::delete(&mut conn, &sha256_hex(token)).await?;
+        let user = match store::by_hash(&mut conn, &hash, self.now_ms()).await? {
+            Some(s) => user_store::by_id(&mut conn, s.user_id).await?,
+            None => None,
+        };
+        drop(conn);
+        let mut tx = self.store.begin_write().await?;
+        store::delete(tx.conn(), &hash).await?;
+        if let Some(user) = user {
+            tx.audit(NewEvent {
+                at: self.now(),
+                actor: &format!("user:{}", user.username),
+                action: "user.signed_out",
+                subject_type: "user",
+                subject_id: &user.username,
+                before: None,
+                after: None,
+            })
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

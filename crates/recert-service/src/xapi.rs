@@ -462,11 +462,22 @@ impl Service {
             }
         }
 
+        // The learners and programs the statements name are read before the write lock.
+        let mut conn = self.store.read().await?;
+        let objects: Vec<String> = checked.iter().filter_map(|c| c.object_id.clone()).collect();
+        let ctx = Context::for_items(&mut conn, &objects).await?;
+        let mut learners = Vec::with_capacity(checked.len());
+        for c in &checked {
+            learners.push(match &c.actor {
+                Some(key) => recert_store::learners::by_actor(&mut conn, key).await?,
+                None => None,
+            });
+        }
+        drop(conn);
         let mut tx = self.store.begin_write().await?;
-        let ctx = Context::load(tx.conn()).await?;
         let actor = format!("lms:{}", lms.name);
         let mut ids = Vec::with_capacity(checked.len());
-        for (c, original) in checked.into_iter().zip(list) {
+        for ((c, original), learner) in checked.into_iter().zip(list).zip(learners) {
             let id = match &c.id {
                 Some(id) => id.clone(),
                 None => new_uuid()?,
@@ -494,10 +505,6 @@ impl Service {
                 );
                 o.entry("version").or_insert_with(|| json!(XAPI_VERSION));
             }
-            let learner = match &c.actor {
-                Some(key) => recert_store::learners::by_actor(tx.conn(), key).await?,
-                None => None,
-            };
             let outcome = self
                 .statement_completion(&mut tx, &ctx, &actor, &c, &id, stored_at, learner.clone())
                 .await?;

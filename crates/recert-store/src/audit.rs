@@ -98,7 +98,7 @@ impl WriteTx {
         .bind(after)
         .bind(&prev)
         .bind(&h)
-        .execute(self.conn())
+        .execute(&mut **self.conn())
         .await?;
         // The head row is written once, at commit (it stays locked by this transaction).
         self.head = (seq, h);

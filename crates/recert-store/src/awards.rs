@@ -2,6 +2,7 @@
 //! predicates on stored columns: `window_opens_on` and `grace_ends_on` are kept beside
 //! `expires_on` for exactly that, and rewritten whenever the dates they derive from change.
 
+use crate::Writer;
 use crate::sql::{Arg, Sql};
 use crate::{Result, StoreError, rows};
 use recert_domain::award::{Credits, RevocationCategory};
@@ -190,12 +191,13 @@ pub async fn of_learner(conn: &mut AnyConnection, learner_id: i64) -> Result<Vec
 
 /// Stores a new award; whether it is current is what its recorded facts say.
 pub async fn insert(
-    conn: &mut AnyConnection,
+    conn: &mut Writer,
     a: &Award,
     learner_id: i64,
     program_id: i64,
     now_ms: i64,
 ) -> Result<i64> {
+    let conn: &mut AnyConnection = conn;
     let (window_opens, grace_ends) = derived(a);
     let row = sqlx::query(
         "INSERT INTO awards (cert_id, program_id, learner_id, issued_on, completed_on, expires_on, always_valid, \
@@ -238,7 +240,8 @@ pub async fn insert(
 
 /// Rewrites every mutable column of a stored award from `a`. Whether it stays current
 /// follows from its recorded facts (revoked, superseded, archived, closed), never from dates.
-pub async fn update(conn: &mut AnyConnection, row_id: i64, a: &Award, now_ms: i64) -> Result<()> {
+pub async fn update(conn: &mut Writer, row_id: i64, a: &Award, now_ms: i64) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
     let (window_opens, grace_ends) = derived(a);
     let (revoked_at, revoked_on, reason, category) = match &a.revoked {
         Some(r) => (

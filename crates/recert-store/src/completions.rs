@@ -1,6 +1,7 @@
 //! Completion events (SPEC §3.3): every one received is kept with what it did per program,
 //! so a learner's record can say why a completion earned nothing.
 
+use crate::Writer;
 use crate::sql::{Arg, Sql, Within};
 use crate::{Result, rows};
 use recert_domain::Date;
@@ -70,7 +71,8 @@ pub async fn by_event_id(
 }
 
 /// Stores a new completion; its id.
-pub async fn insert(conn: &mut AnyConnection, c: &CompletionRecord) -> Result<i64> {
+pub async fn insert(conn: &mut Writer, c: &CompletionRecord) -> Result<i64> {
+    let conn: &mut AnyConnection = conn;
     let row = sqlx::query(
         "INSERT INTO completions (event_id, learner_id, item, completed_on, score, max_score, scaled, passed, \
          content_version, source, received_at, outcomes, replays) \
@@ -94,11 +96,8 @@ pub async fn insert(conn: &mut AnyConnection, c: &CompletionRecord) -> Result<i6
 }
 
 /// Rewrites what a completion did (a backfill turned it into an award).
-pub async fn set_outcomes(
-    conn: &mut AnyConnection,
-    id: i64,
-    outcomes: &serde_json::Value,
-) -> Result<()> {
+pub async fn set_outcomes(conn: &mut Writer, id: i64, outcomes: &serde_json::Value) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
     sqlx::query("UPDATE completions SET outcomes = $1 WHERE id = $2")
         .bind(rows::to_json(outcomes)?)
         .bind(id)
@@ -108,7 +107,8 @@ pub async fn set_outcomes(
 }
 
 /// Counts a replay of an event already received.
-pub async fn count_replay(conn: &mut AnyConnection, id: i64) -> Result<()> {
+pub async fn count_replay(conn: &mut Writer, id: i64) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
     sqlx::query("UPDATE completions SET replays = replays + 1 WHERE id = $1")
         .bind(id)
         .execute(conn)

@@ -1,6 +1,7 @@
 //! External training reports (SPEC §3.3): an activity done elsewhere, reported toward a
 //! program, optionally approved, then earning it with issue date = completion date.
 
+use crate::Writer;
 use crate::sql::{Arg, Sql, Within};
 use crate::{Result, rows};
 use recert_domain::Date;
@@ -72,11 +73,8 @@ fn from_row(row: &AnyRow) -> Result<Report> {
     })
 }
 
-pub async fn insert(
-    conn: &mut AnyConnection,
-    r: &Report,
-    evidence: Option<&Evidence>,
-) -> Result<i64> {
+pub async fn insert(conn: &mut Writer, r: &Report, evidence: Option<&Evidence>) -> Result<i64> {
+    let conn: &mut AnyConnection = conn;
     let row = sqlx::query(
         "INSERT INTO external_training (learner_id, program_id, title, provider, completed_on, hours, \
          evidence_name, evidence_type, evidence, state, submitted_by, submitted_at) \
@@ -110,7 +108,8 @@ pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<Report>> 
 }
 
 /// Records the decision (and, on approval, the award it earned).
-pub async fn decide(conn: &mut AnyConnection, r: &Report) -> Result<()> {
+pub async fn decide(conn: &mut Writer, r: &Report) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
     sqlx::query(
         "UPDATE external_training SET state = $1, decided_by = $2, decided_at = $3, decision_note = $4, \
          award_id = $5, outcome = $6 WHERE id = $7",

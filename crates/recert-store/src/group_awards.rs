@@ -1,6 +1,7 @@
 //! Standing group awards: a program awarded to a group, optionally to members who join
 //! later as well.
 
+use crate::Writer;
 use crate::{Result, rows};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -37,7 +38,8 @@ fn from_row(row: &AnyRow) -> Result<GroupAward> {
     })
 }
 
-pub async fn insert(conn: &mut AnyConnection, g: &GroupAward) -> Result<i64> {
+pub async fn insert(conn: &mut Writer, g: &GroupAward) -> Result<i64> {
+    let conn: &mut AnyConnection = conn;
     let row = sqlx::query(
         "INSERT INTO group_awards (group_id, program_id, include_later, association, created_by, created_at) \
          VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
@@ -89,7 +91,8 @@ pub async fn for_joiners(conn: &mut AnyConnection, group_id: i64) -> Result<Vec<
     .collect()
 }
 
-pub async fn stop(conn: &mut AnyConnection, id: i64, now_ms: i64) -> Result<()> {
+pub async fn stop(conn: &mut Writer, id: i64, now_ms: i64) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
     sqlx::query("UPDATE group_awards SET stopped_at = $1 WHERE id = $2 AND stopped_at IS NULL")
         .bind(now_ms)
         .bind(id)

@@ -1,5 +1,6 @@
 //! Groups, memberships and requirements ("members of G must hold P").
 
+use crate::Writer;
 use crate::sql::{Arg, Sql};
 use crate::{Result, StoreError, rows};
 use recert_domain::{Group, GroupKind};
@@ -82,12 +83,13 @@ pub async fn list(
 }
 
 pub async fn insert(
-    conn: &mut AnyConnection,
+    conn: &mut Writer,
     name: &str,
     kind: GroupKind,
     description: &str,
     now_ms: i64,
 ) -> Result<i64> {
+    let conn: &mut AnyConnection = conn;
     let row = sqlx::query(
         "INSERT INTO learner_groups (name, kind, description, created_at) VALUES ($1,$2,$3,$4) RETURNING id",
     )
@@ -100,12 +102,8 @@ pub async fn insert(
     rows::int(&row, "id")
 }
 
-pub async fn update(
-    conn: &mut AnyConnection,
-    id: i64,
-    kind: GroupKind,
-    description: &str,
-) -> Result<()> {
+pub async fn update(conn: &mut Writer, id: i64, kind: GroupKind, description: &str) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
     sqlx::query("UPDATE learner_groups SET kind = $1, description = $2 WHERE id = $3")
         .bind(kind.as_str())
         .bind(description)
@@ -116,7 +114,8 @@ pub async fn update(
 }
 
 /// Adds a member; returns false when they already were one.
-pub async fn add_member(conn: &mut AnyConnection, group_id: i64, learner_id: i64) -> Result<bool> {
+pub async fn add_member(conn: &mut Writer, group_id: i64, learner_id: i64) -> Result<bool> {
+    let conn: &mut AnyConnection = conn;
     let r = sqlx::query(
         "INSERT INTO group_members (group_id, learner_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
     )
@@ -128,11 +127,8 @@ pub async fn add_member(conn: &mut AnyConnection, group_id: i64, learner_id: i64
 }
 
 /// Removes a member; returns false when they were not one.
-pub async fn remove_member(
-    conn: &mut AnyConnection,
-    group_id: i64,
-    learner_id: i64,
-) -> Result<bool> {
+pub async fn remove_member(conn: &mut Writer, group_id: i64, learner_id: i64) -> Result<bool> {
+    let conn: &mut AnyConnection = conn;
     let r = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND learner_id = $2")
         .bind(group_id)
         .bind(learner_id)
@@ -163,11 +159,12 @@ pub async fn members(
 }
 
 pub async fn add_requirement(
-    conn: &mut AnyConnection,
+    conn: &mut Writer,
     group_id: i64,
     program_id: i64,
     now_ms: i64,
 ) -> Result<bool> {
+    let conn: &mut AnyConnection = conn;
     let r = sqlx::query(
         "INSERT INTO requirements (group_id, program_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     )
@@ -179,11 +176,8 @@ pub async fn add_requirement(
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn remove_requirement(
-    conn: &mut AnyConnection,
-    group_id: i64,
-    program_id: i64,
-) -> Result<bool> {
+pub async fn remove_requirement(conn: &mut Writer, group_id: i64, program_id: i64) -> Result<bool> {
+    let conn: &mut AnyConnection = conn;
     let r = sqlx::query("DELETE FROM requirements WHERE group_id = $1 AND program_id = $2")
         .bind(group_id)
         .bind(program_id)

@@ -1,5 +1,6 @@
 //! Learners and their group memberships.
 
+use crate::Writer;
 use crate::sql::{Arg, Sql};
 use crate::{Result, StoreError, rows};
 use recert_domain::{Learner, Username};
@@ -249,11 +250,12 @@ fn escape_like(s: &str) -> String {
 }
 
 pub async fn insert(
-    conn: &mut AnyConnection,
+    conn: &mut Writer,
     l: &Learner,
     manager_id: Option<i64>,
     now_ms: i64,
 ) -> Result<i64> {
+    let conn: &mut AnyConnection = conn;
     let row = sqlx::query(
         "INSERT INTO learners (username, legal_name, email, external_ids, manager_id, time_zone, active, \
          end_date, attributes, created_at, updated_at, mbox_sha1) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10,$11) RETURNING id",
@@ -275,12 +277,13 @@ pub async fn insert(
 }
 
 pub async fn update(
-    conn: &mut AnyConnection,
+    conn: &mut Writer,
     id: i64,
     l: &Learner,
     manager_id: Option<i64>,
     now_ms: i64,
 ) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
     sqlx::query(
         "UPDATE learners SET legal_name = $1, email = $2, external_ids = $3, manager_id = $4, time_zone = $5, \
          active = $6, end_date = $7, attributes = $8, updated_at = $9, mbox_sha1 = $11 WHERE id = $10",
@@ -309,7 +312,8 @@ pub fn mbox_sha1(email: &str) -> String {
 }
 
 /// Fills `mbox_sha1` for learners stored before it existed (run at start-up; idempotent).
-pub async fn fill_mbox_sha1(conn: &mut AnyConnection) -> Result<u64> {
+pub async fn fill_mbox_sha1(conn: &mut Writer) -> Result<u64> {
+    let conn: &mut AnyConnection = conn;
     let rows_ =
         sqlx::query("SELECT id, email FROM learners WHERE email IS NOT NULL AND mbox_sha1 IS NULL")
             .fetch_all(&mut *conn)

@@ -29,6 +29,9 @@ use std::time::Duration;
 
 pub use sqlx::AnyConnection as Conn;
 
+/// A pooled connection for reads (see [`Store::read`]).
+pub type ReadConn = PoolConnection<Any>;
+
 /// What can go wrong below the service layer; few and meaningful.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -154,7 +157,7 @@ impl Store {
     }
 
     /// A connection for reads.
-    pub async fn read(&self) -> Result<PoolConnection<Any>> {
+    pub async fn read(&self) -> Result<ReadConn> {
         Ok(self.pool.acquire().await?)
     }
 
@@ -179,7 +182,7 @@ impl Store {
                 .await?;
         let head = (rows::int(&head, "seq")?, rows::text(&head, "last_hash")?);
         Ok(WriteTx {
-            tx,
+            tx: Writer(tx),
             head,
             head_moved: false,
             _gate: gate,
@@ -191,9 +194,28 @@ impl Store {
     }
 }
 
+/// The connection of a write transaction. Every store function that changes data takes
+/// this instead of a plain connection, so a write cannot run outside the write path (its
+/// queue, its lock on the audit chain, its transaction): the compiler refuses it. Reads
+/// take `&mut AnyConnection`, which this dereferences to.
+pub struct Writer(sqlx::Transaction<'static, Any>);
+
+impl std::ops::Deref for Writer {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Writer {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.0
+    }
+}
+
 /// A write transaction. Dropping it without [`WriteTx::commit`] rolls everything back.
 pub struct WriteTx {
-    tx: sqlx::Transaction<'static, Any>,
+    tx: Writer,
     /// The chain's last link (sequence number and hash), held locked by this transaction.
     head: (i64, String),
     /// Whether events were appended: the head row is then rewritten at commit, once per
@@ -203,7 +225,8 @@ pub struct WriteTx {
 }
 
 impl WriteTx {
-    pub fn conn(&mut self) -> &mut AnyConnection {
+    /// The transaction's connection, for reads and writes alike.
+    pub fn conn(&mut self) -> &mut Writer {
         &mut self.tx
     }
 
@@ -215,7 +238,7 @@ impl WriteTx {
                 .execute(&mut *self.tx)
                 .await?;
         }
-        self.tx.commit().await?;
+        self.tx.0.commit().await?;
         Ok(())
     }
 }

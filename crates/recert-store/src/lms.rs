@@ -1,6 +1,7 @@
 //! LMS connections (the HTTP Basic credentials an LMS uses on `/xapi`) and the xAPI
 //! statements they send.
 
+use crate::Writer;
 use crate::{Result, rows};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -30,7 +31,8 @@ fn from_row(row: &AnyRow) -> Result<Connection> {
     })
 }
 
-pub async fn insert(conn: &mut AnyConnection, c: &Connection) -> Result<i64> {
+pub async fn insert(conn: &mut Writer, c: &Connection) -> Result<i64> {
+    let conn: &mut AnyConnection = conn;
     let row = sqlx::query(
         "INSERT INTO lms_connections (name, key, secret_hash, created_by, created_at) \
          VALUES ($1,$2,$3,$4,$5) RETURNING id",
@@ -74,7 +76,8 @@ pub async fn by_key(conn: &mut AnyConnection, key: &str) -> Result<Option<Connec
         .transpose()
 }
 
-pub async fn revoke(conn: &mut AnyConnection, id: i64, now_ms: i64) -> Result<()> {
+pub async fn revoke(conn: &mut Writer, id: i64, now_ms: i64) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
     sqlx::query("UPDATE lms_connections SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(now_ms)
         .bind(id)
@@ -83,7 +86,8 @@ pub async fn revoke(conn: &mut AnyConnection, id: i64, now_ms: i64) -> Result<()
     Ok(())
 }
 
-pub async fn touch(conn: &mut AnyConnection, id: i64, now_ms: i64) -> Result<()> {
+pub async fn touch(conn: &mut Writer, id: i64, now_ms: i64) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
     sqlx::query("UPDATE lms_connections SET last_used_at = $1 WHERE id = $2")
         .bind(now_ms)
         .bind(id)
@@ -130,7 +134,8 @@ pub async fn statement(conn: &mut AnyConnection, id: &str) -> Result<Option<Stat
         .transpose()
 }
 
-pub async fn insert_statement(conn: &mut AnyConnection, s: &Statement) -> Result<()> {
+pub async fn insert_statement(conn: &mut Writer, s: &Statement) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
     sqlx::query(
         "INSERT INTO xapi_statements (id, connection_id, stored_at, verb, object_id, learner_id, statement, outcome) \
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",

@@ -1,5 +1,6 @@
 //! Organizations (issuers).
 
+use crate::Writer;
 use crate::{Result, rows};
 use recert_domain::Organization;
 use sqlx::AnyConnection;
@@ -16,7 +17,8 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<(i64, Organization)> {
     ))
 }
 
-pub async fn insert(conn: &mut AnyConnection, org: &Organization, now_ms: i64) -> Result<i64> {
+pub async fn insert(conn: &mut Writer, org: &Organization, now_ms: i64) -> Result<i64> {
+    let conn: &mut AnyConnection = conn;
     let row = sqlx::query(
         "INSERT INTO organizations (code, name, url, time_zone, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",

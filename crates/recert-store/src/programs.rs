@@ -1,5 +1,6 @@
 //! Programs and their assigned learning items.
 
+use crate::Writer;
 use crate::sql::Sql;
 use crate::{Result, StoreError, rows};
 use recert_domain::program::ItemKind;
@@ -150,6 +151,43 @@ pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<(i64, Program)> 
         .ok_or(StoreError::NotFound)
 }
 
+/// The programs that one of these learning items (by code or xAPI activity IRI) or
+/// refresher items earns or renews: all a completion needs, instead of the catalogue.
+pub async fn for_items(conn: &mut AnyConnection, idents: &[String]) -> Result<Vec<(i64, Program)>> {
+    if idents.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut ids: Vec<i64> = Vec::new();
+    for chunk in idents.chunks(200) {
+        let mut q = Sql::new(
+            "SELECT DISTINCT p.id FROM programs p LEFT JOIN program_items i ON i.program_id = p.id WHERE ",
+        );
+        for (n, ident) in chunk.iter().enumerate() {
+            let a = q.arg(crate::sql::Arg::Text(ident.clone()));
+            let or = if n == 0 { "" } else { " OR " };
+            q.push(&format!(
+                "{or}i.code = {a} OR i.activity_id = {a} OR p.refresher_item = {a}"
+            ));
+        }
+        for row in q.query().fetch_all(&mut *conn).await? {
+            let id = rows::int(&row, "id")?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    ids.sort_unstable();
+    let mut q = Sql::new(SELECT);
+    q.push(" WHERE p.id IN ")
+        .push_in_list(&ids)
+        .push(" ORDER BY p.id");
+    let found = q.query().fetch_all(&mut *conn).await?;
+    with_items(conn, found).await
+}
+
 /// Whether another program's code differs from `code` only by case.
 pub async fn folded_code_taken(conn: &mut AnyConnection, code: &str) -> Result<Option<String>> {
     let row = sqlx::query("SELECT code FROM programs WHERE code_folded = $1")
@@ -218,12 +256,8 @@ fn json_fields(p: &Program) -> Result<[String; 3]> {
     ])
 }
 
-pub async fn insert(
-    conn: &mut AnyConnection,
-    p: &Program,
-    org_id: i64,
-    now_ms: i64,
-) -> Result<i64> {
+pub async fn insert(conn: &mut Writer, p: &Program, org_id: i64, now_ms: i64) -> Result<i64> {
+    let conn: &mut AnyConnection = conn;
     let [reminders, pathways, custom] = json_fields(p)?;
     let credits = p.credits_required.as_ref().map(rows::to_json).transpose()?;
     let row = sqlx::query(
@@ -262,12 +296,13 @@ pub async fn insert(
 }
 
 pub async fn update(
-    conn: &mut AnyConnection,
+    conn: &mut Writer,
     id: i64,
     p: &Program,
     org_id: i64,
     now_ms: i64,
 ) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
     let [reminders, pathways, custom] = json_fields(p)?;
     let credits = p.credits_required.as_ref().map(rows::to_json).transpose()?;
     sqlx::query(
@@ -302,7 +337,8 @@ pub async fn update(
 }
 
 /// Assigns one more item to a program, after its others.
-pub async fn add_item(conn: &mut AnyConnection, program_id: i64, it: &ProgramItem) -> Result<()> {
+pub async fn add_item(conn: &mut Writer, program_id: i64, it: &ProgramItem) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
     sqlx::query(
         "INSERT INTO program_items (program_id, position, code, kind, pass_threshold, assigned_on, activity_id, url) \
          VALUES ($1, (SELECT COALESCE(MAX(position), -1) + 1 FROM program_items WHERE program_id = $1), \
@@ -321,7 +357,8 @@ pub async fn add_item(conn: &mut AnyConnection, program_id: i64, it: &ProgramIte
 }
 
 /// Unassigns one item; `false` when it was not assigned.
-pub async fn remove_item(conn: &mut AnyConnection, program_id: i64, code: &str) -> Result<bool> {
+pub async fn remove_item(conn: &mut Writer, program_id: i64, code: &str) -> Result<bool> {
+    let conn: &mut AnyConnection = conn;
     let done = sqlx::query("DELETE FROM program_items WHERE program_id = $1 AND code = $2")
         .bind(program_id)
         .bind(code)
@@ -331,7 +368,8 @@ pub async fn remove_item(conn: &mut AnyConnection, program_id: i64, code: &str) 
 }
 
 /// Marks a program changed (its items are in their own table).
-pub async fn touch(conn: &mut AnyConnection, program_id: i64, now_ms: i64) -> Result<()> {
+pub async fn touch(conn: &mut Writer, program_id: i64, now_ms: i64) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
     sqlx::query("UPDATE programs SET updated_at = $1 WHERE id = $2")
         .bind(now_ms)
         .bind(program_id)

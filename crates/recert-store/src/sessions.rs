@@ -1,6 +1,7 @@
 //! Web sessions, stored so that any instance can serve any request. Only the SHA-256 of
 //! the cookie value is kept.
 
+use crate::Writer;
 use crate::{Result, rows};
 use sqlx::AnyConnection;
 
@@ -12,13 +13,14 @@ pub struct SessionRecord {
 }
 
 pub async fn insert(
-    conn: &mut AnyConnection,
+    conn: &mut Writer,
     token_hash: &str,
     user_id: i64,
     csrf: &str,
     now_ms: i64,
     expires_at_ms: i64,
 ) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
     sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -55,7 +57,8 @@ pub async fn by_hash(
     .transpose()
 }
 
-pub async fn delete(conn: &mut AnyConnection, token_hash: &str) -> Result<()> {
+pub async fn delete(conn: &mut Writer, token_hash: &str) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
         .execute(conn)
@@ -65,11 +68,8 @@ pub async fn delete(conn: &mut AnyConnection, token_hash: &str) -> Result<()> {
 
 /// Ends every session of a user except `keep` (after a password change, other devices are
 /// signed out).
-pub async fn delete_for_user(
-    conn: &mut AnyConnection,
-    user_id: i64,
-    keep: Option<&str>,
-) -> Result<()> {
+pub async fn delete_for_user(conn: &mut Writer, user_id: i64, keep: Option<&str>) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
     sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
         .bind(user_id)
         .bind(keep.unwrap_or(""))
@@ -79,7 +79,8 @@ pub async fn delete_for_user(
 }
 
 /// Removes expired sessions; returns how many.
-pub async fn purge_expired(conn: &mut AnyConnection, now_ms: i64) -> Result<u64> {
+pub async fn purge_expired(conn: &mut Writer, now_ms: i64) -> Result<u64> {
+    let conn: &mut AnyConnection = conn;
     let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(now_ms)
         .execute(conn)

@@ -1,5 +1,6 @@
 //! API bearer tokens, stored as SHA-256 hashes only.
 
+use crate::Writer;
 use crate::{Result, rows};
 use sqlx::AnyConnection;
 
@@ -29,13 +30,14 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<TokenRecord> {
 }
 
 pub async fn insert(
-    conn: &mut AnyConnection,
+    conn: &mut Writer,
     name: &str,
     role: &str,
     hash: &str,
     user_id: Option<i64>,
     now_ms: i64,
 ) -> Result<i64> {
+    let conn: &mut AnyConnection = conn;
     let row = sqlx::query(
         "INSERT INTO api_tokens (name, role, token_hash, user_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -78,7 +80,8 @@ pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<TokenReco
         .transpose()
 }
 
-pub async fn revoke(conn: &mut AnyConnection, id: i64, now_ms: i64) -> Result<bool> {
+pub async fn revoke(conn: &mut Writer, id: i64, now_ms: i64) -> Result<bool> {
+    let conn: &mut AnyConnection = conn;
     let r =
         sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(now_ms)

@@ -1,5 +1,6 @@
 //! Accounts: who may sign in, their role and scope. Passwords arrive here already hashed.
 
+use crate::Writer;
 use crate::{Result, rows};
 use sqlx::AnyConnection;
 
@@ -45,7 +46,8 @@ pub struct NewUser<'a> {
     pub learner_id: Option<i64>,
 }
 
-pub async fn insert(conn: &mut AnyConnection, u: &NewUser<'_>, now_ms: i64) -> Result<i64> {
+pub async fn insert(conn: &mut Writer, u: &NewUser<'_>, now_ms: i64) -> Result<i64> {
+    let conn: &mut AnyConnection = conn;
     let row = sqlx::query(
         "INSERT INTO users (username, password_hash, role, learner_id, password_changed_at, created_at) \
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
@@ -139,7 +141,8 @@ pub async fn all_program_codes(conn: &mut AnyConnection) -> Result<Vec<(i64, Str
     .collect()
 }
 
-pub async fn set_programs(conn: &mut AnyConnection, user_id: i64, ids: &[i64]) -> Result<()> {
+pub async fn set_programs(conn: &mut Writer, user_id: i64, ids: &[i64]) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
     sqlx::query("DELETE FROM user_programs WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *conn)
@@ -155,11 +158,12 @@ pub async fn set_programs(conn: &mut AnyConnection, user_id: i64, ids: &[i64]) -
 }
 
 pub async fn set_password(
-    conn: &mut AnyConnection,
+    conn: &mut Writer,
     id: i64,
     password_hash: &str,
     now_ms: i64,
 ) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
     sqlx::query(
         "UPDATE users SET password_hash = $1, password_changed_at = $2, failed_logins = 0, \
          locked_until = NULL WHERE id = $3",
@@ -175,11 +179,12 @@ pub async fn set_password(
 /// Counts a failed sign-in; from `lock_after` failures on, the account is locked until
 /// `locked_until_ms`. Returns the new count.
 pub async fn record_failure(
-    conn: &mut AnyConnection,
+    conn: &mut Writer,
     id: i64,
     lock_after: i64,
     locked_until_ms: i64,
 ) -> Result<i64> {
+    let conn: &mut AnyConnection = conn;
     let row = sqlx::query(
         "UPDATE users SET failed_logins = failed_logins + 1, \
          locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END \
@@ -193,7 +198,8 @@ pub async fn record_failure(
     rows::int(&row, "failed_logins")
 }
 
-pub async fn record_success(conn: &mut AnyConnection, id: i64) -> Result<()> {
+pub async fn record_success(conn: &mut Writer, id: i64) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
     sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
         .bind(id)
         .execute(conn)
@@ -201,7 +207,8 @@ pub async fn record_success(conn: &mut AnyConnection, id: i64) -> Result<()> {
     Ok(())
 }
 
-pub async fn set_disabled(conn: &mut AnyConnection, id: i64, at_ms: Option<i64>) -> Result<()> {
+pub async fn set_disabled(conn: &mut Writer, id: i64, at_ms: Option<i64>) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
     sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
         .bind(at_ms)
         .bind(id)

@@ -48,16 +48,16 @@ both_backends! {
         app.program(json!({"code": "P", "name": "P", "validity": {"count": 1, "unit": "years"}})).await;
         app.learner("ana").await;
         let mut tx = app.service.store.begin_write().await.unwrap();
-        sqlx::query("UPDATE audit_events SET actor = 'mallory' WHERE seq = 3").execute(tx.conn()).await.unwrap();
+        sqlx::query("UPDATE audit_events SET actor = 'mallory' WHERE seq = 3").execute(&mut **tx.conn()).await.unwrap();
         tx.commit().await.unwrap();
         assert!(matches!(verdict(&app.service).await, Verdict::Broken { seq: 3, .. }));
         let mut tx = app.service.store.begin_write().await.unwrap();
-        sqlx::query("UPDATE audit_events SET actor = 'token:test-admin' WHERE seq = 3").execute(tx.conn()).await.unwrap();
+        sqlx::query("UPDATE audit_events SET actor = 'token:test-admin' WHERE seq = 3").execute(&mut **tx.conn()).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(verdict(&app.service).await, Verdict::Intact { events: 4 });
         // Removing the newest event is caught through the head.
         let mut tx = app.service.store.begin_write().await.unwrap();
-        sqlx::query("DELETE FROM audit_events WHERE seq = 4").execute(tx.conn()).await.unwrap();
+        sqlx::query("DELETE FROM audit_events WHERE seq = 4").execute(&mut **tx.conn()).await.unwrap();
         tx.commit().await.unwrap();
         assert!(matches!(verdict(&app.service).await, Verdict::Broken { .. }));
     }
@@ -107,8 +107,9 @@ both_backends! {
     /// broke the first real value after it until numbers were bound as text.
     async fn nullable_numbers_alternate_on_one_connection(app) {
         app.learner("ana").await;
-        let mut conn = app.service.store.read().await.unwrap();
-        let learner_id = recert_store::learners::id_of(&mut conn, "ana").await.unwrap().unwrap();
+        // One write transaction: one connection, one statement cache.
+        let mut tx = app.service.store.begin_write().await.unwrap();
+        let learner_id = recert_store::learners::id_of(tx.conn(), "ana").await.unwrap().unwrap();
         for (i, score) in [None, Some(0.85), None, Some(1.0)].into_iter().enumerate() {
             let record = recert_store::completions::CompletionRecord {
                 id: 0,
@@ -127,9 +128,10 @@ both_backends! {
                 outcomes: json!([]),
                 replays: 0,
             };
-            recert_store::completions::insert(&mut conn, &record).await.unwrap();
-            let back = recert_store::completions::by_event_id(&mut conn, &record.event_id).await.unwrap().unwrap();
+            recert_store::completions::insert(tx.conn(), &record).await.unwrap();
+            let back = recert_store::completions::by_event_id(tx.conn(), &record.event_id).await.unwrap().unwrap();
             assert_eq!(back.score, score);
         }
+        tx.commit().await.unwrap();
     }
 }

@@ -241,3 +241,57 @@ both_backends! {
         assert!(programs("aud").is_empty());
     }
 }
+
+both_backends! {
+    async fn signing_out_under_a_concurrent_write_load_always_ends_the_session(app) {
+        app.program(serde_json::json!({"code": "P", "name": "P", "validity": {"count": 1, "unit": "years"}})).await;
+        let mut awards = Vec::new();
+        for i in 0..8 {
+            let u = format!("l{i}");
+            app.learner(&u).await;
+            let a = app.post("/api/v1/awards", serde_json::json!({"learner": u, "program": "P"})).await.expect(StatusCode::CREATED);
+            awards.push(a["id"].as_str().unwrap().to_owned());
+        }
+        app.account("root", "admin", None, &[]).await;
+        let mut sessions = Vec::new();
+        for _ in 0..16 {
+            sessions.push(app.web_session("root").await);
+        }
+        // Eight writers edit awards as fast as they can while every session signs out.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut load = Vec::new();
+        for (n, id) in awards.iter().enumerate() {
+            let (client, base, token, id, stop) = (app.client.clone(), app.base.clone(), app.token.clone(), id.clone(), stop.clone());
+            load.push(tokio::spawn(async move {
+                let mut writes = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let r = client.patch(format!("{base}/api/v1/awards/{id}")).bearer_auth(&token)
+                        .json(&serde_json::json!({"content_version": format!("v{n}-{writes}")})).send().await.unwrap();
+                    assert_eq!(r.status(), StatusCode::OK);
+                    writes += 1;
+                }
+                writes
+            }));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let outs = sessions.iter().map(|s| s.post("/logout", &[]));
+        let mut answers = Vec::new();
+        for f in outs {
+            answers.push(f.await);
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut writes = 0;
+        for l in load {
+            writes += l.await.unwrap();
+        }
+        assert!(writes > 0);
+        for ((status, page), s) in answers.iter().zip(&sessions) {
+            assert_eq!(*status, StatusCode::OK, "{page}");
+            assert!(page.contains("name=\"password\""), "signing out lands on the sign-in page");
+            assert!(
+                matches!(app.service.session(&s.session).await, Err(recert_service::ServiceError::Unauthenticated)),
+                "the session still works after signing out"
+            );
+        }
+    }
+}
