@@ -236,12 +236,23 @@ impl Context {
     }
 
     /// The programs these learning items (codes, activity IRIs, refresher items) earn or
-    /// renew, with every organization (few).
+    /// renew, with their organizations and the default one (a completion no program takes
+    /// is stored under its day there).
     pub(crate) async fn for_items(conn: &mut Conn, idents: &[String]) -> Result<Self> {
-        Ok(Self {
-            programs: program_store::for_items(conn, idents).await?,
-            orgs: recert_store::organizations::list(conn).await?,
-        })
+        let mut ctx = Self {
+            programs: Vec::new(),
+            orgs: Vec::new(),
+        };
+        for (id, p, org) in program_store::for_items(conn, idents).await? {
+            if !ctx.orgs.iter().any(|(_, o)| o.code == org.code) {
+                ctx.orgs.push((0, org));
+            }
+            ctx.programs.push((id, p));
+        }
+        if ctx.orgs.is_empty() {
+            ctx.orgs = recert_store::organizations::list(conn).await?;
+        }
+        Ok(ctx)
     }
 
     /// The program with this code and its row id.
@@ -441,8 +452,7 @@ impl Service {
             explicit_expiry.or(computed)
         };
         check_dates(issued_on, completed_on, expires_on)?;
-        drop(conn);
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.store.write_on(conn).await?;
 
         // At most one current award per program: a lapsed one closes and a new chain starts;
         // anything still valid or renewable must be renewed, revoked or unassigned first.
@@ -700,6 +710,7 @@ impl Service {
         Ok((r, program, today, ctx))
     }
 
+    #[allow(clippy::too_many_arguments)] // one call shape for edit, revoke, unassign
     async fn save(
         &self,
         mut tx: recert_store::WriteTx,
@@ -923,17 +934,32 @@ pub(crate) async fn named_learner(
     e: &mut Errors,
     raw: Option<&str>,
 ) -> Result<Option<(i64, recert_domain::Username, String)>> {
+    let mut known = crate::completions::Identities::new();
+    if let Some(u) = raw.map(str::trim).filter(|s| !s.is_empty())
+        && let Some(found) = learner_store::identity(conn, u).await?
+    {
+        known.insert(u.to_owned(), found);
+    }
+    Ok(known_learner(&known, e, raw))
+}
+
+/// [`named_learner`] among learners read beforehand (a batch reads them in one query).
+pub(crate) fn known_learner(
+    known: &crate::completions::Identities,
+    e: &mut Errors,
+    raw: Option<&str>,
+) -> Option<(i64, recert_domain::Username, String)> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         Some(u) => {
-            let found = learner_store::identity(conn, u).await?;
+            let found = known.get(u).cloned();
             if found.is_none() {
                 e.add("learner", format!("no learner with username {u:?}"));
             }
-            Ok(found)
+            found
         }
         None => {
             e.add("learner", "is required");
-            Ok(None)
+            None
         }
     }
 }

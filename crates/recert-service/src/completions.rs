@@ -263,9 +263,11 @@ pub(crate) fn completion_time(
 }
 
 impl Service {
-    async fn parse_completion(
+    /// Checks a completion; its learner comes from `known` (read beforehand, in one query
+    /// for a whole batch).
+    fn parse_completion(
         &self,
-        conn: &mut recert_store::Conn,
+        known: &Identities,
         d: CompletionDraft,
         source: &str,
     ) -> Result<Parsed> {
@@ -280,7 +282,7 @@ impl Service {
                 None
             }
         };
-        let learner = crate::awards::named_learner(conn, &mut e, d.learner.as_deref()).await?;
+        let learner = crate::awards::known_learner(known, &mut e, d.learner.as_deref());
         let item = match d.item.as_deref() {
             Some(s) => e.check(required_text("item", s, 500)),
             None => {
@@ -508,10 +510,10 @@ impl Service {
         // Checked and resolved before the write lock: the input, the learner, and only the
         // programs this item earns.
         let mut conn = self.store.read().await?;
-        let parsed = self.parse_completion(&mut conn, draft, "api").await?;
+        let known = identities(&mut conn, std::slice::from_ref(&draft)).await?;
+        let parsed = self.parse_completion(&known, draft, "api")?;
         let ctx = Context::for_items(&mut conn, std::slice::from_ref(&parsed.item)).await?;
-        drop(conn);
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.store.write_on(conn).await?;
         let shown = self.record_parsed(&mut tx, &who.name, &ctx, parsed).await?;
         tx.commit().await?;
         Ok(shown)
@@ -541,12 +543,17 @@ impl Service {
         // Every entry is checked and resolved before the write lock; the lock is held only
         // to record them.
         let mut conn = self.store.read().await?;
+        let readable: Vec<CompletionDraft> = drafts
+            .iter()
+            .filter_map(|d| d.as_ref().ok().cloned())
+            .collect();
+        let known = identities(&mut conn, &readable).await?;
         let mut parsed = Vec::with_capacity(drafts.len());
         for d in drafts {
             parsed.push(match d {
                 Ok(d) => {
                     let event_id = d.event_id.clone();
-                    (event_id, self.parse_completion(&mut conn, d, "api").await)
+                    (event_id, self.parse_completion(&known, d, "api"))
                 }
                 Err(u) => (u.event_id, Err(ServiceError::Validation(u.errors))),
             });
@@ -556,8 +563,7 @@ impl Service {
             .filter_map(|(_, p)| p.as_ref().ok().map(|p| p.item.clone()))
             .collect();
         let ctx = Context::for_items(&mut conn, &items).await?;
-        drop(conn);
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.store.write_on(conn).await?;
         let mut out = BatchResult {
             recorded: 0,
             replayed: 0,
@@ -657,6 +663,29 @@ impl Service {
         who.require_learner(r.learner_id, manager)?;
         view(&r, Intake::Recorded)
     }
+}
+
+/// Learners by username: (row id, username, legal name).
+pub(crate) type Identities =
+    std::collections::HashMap<String, (i64, recert_domain::Username, String)>;
+
+/// The learners these completions name, in one query per 500.
+async fn identities(
+    conn: &mut recert_store::Conn,
+    drafts: &[CompletionDraft],
+) -> Result<Identities> {
+    let mut names: Vec<String> = drafts
+        .iter()
+        .filter_map(|d| d.learner.as_deref().map(|u| u.trim().to_owned()))
+        .filter(|u| !u.is_empty())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    Ok(learner_store::identities(conn, &names)
+        .await?
+        .into_iter()
+        .map(|i| (i.1.to_string(), i))
+        .collect())
 }
 
 /// What an award records as having earned it.

@@ -152,40 +152,51 @@ pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<(i64, Program)> 
 }
 
 /// The programs that one of these learning items (by code or xAPI activity IRI) or
-/// refresher items earns or renews: all a completion needs, instead of the catalogue.
-pub async fn for_items(conn: &mut AnyConnection, idents: &[String]) -> Result<Vec<(i64, Program)>> {
+/// refresher items earns or renews, each with its organization: all a completion needs,
+/// in two queries instead of the catalogue.
+pub async fn for_items(
+    conn: &mut AnyConnection,
+    idents: &[String],
+) -> Result<Vec<(i64, Program, Organization)>> {
     if idents.is_empty() {
         return Ok(Vec::new());
     }
-    let mut ids: Vec<i64> = Vec::new();
-    for chunk in idents.chunks(200) {
-        let mut q = Sql::new(
-            "SELECT DISTINCT p.id FROM programs p LEFT JOIN program_items i ON i.program_id = p.id WHERE ",
-        );
-        for (n, ident) in chunk.iter().enumerate() {
-            let a = q.arg(crate::sql::Arg::Text(ident.clone()));
-            let or = if n == 0 { "" } else { " OR " };
-            q.push(&format!(
-                "{or}i.code = {a} OR i.activity_id = {a} OR p.refresher_item = {a}"
-            ));
-        }
-        for row in q.query().fetch_all(&mut *conn).await? {
-            let id = rows::int(&row, "id")?;
-            if !ids.contains(&id) {
-                ids.push(id);
-            }
-        }
+    let mut q = Sql::new(
+        "SELECT p.*, o.code AS org_code, o.name AS org_name, o.url AS org_url, o.time_zone AS org_time_zone \
+         FROM programs p JOIN organizations o ON o.id = p.organization_id WHERE p.id IN \
+         (SELECT program_id FROM program_items WHERE code IN ",
+    );
+    let mut list = String::from("(");
+    for (n, ident) in idents.iter().enumerate() {
+        let a = q.arg(crate::sql::Arg::Text(ident.clone()));
+        list.push_str(if n == 0 { "" } else { "," });
+        list.push_str(&a);
     }
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    ids.sort_unstable();
-    let mut q = Sql::new(SELECT);
-    q.push(" WHERE p.id IN ")
-        .push_in_list(&ids)
+    list.push(')');
+    q.push(&list)
+        .push(" OR activity_id IN ")
+        .push(&list)
+        .push(") OR p.refresher_item IN ")
+        .push(&list)
         .push(" ORDER BY p.id");
     let found = q.query().fetch_all(&mut *conn).await?;
-    with_items(conn, found).await
+    let orgs = found
+        .iter()
+        .map(|r| {
+            Ok(Organization {
+                code: rows::text(r, "org_code")?,
+                name: rows::text(r, "org_name")?,
+                url: rows::opt_text(r, "org_url")?,
+                time_zone: rows::text(r, "org_time_zone")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(with_items(conn, found)
+        .await?
+        .into_iter()
+        .zip(orgs)
+        .map(|((id, p), o)| (id, p, o))
+        .collect())
 }
 
 /// Whether another program's code differs from `code` only by case.

@@ -5,6 +5,7 @@ pub mod api;
 pub mod extract;
 pub mod openapi;
 pub mod problem;
+pub mod request_id;
 pub mod ui;
 pub mod xapi;
 
@@ -50,6 +51,8 @@ pub fn router(service: Service) -> Router {
             problem::panicked,
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        // Outermost: everything below, panics included, runs with the request's id.
+        .layer(axum::middleware::from_fn(request_id::layer))
         .with_state(state)
 }
 

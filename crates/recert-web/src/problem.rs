@@ -17,9 +17,13 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
-    /// For server errors: quote this id when reporting the problem.
+    /// For server errors: the request's id (also in the `x-request-id` header and every
+    /// log line of the request); quote it when reporting the problem.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_id: Option<String>,
+    /// The same id under the name the header uses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl Problem {
@@ -31,6 +35,7 @@ impl Problem {
             detail: detail.into(),
             errors: Vec::new(),
             error_id: None,
+            request_id: None,
         }
     }
 
@@ -40,33 +45,20 @@ impl Problem {
     }
 
     fn internal(cause: &str) -> Self {
-        let mut raw = [0u8; 6];
-        let id = match time_based_id(&mut raw) {
-            Some(id) => id,
-            None => "unknown".to_owned(),
-        };
+        // The request's id: the same one is on the response header and on every log line
+        // of the request, so a user's report leads to the cause.
+        let id = crate::request_id::current().unwrap_or_else(|| "unknown".to_owned());
         tracing::error!(error_id = %id, cause, "internal error");
         let mut p = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
             "Internal error",
-            format!("Something went wrong on our side. Quote error id {id} when reporting it."),
+            format!("Something went wrong on our side. Quote request id {id} when reporting it."),
         );
+        p.request_id = Some(id.clone());
         p.error_id = Some(id);
         p
     }
-}
-
-fn time_based_id(buf: &mut [u8; 6]) -> Option<String> {
-    // The id only correlates a log line with a report; time-based entropy suffices.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?
-        .as_nanos();
-    for (i, b) in buf.iter_mut().enumerate() {
-        *b = (nanos >> (i * 8)) as u8;
-    }
-    Some(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 impl IntoResponse for Problem {

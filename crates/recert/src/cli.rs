@@ -1,8 +1,6 @@
 //! Command-line arguments. Every flag can also come from a `RECERT_*` environment variable.
 
-use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
-use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,10 +37,37 @@ pub enum Command {
         #[command(subcommand)]
         command: LmsCommand,
     },
+    /// Show the effective settings and where each came from (secrets masked).
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Check the audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Run a benchmark; each prints a baseline measured in the same run beside its figure.
     Bench {
         #[command(subcommand)]
         which: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every setting's effective value and its source (default, file, env, flag);
+    /// takes the same flags as `serve`.
+    Show(ServeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the audit hash chain: exit 0 and a count when intact, non-zero naming
+    /// the first broken event otherwise.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -83,8 +108,8 @@ pub enum LmsCommand {
         #[arg(long)]
         name: String,
         /// recert's public base URL, to print the LRS endpoint the LMS should use.
-        #[arg(long, env = "RECERT_BASE_URL", default_value = "http://localhost:8080")]
-        base_url: String,
+        #[arg(long, env = "RECERT_BASE_URL")]
+        base_url: Option<String>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -188,45 +213,40 @@ pub enum BenchCommand {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "RECERT_BIND", default_value = "127.0.0.1:8080")]
-    pub bind: String,
-    /// Public base URL for verification links (default: http://<bind address>).
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "RECERT_BIND")]
+    pub bind: Option<String>,
+    /// Public base URL for links [default: http://<bind address>].
     #[arg(long, env = "RECERT_BASE_URL")]
     pub base_url: Option<String>,
-    /// Seed a realistic demo organization (once) and print an admin API token.
-    #[arg(long)]
+    /// Seed a realistic demo organization (once) and print demo accounts and a token.
+    #[arg(long, env = "RECERT_DEMO")]
     pub demo: bool,
     #[command(flatten)]
     pub db: DbArgs,
 }
 
+/// The settings every command that opens the database shares. Each is also a key of the
+/// settings file and a `RECERT_*` variable; flags win over variables, which win over the
+/// file, which wins over the defaults (see `recert config show`).
 #[derive(Debug, Args)]
 pub struct DbArgs {
-    /// Directory for the embedded SQLite database (ignored with --database-url).
-    #[arg(long, env = "RECERT_DATA_DIR", default_value = "./recert-data")]
-    pub data_dir: PathBuf,
-    /// sqlite://PATH or postgres://USER@HOST/DB.
+    /// Directory for the embedded SQLite database and recert.toml [default: ./recert-data].
+    #[arg(long, env = "RECERT_DATA_DIR")]
+    pub data_dir: Option<String>,
+    /// sqlite://PATH or postgres://USER@HOST/DB (overrides --data-dir).
     #[arg(long, env = "RECERT_DATABASE_URL")]
     pub database_url: Option<String>,
-    /// Name of the organization a fresh installation creates.
-    #[arg(long, env = "RECERT_ORG_NAME", default_value = "Northwind Industrial")]
-    pub org_name: String,
-    /// IANA time zone of that organization: issue and expiry dates are reckoned in it.
-    #[arg(long, env = "RECERT_TIME_ZONE", default_value = "UTC")]
-    pub time_zone: String,
-}
-
-impl DbArgs {
-    /// The database URL: the explicit one, or SQLite in the data directory (created).
-    pub fn url(&self) -> Result<String> {
-        if let Some(u) = &self.database_url {
-            return Ok(u.clone());
-        }
-        std::fs::create_dir_all(&self.data_dir)?;
-        Ok(format!(
-            "sqlite://{}",
-            self.data_dir.join("recert.db").display()
-        ))
-    }
+    /// Name of the organization a fresh installation creates [default: Northwind Industrial].
+    #[arg(long, env = "RECERT_ORG_NAME")]
+    pub org_name: Option<String>,
+    /// IANA time zone of that organization: issue and expiry dates are reckoned in it [default: UTC].
+    #[arg(long, env = "RECERT_TIME_ZONE")]
+    pub time_zone: Option<String>,
+    /// Log filter, tracing EnvFilter syntax [default: info,sqlx=warn,tower_http=warn].
+    #[arg(long, env = "RECERT_LOG")]
+    pub log: Option<String>,
+    /// The settings file [default: recert.toml in the data directory, when present].
+    #[arg(long, env = "RECERT_CONFIG")]
+    pub config: Option<String>,
 }

@@ -2,10 +2,12 @@
 
 mod bench;
 mod cli;
+mod config;
 
 use anyhow::{Context, Result};
-use clap::Parser;
-use cli::{Cli, Command, DbArgs, LmsCommand, TokenCommand, UserCommand};
+use clap::{CommandFactory, FromArgMatches};
+use cli::{AuditCommand, Cli, Command, ConfigCommand, LmsCommand, TokenCommand, UserCommand};
+use config::Config;
 use recert_service::tokens::TokenDraft;
 use recert_service::users::{AccountChange, UserDraft, generate_password};
 use recert_service::{Principal, Service, Store, SystemClock};
@@ -13,39 +15,66 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<()> {
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let cfg = config::resolve(&matches)?;
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("RECERT_LOG")
+            tracing_subscriber::EnvFilter::try_new(cfg.text("log"))
                 .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    for k in &cfg.unknown {
+        tracing::warn!("ignoring unknown key {k:?} in the settings file");
+    }
     match cli.command {
-        Command::Serve(args) => serve(args).await,
-        Command::Migrate { db } => {
-            let store = open(&db).await?;
+        Command::Serve(_) => serve(&cfg).await,
+        Command::Migrate { .. } => {
+            let store = open(&cfg).await?;
             store.migrate().await.context("migrating the database")?;
             eprintln!("database is up to date");
             Ok(())
         }
-        Command::Token { command } => token(command).await,
-        Command::User { command } => user(command).await,
-        Command::Lms { command } => lms(command).await,
+        Command::Config {
+            command: ConfigCommand::Show(_),
+        } => {
+            print!("{}", cfg.show());
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { .. },
+        } => audit_verify(&cfg).await,
+        Command::Token { command } => token(command, &cfg).await,
+        Command::User { command } => user(command, &cfg).await,
+        Command::Lms { command } => lms(command, &cfg).await,
         Command::Bench { which } => bench::run(which).await,
     }
 }
 
-async fn token(command: TokenCommand) -> Result<()> {
+/// `recert audit verify`: recomputes the hash chain; exits non-zero naming the first
+/// broken event.
+async fn audit_verify(cfg: &Config) -> Result<()> {
+    let store = open(cfg).await?;
+    let mut conn = store.read().await?;
+    match recert_store::audit::verify(&mut conn).await? {
+        recert_store::audit::Verdict::Intact { events } => {
+            println!("audit trail intact: {events} events, every hash checks");
+            Ok(())
+        }
+        recert_store::audit::Verdict::Broken { seq, reason } => {
+            anyhow::bail!("audit trail broken at event {seq}: {reason}")
+        }
+    }
+}
+
+async fn token(command: TokenCommand, cfg: &Config) -> Result<()> {
     let system = Principal::system();
     match command {
         TokenCommand::Create {
-            name,
-            role,
-            user,
-            db,
+            name, role, user, ..
         } => {
-            let service = prepared(&db, "http://localhost:8080").await?;
+            let service = prepared(cfg, "http://localhost:8080").await?;
             let created = service
                 .create_token(
                     &system,
@@ -61,8 +90,8 @@ async fn token(command: TokenCommand) -> Result<()> {
             println!("{}", created.token);
             eprintln!("created API token {name:?} with role {role}; it is shown only once");
         }
-        TokenCommand::List { db } => {
-            let service = prepared(&db, "http://localhost:8080").await?;
+        TokenCommand::List { .. } => {
+            let service = prepared(cfg, "http://localhost:8080").await?;
             println!(
                 "{:>5}  {:<24} {:<16} {:<16} {:<8} created",
                 "id", "name", "role", "user", "state"
@@ -79,8 +108,8 @@ async fn token(command: TokenCommand) -> Result<()> {
                 );
             }
         }
-        TokenCommand::Revoke { id, db } => {
-            let service = prepared(&db, "http://localhost:8080").await?;
+        TokenCommand::Revoke { id, .. } => {
+            let service = prepared(cfg, "http://localhost:8080").await?;
             service.revoke_token(&system, id).await.map_err(explain)?;
             eprintln!("revoked token {id}");
         }
@@ -88,11 +117,14 @@ async fn token(command: TokenCommand) -> Result<()> {
     Ok(())
 }
 
-async fn lms(command: LmsCommand) -> Result<()> {
+async fn lms(command: LmsCommand, cfg: &Config) -> Result<()> {
     let system = Principal::system();
     match command {
-        LmsCommand::Create { name, base_url, db } => {
-            let service = prepared(&db, &base_url).await?;
+        LmsCommand::Create { name, base_url, .. } => {
+            let base_url = base_url
+                .or_else(|| cfg.get("base_url").map(str::to_owned))
+                .unwrap_or_else(|| "http://localhost:8080".to_owned());
+            let service = prepared(cfg, &base_url).await?;
             let created = service
                 .create_lms_connection(
                     &system,
@@ -109,8 +141,8 @@ async fn lms(command: LmsCommand) -> Result<()> {
                 created.endpoint
             );
         }
-        LmsCommand::List { db } => {
-            let service = prepared(&db, "http://localhost:8080").await?;
+        LmsCommand::List { .. } => {
+            let service = prepared(cfg, "http://localhost:8080").await?;
             println!(
                 "{:<24} {:<30} {:<8} {:<26} created",
                 "name", "key", "state", "last used"
@@ -133,8 +165,8 @@ async fn lms(command: LmsCommand) -> Result<()> {
                 );
             }
         }
-        LmsCommand::Revoke { name, db } => {
-            let service = prepared(&db, "http://localhost:8080").await?;
+        LmsCommand::Revoke { name, .. } => {
+            let service = prepared(cfg, "http://localhost:8080").await?;
             service
                 .revoke_lms_connection(&system, &name)
                 .await
@@ -158,7 +190,7 @@ fn password_from(stdin: bool) -> Result<(String, bool)> {
     }
 }
 
-async fn user(command: UserCommand) -> Result<()> {
+async fn user(command: UserCommand, cfg: &Config) -> Result<()> {
     let system = Principal::system();
     match command {
         UserCommand::Create {
@@ -167,9 +199,9 @@ async fn user(command: UserCommand) -> Result<()> {
             learner,
             programs,
             password_stdin,
-            db,
+            ..
         } => {
-            let service = prepared(&db, "http://localhost:8080").await?;
+            let service = prepared(cfg, "http://localhost:8080").await?;
             let (password, generated) = password_from(password_stdin)?;
             let u = service
                 .create_user(
@@ -198,8 +230,8 @@ async fn user(command: UserCommand) -> Result<()> {
                 }
             );
         }
-        UserCommand::List { db } => {
-            let service = prepared(&db, "http://localhost:8080").await?;
+        UserCommand::List { .. } => {
+            let service = prepared(cfg, "http://localhost:8080").await?;
             for u in service.users(&system).await? {
                 println!(
                     "{:<20} {:<16} learner={} programs={}{}{}",
@@ -219,9 +251,9 @@ async fn user(command: UserCommand) -> Result<()> {
         UserCommand::Password {
             username,
             password_stdin,
-            db,
+            ..
         } => {
-            let service = prepared(&db, "http://localhost:8080").await?;
+            let service = prepared(cfg, "http://localhost:8080").await?;
             let (password, generated) = password_from(password_stdin)?;
             service
                 .reset_password(&system, &username, &password)
@@ -232,26 +264,26 @@ async fn user(command: UserCommand) -> Result<()> {
             }
             eprintln!("set a new password for {username:?}; its sessions were ended");
         }
-        UserCommand::Disable { username, db } => {
-            account_state(&db, &username, AccountChange::Disable, "disabled").await?;
+        UserCommand::Disable { username, .. } => {
+            account_state(cfg, &username, AccountChange::Disable, "disabled").await?;
         }
-        UserCommand::Enable { username, db } => {
-            account_state(&db, &username, AccountChange::Enable, "enabled").await?;
+        UserCommand::Enable { username, .. } => {
+            account_state(cfg, &username, AccountChange::Enable, "enabled").await?;
         }
-        UserCommand::Unlock { username, db } => {
-            account_state(&db, &username, AccountChange::Unlock, "unlocked").await?;
+        UserCommand::Unlock { username, .. } => {
+            account_state(cfg, &username, AccountChange::Unlock, "unlocked").await?;
         }
     }
     Ok(())
 }
 
 async fn account_state(
-    db: &DbArgs,
+    cfg: &Config,
     username: &str,
     change: AccountChange,
     done: &str,
 ) -> Result<()> {
-    let service = prepared(db, "http://localhost:8080").await?;
+    let service = prepared(cfg, "http://localhost:8080").await?;
     service
         .set_account_state(&Principal::system(), username, change)
         .await
@@ -274,49 +306,36 @@ fn explain(e: recert_service::ServiceError) -> anyhow::Error {
     }
 }
 
-/// Opens the database named by the flags (SQLite under the data directory by default).
-pub async fn open(db: &DbArgs) -> Result<Store> {
-    let url = db.url()?;
+/// Opens the database the settings name (SQLite under the data directory by default).
+pub async fn open(cfg: &Config) -> Result<Store> {
+    let url = cfg.database_url()?;
     Store::connect(&url)
         .await
-        .with_context(|| format!("opening database {}", redact(&url)))
+        .with_context(|| format!("opening database {}", config::mask(&url)))
 }
 
-async fn prepared(db: &DbArgs, base_url: &str) -> Result<Service> {
-    let store = open(db).await?;
+async fn prepared(cfg: &Config, base_url: &str) -> Result<Service> {
+    let store = open(cfg).await?;
     let service = Service::new(store, Arc::new(SystemClock), base_url);
     service
-        .prepare(&db.org_name, &db.time_zone)
+        .prepare(&cfg.text("org_name"), &cfg.text("time_zone"))
         .await
         .context("preparing the database")?;
     Ok(service)
 }
 
-/// Hides a password in a database URL for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
-async fn serve(args: cli::ServeArgs) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind(&args.bind)
+async fn serve(cfg: &Config) -> Result<()> {
+    let bind = cfg.text("bind");
+    let listener = tokio::net::TcpListener::bind(&bind)
         .await
-        .with_context(|| format!("binding {}", args.bind))?;
+        .with_context(|| format!("binding {bind}"))?;
     let local = listener.local_addr()?;
-    let base_url = args
-        .base_url
-        .clone()
+    let base_url = cfg
+        .get("base_url")
+        .map(str::to_owned)
         .unwrap_or_else(|| format!("http://{local}"));
-    let service = prepared(&args.db, &base_url).await?;
-    if args.demo {
+    let service = prepared(cfg, &base_url).await?;
+    if cfg.flag("demo") {
         if service.seed_demo().await.context("seeding demo data")? {
             eprintln!("seeded the demo organization: 3 sites, 400 employees, 2 programs");
         }

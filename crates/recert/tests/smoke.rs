@@ -208,3 +208,137 @@ fn bad_database_url_fails_with_a_message_not_a_panic() {
     assert!(err.contains("unsupported database URL"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Runs the binary with extra environment; returns (success, stdout, stderr).
+fn recert_env(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_recert"))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn setting<'a>(shown: &'a str, key: &str) -> &'a str {
+    shown
+        .lines()
+        .find(|l| l.starts_with(&format!("{key} ")))
+        .unwrap_or_else(|| panic!("{key} not shown:\n{shown}"))
+}
+
+#[test]
+fn config_show_layers_defaults_file_environment_and_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("recert.toml"),
+        "org_name = \"From The File\"\nbind = \"127.0.0.1:1111\"\ntime_zone = \"Europe/Paris\"\n\
+         database_url = \"postgres://app:s3cret@db.example/recert\"\nsurprise = 1\n",
+    )
+    .unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    let (ok, shown, err) = recert_env(
+        &[
+            "config",
+            "show",
+            "--data-dir",
+            data_dir,
+            "--bind",
+            "127.0.0.1:3333",
+        ],
+        &[("RECERT_TIME_ZONE", "Asia/Tokyo"), ("RECERT_LOG", "debug")],
+    );
+    assert!(ok, "{err}");
+    assert!(setting(&shown, "org_name").contains("From The File"));
+    assert!(setting(&shown, "org_name").contains("# file "));
+    assert!(
+        setting(&shown, "bind").contains("127.0.0.1:3333")
+            && setting(&shown, "bind").contains("# flag --bind")
+    );
+    assert!(
+        setting(&shown, "time_zone").contains("Asia/Tokyo")
+            && setting(&shown, "time_zone").contains("# env RECERT_TIME_ZONE")
+    );
+    assert!(
+        setting(&shown, "log").contains("debug")
+            && setting(&shown, "log").contains("# env RECERT_LOG")
+    );
+    assert!(
+        setting(&shown, "demo").contains("false") && setting(&shown, "demo").contains("# default")
+    );
+    assert!(setting(&shown, "database_url").contains("postgres://app:***@db.example/recert"));
+    assert!(
+        !shown.contains("s3cret") && !err.contains("s3cret"),
+        "the password leaked"
+    );
+    assert!(shown.contains("unknown key in the settings file: surprise"));
+    // A flag beats the environment, which beats the file.
+    let (_, shown, _) = recert_env(
+        &[
+            "config",
+            "show",
+            "--data-dir",
+            data_dir,
+            "--org-name",
+            "From A Flag",
+        ],
+        &[("RECERT_ORG_NAME", "From The Environment")],
+    );
+    assert!(setting(&shown, "org_name").contains("From A Flag"));
+    let (_, shown, _) = recert_env(
+        &["config", "show", "--data-dir", data_dir],
+        &[("RECERT_ORG_NAME", "From The Environment")],
+    );
+    assert!(setting(&shown, "org_name").contains("From The Environment"));
+    // An explicit settings file must exist; a malformed one is named.
+    let (ok, _, err) = recert_env(
+        &["config", "show", "--config", "/nonexistent/recert.toml"],
+        &[],
+    );
+    assert!(!ok && err.contains("/nonexistent/recert.toml"), "{err}");
+    std::fs::write(dir.path().join("bad.toml"), "bind = [1, 2]\n").unwrap();
+    let bad = dir.path().join("bad.toml");
+    let (ok, _, err) = recert_env(&["config", "show", "--config", bad.to_str().unwrap()], &[]);
+    assert!(!ok && err.contains("bind must be a string"), "{err}");
+}
+
+/// Whether a command is on PATH.
+fn on_path(cmd: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(cmd).is_file()))
+}
+
+#[test]
+fn audit_verify_counts_an_intact_chain_and_names_a_row_edited_with_sqlite3() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    recert_ok(&["token", "create", "--name", "ci", "--data-dir", data_dir]);
+    recert_ok(&["lms", "create", "--name", "moodle", "--data-dir", data_dir]);
+    let intact = recert_ok(&["audit", "verify", "--data-dir", data_dir]);
+    assert!(intact.contains("intact: 3 events"), "{intact}");
+    if !on_path("sqlite3") {
+        assert!(
+            std::env::var("CI").is_err(),
+            "the sqlite3 CLI must be installed in CI (.ci/run installs it)"
+        );
+        eprintln!("skipped: the edit with the sqlite3 CLI (not installed)");
+        return;
+    }
+    let db = dir.path().join("recert.db");
+    let edit = Command::new("sqlite3")
+        .arg(&db)
+        .arg("UPDATE audit_events SET actor = 'mallory' WHERE seq = 2")
+        .output()
+        .unwrap();
+    assert!(
+        edit.status.success(),
+        "{}",
+        String::from_utf8_lossy(&edit.stderr)
+    );
+    let (ok, out, err) = recert_env(&["audit", "verify", "--data-dir", data_dir], &[]);
+    assert!(!ok, "an edited chain verified: {out}");
+    assert!(err.contains("broken at event 2"), "{err}");
+}
