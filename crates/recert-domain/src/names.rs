@@ -132,8 +132,45 @@ pub fn parse_date(field: &str, raw: &str) -> Result<jiff::civil::Date, DomainErr
             format!("must be a date written YYYY-MM-DD (got {s:?})"),
         ));
     }
-    s.parse::<jiff::civil::Date>()
-        .map_err(|_| DomainError::field(field, format!("{s:?} is not a real calendar date")))
+    let d = s
+        .parse::<jiff::civil::Date>()
+        .map_err(|_| DomainError::field(field, format!("{s:?} is not a real calendar date")))?;
+    if !(FIRST_YEAR..=LAST_YEAR).contains(&d.year()) {
+        return Err(DomainError::field(
+            field,
+            format!("{s} is outside the years {FIRST_YEAR}–{LAST_YEAR} that recert accepts"),
+        ));
+    }
+    Ok(d)
+}
+
+/// The years a date may fall in: anything outside is a typo (9999-12-31 for "never"), and
+/// dates far outside break calendar arithmetic and other systems' parsers.
+pub const FIRST_YEAR: i16 = 1900;
+pub const LAST_YEAR: i16 = 2200;
+
+/// The first character that text at any edge (JSON, forms, uploads, xAPI, URLs) may not
+/// hold: NUL, which no database stores (PostgreSQL refuses it), and the other C0 control
+/// characters but tab, line feed and carriage return, which only tamper with what people
+/// read and with the headers text ends up in.
+pub fn forbidden_char(s: &str) -> Option<char> {
+    s.chars()
+        .find(|c| (*c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// Refuses text holding a [`forbidden_char`], naming the field and the character.
+pub fn check_chars(field: &str, s: &str) -> Result<(), DomainError> {
+    match forbidden_char(s) {
+        Some(c) => Err(DomainError::field(
+            field,
+            format!(
+                "must not contain the control character U+{:04X}{}",
+                c as u32,
+                if c == '\0' { " (NUL)" } else { "" }
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// An IANA time zone name such as `Europe/Paris`.
@@ -181,6 +218,26 @@ mod tests {
         assert!(parse_date("d", "2027-1-31").is_err());
         assert!(parse_date("d", "2028-02-29").is_ok());
         assert!(parse_date("d", "2027-02-29").is_err());
+        for outside in ["9999-12-31", "0000-01-01", "1899-12-31", "2201-01-01"] {
+            let e = parse_date("d", outside).unwrap_err();
+            assert!(e.to_string().contains("1900–2200"), "{outside}: {e}");
+        }
+        assert!(parse_date("d", "-000001-01-01").is_err());
+        assert!(parse_date("d", "1900-01-01").is_ok() && parse_date("d", "2200-12-31").is_ok());
+    }
+
+    #[test]
+    fn control_characters_but_tab_and_newlines_are_refused() {
+        assert_eq!(forbidden_char("a\0b"), Some('\0'));
+        assert_eq!(forbidden_char("bell\u{7}"), Some('\u{7}'));
+        assert_eq!(forbidden_char("line\nnext\tcol\r"), None);
+        assert_eq!(forbidden_char("Ana Ruiz — Ⅳ ✓"), None);
+        assert!(
+            check_chars("name", "x\0")
+                .unwrap_err()
+                .to_string()
+                .contains("NUL")
+        );
     }
 
     #[test]

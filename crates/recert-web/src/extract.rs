@@ -46,17 +46,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                     Problem::new(r.status(), "bad-request", "Bad request", r.body_text())
                 }
             })?;
-        if has_nul_escape(&bytes) {
+        if has_control_escape(&bytes)
+            && let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes)
+            && let Some(e) = json_text_error(&v)
+        {
             return Err(Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation",
                 "Invalid input",
-                "text must not contain NUL (\\u0000) characters",
+                format!("{}: {}", e.field, e.message),
             )
-            .with_errors(vec![FieldError {
-                field: "body".into(),
-                message: "contains a NUL character".into(),
-            }])
+            .with_errors(vec![e])
             .into());
         }
         match axum::Json::<T>::from_bytes(&bytes) {
@@ -66,13 +66,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// Whether a JSON text holds a `\u0000` escape in a string. No database stores NUL in text
-/// (PostgreSQL refuses it), so it is refused here with a clear answer.
-fn has_nul_escape(bytes: &[u8]) -> bool {
+/// Whether a JSON text holds a `\u00XX` escape of a control character: the only way one
+/// gets into a JSON string (raw ones are not JSON). A quick scan, so the common body is
+/// parsed once.
+fn has_control_escape(bytes: &[u8]) -> bool {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'\\' {
-            if bytes.get(i + 1) == Some(&b'u') && bytes.get(i + 2..i + 6) == Some(b"0000") {
+            if bytes.get(i + 1) == Some(&b'u')
+                && bytes.get(i + 2..i + 4) == Some(b"00")
+                && matches!(bytes.get(i + 4), Some(b'0' | b'1'))
+            {
                 return true;
             }
             i += 2;
@@ -81,6 +85,43 @@ fn has_nul_escape(bytes: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// The first string (or key) of a JSON document holding a character no text may hold
+/// (`recert_domain::names::forbidden_char`), named by its path: `learners[2]`,
+/// `actor.name`. The JSON edges (API, xAPI) refuse such documents with this.
+pub fn json_text_error(v: &serde_json::Value) -> Option<FieldError> {
+    fn walk(v: &serde_json::Value, path: &str) -> Option<FieldError> {
+        let at = |p: &str| {
+            if p.is_empty() {
+                "body".to_owned()
+            } else {
+                p.to_owned()
+            }
+        };
+        match v {
+            serde_json::Value::String(s) => recert_domain::names::check_chars(&at(path), s)
+                .err()
+                .and_then(|e| e.0.into_iter().next()),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, x)| walk(x, &format!("{path}[{i}]"))),
+            serde_json::Value::Object(map) => map.iter().find_map(|(k, x)| {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                match recert_domain::names::check_chars(&at(&p), k) {
+                    Err(e) => e.0.into_iter().next(),
+                    Ok(()) => walk(x, &p),
+                }
+            }),
+            _ => None,
+        }
+    }
+    walk(v, "")
 }
 
 fn too_large() -> Problem {
@@ -95,19 +136,55 @@ fn too_large() -> Problem {
     )
 }
 
-/// Refuses a URL whose path or query decodes to a NUL character, before any handler.
-pub async fn refuse_nul(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+/// Percent-decodes a URL part leniently (bad escapes stay as they are).
+fn percent_decoded(raw: &str) -> String {
+    let b = raw.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(v) = b
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Refuses, before any handler, a URL whose path or query decodes to a character no text
+/// may hold: the same rule as every body. The API answers problem+json, pages an HTML page.
+pub async fn refuse_control(
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     let uri = req.uri();
-    let nul = uri.path().contains("%00") || uri.query().is_some_and(|q| q.contains("%00"));
-    if nul {
-        return Problem::new(
-            StatusCode::BAD_REQUEST,
-            "bad-request",
-            "Bad request",
-            "the URL contains a NUL (%00) character",
-        )
-        .into_response();
+    let bad = [("path", uri.path()), ("query", uri.query().unwrap_or(""))]
+        .into_iter()
+        .find_map(|(part, raw)| {
+            recert_domain::names::check_chars(part, &percent_decoded(raw)).err()
+        });
+    if let Some(e) = bad {
+        let detail = format!("the URL's {e}");
+        let api = uri.path().starts_with("/api/") || uri.path().starts_with("/xapi/");
+        return if api {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "bad-request",
+                "Bad request",
+                detail,
+            )
+            .into_response()
+        } else {
+            crate::ui::error_page(StatusCode::BAD_REQUEST, "Bad address", &detail)
+        };
     }
     next.run(req).await
 }

@@ -46,7 +46,7 @@ pub fn router(service: Service) -> Router {
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(extract::refuse_nul))
+        .layer(axum::middleware::from_fn(extract::refuse_control))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             problem::panicked,
         ))

@@ -89,7 +89,13 @@ async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<LmsCaller, R
 }
 
 fn parse_body(body: &Bytes) -> Result<serde_json::Value, String> {
-    serde_json::from_slice(body).map_err(|e| format!("the body is not valid JSON: {e}"))
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("the body is not valid JSON: {e}"))?;
+    // The same rule for text as every other edge: no NUL or other control characters.
+    match crate::extract::json_text_error(&v) {
+        Some(e) => Err(format!("{}: {}", e.field, e.message)),
+        None => Ok(v),
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use recert_testkit::{StatusCode, TestApp, both_backends};
+use recert_testkit::{StatusCode, both_backends};
 
 fn id_of(r: &reqwest::Response) -> String {
     r.headers()

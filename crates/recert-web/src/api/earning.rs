@@ -174,8 +174,10 @@ pub async fn read_report_form(
             }
         };
         let name = field.name().unwrap_or_default().to_owned();
+        recert_domain::names::check_chars("field name", &name)?;
         if name == "evidence" {
             let file_name = field.file_name().unwrap_or("evidence").to_owned();
+            recert_domain::names::check_chars("evidence", &file_name)?;
             let content_type = field.content_type().unwrap_or_default().to_owned();
             let bytes = field.bytes().await.map_err(|e| {
                 ServiceError::field(
@@ -192,6 +194,7 @@ pub async fn read_report_form(
             let text = field.text().await.map_err(|e| {
                 ServiceError::field(&name, format!("could not be read: {}", e.body_text()))
             })?;
+            recert_domain::names::check_chars(&name, &text)?;
             fields.push((name, text));
         }
     }

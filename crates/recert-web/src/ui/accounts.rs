@@ -41,11 +41,49 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// Only local paths are followed after sign-in (no open redirect).
-fn safe_next(next: Option<&str>) -> String {
+/// Where to go after signing in: only a path on this site (no open redirect). Browsers
+/// drop tabs and line breaks from URLs and read `\\` as `/`, so `/\t/evil.example`
+/// or `/\\evil.example` would leave the site: a path holding any control character,
+/// space or backslash, or starting `//`, is replaced by the home page.
+pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n
+                    .chars()
+                    .any(|c| c.is_control() || c.is_whitespace() || c == '\\') =>
+        {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_paths_on_this_site_are_followed() {
+        assert_eq!(
+            safe_next(Some("/programs?status=grace")),
+            "/programs?status=grace"
+        );
+        for away in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "https://evil.example",
+            "/ /evil.example",
+            "/\u{1}x",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(away)), "/", "{away:?}");
+        }
+        assert_eq!(safe_next(None), "/");
     }
 }
 
@@ -91,6 +129,9 @@ pub async fn login_form(State(state): State<AppState>, Query(q): Query<NextQuery
 /// Reads a pre-session form and checks its double-submit CSRF token.
 async fn anonymous_form(headers: &HeaderMap, body: axum::body::Bytes) -> Result<Fields, Response> {
     let fields = parse_urlencoded(&body);
+    if let Some(refused) = fields.refused_chars() {
+        return Err(refused);
+    }
     let cookie = super::session::cookie(headers, LOGIN_CSRF_COOKIE);
     match (fields.get("_csrf"), cookie) {
         (Some(f), Some(c)) if same_secret(f, &c) => Ok(fields),

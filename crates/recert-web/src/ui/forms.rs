@@ -52,6 +52,23 @@ impl Fields {
     pub fn checked(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
+
+    /// Refuses a form with a character no text may hold (the rule every edge applies),
+    /// naming the field; nobody types one, so a plain page says what to correct.
+    pub fn refused_chars(&self) -> Option<Response> {
+        self.0.iter().find_map(|(k, v)| {
+            recert_domain::names::check_chars(k, v)
+                .and_then(|()| recert_domain::names::check_chars("field name", k))
+                .err()
+                .map(|e| {
+                    error_page(
+                        StatusCode::BAD_REQUEST,
+                        "Invalid characters",
+                        &format!("{e}. Go back, correct it and send the form again."),
+                    )
+                })
+        })
+    }
 }
 
 /// Parses `application/x-www-form-urlencoded` bytes leniently: bad escapes stay literal.
@@ -139,6 +156,9 @@ impl FromRequest<AppState> for Form {
                 )
             })?;
         let fields = parse_urlencoded(&bytes);
+        if let Some(refused) = fields.refused_chars() {
+            return Err(refused);
+        }
         match fields.get("_csrf") {
             Some(t) if same_secret(t, &viewer.session.csrf) => Ok(Self { viewer, fields }),
             _ => Err(csrf_refused()),
