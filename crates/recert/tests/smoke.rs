@@ -188,6 +188,10 @@ async fn readme_quick_start_serves_the_demo_on_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(recert_pg),
+    ignore = "PostgreSQL case: set RECERT_TEST_POSTGRES_URL to run it"
+)]
 async fn demo_serves_on_postgresql_too() {
     let Some(db) = TestDb::create(Backend::Postgres).await else {
         return;
