@@ -174,6 +174,25 @@ pub struct AwardView {
     pub verify_url: String,
 }
 
+/// A program's current holders by status today.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HolderCounts {
+    pub program: String,
+    #[schema(value_type = String, format = Date)]
+    pub as_of: Date,
+    /// Learners holding a current award of the program, whatever its status.
+    pub holders: i64,
+    /// Of those, the ones that count as compliant (active and expiring, and grace when the
+    /// program says so).
+    pub compliant: i64,
+    pub active: i64,
+    pub expiring: i64,
+    pub grace: i64,
+    /// Lapsed and not renewed: still the learner's latest award, no longer valid.
+    pub lapsed: i64,
+    pub not_yet_valid: i64,
+}
+
 /// Listing filters (SPEC §9), as received.
 #[derive(Debug, Clone, Default)]
 pub struct AwardQuery {
@@ -339,7 +358,7 @@ impl Service {
         records: Vec<AwardRecord>,
         as_of: Option<Date>,
     ) -> Result<Vec<AwardView>> {
-        let ctx = Context::load(conn).await?;
+        let ctx = self.catalogue(conn).await?;
         records.iter().map(|r| self.view(&ctx, r, as_of)).collect()
     }
 
@@ -349,7 +368,7 @@ impl Service {
         r: &AwardRecord,
         as_of: Option<Date>,
     ) -> Result<AwardView> {
-        let ctx = Context::load(conn).await?;
+        let ctx = self.catalogue(conn).await?;
         self.view(&ctx, r, as_of)
     }
 
@@ -656,7 +675,7 @@ impl Service {
             None => None,
         };
         let as_of = opt_date(&mut e, "as_of", q.as_of.as_deref());
-        let filter = store::Filter {
+        let mut filter = store::Filter {
             learner: q.learner.filter(|s| !s.is_empty()),
             program: q.program.filter(|s| !s.is_empty()),
             group: q.group.filter(|s| !s.is_empty()),
@@ -666,10 +685,11 @@ impl Service {
             expires_from: opt_date(&mut e, "expires_from", q.expires_from.as_deref()),
             expires_to: opt_date(&mut e, "expires_to", q.expires_to.as_deref()),
             within,
+            current_only: false,
         };
         e.finish()?;
         let mut conn = self.store.read().await?;
-        let ctx = Context::load(&mut conn).await?;
+        let ctx = self.catalogue(&mut conn).await?;
         // Status filters are judged on one day: `as_of`, else today in the zone of the
         // filtered program's organization (or the first organization).
         let day = match as_of {
@@ -686,8 +706,46 @@ impl Service {
                 self.today_in(&org)
             }
         };
+        // On today or later (in the zone furthest ahead, where endings are recorded first),
+        // only a current award can be active, expiring, in grace or not yet valid.
+        let latest_today = ctx.orgs.iter().map(|(_, o)| self.today_in(o)).max();
+        filter.current_only = matches!(
+            status,
+            Some(Status::Active | Status::Expiring | Status::Grace | Status::NotYetValid)
+        ) && latest_today.is_some_and(|t| day >= t);
         let rows = store::list(&mut conn, &filter, day, page.after, page.fetch()).await?;
         page.finish(rows, |r| r.row_id, |r| self.view(&ctx, &r, Some(day)))
+    }
+
+    /// How many learners hold the program now, by status (SPEC §3.2), judged today in the
+    /// program's organization's zone.
+    pub async fn program_holders(&self, who: &Principal, code: &str) -> Result<HolderCounts> {
+        who.require(Action::ReadCatalog)?;
+        let mut conn = self.store.read().await?;
+        let (id, program, ctx) = Context::for_program(&mut conn, code)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("program", code))?;
+        let today = self.today_in(ctx.org(&program)?);
+        let counts = store::holder_counts(&mut conn, id, today).await?;
+        let n = |s: Status| counts.iter().find(|(x, _)| *x == s).map_or(0, |(_, n)| *n);
+        let compliant = n(Status::Active)
+            + n(Status::Expiring)
+            + if program.grace_counts_as_compliant {
+                n(Status::Grace)
+            } else {
+                0
+            };
+        Ok(HolderCounts {
+            program: program.code.to_string(),
+            as_of: today,
+            holders: counts.iter().map(|(_, n)| n).sum(),
+            compliant,
+            active: n(Status::Active),
+            expiring: n(Status::Expiring),
+            grace: n(Status::Grace),
+            lapsed: n(Status::Lapsed),
+            not_yet_valid: n(Status::NotYetValid),
+        })
     }
 
     /// The award to change, read under the write lock, with its program and its

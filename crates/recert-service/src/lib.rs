@@ -40,6 +40,15 @@ pub struct Service {
     pub store: Store,
     clock: Arc<dyn Clock>,
     base_url: String,
+    /// The programs and organizations as last read, with the version they were read at.
+    catalogue: Arc<std::sync::Mutex<Option<Catalogue>>>,
+}
+
+/// An in-memory copy of the catalogue: listings need every program's name, organization
+/// and archive day for each row, and reading them costs more than the page itself.
+struct Catalogue {
+    version: (i64, i64, i64),
+    ctx: Arc<awards::Context>,
 }
 
 impl Service {
@@ -48,6 +57,7 @@ impl Service {
             store,
             clock,
             base_url: base_url.into().trim_end_matches('/').to_owned(),
+            catalogue: Arc::default(),
         }
     }
 
@@ -99,6 +109,30 @@ impl Service {
     /// Today in the given organization's time zone: the day statuses are judged on.
     pub fn today_in(&self, org: &Organization) -> Date {
         recert_domain::dates::day_in_zone(self.now(), &organization::zone(&org.time_zone))
+    }
+
+    /// Every program and organization, from memory when one small query says nothing
+    /// changed since they were read (on this instance or any other on the database).
+    pub(crate) async fn catalogue(
+        &self,
+        conn: &mut recert_store::Conn,
+    ) -> Result<Arc<awards::Context>> {
+        let version = recert_store::programs::catalogue_version(conn).await?;
+        if let Ok(guard) = self.catalogue.lock()
+            && let Some(c) = guard.as_ref()
+            && c.version == version
+        {
+            return Ok(c.ctx.clone());
+        }
+        let ctx = Arc::new(awards::Context::load(conn).await?);
+        // Read after the version: a change in between shows as a new version next time.
+        if let Ok(mut guard) = self.catalogue.lock() {
+            *guard = Some(Catalogue {
+                version,
+                ctx: ctx.clone(),
+            });
+        }
+        Ok(ctx)
     }
 
     /// Organizations by code, with their row ids (few; read per operation).

@@ -84,7 +84,7 @@ impl WriteTx {
             after: after.as_deref(),
             prev_hash: &prev,
         });
-        sqlx::query(
+        crate::sql::q(
             "INSERT INTO audit_events (seq, at, actor, action, subject_type, subject_id, \
              before_json, after_json, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
         )
@@ -98,7 +98,7 @@ impl WriteTx {
         .bind(after)
         .bind(&prev)
         .bind(&h)
-        .execute(&mut **self.conn())
+        .execute(self.conn())
         .await?;
         // The head row is written once, at commit (it stays locked by this transaction).
         self.head = (seq, h);
@@ -181,7 +181,7 @@ pub async fn verify(conn: &mut AnyConnection) -> Result<Verdict> {
     let mut prev = "0".repeat(64);
     let mut expected_seq = 1;
     loop {
-        let rows_ = sqlx::query(
+        let rows_ = crate::sql::q(
             "SELECT seq, at, actor, action, subject_type, subject_id, before_json, after_json, \
              prev_hash, hash FROM audit_events WHERE seq >= $1 ORDER BY seq LIMIT 1000",
         )
@@ -233,7 +233,7 @@ pub async fn verify(conn: &mut AnyConnection) -> Result<Verdict> {
             expected_seq += 1;
         }
     }
-    let head = sqlx::query("SELECT seq, last_hash FROM audit_head WHERE id = 1")
+    let head = crate::sql::q("SELECT seq, last_hash FROM audit_head WHERE id = 1")
         .fetch_one(&mut *conn)
         .await?;
     if rows::int(&head, "seq")? != expected_seq - 1 || rows::text(&head, "last_hash")? != prev {

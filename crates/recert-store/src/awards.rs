@@ -124,15 +124,13 @@ fn derived(a: &Award) -> (Option<String>, Option<String>) {
 }
 
 pub async fn by_id(conn: &mut AnyConnection, id: &CertificateId) -> Result<Option<AwardRecord>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE a.cert_id = $1"
-    )))
-    .bind(id.as_str())
-    .fetch_optional(conn)
-    .await?
-    .as_ref()
-    .map(from_row)
-    .transpose()
+    crate::sql::q_assembled(format!("{SELECT} WHERE a.cert_id = $1"))
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// The learner's current award for a program, if any (at most one exists).
@@ -141,9 +139,9 @@ pub async fn current(
     learner_id: i64,
     program_id: i64,
 ) -> Result<Option<AwardRecord>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    crate::sql::q_assembled(format!(
         "{SELECT} WHERE a.learner_id = $1 AND a.program_id = $2 AND a.is_current = 1"
-    )))
+    ))
     .bind(learner_id)
     .bind(program_id)
     .fetch_optional(conn)
@@ -178,9 +176,9 @@ pub async fn current_of(
 
 /// Every award of a learner, newest first.
 pub async fn of_learner(conn: &mut AnyConnection, learner_id: i64) -> Result<Vec<AwardRecord>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    crate::sql::q_assembled(format!(
         "{SELECT} WHERE a.learner_id = $1 ORDER BY a.id DESC"
-    )))
+    ))
     .bind(learner_id)
     .fetch_all(conn)
     .await?
@@ -199,7 +197,7 @@ pub async fn insert(
 ) -> Result<i64> {
     let conn: &mut AnyConnection = conn;
     let (window_opens, grace_ends) = derived(a);
-    let row = sqlx::query(
+    let row = crate::sql::q(
         "INSERT INTO awards (cert_id, program_id, learner_id, issued_on, completed_on, expires_on, always_valid, \
          window_opens_on, grace_ends_on, renewal_window_days, grace_days, grace_extension_days, score, \
          pass_threshold, association, source_ref, credits_hours, credits_category, content_version, fields, \
@@ -219,11 +217,11 @@ pub async fn insert(
     .bind(i64::from(a.renewal_window_days))
     .bind(i64::from(a.grace_days))
     .bind(i64::from(a.grace_extension_days))
-    .bind(rows::real(a.score))
-    .bind(rows::real(a.pass_threshold))
+    .bind(crate::sql::Real(a.score))
+    .bind(crate::sql::Real(a.pass_threshold))
     .bind(a.association.as_str())
     .bind(&a.source_ref)
-    .bind(rows::real(a.credits.as_ref().map(|c| c.hours)))
+    .bind(crate::sql::Real(a.credits.as_ref().map(|c| c.hours)))
     .bind(a.credits.as_ref().and_then(|c| c.category.clone()))
     .bind(&a.content_version)
     .bind(rows::to_json(&a.fields)?)
@@ -252,7 +250,7 @@ pub async fn update(conn: &mut Writer, row_id: i64, a: &Award, now_ms: i64) -> R
         ),
         None => (None, None, None, None),
     };
-    sqlx::query(
+    crate::sql::q(
         "UPDATE awards SET issued_on = $1, completed_on = $2, expires_on = $3, always_valid = $4, \
          window_opens_on = $5, grace_ends_on = $6, grace_extension_days = $7, score = CAST($8 AS DOUBLE PRECISION), pass_threshold = CAST($9 AS DOUBLE PRECISION), \
          association = $10, source_ref = $11, credits_hours = CAST($12 AS DOUBLE PRECISION), credits_category = $13, content_version = $14, \
@@ -268,11 +266,11 @@ pub async fn update(conn: &mut Writer, row_id: i64, a: &Award, now_ms: i64) -> R
     .bind(window_opens)
     .bind(grace_ends)
     .bind(i64::from(a.grace_extension_days))
-    .bind(rows::real(a.score))
-    .bind(rows::real(a.pass_threshold))
+    .bind(crate::sql::Real(a.score))
+    .bind(crate::sql::Real(a.pass_threshold))
     .bind(a.association.as_str())
     .bind(&a.source_ref)
-    .bind(rows::real(a.credits.as_ref().map(|c| c.hours)))
+    .bind(crate::sql::Real(a.credits.as_ref().map(|c| c.hours)))
     .bind(a.credits.as_ref().and_then(|c| c.category.clone()))
     .bind(&a.content_version)
     .bind(rows::to_json(&a.fields)?)
@@ -308,6 +306,12 @@ pub struct Filter {
     pub expires_to: Option<Date>,
     /// What the caller may see.
     pub within: crate::sql::Within,
+    /// Only current awards: true whenever the status asked is active, expiring, grace or
+    /// not yet valid on today or a later day (every ending — revocation, renewal,
+    /// unassignment, closing — is recorded by the day it counts from, so an award in one of
+    /// those statuses then is current now). It lets the partial index on current awards
+    /// answer.
+    pub current_only: bool,
 }
 
 /// The SQL condition for "has status `s` on day `d`", mirroring `recert_domain::status_on`
@@ -379,6 +383,9 @@ pub async fn list(
         text(&mut q, "a.expires_on <= {}", rows::date_text(v));
     }
     f.within.push(&mut q, "a.learner_id", Some("a.program_id"));
+    if f.current_only {
+        q.push(" AND a.is_current = 1");
+    }
     if let Some(s) = f.status {
         let d = q.arg(Arg::Text(rows::date_text(today)));
         q.push(&format!(" AND {}", status_condition(s, &d)));
@@ -393,9 +400,42 @@ pub async fn list(
         .collect()
 }
 
+/// How many of a program's current awards are in each status on `day` (today or later:
+/// then every award not ended is current), in one query over the partial index on current
+/// awards. Mirrors `recert_domain::status_on` for awards nothing has ended.
+pub async fn holder_counts(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    day: Date,
+) -> Result<Vec<(Status, i64)>> {
+    let rows_ = crate::sql::q(
+        "SELECT CASE \
+           WHEN p.archived_on IS NOT NULL AND p.archived_on <= $2 THEN 'archived' \
+           WHEN $2 < a.issued_on THEN 'not_yet_valid' \
+           WHEN a.expires_on IS NULL OR $2 < a.window_opens_on THEN 'active' \
+           WHEN $2 <= a.expires_on THEN 'expiring' \
+           WHEN $2 <= a.grace_ends_on THEN 'grace' \
+           ELSE 'lapsed' END AS status, COUNT(*) AS n \
+         FROM awards a JOIN programs p ON p.id = a.program_id \
+         WHERE a.program_id = $1 AND a.is_current = 1 GROUP BY 1",
+    )
+    .bind(program_id)
+    .bind(rows::date_text(day))
+    .fetch_all(conn)
+    .await?;
+    rows_
+        .iter()
+        .map(|r| {
+            let s = rows::text(r, "status")?;
+            let status = Status::parse(&s).ok_or_else(|| corrupt(format!("status {s}")))?;
+            Ok((status, rows::int(r, "n")?))
+        })
+        .collect()
+}
+
 /// How many awards exist in all (for the demo's "already seeded" check and metrics).
 pub async fn count(conn: &mut AnyConnection) -> Result<i64> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM awards")
+    let row = crate::sql::q("SELECT COUNT(*) AS n FROM awards")
         .fetch_one(conn)
         .await?;
     rows::int(&row, "n")

@@ -59,21 +59,19 @@ pub async fn by_event_id(
     conn: &mut AnyConnection,
     event_id: &str,
 ) -> Result<Option<CompletionRecord>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE c.event_id = $1"
-    )))
-    .bind(event_id)
-    .fetch_optional(conn)
-    .await?
-    .as_ref()
-    .map(from_row)
-    .transpose()
+    crate::sql::q_assembled(format!("{SELECT} WHERE c.event_id = $1"))
+        .bind(event_id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// Stores a new completion; its id.
 pub async fn insert(conn: &mut Writer, c: &CompletionRecord) -> Result<i64> {
     let conn: &mut AnyConnection = conn;
-    let row = sqlx::query(
+    let row = crate::sql::q(
         "INSERT INTO completions (event_id, learner_id, item, completed_on, score, max_score, scaled, passed, \
          content_version, source, received_at, outcomes, replays) \
          VALUES ($1,$2,$3,$4,CAST($5 AS DOUBLE PRECISION),CAST($6 AS DOUBLE PRECISION),CAST($7 AS DOUBLE PRECISION),$8,$9,$10,$11,$12,0) RETURNING id",
@@ -82,9 +80,9 @@ pub async fn insert(conn: &mut Writer, c: &CompletionRecord) -> Result<i64> {
     .bind(c.learner_id)
     .bind(&c.item)
     .bind(rows::date_text(c.completed_on))
-    .bind(rows::real(c.score))
-    .bind(rows::real(c.max_score))
-    .bind(rows::real(c.scaled))
+    .bind(crate::sql::Real(c.score))
+    .bind(crate::sql::Real(c.max_score))
+    .bind(crate::sql::Real(c.scaled))
     .bind(c.passed.map(i64::from))
     .bind(&c.content_version)
     .bind(&c.source)
@@ -98,7 +96,7 @@ pub async fn insert(conn: &mut Writer, c: &CompletionRecord) -> Result<i64> {
 /// Rewrites what a completion did (a backfill turned it into an award).
 pub async fn set_outcomes(conn: &mut Writer, id: i64, outcomes: &serde_json::Value) -> Result<()> {
     let conn: &mut AnyConnection = conn;
-    sqlx::query("UPDATE completions SET outcomes = $1 WHERE id = $2")
+    crate::sql::q("UPDATE completions SET outcomes = $1 WHERE id = $2")
         .bind(rows::to_json(outcomes)?)
         .bind(id)
         .execute(conn)
@@ -109,7 +107,7 @@ pub async fn set_outcomes(conn: &mut Writer, id: i64, outcomes: &serde_json::Val
 /// Counts a replay of an event already received.
 pub async fn count_replay(conn: &mut Writer, id: i64) -> Result<()> {
     let conn: &mut AnyConnection = conn;
-    sqlx::query("UPDATE completions SET replays = replays + 1 WHERE id = $1")
+    crate::sql::q("UPDATE completions SET replays = replays + 1 WHERE id = $1")
         .bind(id)
         .execute(conn)
         .await?;
@@ -158,9 +156,9 @@ pub async fn list(
 pub async fn of_items(conn: &mut AnyConnection, items: &[String]) -> Result<Vec<CompletionRecord>> {
     let mut out = Vec::new();
     for ident in items {
-        let found = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let found = crate::sql::q_assembled(format!(
             "{SELECT} WHERE c.item = $1 ORDER BY c.completed_on, c.id"
-        )))
+        ))
         .bind(ident)
         .fetch_all(&mut *conn)
         .await?;

@@ -75,7 +75,7 @@ fn from_row(row: &AnyRow) -> Result<Report> {
 
 pub async fn insert(conn: &mut Writer, r: &Report, evidence: Option<&Evidence>) -> Result<i64> {
     let conn: &mut AnyConnection = conn;
-    let row = sqlx::query(
+    let row = crate::sql::q(
         "INSERT INTO external_training (learner_id, program_id, title, provider, completed_on, hours, \
          evidence_name, evidence_type, evidence, state, submitted_by, submitted_at) \
          VALUES ($1,$2,$3,$4,$5,CAST($6 AS DOUBLE PRECISION),$7,$8,$9,$10,$11,$12) RETURNING id",
@@ -85,7 +85,7 @@ pub async fn insert(conn: &mut Writer, r: &Report, evidence: Option<&Evidence>) 
     .bind(&r.title)
     .bind(&r.provider)
     .bind(rows::date_text(r.completed_on))
-    .bind(rows::real(r.hours))
+    .bind(crate::sql::Real(r.hours))
     .bind(evidence.map(|e| e.name.clone()))
     .bind(evidence.map(|e| e.content_type.clone()))
     .bind(evidence.map(|e| e.bytes.clone()))
@@ -98,7 +98,7 @@ pub async fn insert(conn: &mut Writer, r: &Report, evidence: Option<&Evidence>) 
 }
 
 pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<Report>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE x.id = $1")))
+    crate::sql::q_assembled(format!("{SELECT} WHERE x.id = $1"))
         .bind(id)
         .fetch_optional(conn)
         .await?
@@ -110,7 +110,7 @@ pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<Report>> 
 /// Records the decision (and, on approval, the award it earned).
 pub async fn decide(conn: &mut Writer, r: &Report) -> Result<()> {
     let conn: &mut AnyConnection = conn;
-    sqlx::query(
+    crate::sql::q(
         "UPDATE external_training SET state = $1, decided_by = $2, decided_at = $3, decision_note = $4, \
          award_id = $5, outcome = $6 WHERE id = $7",
     )
@@ -127,7 +127,7 @@ pub async fn decide(conn: &mut Writer, r: &Report) -> Result<()> {
 }
 
 pub async fn evidence(conn: &mut AnyConnection, id: i64) -> Result<Option<Evidence>> {
-    let row = sqlx::query(
+    let row = crate::sql::q(
         "SELECT evidence_name, evidence_type, evidence FROM external_training WHERE id = $1 AND evidence IS NOT NULL",
     )
     .bind(id)

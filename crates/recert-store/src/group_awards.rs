@@ -40,7 +40,7 @@ fn from_row(row: &AnyRow) -> Result<GroupAward> {
 
 pub async fn insert(conn: &mut Writer, g: &GroupAward) -> Result<i64> {
     let conn: &mut AnyConnection = conn;
-    let row = sqlx::query(
+    let row = crate::sql::q(
         "INSERT INTO group_awards (group_id, program_id, include_later, association, created_by, created_at) \
          VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
     )
@@ -56,7 +56,7 @@ pub async fn insert(conn: &mut Writer, g: &GroupAward) -> Result<i64> {
 }
 
 pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<GroupAward>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE ga.id = $1")))
+    crate::sql::q_assembled(format!("{SELECT} WHERE ga.id = $1"))
         .bind(id)
         .fetch_optional(conn)
         .await?
@@ -67,9 +67,9 @@ pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<GroupAwar
 
 /// Every standing award, newest first; `group` narrows to one group's.
 pub async fn list(conn: &mut AnyConnection, group_id: Option<i64>) -> Result<Vec<GroupAward>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    crate::sql::q_assembled(format!(
         "{SELECT} WHERE ($1 = 0 OR ga.group_id = $1) ORDER BY ga.id DESC"
-    )))
+    ))
     .bind(group_id.unwrap_or(0))
     .fetch_all(conn)
     .await?
@@ -80,9 +80,9 @@ pub async fn list(conn: &mut AnyConnection, group_id: Option<i64>) -> Result<Vec
 
 /// The standing awards that also reach members joining this group now.
 pub async fn for_joiners(conn: &mut AnyConnection, group_id: i64) -> Result<Vec<GroupAward>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    crate::sql::q_assembled(format!(
         "{SELECT} WHERE ga.group_id = $1 AND ga.include_later = 1 AND ga.stopped_at IS NULL ORDER BY ga.id"
-    )))
+    ))
     .bind(group_id)
     .fetch_all(conn)
     .await?
@@ -93,7 +93,7 @@ pub async fn for_joiners(conn: &mut AnyConnection, group_id: i64) -> Result<Vec<
 
 pub async fn stop(conn: &mut Writer, id: i64, now_ms: i64) -> Result<()> {
     let conn: &mut AnyConnection = conn;
-    sqlx::query("UPDATE group_awards SET stopped_at = $1 WHERE id = $2 AND stopped_at IS NULL")
+    crate::sql::q("UPDATE group_awards SET stopped_at = $1 WHERE id = $2 AND stopped_at IS NULL")
         .bind(now_ms)
         .bind(id)
         .execute(conn)

@@ -47,7 +47,7 @@ async fn with_requirements(
 }
 
 pub async fn by_name(conn: &mut AnyConnection, name: &str) -> Result<Option<(i64, Group)>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE g.name = $1")))
+    let row = crate::sql::q_assembled(format!("{SELECT} WHERE g.name = $1"))
         .bind(name)
         .fetch_optional(&mut *conn)
         .await?;
@@ -90,7 +90,7 @@ pub async fn insert(
     now_ms: i64,
 ) -> Result<i64> {
     let conn: &mut AnyConnection = conn;
-    let row = sqlx::query(
+    let row = crate::sql::q(
         "INSERT INTO learner_groups (name, kind, description, created_at) VALUES ($1,$2,$3,$4) RETURNING id",
     )
     .bind(name)
@@ -104,7 +104,7 @@ pub async fn insert(
 
 pub async fn update(conn: &mut Writer, id: i64, kind: GroupKind, description: &str) -> Result<()> {
     let conn: &mut AnyConnection = conn;
-    sqlx::query("UPDATE learner_groups SET kind = $1, description = $2 WHERE id = $3")
+    crate::sql::q("UPDATE learner_groups SET kind = $1, description = $2 WHERE id = $3")
         .bind(kind.as_str())
         .bind(description)
         .bind(id)
@@ -116,7 +116,7 @@ pub async fn update(conn: &mut Writer, id: i64, kind: GroupKind, description: &s
 /// Adds a member; returns false when they already were one.
 pub async fn add_member(conn: &mut Writer, group_id: i64, learner_id: i64) -> Result<bool> {
     let conn: &mut AnyConnection = conn;
-    let r = sqlx::query(
+    let r = crate::sql::q(
         "INSERT INTO group_members (group_id, learner_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
     )
     .bind(group_id)
@@ -129,7 +129,7 @@ pub async fn add_member(conn: &mut Writer, group_id: i64, learner_id: i64) -> Re
 /// Removes a member; returns false when they were not one.
 pub async fn remove_member(conn: &mut Writer, group_id: i64, learner_id: i64) -> Result<bool> {
     let conn: &mut AnyConnection = conn;
-    let r = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND learner_id = $2")
+    let r = crate::sql::q("DELETE FROM group_members WHERE group_id = $1 AND learner_id = $2")
         .bind(group_id)
         .bind(learner_id)
         .execute(conn)
@@ -144,7 +144,7 @@ pub async fn members(
     after: &str,
     limit: i64,
 ) -> Result<Vec<(i64, String)>> {
-    sqlx::query(
+    crate::sql::q(
         "SELECT l.id, l.username FROM group_members gm JOIN learners l ON l.id = gm.learner_id \
          WHERE gm.group_id = $1 AND l.username > $2 ORDER BY l.username LIMIT $3",
     )
@@ -165,7 +165,7 @@ pub async fn add_requirement(
     now_ms: i64,
 ) -> Result<bool> {
     let conn: &mut AnyConnection = conn;
-    let r = sqlx::query(
+    let r = crate::sql::q(
         "INSERT INTO requirements (group_id, program_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     )
     .bind(group_id)
@@ -178,7 +178,7 @@ pub async fn add_requirement(
 
 pub async fn remove_requirement(conn: &mut Writer, group_id: i64, program_id: i64) -> Result<bool> {
     let conn: &mut AnyConnection = conn;
-    let r = sqlx::query("DELETE FROM requirements WHERE group_id = $1 AND program_id = $2")
+    let r = crate::sql::q("DELETE FROM requirements WHERE group_id = $1 AND program_id = $2")
         .bind(group_id)
         .bind(program_id)
         .execute(conn)
@@ -188,7 +188,7 @@ pub async fn remove_requirement(conn: &mut Writer, group_id: i64, program_id: i6
 
 /// Every requirement as (group name, program code).
 pub async fn requirements(conn: &mut AnyConnection) -> Result<Vec<(String, String)>> {
-    sqlx::query(
+    crate::sql::q(
         "SELECT g.name, p.code FROM requirements r JOIN learner_groups g ON g.id = r.group_id \
          JOIN programs p ON p.id = r.program_id ORDER BY g.name, p.code",
     )

@@ -62,12 +62,10 @@ pub async fn by_username(
     conn: &mut AnyConnection,
     username: &str,
 ) -> Result<Option<(i64, Learner)>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE l.username = $1"
-    )))
-    .bind(username)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row = crate::sql::q_assembled(format!("{SELECT} WHERE l.username = $1"))
+        .bind(username)
+        .fetch_optional(&mut *conn)
+        .await?;
     match row {
         Some(r) => Ok(with_groups(conn, vec![from_row(&r)?]).await?.pop()),
         None => Ok(None),
@@ -75,7 +73,7 @@ pub async fn by_username(
 }
 
 pub async fn id_of(conn: &mut AnyConnection, username: &str) -> Result<Option<i64>> {
-    let row = sqlx::query("SELECT id FROM learners WHERE username = $1")
+    let row = crate::sql::q("SELECT id FROM learners WHERE username = $1")
         .bind(username)
         .fetch_optional(conn)
         .await?;
@@ -84,7 +82,7 @@ pub async fn id_of(conn: &mut AnyConnection, username: &str) -> Result<Option<i6
 
 /// A manager and one of their reports who holds a current award (for demo accounts).
 pub async fn manager_and_report(conn: &mut AnyConnection) -> Result<Option<(String, String)>> {
-    let row = sqlx::query(
+    let row = crate::sql::q(
         "SELECT m.username AS manager, l.username AS report FROM learners l \
          JOIN learners m ON m.id = l.manager_id \
          WHERE EXISTS (SELECT 1 FROM awards a WHERE a.learner_id = l.id AND a.is_current = 1) \
@@ -98,7 +96,7 @@ pub async fn manager_and_report(conn: &mut AnyConnection) -> Result<Option<(Stri
 
 /// Who manages a learner (by row id), for the supervisor's reach.
 pub async fn manager_id(conn: &mut AnyConnection, learner_id: i64) -> Result<Option<i64>> {
-    let row = sqlx::query("SELECT manager_id FROM learners WHERE id = $1")
+    let row = crate::sql::q("SELECT manager_id FROM learners WHERE id = $1")
         .bind(learner_id)
         .fetch_optional(conn)
         .await?;
@@ -113,7 +111,7 @@ pub async fn identity(
     conn: &mut AnyConnection,
     username: &str,
 ) -> Result<Option<(i64, Username, String)>> {
-    let row = sqlx::query("SELECT id, username, legal_name FROM learners WHERE username = $1")
+    let row = crate::sql::q("SELECT id, username, legal_name FROM learners WHERE username = $1")
         .bind(username)
         .fetch_optional(conn)
         .await?;
@@ -157,7 +155,7 @@ pub async fn members_of(
     conn: &mut AnyConnection,
     group_id: i64,
 ) -> Result<Vec<(i64, Username, String)>> {
-    sqlx::query(
+    crate::sql::q(
         "SELECT l.id, l.username, l.legal_name FROM group_members gm \
          JOIN learners l ON l.id = gm.learner_id WHERE gm.group_id = $1 ORDER BY l.username",
     )
@@ -174,7 +172,7 @@ pub async fn identity_by_id(
     conn: &mut AnyConnection,
     id: i64,
 ) -> Result<Option<(i64, Username, String)>> {
-    let row = sqlx::query("SELECT id, username, legal_name FROM learners WHERE id = $1")
+    let row = crate::sql::q("SELECT id, username, legal_name FROM learners WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
         .await?;
@@ -203,6 +201,7 @@ pub async fn list(
     let p = q.arg(Arg::Int(after));
     q.push(&format!(" WHERE l.id > {p}"));
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        // The certificate ID is looked up once through its unique index, not per learner.
         let like = q.arg(Arg::Text(format!(
             "%{}%",
             escape_like(&text.to_lowercase())
@@ -211,7 +210,7 @@ pub async fn list(
         q.push(&format!(
             " AND (lower(l.username) LIKE {like} ESCAPE '\\' OR lower(l.legal_name) LIKE {like} ESCAPE '\\' \
              OR lower(l.email) LIKE {like} ESCAPE '\\' \
-             OR EXISTS (SELECT 1 FROM awards a WHERE a.learner_id = l.id AND a.cert_id = {exact}))"
+             OR l.id IN (SELECT a.learner_id FROM awards a WHERE a.cert_id = {exact}))"
         ));
     }
     if let Some(g) = &f.group {
@@ -256,7 +255,7 @@ pub async fn insert(
     now_ms: i64,
 ) -> Result<i64> {
     let conn: &mut AnyConnection = conn;
-    let row = sqlx::query(
+    let row = crate::sql::q(
         "INSERT INTO learners (username, legal_name, email, external_ids, manager_id, time_zone, active, \
          end_date, attributes, created_at, updated_at, mbox_sha1) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10,$11) RETURNING id",
     )
@@ -284,7 +283,7 @@ pub async fn update(
     now_ms: i64,
 ) -> Result<()> {
     let conn: &mut AnyConnection = conn;
-    sqlx::query(
+    crate::sql::q(
         "UPDATE learners SET legal_name = $1, email = $2, external_ids = $3, manager_id = $4, time_zone = $5, \
          active = $6, end_date = $7, attributes = $8, updated_at = $9, mbox_sha1 = $11 WHERE id = $10",
     )
@@ -314,14 +313,15 @@ pub fn mbox_sha1(email: &str) -> String {
 /// Fills `mbox_sha1` for learners stored before it existed (run at start-up; idempotent).
 pub async fn fill_mbox_sha1(conn: &mut Writer) -> Result<u64> {
     let conn: &mut AnyConnection = conn;
-    let rows_ =
-        sqlx::query("SELECT id, email FROM learners WHERE email IS NOT NULL AND mbox_sha1 IS NULL")
-            .fetch_all(&mut *conn)
-            .await?;
+    let rows_ = crate::sql::q(
+        "SELECT id, email FROM learners WHERE email IS NOT NULL AND mbox_sha1 IS NULL",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     let mut n = 0;
     for row in rows_ {
         let (id, email) = (rows::int(&row, "id")?, rows::text(&row, "email")?);
-        sqlx::query("UPDATE learners SET mbox_sha1 = $1 WHERE id = $2")
+        crate::sql::q("UPDATE learners SET mbox_sha1 = $1 WHERE id = $2")
             .bind(mbox_sha1(&email))
             .bind(id)
             .execute(&mut *conn)
@@ -353,7 +353,7 @@ pub async fn by_actor(
         ActorKey::Account(name) => name,
     };
     if let Some(row) =
-        sqlx::query("SELECT id, username, legal_name FROM learners WHERE username = $1")
+        crate::sql::q("SELECT id, username, legal_name FROM learners WHERE username = $1")
             .bind(name)
             .fetch_optional(&mut *conn)
             .await?
@@ -365,7 +365,7 @@ pub async fn by_actor(
         "%{}%",
         escape_like(&serde_json::Value::from(name.as_str()).to_string())
     );
-    let candidates = sqlx::query(
+    let candidates = crate::sql::q(
         "SELECT id, username, legal_name, external_ids FROM learners \
          WHERE external_ids LIKE $1 ESCAPE '\\' ORDER BY id LIMIT 50",
     )
@@ -385,7 +385,7 @@ async fn by_mbox_sha1(
     conn: &mut AnyConnection,
     sum: &str,
 ) -> Result<Option<(i64, Username, String)>> {
-    let row = sqlx::query(
+    let row = crate::sql::q(
         "SELECT id, username, legal_name FROM learners WHERE mbox_sha1 = $1 ORDER BY id LIMIT 1",
     )
     .bind(sum)

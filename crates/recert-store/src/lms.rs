@@ -33,7 +33,7 @@ fn from_row(row: &AnyRow) -> Result<Connection> {
 
 pub async fn insert(conn: &mut Writer, c: &Connection) -> Result<i64> {
     let conn: &mut AnyConnection = conn;
-    let row = sqlx::query(
+    let row = crate::sql::q(
         "INSERT INTO lms_connections (name, key, secret_hash, created_by, created_at) \
          VALUES ($1,$2,$3,$4,$5) RETURNING id",
     )
@@ -48,7 +48,7 @@ pub async fn insert(conn: &mut Writer, c: &Connection) -> Result<i64> {
 }
 
 pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Connection>> {
-    sqlx::query("SELECT * FROM lms_connections ORDER BY id")
+    crate::sql::q("SELECT * FROM lms_connections ORDER BY id")
         .fetch_all(conn)
         .await?
         .iter()
@@ -57,7 +57,7 @@ pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Connection>> {
 }
 
 pub async fn by_name(conn: &mut AnyConnection, name: &str) -> Result<Option<Connection>> {
-    sqlx::query("SELECT * FROM lms_connections WHERE name = $1")
+    crate::sql::q("SELECT * FROM lms_connections WHERE name = $1")
         .bind(name)
         .fetch_optional(conn)
         .await?
@@ -67,7 +67,7 @@ pub async fn by_name(conn: &mut AnyConnection, name: &str) -> Result<Option<Conn
 }
 
 pub async fn by_key(conn: &mut AnyConnection, key: &str) -> Result<Option<Connection>> {
-    sqlx::query("SELECT * FROM lms_connections WHERE key = $1")
+    crate::sql::q("SELECT * FROM lms_connections WHERE key = $1")
         .bind(key)
         .fetch_optional(conn)
         .await?
@@ -78,17 +78,19 @@ pub async fn by_key(conn: &mut AnyConnection, key: &str) -> Result<Option<Connec
 
 pub async fn revoke(conn: &mut Writer, id: i64, now_ms: i64) -> Result<()> {
     let conn: &mut AnyConnection = conn;
-    sqlx::query("UPDATE lms_connections SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(now_ms)
-        .bind(id)
-        .execute(conn)
-        .await?;
+    crate::sql::q(
+        "UPDATE lms_connections SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now_ms)
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 pub async fn touch(conn: &mut Writer, id: i64, now_ms: i64) -> Result<()> {
     let conn: &mut AnyConnection = conn;
-    sqlx::query("UPDATE lms_connections SET last_used_at = $1 WHERE id = $2")
+    crate::sql::q("UPDATE lms_connections SET last_used_at = $1 WHERE id = $2")
         .bind(now_ms)
         .bind(id)
         .execute(conn)
@@ -125,7 +127,7 @@ fn statement_from_row(row: &AnyRow) -> Result<Statement> {
 }
 
 pub async fn statement(conn: &mut AnyConnection, id: &str) -> Result<Option<Statement>> {
-    sqlx::query("SELECT * FROM xapi_statements WHERE id = $1")
+    crate::sql::q("SELECT * FROM xapi_statements WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
         .await?
@@ -136,7 +138,7 @@ pub async fn statement(conn: &mut AnyConnection, id: &str) -> Result<Option<Stat
 
 pub async fn insert_statement(conn: &mut Writer, s: &Statement) -> Result<()> {
     let conn: &mut AnyConnection = conn;
-    sqlx::query(
+    crate::sql::q(
         "INSERT INTO xapi_statements (id, connection_id, stored_at, verb, object_id, learner_id, statement, outcome) \
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
     )
@@ -159,7 +161,7 @@ pub async fn recent_statements(
     connection_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Statement>> {
-    sqlx::query(
+    crate::sql::q(
         "SELECT * FROM xapi_statements WHERE ($1 = 0 OR connection_id = $1) \
          ORDER BY stored_at DESC, id DESC LIMIT $2",
     )

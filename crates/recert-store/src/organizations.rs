@@ -19,7 +19,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<(i64, Organization)> {
 
 pub async fn insert(conn: &mut Writer, org: &Organization, now_ms: i64) -> Result<i64> {
     let conn: &mut AnyConnection = conn;
-    let row = sqlx::query(
+    let row = crate::sql::q(
         "INSERT INTO organizations (code, name, url, time_zone, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -34,7 +34,7 @@ pub async fn insert(conn: &mut Writer, org: &Organization, now_ms: i64) -> Resul
 }
 
 pub async fn by_code(conn: &mut AnyConnection, code: &str) -> Result<Option<(i64, Organization)>> {
-    sqlx::query("SELECT * FROM organizations WHERE code = $1")
+    crate::sql::q("SELECT * FROM organizations WHERE code = $1")
         .bind(code)
         .fetch_optional(conn)
         .await?
@@ -44,7 +44,7 @@ pub async fn by_code(conn: &mut AnyConnection, code: &str) -> Result<Option<(i64
 }
 
 pub async fn list(conn: &mut AnyConnection) -> Result<Vec<(i64, Organization)>> {
-    sqlx::query("SELECT * FROM organizations ORDER BY id")
+    crate::sql::q("SELECT * FROM organizations ORDER BY id")
         .fetch_all(conn)
         .await?
         .iter()

@@ -7,8 +7,8 @@ use recert_domain::program::ItemKind;
 use recert_domain::{
     Code, Organization, Program, ProgramItem, RenewalAnchor, Validity, ValidityUnit,
 };
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, AssertSqlSafe};
 
 const SELECT: &str = "SELECT p.*, o.code AS org_code FROM programs p \
                       JOIN organizations o ON o.id = p.organization_id";
@@ -111,7 +111,7 @@ pub async fn with_organization(
     conn: &mut AnyConnection,
     code: &str,
 ) -> Result<Option<(i64, Program, Organization)>> {
-    let found = sqlx::query(
+    let found = crate::sql::q(
         "SELECT p.*, o.code AS org_code, o.name AS org_name, o.url AS org_url, o.time_zone AS org_time_zone, \
          i.code AS item_code, i.kind AS item_kind, i.pass_threshold AS item_pass_threshold, \
          i.assigned_on AS item_assigned_on, i.activity_id AS item_activity_id, i.url AS item_url \
@@ -141,7 +141,7 @@ pub async fn with_organization(
 }
 
 pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<(i64, Program)> {
-    let row = sqlx::query(AssertSqlSafe(format!("{SELECT} WHERE p.id = $1")))
+    let row = crate::sql::q_assembled(format!("{SELECT} WHERE p.id = $1"))
         .bind(id)
         .fetch_one(&mut *conn)
         .await?;
@@ -199,9 +199,26 @@ pub async fn for_items(
         .collect())
 }
 
+/// What the catalogue's in-memory copies are checked against: how many programs and
+/// organizations exist and the sum of the programs' revisions (every change raises one).
+pub async fn catalogue_version(conn: &mut AnyConnection) -> Result<(i64, i64, i64)> {
+    let row = crate::sql::q(
+        "SELECT (SELECT COUNT(*) FROM programs) AS n, \
+         (SELECT CAST(COALESCE(SUM(revision), 0) AS BIGINT) FROM programs) AS r, \
+         (SELECT COUNT(*) FROM organizations) AS o",
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((
+        rows::int(&row, "n")?,
+        rows::int(&row, "r")?,
+        rows::int(&row, "o")?,
+    ))
+}
+
 /// Whether another program's code differs from `code` only by case.
 pub async fn folded_code_taken(conn: &mut AnyConnection, code: &str) -> Result<Option<String>> {
-    let row = sqlx::query("SELECT code FROM programs WHERE code_folded = $1")
+    let row = crate::sql::q("SELECT code FROM programs WHERE code_folded = $1")
         .bind(code.to_lowercase())
         .fetch_optional(conn)
         .await?;
@@ -220,9 +237,9 @@ pub async fn list(
     } else {
         " AND p.archived_on IS NULL"
     };
-    let rows_ = sqlx::query(AssertSqlSafe(format!(
+    let rows_ = crate::sql::q_assembled(format!(
         "{SELECT} WHERE p.id > $1{archived} ORDER BY p.id LIMIT $2"
-    )))
+    ))
     .bind(after)
     .bind(limit)
     .fetch_all(&mut *conn)
@@ -232,7 +249,7 @@ pub async fn list(
 
 /// Every program (for reports and seeding); small by nature.
 pub async fn all(conn: &mut AnyConnection) -> Result<Vec<(i64, Program)>> {
-    let rows_ = sqlx::query(AssertSqlSafe(format!("{SELECT} ORDER BY p.id")))
+    let rows_ = crate::sql::q_assembled(format!("{SELECT} ORDER BY p.id"))
         .fetch_all(&mut *conn)
         .await?;
     with_items(conn, rows_).await
@@ -271,7 +288,7 @@ pub async fn insert(conn: &mut Writer, p: &Program, org_id: i64, now_ms: i64) ->
     let conn: &mut AnyConnection = conn;
     let [reminders, pathways, custom] = json_fields(p)?;
     let credits = p.credits_required.as_ref().map(rows::to_json).transpose()?;
-    let row = sqlx::query(
+    let row = crate::sql::q(
         "INSERT INTO programs (code, code_folded, organization_id, name, description, \
          validity_count, validity_unit, renewal_window_days, grace_days, reminder_offsets_days, \
          renewal_pathways, renewal_anchor, credits_required, refresher_item, content_version, \
@@ -316,12 +333,12 @@ pub async fn update(
     let conn: &mut AnyConnection = conn;
     let [reminders, pathways, custom] = json_fields(p)?;
     let credits = p.credits_required.as_ref().map(rows::to_json).transpose()?;
-    sqlx::query(
+    crate::sql::q(
         "UPDATE programs SET organization_id = $1, name = $2, description = $3, validity_count = $4, \
          validity_unit = $5, renewal_window_days = $6, grace_days = $7, reminder_offsets_days = $8, \
          renewal_pathways = $9, renewal_anchor = $10, credits_required = $11, refresher_item = $12, \
          content_version = $13, custom_fields = $14, grace_counts_as_compliant = $15, \
-         archived_on = $16, updated_at = $17, external_training_approval = $19 WHERE id = $18",
+         archived_on = $16, updated_at = $17, external_training_approval = $19, revision = revision + 1 WHERE id = $18",
     )
     .bind(org_id)
     .bind(&p.name)
@@ -350,7 +367,7 @@ pub async fn update(
 /// Assigns one more item to a program, after its others.
 pub async fn add_item(conn: &mut Writer, program_id: i64, it: &ProgramItem) -> Result<()> {
     let conn: &mut AnyConnection = conn;
-    sqlx::query(
+    crate::sql::q(
         "INSERT INTO program_items (program_id, position, code, kind, pass_threshold, assigned_on, activity_id, url) \
          VALUES ($1, (SELECT COALESCE(MAX(position), -1) + 1 FROM program_items WHERE program_id = $1), \
          $2, $3, CAST($4 AS DOUBLE PRECISION), $5, $6, $7)",
@@ -358,7 +375,7 @@ pub async fn add_item(conn: &mut Writer, program_id: i64, it: &ProgramItem) -> R
     .bind(program_id)
     .bind(&it.code)
     .bind(it.kind.as_str())
-    .bind(rows::real(it.pass_threshold))
+    .bind(crate::sql::Real(it.pass_threshold))
     .bind(rows::date_text(it.assigned_on))
     .bind(&it.activity_id)
     .bind(&it.url)
@@ -370,7 +387,7 @@ pub async fn add_item(conn: &mut Writer, program_id: i64, it: &ProgramItem) -> R
 /// Unassigns one item; `false` when it was not assigned.
 pub async fn remove_item(conn: &mut Writer, program_id: i64, code: &str) -> Result<bool> {
     let conn: &mut AnyConnection = conn;
-    let done = sqlx::query("DELETE FROM program_items WHERE program_id = $1 AND code = $2")
+    let done = crate::sql::q("DELETE FROM program_items WHERE program_id = $1 AND code = $2")
         .bind(program_id)
         .bind(code)
         .execute(conn)
@@ -378,10 +395,10 @@ pub async fn remove_item(conn: &mut Writer, program_id: i64, code: &str) -> Resu
     Ok(done.rows_affected() > 0)
 }
 
-/// Marks a program changed (its items are in their own table).
+/// Marks a program changed (its items are in their own table): a new revision.
 pub async fn touch(conn: &mut Writer, program_id: i64, now_ms: i64) -> Result<()> {
     let conn: &mut AnyConnection = conn;
-    sqlx::query("UPDATE programs SET updated_at = $1 WHERE id = $2")
+    crate::sql::q("UPDATE programs SET updated_at = $1, revision = revision + 1 WHERE id = $2")
         .bind(now_ms)
         .bind(program_id)
         .execute(conn)
@@ -394,12 +411,12 @@ async fn replace_items(
     program_id: i64,
     items: &[ProgramItem],
 ) -> Result<()> {
-    sqlx::query("DELETE FROM program_items WHERE program_id = $1")
+    crate::sql::q("DELETE FROM program_items WHERE program_id = $1")
         .bind(program_id)
         .execute(&mut *conn)
         .await?;
     for (pos, it) in items.iter().enumerate() {
-        sqlx::query(
+        crate::sql::q(
             "INSERT INTO program_items (program_id, position, code, kind, pass_threshold, assigned_on, activity_id, url) \
              VALUES ($1,$2,$3,$4,CAST($5 AS DOUBLE PRECISION),$6,$7,$8)",
         )
@@ -407,7 +424,7 @@ async fn replace_items(
         .bind(pos as i64)
         .bind(&it.code)
         .bind(it.kind.as_str())
-        .bind(rows::real(it.pass_threshold))
+        .bind(crate::sql::Real(it.pass_threshold))
         .bind(rows::date_text(it.assigned_on))
         .bind(&it.activity_id)
         .bind(&it.url)

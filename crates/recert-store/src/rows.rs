@@ -86,11 +86,3 @@ pub fn date_text(d: Date) -> String {
 pub fn opt_date_text(d: Option<Date>) -> Option<String> {
     d.map(date_text)
 }
-
-/// A nullable number bound as text, for a placeholder written `CAST($n AS DOUBLE
-/// PRECISION)`. sqlx's `Any` driver (0.9) binds a NULL `f64` as PostgreSQL `float4`, so a
-/// statement cached after a NULL then fails on the first real `f64` ("incorrect binary data
-/// format"); text has one type whether NULL or not, and Rust prints `f64` exactly.
-pub fn real(v: Option<f64>) -> Option<String> {
-    v.map(|x| x.to_string())
-}

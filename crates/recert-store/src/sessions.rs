@@ -21,7 +21,7 @@ pub async fn insert(
     expires_at_ms: i64,
 ) -> Result<()> {
     let conn: &mut AnyConnection = conn;
-    sqlx::query(
+    crate::sql::q(
         "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(token_hash)
@@ -40,7 +40,7 @@ pub async fn by_hash(
     token_hash: &str,
     now_ms: i64,
 ) -> Result<Option<SessionRecord>> {
-    sqlx::query(
+    crate::sql::q(
         "SELECT user_id, csrf, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
     )
     .bind(token_hash)
@@ -59,7 +59,7 @@ pub async fn by_hash(
 
 pub async fn delete(conn: &mut Writer, token_hash: &str) -> Result<()> {
     let conn: &mut AnyConnection = conn;
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+    crate::sql::q("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
         .execute(conn)
         .await?;
@@ -70,7 +70,7 @@ pub async fn delete(conn: &mut Writer, token_hash: &str) -> Result<()> {
 /// signed out).
 pub async fn delete_for_user(conn: &mut Writer, user_id: i64, keep: Option<&str>) -> Result<()> {
     let conn: &mut AnyConnection = conn;
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+    crate::sql::q("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
         .bind(user_id)
         .bind(keep.unwrap_or(""))
         .execute(conn)
@@ -81,7 +81,7 @@ pub async fn delete_for_user(conn: &mut Writer, user_id: i64, keep: Option<&str>
 /// Removes expired sessions; returns how many.
 pub async fn purge_expired(conn: &mut Writer, now_ms: i64) -> Result<u64> {
     let conn: &mut AnyConnection = conn;
-    let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+    let r = crate::sql::q("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(now_ms)
         .execute(conn)
         .await?;

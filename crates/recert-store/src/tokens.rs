@@ -38,7 +38,7 @@ pub async fn insert(
     now_ms: i64,
 ) -> Result<i64> {
     let conn: &mut AnyConnection = conn;
-    let row = sqlx::query(
+    let row = crate::sql::q(
         "INSERT INTO api_tokens (name, role, token_hash, user_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(name)
@@ -52,7 +52,7 @@ pub async fn insert(
 }
 
 pub async fn by_hash(conn: &mut AnyConnection, hash: &str) -> Result<Option<TokenRecord>> {
-    sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1")
+    crate::sql::q("SELECT * FROM api_tokens WHERE token_hash = $1")
         .bind(hash)
         .fetch_optional(conn)
         .await?
@@ -62,7 +62,7 @@ pub async fn by_hash(conn: &mut AnyConnection, hash: &str) -> Result<Option<Toke
 }
 
 pub async fn list(conn: &mut AnyConnection) -> Result<Vec<TokenRecord>> {
-    sqlx::query("SELECT * FROM api_tokens ORDER BY id")
+    crate::sql::q("SELECT * FROM api_tokens ORDER BY id")
         .fetch_all(conn)
         .await?
         .iter()
@@ -71,7 +71,7 @@ pub async fn list(conn: &mut AnyConnection) -> Result<Vec<TokenRecord>> {
 }
 
 pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<TokenRecord>> {
-    sqlx::query("SELECT * FROM api_tokens WHERE id = $1")
+    crate::sql::q("SELECT * FROM api_tokens WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
         .await?
@@ -83,7 +83,7 @@ pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<TokenReco
 pub async fn revoke(conn: &mut Writer, id: i64, now_ms: i64) -> Result<bool> {
     let conn: &mut AnyConnection = conn;
     let r =
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        crate::sql::q("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(now_ms)
             .bind(id)
             .execute(conn)

@@ -48,7 +48,7 @@ pub struct NewUser<'a> {
 
 pub async fn insert(conn: &mut Writer, u: &NewUser<'_>, now_ms: i64) -> Result<i64> {
     let conn: &mut AnyConnection = conn;
-    let row = sqlx::query(
+    let row = crate::sql::q(
         "INSERT INTO users (username, password_hash, role, learner_id, password_changed_at, created_at) \
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
     )
@@ -64,7 +64,7 @@ pub async fn insert(conn: &mut Writer, u: &NewUser<'_>, now_ms: i64) -> Result<i
 
 pub async fn by_username(conn: &mut AnyConnection, username: &str) -> Result<Option<UserRecord>> {
     let q = format!("{SELECT} WHERE u.username = $1");
-    sqlx::query(sqlx::AssertSqlSafe(q))
+    crate::sql::q_assembled(q)
         .bind(username)
         .fetch_optional(conn)
         .await?
@@ -75,7 +75,7 @@ pub async fn by_username(conn: &mut AnyConnection, username: &str) -> Result<Opt
 
 pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<UserRecord>> {
     let q = format!("{SELECT} WHERE u.id = $1");
-    sqlx::query(sqlx::AssertSqlSafe(q))
+    crate::sql::q_assembled(q)
         .bind(id)
         .fetch_optional(conn)
         .await?
@@ -86,7 +86,7 @@ pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<UserRecor
 
 pub async fn list(conn: &mut AnyConnection) -> Result<Vec<UserRecord>> {
     let q = format!("{SELECT} ORDER BY u.username");
-    sqlx::query(sqlx::AssertSqlSafe(q))
+    crate::sql::q_assembled(q)
         .fetch_all(conn)
         .await?
         .iter()
@@ -96,16 +96,17 @@ pub async fn list(conn: &mut AnyConnection) -> Result<Vec<UserRecord>> {
 
 /// Whether any enabled admin account exists (the first-run page is offered until one does).
 pub async fn admin_exists(conn: &mut AnyConnection) -> Result<bool> {
-    let row =
-        sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL")
-            .fetch_one(conn)
-            .await?;
+    let row = crate::sql::q(
+        "SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL",
+    )
+    .fetch_one(conn)
+    .await?;
     Ok(rows::int(&row, "n")? > 0)
 }
 
 /// The ids of the programs a program manager runs.
 pub async fn programs(conn: &mut AnyConnection, user_id: i64) -> Result<Vec<i64>> {
-    sqlx::query("SELECT program_id FROM user_programs WHERE user_id = $1 ORDER BY program_id")
+    crate::sql::q("SELECT program_id FROM user_programs WHERE user_id = $1 ORDER BY program_id")
         .bind(user_id)
         .fetch_all(conn)
         .await?
@@ -116,7 +117,7 @@ pub async fn programs(conn: &mut AnyConnection, user_id: i64) -> Result<Vec<i64>
 
 /// The codes of the programs a program manager runs.
 pub async fn program_codes(conn: &mut AnyConnection, user_id: i64) -> Result<Vec<String>> {
-    sqlx::query(
+    crate::sql::q(
         "SELECT p.code FROM user_programs up JOIN programs p ON p.id = up.program_id \
          WHERE up.user_id = $1 ORDER BY p.code",
     )
@@ -130,7 +131,7 @@ pub async fn program_codes(conn: &mut AnyConnection, user_id: i64) -> Result<Vec
 
 /// Every account's program codes at once: (user id, code), by user then code.
 pub async fn all_program_codes(conn: &mut AnyConnection) -> Result<Vec<(i64, String)>> {
-    sqlx::query(
+    crate::sql::q(
         "SELECT up.user_id, p.code FROM user_programs up JOIN programs p ON p.id = up.program_id \
          ORDER BY up.user_id, p.code",
     )
@@ -143,14 +144,14 @@ pub async fn all_program_codes(conn: &mut AnyConnection) -> Result<Vec<(i64, Str
 
 pub async fn set_programs(conn: &mut Writer, user_id: i64, ids: &[i64]) -> Result<()> {
     let conn: &mut AnyConnection = conn;
-    sqlx::query("DELETE FROM user_programs WHERE user_id = $1")
+    crate::sql::q("DELETE FROM user_programs WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
     for id in ids {
-        sqlx::query("INSERT INTO user_programs (user_id, program_id) VALUES ($1, $2)")
+        crate::sql::q("INSERT INTO user_programs (user_id, program_id) VALUES ($1, $2)")
             .bind(user_id)
-            .bind(id)
+            .bind(*id)
             .execute(&mut *conn)
             .await?;
     }
@@ -164,7 +165,7 @@ pub async fn set_password(
     now_ms: i64,
 ) -> Result<()> {
     let conn: &mut AnyConnection = conn;
-    sqlx::query(
+    crate::sql::q(
         "UPDATE users SET password_hash = $1, password_changed_at = $2, failed_logins = 0, \
          locked_until = NULL WHERE id = $3",
     )
@@ -185,7 +186,7 @@ pub async fn record_failure(
     locked_until_ms: i64,
 ) -> Result<i64> {
     let conn: &mut AnyConnection = conn;
-    let row = sqlx::query(
+    let row = crate::sql::q(
         "UPDATE users SET failed_logins = failed_logins + 1, \
          locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END \
          WHERE id = $3 RETURNING failed_logins",
@@ -200,7 +201,7 @@ pub async fn record_failure(
 
 pub async fn record_success(conn: &mut Writer, id: i64) -> Result<()> {
     let conn: &mut AnyConnection = conn;
-    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+    crate::sql::q("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
         .bind(id)
         .execute(conn)
         .await?;
@@ -209,7 +210,7 @@ pub async fn record_success(conn: &mut Writer, id: i64) -> Result<()> {
 
 pub async fn set_disabled(conn: &mut Writer, id: i64, at_ms: Option<i64>) -> Result<()> {
     let conn: &mut AnyConnection = conn;
-    sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
+    crate::sql::q("UPDATE users SET disabled_at = $1 WHERE id = $2")
         .bind(at_ms)
         .bind(id)
         .execute(conn)

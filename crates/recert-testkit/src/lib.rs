@@ -3,6 +3,9 @@
 //! `CREATE DATABASE recert_t_<random>` on `RECERT_TEST_POSTGRES_URL`), migrated, with an
 //! admin token and a clock the test controls. The PostgreSQL database is dropped at the end.
 
+// Creating and dropping databases is administration, not the store's data: raw SQL here.
+#![allow(clippy::disallowed_methods)]
+
 use recert_service::tokens::TokenDraft;
 use recert_service::users::UserDraft;
 use recert_service::{ManualClock, Principal, Service, Store};

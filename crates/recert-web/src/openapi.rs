@@ -29,7 +29,7 @@ use utoipa::{Modify, OpenApi};
         api::learners::list, api::learners::create, api::learners::show, api::learners::update,
         api::groups::list, api::groups::create, api::groups::show, api::groups::members, api::groups::add_members,
         api::groups::remove_member, api::groups::add_requirement, api::groups::remove_requirement, api::groups::requirements,
-        api::programs::add_item, api::programs::remove_item, api::award_batches::create,
+        api::programs::add_item, api::programs::remove_item, api::programs::holders, api::award_batches::create,
         api::awards::list, api::awards::create, api::awards::show, api::awards::update, api::awards::revoke,
         api::awards::archive, api::awards::history,
         api::accounts::list_users, api::accounts::create_user,

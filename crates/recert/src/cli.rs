@@ -198,6 +198,25 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 8)]
         clients: usize,
     },
+    /// Listing queries over a million awards (rare statuses, a deep page, learner search,
+    /// a program's holder counts) through the HTTP API, each beside the same result by one
+    /// hand-written SQL query on the same database.
+    #[command(name = "awards_1m", alias = "awards-1m")]
+    Awards1m {
+        #[arg(long, default_value_t = 1_000_000)]
+        awards: usize,
+        #[arg(long, default_value_t = 100_000)]
+        learners: usize,
+        #[arg(long, default_value_t = 20)]
+        programs: usize,
+        /// Timed runs per query (the median is reported).
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+        /// A PostgreSQL server (postgres://USER@HOST/DB): the benchmark creates a fresh
+        /// database on it and drops it afterwards. Default: a temporary SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Completions through `POST /api/v1/completions`, one per request (8 concurrent
     /// clients) and in batches, each earning an award, against bare SQLite inserts.
     Completions {

@@ -41,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/programs/{code}/archive", post(programs::archive))
         .route("/api/v1/programs/{code}/items", post(programs::add_item))
+        .route("/api/v1/programs/{code}/holders", get(programs::holders))
         .route(
             "/api/v1/programs/{code}/items/{item}",
             delete(programs::remove_item),

@@ -124,3 +124,16 @@ pub async fn remove_item(
 ) -> ApiResult<Json<ProgramView>> {
     Ok(Json(s.service.remove_item(&who, &code, &item).await?))
 }
+
+/// How many learners hold the program now, by status, judged today in the program's
+/// organization's zone.
+#[utoipa::path(get, path = "/api/v1/programs/{code}/holders", tag = "programs", params(("code" = String, Path, description = "The program's code")),
+    responses((status = 200, body = recert_service::awards::HolderCounts, description = "Current holders by status"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such program")))]
+pub async fn holders(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Json<recert_service::awards::HolderCounts>> {
+    Ok(Json(s.service.program_holders(&who, &code).await?))
+}

@@ -1,6 +1,11 @@
 //! `recert bench …`: each benchmark builds its own data (fixed seed) in a temporary
-//! directory and prints its figure beside a baseline measured in the same run
-//! (see shared/BENCHMARKS.md).
+//! directory (or a fresh PostgreSQL database) and prints its figure beside a baseline
+//! measured in the same run, on the same machine and data (docs/benchmarks.md).
+
+// Baselines are hand-written SQL on purpose, beside what the store runs.
+#![allow(clippy::disallowed_methods)]
+
+mod awards_1m;
 
 use crate::cli::BenchCommand;
 use anyhow::{Context, Result, bail};
@@ -19,6 +24,13 @@ pub async fn run(which: BenchCommand) -> Result<()> {
             clients,
             batch,
         } => completions(count, clients, batch).await,
+        BenchCommand::Awards1m {
+            awards,
+            learners,
+            programs,
+            runs,
+            database_url,
+        } => awards_1m::run(awards, learners, programs, runs, database_url).await,
     }
 }
 
