@@ -217,6 +217,39 @@ impl Award {
     }
 }
 
+/// A plain manual award of program `P` held by `ana`, for the rule tests: `expires` none =
+/// always valid; window and grace as given.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn test_award(issued: Date, expires: Option<Date>, window: u32, grace: u32) -> Award {
+    Award {
+        id: CertificateId::from_random([1; 16]),
+        learner: Username::parse("u", "ana").unwrap(),
+        program: Code::parse("p", "P").unwrap(),
+        issued_on: issued,
+        completed_on: None,
+        expires_on: expires,
+        always_valid: expires.is_none(),
+        score: None,
+        pass_threshold: None,
+        association: Association::Manual,
+        source_ref: None,
+        credits: None,
+        content_version: None,
+        fields: Default::default(),
+        predecessor: None,
+        superseded: None,
+        pathway: None,
+        renewal_window_days: window,
+        grace_days: grace,
+        grace_extension_days: 0,
+        revoked: None,
+        archived_on: None,
+        closed_on: None,
+        cycle: None,
+    }
+}
+
 /// Checks an award's dates and scores against each other.
 pub fn check_dates(
     issued_on: Date,

@@ -159,7 +159,7 @@ pub fn valid_at(expires: Date, now: Timestamp, tz: &TimeZone) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use jiff::civil::date;
     use proptest::prelude::*;
@@ -250,7 +250,8 @@ mod tests {
         })
     }
 
-    fn any_validity() -> impl Strategy<Value = Validity> {
+    /// Any validity of 1 to 120 units (shared by the renewal tests).
+    pub(crate) fn any_validity() -> impl Strategy<Value = Validity> {
         (
             1u32..=120,
             prop_oneof![

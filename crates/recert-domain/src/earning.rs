@@ -474,32 +474,14 @@ mod tests {
     }
 
     fn held(p: &Program, issued: Date) -> Award {
-        Award {
-            id: CertificateId::from_random([7; 16]),
-            learner: crate::Username::parse("u", "ana").unwrap(),
-            program: p.code.clone(),
-            issued_on: issued,
-            completed_on: Some(issued),
-            expires_on: p.validity.expiry_from(issued),
-            always_valid: false,
-            score: None,
-            pass_threshold: None,
-            association: Association::CourseCompletion,
-            source_ref: None,
-            credits: None,
-            content_version: None,
-            fields: Default::default(),
-            predecessor: None,
-            superseded: None,
-            pathway: None,
-            renewal_window_days: p.renewal_window_days,
-            grace_days: p.grace_days,
-            grace_extension_days: 0,
-            revoked: None,
-            archived_on: None,
-            closed_on: None,
-            cycle: crate::renewal::first_cycle(p.validity, issued, p.validity.expiry_from(issued)),
-        }
+        let expires = p.validity.expiry_from(issued);
+        let mut a = crate::award::test_award(issued, expires, p.renewal_window_days, p.grace_days);
+        a.id = CertificateId::from_random([7; 16]);
+        a.program = p.code.clone();
+        a.completed_on = Some(issued);
+        a.association = Association::CourseCompletion;
+        a.cycle = crate::renewal::first_cycle(p.validity, issued, expires);
+        a
     }
 
     #[test]

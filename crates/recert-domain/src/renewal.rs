@@ -79,9 +79,9 @@ pub fn renewal_expiry(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::award::Association;
+
     use crate::dates::ValidityUnit;
-    use crate::names::{Code, Username};
+
     use crate::{CertificateId, dates::add_days};
     use jiff::civil::date;
     use proptest::prelude::*;
@@ -91,32 +91,10 @@ mod tests {
     }
 
     fn award(issued: Date, expires: Option<Date>, cycle: Option<Cycle>) -> Award {
-        Award {
-            id: CertificateId::from_random([3; 16]),
-            learner: Username::parse("u", "ana").unwrap(),
-            program: Code::parse("p", "P").unwrap(),
-            issued_on: issued,
-            completed_on: None,
-            expires_on: expires,
-            always_valid: expires.is_none(),
-            score: None,
-            pass_threshold: None,
-            association: Association::Manual,
-            source_ref: None,
-            credits: None,
-            content_version: None,
-            fields: Default::default(),
-            predecessor: None,
-            superseded: None,
-            pathway: None,
-            renewal_window_days: 10,
-            grace_days: 60,
-            grace_extension_days: 0,
-            revoked: None,
-            archived_on: None,
-            closed_on: None,
-            cycle,
-        }
+        let mut a = crate::award::test_award(issued, expires, 10, 60);
+        a.id = CertificateId::from_random([3; 16]);
+        a.cycle = cycle;
+        a
     }
 
     /// Renews a whole chain, each time on the given day, from a first award issued `first`.
@@ -281,18 +259,7 @@ mod tests {
         );
     }
 
-    fn any_validity() -> impl Strategy<Value = Validity> {
-        (
-            1u32..=24,
-            prop_oneof![
-                Just(ValidityUnit::Days),
-                Just(ValidityUnit::Weeks),
-                Just(ValidityUnit::Months),
-                Just(ValidityUnit::Years)
-            ],
-        )
-            .prop_map(|(count, unit)| Validity { count, unit })
-    }
+    use crate::dates::tests::any_validity;
 
     proptest! {
         /// Whatever the delay (inside or long after the window and grace), a renewal

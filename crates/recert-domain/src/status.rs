@@ -122,9 +122,9 @@ pub fn status_on(award: &Award, program: &Program, day: Date) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::award::{Association, Revocation, RevocationCategory};
+    use crate::award::{Revocation, RevocationCategory};
     use crate::certificate_id::CertificateId;
-    use crate::names::{Code, Username};
+    use crate::names::Code;
     use crate::program::ProgramDraft;
     use jiff::civil::date;
     use proptest::prelude::*;
@@ -148,32 +148,7 @@ mod tests {
     }
 
     fn award_with(expires: Option<Date>, window: u32, grace: u32) -> Award {
-        Award {
-            id: CertificateId::from_random([1; 16]),
-            learner: Username::parse("u", "ana").unwrap(),
-            program: Code::parse("p", "SAFE").unwrap(),
-            issued_on: date(2027, 1, 31),
-            completed_on: None,
-            expires_on: expires,
-            always_valid: expires.is_none(),
-            score: None,
-            pass_threshold: None,
-            association: Association::Manual,
-            source_ref: None,
-            credits: None,
-            content_version: None,
-            fields: Default::default(),
-            predecessor: None,
-            superseded: None,
-            pathway: None,
-            renewal_window_days: window,
-            grace_days: grace,
-            grace_extension_days: 0,
-            revoked: None,
-            archived_on: None,
-            closed_on: None,
-            cycle: None,
-        }
+        crate::award::test_award(date(2027, 1, 31), expires, window, grace)
     }
 
     /// Every edge of the §3.2 table, for an award expiring 2028-01-31 with a 90-day window

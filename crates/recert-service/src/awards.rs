@@ -532,49 +532,25 @@ impl Service {
         let id = new_id()?;
         let now = self.now_ms();
         let mut predecessor = None;
-        match replace {
-            Replace::Nothing => {}
+        let ended = match replace {
+            Replace::Nothing => None,
             Replace::CloseLapsed(current) => {
                 // Recorded on the award itself, so no later edit of it (or of its
                 // successor) can make it current again.
                 let mut after = current.award.clone();
                 after.closed_on = Some(self.today_in(ctx.org(program)?));
-                store::update(tx.conn(), current.row_id, &after, now).await?;
-                let after_rec = AwardRecord {
-                    award: after,
-                    ..current.clone()
-                };
-                tx.audit(NewEvent {
-                    at: self.now(),
-                    actor,
-                    action: "award.closed",
-                    subject_type: "award",
-                    subject_id: current.award.id.as_str(),
-                    before: Some(snapshot(&self.view(ctx, &current, None)?)?),
-                    after: Some(snapshot(&self.view(ctx, &after_rec, None)?)?),
-                })
-                .await?;
+                Some((current, after, "award.closed"))
             }
             Replace::Supersede(current) => {
                 let mut after = current.award.clone();
                 after.superseded = Some((id.clone(), new.issued_on));
-                store::update(tx.conn(), current.row_id, &after, now).await?;
-                let after_rec = AwardRecord {
-                    award: after,
-                    ..current.clone()
-                };
-                tx.audit(NewEvent {
-                    at: self.now(),
-                    actor,
-                    action: "award.superseded",
-                    subject_type: "award",
-                    subject_id: current.award.id.as_str(),
-                    before: Some(snapshot(&self.view(ctx, &current, None)?)?),
-                    after: Some(snapshot(&self.view(ctx, &after_rec, None)?)?),
-                })
-                .await?;
                 predecessor = Some(current.award.id.clone());
+                Some((current, after, "award.superseded"))
             }
+        };
+        if let Some((current, after, action)) = ended {
+            self.record_change(tx, actor, ctx, &current, &after, action, None)
+                .await?;
         }
         let renewal = predecessor.is_some();
         let award = Award {
@@ -768,6 +744,38 @@ impl Service {
         Ok((r, program, today, ctx))
     }
 
+    /// Writes a changed award and its audit event (before and after as the API shows
+    /// them, with what prompted the change); answers the award as it is now.
+    #[allow(clippy::too_many_arguments)] // one call shape for every change of an award
+    async fn record_change(
+        &self,
+        tx: &mut recert_store::WriteTx,
+        actor: &str,
+        ctx: &Context,
+        before: &AwardRecord,
+        after: &Award,
+        action: &str,
+        extra: Option<serde_json::Value>,
+    ) -> Result<AwardView> {
+        store::update(tx.conn(), before.row_id, after, self.now_ms()).await?;
+        let after_rec = AwardRecord {
+            award: after.clone(),
+            ..before.clone()
+        };
+        let after_view = self.view(ctx, &after_rec, None)?;
+        tx.audit(NewEvent {
+            at: self.now(),
+            actor,
+            action,
+            subject_type: "award",
+            subject_id: after.id.as_str(),
+            before: Some(snapshot(&self.view(ctx, before, None)?)?),
+            after: Some(with_change(snapshot(&after_view)?, extra)),
+        })
+        .await?;
+        Ok(after_view)
+    }
+
     #[allow(clippy::too_many_arguments)] // one call shape for edit, revoke, unassign
     async fn save(
         &self,
@@ -779,26 +787,11 @@ impl Service {
         after: &Award,
         extra: Option<serde_json::Value>,
     ) -> Result<AwardView> {
-        store::update(tx.conn(), before.row_id, after, self.now_ms()).await?;
-        let after_rec = AwardRecord {
-            award: after.clone(),
-            ..before.clone()
-        };
-        let before_view = self.view(ctx, before, None)?;
-        let after_view = self.view(ctx, &after_rec, None)?;
-        let after_json = with_change(snapshot(&after_view)?, extra);
-        tx.audit(NewEvent {
-            at: self.now(),
-            actor: &who.name,
-            action,
-            subject_type: "award",
-            subject_id: after.id.as_str(),
-            before: Some(snapshot(&before_view)?),
-            after: Some(after_json),
-        })
-        .await?;
+        let view = self
+            .record_change(&mut tx, &who.name, ctx, before, after, action, extra)
+            .await?;
         tx.commit().await?;
-        Ok(after_view)
+        Ok(view)
     }
 
     /// Edits an award's record; before/after go to the audit trail.

@@ -577,3 +577,14 @@ pub fn error_beside(html: &str, field: &str) -> Option<String> {
     let i = html.find(&marker)? + marker.len();
     Some(html[i..i + html[i..].find('<')?].to_owned())
 }
+
+/// The value of the cookie `name` a response sets, if it sets one.
+pub fn cookie_of(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .and_then(|v| v[name.len() + 1..].split(';').next())
+        .map(str::to_owned)
+}

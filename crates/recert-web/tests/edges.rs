@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use recert_testkit::{PASSWORD, StatusCode, TestApp, both_backends, error_beside};
+use recert_testkit::{PASSWORD, StatusCode, TestApp, both_backends, cookie_of, error_beside};
 use reqwest::Method;
 use serde_json::json;
 
@@ -14,15 +14,6 @@ fn no_redirects() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
-}
-
-fn cookie_of(res: &reqwest::Response, name: &str) -> Option<String> {
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| v[name.len() + 1..].split(';').next().unwrap().to_owned())
 }
 
 fn hidden(html: &str, name: &str) -> String {

@@ -2,7 +2,7 @@
 //! The web application over HTTP: sign-in, lockout, CSRF, first run, and forms that
 //! re-render with the message beside the field.
 
-use recert_testkit::{PASSWORD, StatusCode, TestApp, both_backends};
+use recert_testkit::{PASSWORD, StatusCode, TestApp, both_backends, cookie_of};
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -14,15 +14,6 @@ fn client() -> reqwest::Client {
 fn csrf_of(html: &str) -> String {
     let i = html.find("name=\"_csrf\" value=\"").unwrap() + 20;
     html[i..i + html[i..].find('"').unwrap()].to_owned()
-}
-
-fn cookie_of(res: &reqwest::Response, name: &str) -> Option<String> {
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| v[name.len() + 1..].split(';').next().unwrap().to_owned())
 }
 
 /// Signs in through the form; returns the session cookie (or the failed page).
