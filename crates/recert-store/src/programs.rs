@@ -366,7 +366,10 @@ pub async fn update(
 
 /// Assigns one more item to a program, after its others.
 pub async fn add_item(conn: &mut Writer, program_id: i64, it: &ProgramItem) -> Result<()> {
-    let conn: &mut AnyConnection = conn;
+    insert_item(conn, program_id, it).await
+}
+
+async fn insert_item(conn: &mut AnyConnection, program_id: i64, it: &ProgramItem) -> Result<()> {
     crate::sql::q(
         "INSERT INTO program_items (program_id, position, code, kind, pass_threshold, assigned_on, activity_id, url) \
          VALUES ($1, (SELECT COALESCE(MAX(position), -1) + 1 FROM program_items WHERE program_id = $1), \
@@ -415,21 +418,9 @@ async fn replace_items(
         .bind(program_id)
         .execute(&mut *conn)
         .await?;
-    for (pos, it) in items.iter().enumerate() {
-        crate::sql::q(
-            "INSERT INTO program_items (program_id, position, code, kind, pass_threshold, assigned_on, activity_id, url) \
-             VALUES ($1,$2,$3,$4,CAST($5 AS DOUBLE PRECISION),$6,$7,$8)",
-        )
-        .bind(program_id)
-        .bind(pos as i64)
-        .bind(&it.code)
-        .bind(it.kind.as_str())
-        .bind(crate::sql::Real(it.pass_threshold))
-        .bind(rows::date_text(it.assigned_on))
-        .bind(&it.activity_id)
-        .bind(&it.url)
-        .execute(&mut *conn)
-        .await?;
+    // In order: each goes after the ones before it.
+    for it in items {
+        insert_item(conn, program_id, it).await?;
     }
     Ok(())
 }
