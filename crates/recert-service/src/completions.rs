@@ -162,12 +162,14 @@ pub(crate) enum CompletedAt {
 impl CompletedAt {
     /// The completion day in an organization's time zone.
     pub(crate) fn day_in(self, org: &recert_domain::Organization) -> Date {
+        self.day_in_zone(&recert_domain::organization::zone(&org.time_zone))
+    }
+
+    /// The completion day in a time zone.
+    fn day_in_zone(self, zone: &jiff::tz::TimeZone) -> Date {
         match self {
             Self::Day(d) => d,
-            Self::At(ts) => recert_domain::dates::day_in_zone(
-                ts,
-                &recert_domain::organization::zone(&org.time_zone),
-            ),
+            Self::At(ts) => recert_domain::dates::day_in_zone(ts, zone),
         }
     }
 
@@ -376,12 +378,7 @@ impl Service {
             Some((_, p, _)) => c.completed.day_in(ctx.org(p)?),
             None => match ctx.orgs.first() {
                 Some((_, o)) => c.completed.day_in(o),
-                None => c.completed.day_in(&recert_domain::Organization {
-                    code: String::new(),
-                    name: String::new(),
-                    url: None,
-                    time_zone: "UTC".into(),
-                }),
+                None => c.completed.day_in_zone(&jiff::tz::TimeZone::UTC),
             },
         };
         if let Some(prior) = store::by_event_id(tx.conn(), &c.event_id).await? {

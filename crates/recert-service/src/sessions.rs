@@ -32,6 +32,26 @@ pub(crate) fn sha256_hex(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
+/// An account's own event (signed in, signed out) in the audit trail.
+async fn user_event(
+    tx: &mut recert_store::WriteTx,
+    at: jiff::Timestamp,
+    username: &str,
+    action: &str,
+) -> Result<()> {
+    tx.audit(NewEvent {
+        at,
+        actor: &format!("user:{username}"),
+        action,
+        subject_type: "user",
+        subject_id: username,
+        before: None,
+        after: None,
+    })
+    .await?;
+    Ok(())
+}
+
 /// Why a sign-in failed, worded for the person at the form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginRefused {
@@ -137,16 +157,7 @@ impl Service {
         )
         .await?;
         store::purge_expired(tx.conn(), now).await?;
-        tx.audit(NewEvent {
-            at: self.now(),
-            actor: &format!("user:{}", user.username),
-            action: "user.signed_in",
-            subject_type: "user",
-            subject_id: &user.username,
-            before: None,
-            after: None,
-        })
-        .await?;
+        user_event(&mut tx, self.now(), &user.username, "user.signed_in").await?;
         tx.commit().await?;
         Ok(Ok(token))
     }
@@ -189,16 +200,7 @@ impl Service {
         let mut tx = self.store.begin_write().await?;
         store::delete(tx.conn(), &hash).await?;
         if let Some(user) = user {
-            tx.audit(NewEvent {
-                at: self.now(),
-                actor: &format!("user:{}", user.username),
-                action: "user.signed_out",
-                subject_type: "user",
-                subject_id: &user.username,
-                before: None,
-                after: None,
-            })
-            .await?;
+            user_event(&mut tx, self.now(), &user.username, "user.signed_out").await?;
         }
         tx.commit().await?;
         Ok(())

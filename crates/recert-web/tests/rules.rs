@@ -144,15 +144,24 @@ async fn retake(app: &TestApp, event: &str, on: &str) -> Value {
     .expect(StatusCode::OK)
 }
 
+/// A monthly program (window 10 days, grace 60) with a retake item, and ana's first award
+/// of it, issued 2027-01-31: it expires 2027-02-28.
+async fn monthly_chain_from_january_31(app: &TestApp) {
+    app.set_time("2027-01-31");
+    app.program(
+        json!({"code": "M1", "name": "Monthly", "validity": {"count": 1, "unit": "months"},
+        "renewal_window_days": 10, "grace_days": 60,
+        "items": [{"code": "M-COURSE", "assigned_on": "2027-01-01"}]}),
+    )
+    .await;
+    app.learner("ana").await;
+    let first = award(app, "ana", "M1", "2027-01-31").await;
+    assert_eq!(first["expires_on"], "2027-02-28");
+}
+
 both_backends! {
     async fn a_monthly_chain_keeps_its_day_of_the_month(app) {
-        app.set_time("2027-01-31");
-        app.program(json!({"code": "M1", "name": "Monthly", "validity": {"count": 1, "unit": "months"},
-            "renewal_window_days": 10, "grace_days": 60,
-            "items": [{"code": "M-COURSE", "assigned_on": "2027-01-01"}]})).await;
-        app.learner("ana").await;
-        let first = award(&app, "ana", "M1", "2027-01-31").await;
-        assert_eq!(first["expires_on"], "2027-02-28");
+        monthly_chain_from_january_31(&app).await;
         app.set_time("2027-02-25");
         let second = retake(&app, "r1", "2027-02-25").await;
         assert_eq!(second["expires_on"], "2027-03-31");
@@ -168,13 +177,7 @@ both_backends! {
 
 both_backends! {
     async fn a_renewal_late_in_a_long_grace_never_expires_before_it_is_issued(app) {
-        app.set_time("2027-01-31");
-        app.program(json!({"code": "M1", "name": "Monthly", "validity": {"count": 1, "unit": "months"},
-            "renewal_window_days": 10, "grace_days": 60,
-            "items": [{"code": "M-COURSE", "assigned_on": "2027-01-01"}]})).await;
-        app.learner("ana").await;
-        let first = award(&app, "ana", "M1", "2027-01-31").await;
-        assert_eq!(first["expires_on"], "2027-02-28");
+        monthly_chain_from_january_31(&app).await;
         // Expired 2027-02-28; grace runs to 2027-04-29. Renewed on 2027-04-15: 2027-03-31
         // would be before the renewal, so whole months are added: 2027-04-30.
         app.set_time("2027-04-15");

@@ -81,7 +81,7 @@ impl Db {
             }
             Some(admin) if admin.starts_with("postgres") => {
                 let mut seed = [0u8; 4];
-                getrandom_fill(&mut seed);
+                clock_bytes(&mut seed);
                 let name = format!(
                     "recert_bench_{}",
                     seed.iter().map(|b| format!("{b:02x}")).collect::<String>()
@@ -121,7 +121,7 @@ impl Db {
     }
 }
 
-fn getrandom_fill(buf: &mut [u8]) {
+fn clock_bytes(buf: &mut [u8]) {
     // The database name only has to differ between runs; the clock is enough.
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -206,19 +206,8 @@ async fn bench(
         started.elapsed().as_secs_f64()
     );
 
-    let token = service
-        .create_token(
-            &admin,
-            recert_service::tokens::TokenDraft::unscoped("bench", "admin"),
-        )
-        .await?
-        .token;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(recert_web::serve(listener, serving, async {
-        let _ = stop_rx.await;
-    }));
+    let (addr, token, stop, server) = super::serve_local(serving).await?;
+    let base = format!("http://{addr}");
     let client = reqwest::Client::new();
 
     // A page deep into the listing: its cursor, read from the API itself.

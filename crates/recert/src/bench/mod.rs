@@ -70,9 +70,30 @@ async fn setup(count: usize) -> Result<Setup> {
             )
             .await?;
     }
+    let (addr, token, stop, server) = serve_local(service).await?;
+    Ok(Setup {
+        dir,
+        addr,
+        token,
+        stop,
+        server,
+    })
+}
+
+/// A running server on a local port, with an admin token.
+type Served = (
+    std::net::SocketAddr,
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+);
+
+/// Serves `service` on a free local port and makes an admin token for it; stop it by
+/// sending on the channel and awaiting the task.
+pub(crate) async fn serve_local(service: Service) -> Result<Served> {
     let token = service
         .create_token(
-            &admin,
+            &Principal::system(),
             recert_service::tokens::TokenDraft::unscoped("bench", "admin"),
         )
         .await?
@@ -83,13 +104,7 @@ async fn setup(count: usize) -> Result<Setup> {
     let server = tokio::spawn(recert_web::serve(listener, service, async {
         let _ = stop_rx.await;
     }));
-    Ok(Setup {
-        dir,
-        addr,
-        token,
-        stop,
-        server,
-    })
+    Ok((addr, token, stop, server))
 }
 
 impl Setup {
