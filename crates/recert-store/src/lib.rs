@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod awards;
 pub mod completions;
+pub mod compliance;
 pub mod external;
 pub mod group_awards;
 pub mod groups;

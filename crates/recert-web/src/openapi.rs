@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "recert API", description = "Certification management: programs, learners, groups, awards, earning (completions, xAPI connections, external training, group awards, backfill), accounts.",
+    info(title = "recert API", description = "Certification management: programs, learners, groups, awards, earning (completions, xAPI connections, external training, group awards, backfill), compliance reports, accounts.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")),
     servers((url = "/", description = "This recert instance (the document is served by it)")),
     tags(
@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         (name = "lms-connections", description = "Credentials a learning system uses on the xAPI endpoint."),
         (name = "external-training", description = "Training done elsewhere, reported with evidence and approved."),
         (name = "group-awards", description = "A program awarded to a group, optionally standing for members who join later."),
+        (name = "reports", description = "Compliance per program and group, as of any day: JSON, CSV or XLSX."),
         (name = "accounts", description = "Sign-in accounts and API tokens (administrators)."),
         (name = "organizations", description = "The issuing organizations."),
         (name = "operations", description = "Liveness and readiness checks."),
@@ -26,7 +27,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         api::health::healthz, api::health::readyz, api::organizations::list,
         api::programs::list, api::programs::create, api::programs::show, api::programs::update, api::programs::archive,
-        api::learners::list, api::learners::create, api::learners::show, api::learners::update,
+        api::reports::compliance, api::learners::list, api::learners::create, api::learners::show, api::learners::update,
         api::groups::list, api::groups::create, api::groups::show, api::groups::members, api::groups::add_members,
         api::groups::remove_member, api::groups::add_requirement, api::groups::remove_requirement, api::groups::requirements,
         api::programs::add_item, api::programs::remove_item, api::programs::holders, api::award_batches::create,

@@ -42,6 +42,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Reports: the same figures as the API and the pages.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// Check the audit trail.
     Audit {
         #[command(subcommand)]
@@ -59,6 +64,34 @@ pub enum ConfigCommand {
     /// Print every setting's effective value and its source (default, file, env, flag);
     /// takes the same flags as `serve`.
     Show(ServeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Compliance per requirement (program × group) as of a day: required, compliant,
+    /// expiring in 30/60/90 days, grace, lapsed, revoked, never certified, % compliant.
+    Compliance {
+        /// The day to judge on (YYYY-MM-DD); default today in the organization's zone.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// A program code; repeat for several (default: all).
+        #[arg(long)]
+        program: Vec<String>,
+        /// A group name; repeat for several (default: all).
+        #[arg(long)]
+        group: Vec<String>,
+        /// json, csv or xlsx.
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// One row per required person instead of per requirement.
+        #[arg(long)]
+        detail: bool,
+        /// Write to this file instead of standard output (required for xlsx on a terminal).
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

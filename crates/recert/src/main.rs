@@ -6,7 +6,9 @@ mod config;
 
 use anyhow::{Context, Result};
 use clap::{CommandFactory, FromArgMatches};
-use cli::{AuditCommand, Cli, Command, ConfigCommand, LmsCommand, TokenCommand, UserCommand};
+use cli::{
+    AuditCommand, Cli, Command, ConfigCommand, LmsCommand, ReportCommand, TokenCommand, UserCommand,
+};
 use config::Config;
 use recert_service::tokens::TokenDraft;
 use recert_service::users::{AccountChange, UserDraft, generate_password};
@@ -45,6 +47,7 @@ async fn main() -> Result<()> {
         Command::Audit {
             command: AuditCommand::Verify { .. },
         } => audit_verify(&cfg).await,
+        Command::Report { command } => report(command, &cfg).await,
         Command::Token { command } => token(command, &cfg).await,
         Command::User { command } => user(command, &cfg).await,
         Command::Lms { command } => lms(command, &cfg).await,
@@ -66,6 +69,60 @@ async fn audit_verify(cfg: &Config) -> Result<()> {
             anyhow::bail!("audit trail broken at event {seq}: {reason}")
         }
     }
+}
+
+/// `recert report compliance`: the report the API answers, as a file or on standard output.
+async fn report(command: ReportCommand, cfg: &Config) -> Result<()> {
+    let ReportCommand::Compliance {
+        as_of,
+        program,
+        group,
+        format,
+        detail,
+        output,
+        ..
+    } = command;
+    let format = recert_service::exports::Format::parse(Some(&format))?;
+    let service = prepared(cfg, "").await?;
+    let query = recert_service::reports::ComplianceQuery {
+        programs: program,
+        groups: group,
+        as_of,
+        detail,
+    };
+    let report = service.compliance(&Principal::system(), &query).await?;
+    let bytes = match format {
+        recert_service::exports::Format::Json => {
+            let mut v = serde_json::to_vec_pretty(&report)?;
+            v.push(b'\n');
+            v
+        }
+        other => report.table(detail).encode(other)?,
+    };
+    match output {
+        Some(path) => {
+            std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!(
+                "compliance as of {}: {} rows, {} of {} required compliant; written to {}",
+                report.as_of,
+                report.rows.len(),
+                report.totals.compliant,
+                report.totals.required,
+                path.display()
+            );
+        }
+        None => {
+            use std::io::{IsTerminal, Write};
+            let mut out = std::io::stdout();
+            if format == recert_service::exports::Format::Xlsx && out.is_terminal() {
+                anyhow::bail!(
+                    "an XLSX file is binary: add --output FILE or redirect standard output"
+                );
+            }
+            out.write_all(&bytes)?;
+        }
+    }
+    Ok(())
 }
 
 async fn token(command: TokenCommand, cfg: &Config) -> Result<()> {

@@ -10,6 +10,7 @@ pub mod health;
 pub mod learners;
 pub mod organizations;
 pub mod programs;
+pub mod reports;
 
 use crate::AppState;
 use axum::Router;
@@ -46,6 +47,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/programs/{code}/items/{item}",
             delete(programs::remove_item),
         )
+        .route("/api/v1/reports/compliance", get(reports::compliance))
         .route("/api/v1/award-batches", post(award_batches::create))
         .route(
             "/api/v1/learners",

@@ -6,13 +6,16 @@ pub mod accounts;
 pub mod admin;
 pub mod assets;
 pub mod awards;
+pub mod charts;
 pub mod earning;
 pub mod forms;
 pub mod groups;
 pub mod learner_form;
 pub mod learners;
+pub mod listing;
 pub mod me;
 pub mod programs;
+pub mod reports;
 pub mod session;
 
 use crate::AppState;
@@ -67,6 +70,11 @@ impl Chrome {
     /// Whether to show the learners directory.
     pub fn sees_learners(&self) -> bool {
         !matches!(self.role, Role::Learner)
+    }
+
+    /// Whether to show the dashboard and the compliance report.
+    pub fn sees_reports(&self) -> bool {
+        recert_service::Service::reads_reports(&self.principal)
     }
 
     pub fn sees_groups(&self) -> bool {
@@ -253,6 +261,7 @@ async fn home(viewer: Viewer) -> Response {
     let to = match p.role {
         Role::Learner => "/my",
         Role::Supervisor => "/team",
+        _ if recert_service::Service::reads_reports(p) => "/dashboard",
         _ => "/programs",
     };
     Redirect::to(to).into_response()
@@ -269,6 +278,9 @@ pub fn routes() -> Router<AppState> {
             "/account/password",
             get(accounts::password_form).post(accounts::change_password),
         )
+        .route("/dashboard", get(reports::dashboard))
+        .route("/reports/compliance", get(reports::compliance))
+        .route("/reports/compliance/people", get(reports::people))
         .route("/programs", get(programs::list).post(programs::create))
         .route("/programs/new", get(programs::new))
         .route("/programs/{code}", get(programs::show))

@@ -1,0 +1,671 @@
+//! The compliance report (SPEC §5, §9 "Reports"): for each requirement in scope, how its
+//! required people stood on a given day. The API, the pages, the dashboard and the CLI all
+//! call [`Service::compliance`]; files come from [`ComplianceReport::table`].
+
+use crate::auth::Role;
+use crate::exports::{Cell, Table};
+use crate::{Principal, Result, Service, ServiceError};
+use recert_domain::Date;
+use recert_domain::names::parse_date;
+use recert_store::compliance::{self as store, Scope, Standing as StoreStanding};
+use serde::Serialize;
+
+/// What a report covers: programs and groups by code and name (empty = all), the day
+/// (default today), and whether to list the people behind each number.
+#[derive(Debug, Clone, Default)]
+pub struct ComplianceQuery {
+    pub programs: Vec<String>,
+    pub groups: Vec<String>,
+    pub as_of: Option<String>,
+    pub detail: bool,
+}
+
+impl ComplianceQuery {
+    /// Reads a query string's pairs (`program` and `group` repeatable, empty values
+    /// ignored, as a form's "all" option sends them) and the format asked.
+    pub fn from_pairs(pairs: &[(String, String)]) -> Result<(Self, crate::exports::Format)> {
+        let mut q = Self::default();
+        let mut format = None;
+        for (k, v) in pairs {
+            let v = v.trim();
+            match k.as_str() {
+                "program" if !v.is_empty() => q.programs.push(v.to_owned()),
+                "group" if !v.is_empty() => q.groups.push(v.to_owned()),
+                "program" | "group" => {}
+                "as_of" => q.as_of = Some(v.to_owned()),
+                "detail" => {
+                    q.detail = match v {
+                        "" | "false" | "0" => false,
+                        "true" | "1" => true,
+                        _ => {
+                            return Err(ServiceError::field(
+                                "detail",
+                                "Say true or false for detail",
+                            ));
+                        }
+                    }
+                }
+                "format" => format = Some(v.to_owned()),
+                // Parameters of the page around the report, not of the report.
+                "standing" | "page" | "sort" | "expiring" => {}
+                other => {
+                    return Err(ServiceError::field(
+                        other,
+                        format!(
+                            "Unknown parameter {other:?}: use program, group, as_of, detail or format"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok((q, crate::exports::Format::parse(format.as_deref())?))
+    }
+}
+
+/// How a required person stands on the day asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// Holds an active or expiring award.
+    Compliant,
+    /// Their best award is in grace (compliant too when the program says so).
+    Grace,
+    Lapsed,
+    Revoked,
+    /// Required, but holds no award that counts.
+    NeverCertified,
+}
+
+impl Standing {
+    pub const ALL: [Standing; 5] = [
+        Self::Compliant,
+        Self::Grace,
+        Self::Lapsed,
+        Self::Revoked,
+        Self::NeverCertified,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Compliant => "compliant",
+            Self::Grace => "grace",
+            Self::Lapsed => "lapsed",
+            Self::Revoked => "revoked",
+            Self::NeverCertified => "never_certified",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Compliant => "Compliant",
+            Self::Grace => "In grace",
+            Self::Lapsed => "Lapsed",
+            Self::Revoked => "Revoked",
+            Self::NeverCertified => "Required, never certified",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    fn of(s: StoreStanding) -> Self {
+        match s {
+            StoreStanding::Compliant => Self::Compliant,
+            StoreStanding::Grace => Self::Grace,
+            StoreStanding::Lapsed => Self::Lapsed,
+            StoreStanding::Revoked => Self::Revoked,
+            StoreStanding::NeverCertified => Self::NeverCertified,
+        }
+    }
+}
+
+/// The figures of one requirement (or of all of them, in `totals`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Figures {
+    /// Current members of the group who are required (active, or not yet past their end date).
+    pub required: i64,
+    /// Holding an active or expiring award (and in grace, when the program counts grace).
+    pub compliant: i64,
+    /// Compliant people whose award expires within 30 days of the day asked.
+    pub expiring_30: i64,
+    pub expiring_60: i64,
+    pub expiring_90: i64,
+    pub grace: i64,
+    pub lapsed: i64,
+    pub revoked: i64,
+    /// Required, with no award that counts (none, or only archived, superseded or not yet
+    /// valid ones).
+    pub never_certified: i64,
+    /// compliant ÷ required × 100, one decimal; null when no one is required.
+    pub percent_compliant: Option<f64>,
+}
+
+impl Figures {
+    fn add(&mut self, o: &Figures) {
+        self.required += o.required;
+        self.compliant += o.compliant;
+        self.expiring_30 += o.expiring_30;
+        self.expiring_60 += o.expiring_60;
+        self.expiring_90 += o.expiring_90;
+        self.grace += o.grace;
+        self.lapsed += o.lapsed;
+        self.revoked += o.revoked;
+        self.never_certified += o.never_certified;
+        self.percent_compliant = percent(self.compliant, self.required);
+    }
+
+    /// People not compliant: what an auditor asks for.
+    pub fn not_compliant(&self) -> i64 {
+        self.required - self.compliant
+    }
+
+    /// How many stand so.
+    pub fn count(&self, s: Standing) -> i64 {
+        match s {
+            Standing::Compliant => self.compliant,
+            Standing::Grace => self.grace,
+            Standing::Lapsed => self.lapsed,
+            Standing::Revoked => self.revoked,
+            Standing::NeverCertified => self.never_certified,
+        }
+    }
+
+    /// The fraction compliant (0–1), for charts and spreadsheets.
+    pub fn fraction(&self) -> Option<f64> {
+        self.percent_compliant.map(|p| p / 100.0)
+    }
+}
+
+fn percent(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
+}
+
+/// One required person behind the numbers.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RequiredPerson {
+    pub username: String,
+    pub legal_name: String,
+    pub standing: Standing,
+    /// Counted as compliant (standing `compliant`, or `grace` where the program counts it).
+    pub compliant: bool,
+    /// When their best valid award expires (null when it never does, or none is valid).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub expires_on: Option<Date>,
+    /// Days from the day asked to that expiry.
+    pub days_left: Option<i64>,
+}
+
+/// One requirement: program × group.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ComplianceRow {
+    pub program: String,
+    pub program_name: String,
+    pub group: String,
+    pub group_kind: String,
+    /// Whether grace counts as compliant in this program.
+    pub grace_counts_as_compliant: bool,
+    #[serde(flatten)]
+    pub figures: Figures,
+    /// The people behind the numbers (with `detail=true`), worst standing first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub learners: Option<Vec<RequiredPerson>>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ComplianceReport {
+    #[schema(value_type = String, format = Date)]
+    pub as_of: Date,
+    pub rows: Vec<ComplianceRow>,
+    /// Sums over the rows (a person required by two rows counts in both).
+    pub totals: Figures,
+}
+
+impl ComplianceReport {
+    /// The report as a sheet: one row per requirement, or with `detail` one row per
+    /// required person.
+    pub fn table(&self, detail: bool) -> Table {
+        let title = format!("Compliance {}", self.as_of);
+        if detail {
+            let mut t = Table::new(
+                title,
+                vec![
+                    "program",
+                    "group",
+                    "username",
+                    "legal_name",
+                    "standing",
+                    "compliant",
+                    "expires_on",
+                    "days_left",
+                    "as_of",
+                ],
+            );
+            for r in &self.rows {
+                for p in r.learners.iter().flatten() {
+                    t.rows.push(vec![
+                        r.program.as_str().into(),
+                        r.group.as_str().into(),
+                        p.username.as_str().into(),
+                        p.legal_name.as_str().into(),
+                        p.standing.label().into(),
+                        if p.compliant { "yes" } else { "no" }.into(),
+                        Cell::Date(p.expires_on),
+                        p.days_left.map_or(Cell::Text(String::new()), Cell::Int),
+                        Cell::Date(Some(self.as_of)),
+                    ]);
+                }
+            }
+            return t;
+        }
+        let mut t = Table::new(
+            title,
+            vec![
+                "program",
+                "program_name",
+                "group",
+                "group_kind",
+                "required",
+                "compliant",
+                "percent_compliant",
+                "expiring_30",
+                "expiring_60",
+                "expiring_90",
+                "grace",
+                "lapsed",
+                "revoked",
+                "never_certified",
+                "as_of",
+            ],
+        );
+        let line = |program: &str, name: &str, group: &str, kind: &str, f: &Figures| {
+            vec![
+                program.into(),
+                name.into(),
+                group.into(),
+                kind.into(),
+                Cell::Int(f.required),
+                Cell::Int(f.compliant),
+                Cell::Percent(f.fraction()),
+                Cell::Int(f.expiring_30),
+                Cell::Int(f.expiring_60),
+                Cell::Int(f.expiring_90),
+                Cell::Int(f.grace),
+                Cell::Int(f.lapsed),
+                Cell::Int(f.revoked),
+                Cell::Int(f.never_certified),
+                Cell::Date(Some(self.as_of)),
+            ]
+        };
+        for r in &self.rows {
+            t.rows.push(line(
+                &r.program,
+                &r.program_name,
+                &r.group,
+                &r.group_kind,
+                &r.figures,
+            ));
+        }
+        t.rows.push(line("Total", "", "", "", &self.totals));
+        t
+    }
+}
+
+impl Service {
+    /// The compliance report (SPEC §9): admins and auditors see every requirement, program
+    /// managers those of their programs. Supervisors see their team on "My team".
+    pub async fn compliance(
+        &self,
+        who: &Principal,
+        query: &ComplianceQuery,
+    ) -> Result<ComplianceReport> {
+        let limited_to = match who.role {
+            Role::Admin | Role::Auditor => None,
+            Role::ProgramManager => Some(who.programs.clone()),
+            _ => return Err(who.forbidden("read compliance reports")),
+        };
+        let as_of = query
+            .as_of
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| parse_date("as_of", s))
+            .transpose()?;
+        let mut conn = self.store.read().await?;
+        let ctx = self.catalogue(&mut conn).await?;
+        let day = match as_of {
+            Some(d) => d,
+            None => self.today_in(
+                &self
+                    .organizations(&mut conn)
+                    .await?
+                    .first()
+                    .ok_or_else(|| ServiceError::internal("no organization"))?
+                    .1,
+            ),
+        };
+
+        let mut scope = Scope::default();
+        if !query.programs.is_empty() {
+            let mut ids = Vec::new();
+            for code in &query.programs {
+                let code = code.trim();
+                let (id, _) = ctx
+                    .programs
+                    .iter()
+                    .find(|(_, p)| p.code.as_str().eq_ignore_ascii_case(code))
+                    .ok_or_else(|| {
+                        ServiceError::field("program", format!("No program has the code {code:?}"))
+                    })?;
+                ids.push(*id);
+            }
+            scope.programs = Some(ids);
+        }
+        if let Some(mine) = limited_to {
+            scope.programs = Some(match scope.programs {
+                None => mine,
+                Some(asked) => {
+                    if let Some(other) = asked.iter().find(|id| !mine.contains(id)) {
+                        let code = ctx
+                            .programs
+                            .iter()
+                            .find(|(i, _)| i == other)
+                            .map(|(_, p)| p.code.to_string())
+                            .unwrap_or_default();
+                        return Err(who.forbidden(&format!("read compliance of program {code}")));
+                    }
+                    asked
+                }
+            });
+        }
+        if !query.groups.is_empty() {
+            let mut ids = Vec::new();
+            for name in &query.groups {
+                let name = name.trim();
+                let (id, _) = recert_store::groups::by_name(&mut conn, name)
+                    .await?
+                    .ok_or_else(|| {
+                        ServiceError::field("group", format!("No group is named {name:?}"))
+                    })?;
+                ids.push(id);
+            }
+            scope.groups = Some(ids);
+        }
+
+        let requirements = store::requirements(&mut conn, &scope).await?;
+        let counts: std::collections::HashMap<(i64, i64), store::Counts> =
+            store::counts(&mut conn, &scope, day)
+                .await?
+                .into_iter()
+                .collect();
+        let mut people: std::collections::HashMap<(i64, i64), Vec<store::Person>> =
+            Default::default();
+        if query.detail {
+            for p in store::people(&mut conn, &scope, day).await? {
+                people
+                    .entry((p.program_id, p.group_id))
+                    .or_default()
+                    .push(p);
+            }
+        }
+
+        let mut rows = Vec::with_capacity(requirements.len());
+        let mut totals = Figures::default();
+        for r in requirements {
+            let Some((_, program)) = ctx.programs.iter().find(|(id, _)| *id == r.program_id) else {
+                continue;
+            };
+            let grace_counts = program.grace_counts_as_compliant;
+            let c = counts
+                .get(&(r.program_id, r.group_id))
+                .cloned()
+                .unwrap_or_default();
+            let compliant = c.valid + if grace_counts { c.grace } else { 0 };
+            let figures = Figures {
+                required: c.required,
+                compliant,
+                expiring_30: c.expiring_30,
+                expiring_60: c.expiring_60,
+                expiring_90: c.expiring_90,
+                grace: c.grace,
+                lapsed: c.lapsed,
+                revoked: c.revoked,
+                never_certified: c.never_certified(),
+                percent_compliant: percent(compliant, c.required),
+            };
+            totals.add(&figures);
+            let learners = query.detail.then(|| {
+                people
+                    .remove(&(r.program_id, r.group_id))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|p| {
+                        let standing = Standing::of(p.standing);
+                        RequiredPerson {
+                            username: p.username,
+                            legal_name: p.legal_name,
+                            compliant: standing == Standing::Compliant
+                                || (standing == Standing::Grace && grace_counts),
+                            standing,
+                            expires_on: p.valid_until,
+                            days_left: p
+                                .valid_until
+                                .map(|x| recert_domain::dates::days_between(day, x)),
+                        }
+                    })
+                    .collect()
+            });
+            rows.push(ComplianceRow {
+                program: program.code.to_string(),
+                program_name: program.name.clone(),
+                group: r.group,
+                group_kind: r.group_kind,
+                grace_counts_as_compliant: grace_counts,
+                figures,
+                learners,
+            });
+        }
+        rows.sort_by(|a, b| (&a.program, &a.group).cmp(&(&b.program, &b.group)));
+        Ok(ComplianceReport {
+            as_of: day,
+            rows,
+            totals,
+        })
+    }
+
+    /// Whether this caller may read compliance reports at all (for navigation).
+    pub fn reads_reports(who: &Principal) -> bool {
+        matches!(who.role, Role::Admin | Role::Auditor | Role::ProgramManager)
+    }
+
+    /// Whether this caller may read the compliance of this program.
+    pub fn may_report_on(who: &Principal, program_id: i64) -> bool {
+        match who.role {
+            Role::Admin | Role::Auditor => true,
+            Role::ProgramManager => who.programs.contains(&program_id),
+            _ => false,
+        }
+    }
+}
+
+/// One person on a dashboard list: who, in which program and group, and until when.
+#[derive(Debug, Clone, Serialize)]
+pub struct Due {
+    pub program: String,
+    pub group: String,
+    pub username: String,
+    pub legal_name: String,
+    pub expires_on: Option<Date>,
+    pub days_left: Option<i64>,
+}
+
+/// A list cut for a dashboard: the first few and how many in all.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Shortlist {
+    pub total: usize,
+    pub first: Vec<Due>,
+}
+
+/// Figures summed over a program's or a group's requirements.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rollup {
+    pub key: String,
+    pub name: String,
+    pub figures: Figures,
+}
+
+/// The home page of admins, program managers and auditors: how compliant, what is due.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dashboard {
+    pub as_of: Date,
+    pub totals: Figures,
+    pub by_program: Vec<Rollup>,
+    /// Per group (sites first).
+    pub by_group: Vec<Rollup>,
+    /// Compliant people whose award expires within 90 days, soonest first.
+    pub expiring: Shortlist,
+    pub grace: Shortlist,
+    pub never_certified: Shortlist,
+    /// % compliant on the first of each of the last eleven months, and today.
+    pub trend: Vec<(Date, Option<f64>)>,
+}
+
+const SHORTLIST: usize = 10;
+
+impl Service {
+    /// The dashboard, from the compliance report of today and eleven earlier days (each
+    /// computed as of that day, never stored).
+    pub async fn dashboard(&self, who: &Principal) -> Result<Dashboard> {
+        let report = self
+            .compliance(
+                who,
+                &ComplianceQuery {
+                    detail: true,
+                    ..ComplianceQuery::default()
+                },
+            )
+            .await?;
+        let today = report.as_of;
+        let mut by_program: Vec<Rollup> = Vec::new();
+        let mut by_group: Vec<(bool, Rollup)> = Vec::new();
+        let mut expiring = Vec::new();
+        let mut grace = Vec::new();
+        let mut never = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for r in &report.rows {
+            match by_program.iter_mut().find(|x| x.key == r.program) {
+                Some(x) => x.figures.add(&r.figures),
+                None => {
+                    let mut figures = Figures::default();
+                    figures.add(&r.figures);
+                    by_program.push(Rollup {
+                        key: r.program.clone(),
+                        name: r.program_name.clone(),
+                        figures,
+                    });
+                }
+            }
+            match by_group.iter_mut().find(|(_, x)| x.key == r.group) {
+                Some((_, x)) => x.figures.add(&r.figures),
+                None => {
+                    let mut figures = Figures::default();
+                    figures.add(&r.figures);
+                    by_group.push((
+                        r.group_kind != "site",
+                        Rollup {
+                            key: r.group.clone(),
+                            name: r.group_kind.clone(),
+                            figures,
+                        },
+                    ));
+                }
+            }
+            for p in r.learners.iter().flatten() {
+                // A person required by two groups for one program is listed once.
+                if !seen.insert((r.program.clone(), p.username.clone())) {
+                    continue;
+                }
+                let due = Due {
+                    program: r.program.clone(),
+                    group: r.group.clone(),
+                    username: p.username.clone(),
+                    legal_name: p.legal_name.clone(),
+                    expires_on: p.expires_on,
+                    days_left: p.days_left,
+                };
+                match p.standing {
+                    Standing::Compliant if p.days_left.is_some_and(|d| d <= 90) => {
+                        expiring.push(due)
+                    }
+                    Standing::Grace => grace.push(due),
+                    Standing::NeverCertified => never.push(due),
+                    _ => {}
+                }
+            }
+        }
+        expiring.sort_by_key(|d| (d.days_left, d.legal_name.clone()));
+        grace.sort_by_key(|d| (d.days_left, d.legal_name.clone()));
+        never.sort_by(|a, b| (&a.program, &a.legal_name).cmp(&(&b.program, &b.legal_name)));
+        let short = |mut v: Vec<Due>| {
+            let total = v.len();
+            v.truncate(SHORTLIST);
+            Shortlist { total, first: v }
+        };
+        by_group.sort_by(|a, b| (a.0, &a.1.key).cmp(&(b.0, &b.1.key)));
+
+        let mut trend = Vec::with_capacity(12);
+        for back in (1..12).rev() {
+            let day = first_of_month(today, back);
+            let r = self
+                .compliance(
+                    who,
+                    &ComplianceQuery {
+                        as_of: Some(day.to_string()),
+                        ..ComplianceQuery::default()
+                    },
+                )
+                .await?;
+            trend.push((day, r.totals.fraction()));
+        }
+        trend.push((today, report.totals.fraction()));
+
+        Ok(Dashboard {
+            as_of: today,
+            totals: report.totals,
+            by_program,
+            by_group: by_group.into_iter().map(|(_, r)| r).collect(),
+            expiring: short(expiring),
+            grace: short(grace),
+            never_certified: short(never),
+            trend,
+        })
+    }
+}
+
+/// The first day of the month `back` months before `day`'s month.
+fn first_of_month(day: Date, back: i32) -> Date {
+    let months = i32::from(day.year()) * 12 + i32::from(day.month()) - 1 - back;
+    let (y, m) = (months.div_euclid(12), months.rem_euclid(12) + 1);
+    // Years here are within 1900–2200 (every stored date is), so both casts hold.
+    Date::new(y as i16, m as i8, 1).unwrap_or(day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_back_cross_years() {
+        let d = jiff::civil::date(2026, 3, 15);
+        assert_eq!(first_of_month(d, 1), jiff::civil::date(2026, 2, 1));
+        assert_eq!(first_of_month(d, 3), jiff::civil::date(2025, 12, 1));
+        assert_eq!(first_of_month(d, 11), jiff::civil::date(2025, 4, 1));
+    }
+
+    #[test]
+    fn percent_rounds_to_one_decimal() {
+        assert_eq!(percent(2, 3), Some(66.7));
+        assert_eq!(percent(0, 0), None);
+        assert_eq!(percent(5, 5), Some(100.0));
+    }
+}

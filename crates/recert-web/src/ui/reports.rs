@@ -1,0 +1,475 @@
+//! The dashboard and the compliance report pages: the answer first (how compliant, who is
+//! not), every number a link to the people behind it, every view exportable with exactly
+//! its filters. Figures come from `Service::compliance` / `Service::dashboard`, the same
+//! calls the API and the CLI make.
+
+use super::charts::{self, Bar};
+use super::listing::{Paging, Sort, query_string};
+use super::{Chrome, PageResult, Viewer, render};
+use crate::AppState;
+use crate::api::reports::file;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::IntoResponse;
+use recert_service::exports::{Cell, Format, Table};
+use recert_service::reports::{
+    ComplianceQuery, ComplianceReport, Dashboard, Figures, RequiredPerson, Standing,
+};
+
+/// A whole number however deeply a template borrowed it.
+pub trait Whole {
+    fn whole(&self) -> i64;
+}
+
+impl Whole for i64 {
+    fn whole(&self) -> i64 {
+        *self
+    }
+}
+
+impl<T: Whole + ?Sized> Whole for &T {
+    fn whole(&self) -> i64 {
+        (**self).whole()
+    }
+}
+
+/// "1,284".
+pub fn thousands(n: impl Whole) -> String {
+    let n = n.whole();
+    let s = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// "84.2%" or "—" when no one is required.
+pub fn pct(f: &Figures) -> String {
+    f.percent_compliant
+        .map_or_else(|| "—".to_owned(), |p| format!("{p:.1}%"))
+}
+
+/// "in 12 days", "today", "85 days overdue".
+pub fn days_words(d: impl Whole) -> String {
+    match d.whole() {
+        0 => "today".into(),
+        1 => "tomorrow".into(),
+        -1 => "1 day overdue".into(),
+        n if n < 0 => format!("{} days overdue", thousands(-n)),
+        n => format!("in {} days", thousands(n)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reports/dashboard.html")]
+struct DashboardPage {
+    c: Chrome,
+    d: Dashboard,
+    program_chart: String,
+    group_chart: String,
+    trend_chart: String,
+}
+
+impl DashboardPage {
+    fn standing_href(&self, standing: &str) -> String {
+        format!("/reports/compliance/people?standing={standing}")
+    }
+}
+
+/// The home page of admins, program managers and auditors.
+pub async fn dashboard(State(state): State<AppState>, viewer: Viewer) -> PageResult {
+    let d = state.service.dashboard(&viewer.session.principal).await?;
+    let program_chart = charts::bars(
+        "Compliance per program",
+        &d.by_program
+            .iter()
+            .map(|r| Bar {
+                label: format!("{} — {}", r.key, r.name),
+                fraction: r.figures.fraction(),
+                text: pct(&r.figures),
+                href: format!(
+                    "/reports/compliance?{}",
+                    query_string(&[("program", &r.key)])
+                ),
+            })
+            .collect::<Vec<_>>(),
+        Some(0.95),
+    );
+    let group_chart = charts::bars(
+        "Compliance per site and group",
+        &d.by_group
+            .iter()
+            .map(|r| Bar {
+                label: format!("{} ({})", r.key, r.name),
+                fraction: r.figures.fraction(),
+                text: pct(&r.figures),
+                href: format!("/reports/compliance?{}", query_string(&[("group", &r.key)])),
+            })
+            .collect::<Vec<_>>(),
+        Some(0.95),
+    );
+    let trend_chart = charts::trend(
+        "Compliance over the last twelve months",
+        &d.trend
+            .iter()
+            .map(|(day, f)| (day.strftime("%b %y").to_string(), *f))
+            .collect::<Vec<_>>(),
+    );
+    Ok(render(&DashboardPage {
+        c: Chrome::new(&viewer, "Dashboard", "dashboard"),
+        d,
+        program_chart,
+        group_chart,
+        trend_chart,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "reports/compliance.html")]
+struct CompliancePage {
+    c: Chrome,
+    r: ComplianceReport,
+    programs: Vec<(String, String)>,
+    groups: Vec<String>,
+    chosen_program: String,
+    chosen_group: String,
+    as_of: String,
+    chart: String,
+    /// The query string of this view (for exports and links).
+    here: String,
+}
+
+impl CompliancePage {
+    /// The drill-down link for one row (or the totals) and one standing.
+    fn people(&self, program: &str, group: &str, standing: &str) -> String {
+        let day = self.r.as_of.to_string();
+        let mut pairs: Vec<(&str, &str)> = vec![("as_of", &day)];
+        if !program.is_empty() {
+            pairs.push(("program", program));
+        }
+        if !group.is_empty() {
+            pairs.push(("group", group));
+        }
+        if !standing.is_empty() {
+            pairs.push(("standing", standing));
+        }
+        format!("/reports/compliance/people?{}", query_string(&pairs))
+    }
+
+    fn total_people(&self, standing: &str) -> String {
+        self.people(&self.chosen_program, &self.chosen_group, standing)
+    }
+}
+
+/// Reads the page's query: the report's own parameters (shared with the API).
+fn report_query(pairs: &[(String, String)]) -> Result<(ComplianceQuery, Format), super::PageError> {
+    Ok(ComplianceQuery::from_pairs(pairs)?)
+}
+
+fn first(pairs: &[(String, String)], key: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// The compliance report page (programs × groups as of a day), or its CSV/XLSX file.
+pub async fn compliance(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> PageResult {
+    let who = &viewer.session.principal;
+    let (query, format) = report_query(&pairs)?;
+    let r = state.service.compliance(who, &query).await?;
+    if format != Format::Json {
+        let bytes = r.table(query.detail).encode(format)?;
+        return Ok(file(bytes, format, &format!("compliance-{}", r.as_of)));
+    }
+    let programs = super::all_pages(|req| state.service.programs(who, req, true))
+        .await?
+        .into_iter()
+        .filter(|p| recert_service::Service::may_report_on(who, p.row_id))
+        .map(|p| (p.program.code.to_string(), p.program.name.clone()))
+        .collect();
+    let groups = super::group_names(&state, who).await?;
+    let chart = charts::bars(
+        "Compliance per requirement",
+        &r.rows
+            .iter()
+            .map(|row| Bar {
+                label: format!("{} · {}", row.program, row.group),
+                fraction: row.figures.fraction(),
+                text: pct(&row.figures),
+                href: format!(
+                    "/reports/compliance/people?{}",
+                    query_string(&[
+                        ("program", &row.program),
+                        ("group", &row.group),
+                        ("as_of", &r.as_of.to_string()),
+                        ("standing", "not_compliant"),
+                    ])
+                ),
+            })
+            .collect::<Vec<_>>(),
+        Some(0.95),
+    );
+    let here = query_string(
+        &pairs
+            .iter()
+            .filter(|(k, _)| k != "format")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect::<Vec<_>>(),
+    );
+    Ok(render(&CompliancePage {
+        c: Chrome::new(&viewer, format!("Compliance as of {}", r.as_of), "reports"),
+        chosen_program: first(&pairs, "program"),
+        chosen_group: first(&pairs, "group"),
+        as_of: r.as_of.to_string(),
+        r,
+        programs,
+        groups,
+        chart,
+        here,
+    }))
+}
+
+/// One row of the drill-down list.
+struct PersonRow {
+    program: String,
+    group: String,
+    p: RequiredPerson,
+}
+
+#[derive(Template)]
+#[template(path = "reports/people.html")]
+struct PeoplePage {
+    c: Chrome,
+    as_of: String,
+    program: String,
+    group: String,
+    standing: String,
+    /// `expiring=N`: only compliant people whose certificate expires within N days.
+    expiring: String,
+    standing_label: String,
+    rows: Vec<PersonRow>,
+    paging: Paging,
+    sort: Sort,
+    here: String,
+    /// How many in each standing (for the filter links).
+    counts: Vec<(&'static str, &'static str, usize)>,
+}
+
+impl PeoplePage {
+    fn with(&self, key: &str, value: impl std::fmt::Display) -> String {
+        let value = value.to_string();
+        let mut pairs: Vec<(&str, &str)> = vec![("as_of", &self.as_of)];
+        if !self.expiring.is_empty() && key != "standing" {
+            pairs.push(("expiring", &self.expiring));
+        }
+        if !self.program.is_empty() {
+            pairs.push(("program", &self.program));
+        }
+        if !self.group.is_empty() {
+            pairs.push(("group", &self.group));
+        }
+        if !self.standing.is_empty() && key != "standing" {
+            pairs.push(("standing", &self.standing));
+        }
+        if key != "sort" && !self.sort.raw.is_empty() {
+            pairs.push(("sort", &self.sort.raw));
+        }
+        if !value.is_empty() {
+            pairs.push((key, &value));
+        }
+        format!("?{}", query_string(&pairs))
+    }
+}
+
+const SORTS: [&str; 5] = ["urgency", "name", "program", "group", "expires"];
+
+/// The people behind a number: required people of the requirements in view, filtered by
+/// standing (`not_compliant` = every standing that does not count as compliant).
+pub async fn people(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> PageResult {
+    let who = &viewer.session.principal;
+    let (mut query, format) = report_query(&pairs)?;
+    query.detail = true;
+    let standing = first(&pairs, "standing");
+    let wanted: Option<Option<Standing>> = match standing.as_str() {
+        "" => None,
+        "not_compliant" => Some(None),
+        s => Some(Some(Standing::parse(s).ok_or_else(|| {
+            recert_service::ServiceError::field(
+                "standing",
+                "Choose a standing: compliant, grace, lapsed, revoked, never_certified or not_compliant",
+            )
+        })?)),
+    };
+    let sort = Sort::parse(&first(&pairs, "sort"), &SORTS)?;
+    let expiring = first(&pairs, "expiring");
+    let within: Option<i64> = match expiring.as_str() {
+        "" => None,
+        s => Some(
+            s.parse::<i64>()
+                .ok()
+                .filter(|n| (0..=3660).contains(n))
+                .ok_or_else(|| {
+                    recert_service::ServiceError::field(
+                        "expiring",
+                        "Enter a number of days, e.g. 30",
+                    )
+                })?,
+        ),
+    };
+    let r = state.service.compliance(who, &query).await?;
+    let mut all: Vec<PersonRow> = Vec::new();
+    let mut counts: Vec<(&'static str, &'static str, usize)> = Standing::ALL
+        .iter()
+        .map(|s| (s.as_str(), s.label(), 0))
+        .collect();
+    let mut not_compliant = 0;
+    for row in r.rows {
+        for p in row.learners.into_iter().flatten() {
+            if let Some(c) = counts.iter_mut().find(|c| c.0 == p.standing.as_str()) {
+                c.2 += 1;
+            }
+            not_compliant += usize::from(!p.compliant);
+            let keep = match wanted {
+                None => true,
+                Some(None) => !p.compliant,
+                Some(Some(s)) => p.standing == s,
+            } && within.is_none_or(|n| {
+                p.standing == Standing::Compliant && p.days_left.is_some_and(|d| d <= n)
+            });
+            if keep {
+                all.push(PersonRow {
+                    program: row.program.clone(),
+                    group: row.group.clone(),
+                    p,
+                });
+            }
+        }
+    }
+    counts.push(("not_compliant", "Not compliant", not_compliant));
+    let rank = |s: Standing| match s {
+        Standing::NeverCertified => 0,
+        Standing::Revoked => 1,
+        Standing::Lapsed => 2,
+        Standing::Grace => 3,
+        Standing::Compliant => 4,
+    };
+    match sort.key {
+        "name" => all.sort_by(|a, b| {
+            (&a.p.legal_name, &a.p.username).cmp(&(&b.p.legal_name, &b.p.username))
+        }),
+        "program" => {
+            all.sort_by(|a, b| (&a.program, &a.p.legal_name).cmp(&(&b.program, &b.p.legal_name)))
+        }
+        "group" => {
+            all.sort_by(|a, b| (&a.group, &a.p.legal_name).cmp(&(&b.group, &b.p.legal_name)))
+        }
+        "expires" => all.sort_by_key(|x| {
+            (
+                x.p.expires_on.is_none(),
+                x.p.expires_on,
+                x.p.legal_name.clone(),
+            )
+        }),
+        // Urgency: never certified, revoked, lapsed, grace, then the soonest expiry.
+        _ => all.sort_by_key(|x| {
+            (
+                rank(x.p.standing),
+                x.p.days_left.unwrap_or(i64::MAX),
+                x.p.legal_name.clone(),
+            )
+        }),
+    }
+    if sort.descending {
+        all.reverse();
+    }
+    let mut standing_label = match wanted {
+        None => "All required people".to_owned(),
+        Some(None) => "Not compliant".to_owned(),
+        Some(Some(s)) => s.label().to_owned(),
+    };
+    if let Some(n) = within {
+        standing_label = format!("Expiring within {n} days");
+    }
+    let as_of = r.as_of.to_string();
+    if format != Format::Json {
+        let mut t = Table::new(
+            format!("{standing_label} {as_of}"),
+            vec![
+                "program",
+                "group",
+                "username",
+                "legal_name",
+                "standing",
+                "compliant",
+                "expires_on",
+                "days_left",
+                "as_of",
+            ],
+        );
+        for x in &all {
+            t.rows.push(vec![
+                x.program.as_str().into(),
+                x.group.as_str().into(),
+                x.p.username.as_str().into(),
+                x.p.legal_name.as_str().into(),
+                x.p.standing.label().into(),
+                if x.p.compliant { "yes" } else { "no" }.into(),
+                Cell::Date(x.p.expires_on),
+                x.p.days_left.map_or(Cell::Text(String::new()), Cell::Int),
+                Cell::Date(Some(r.as_of)),
+            ]);
+        }
+        let stem = format!("compliance-people-{as_of}");
+        return Ok(file(t.encode(format)?, format, &stem).into_response());
+    }
+    let paging = Paging::of(&first(&pairs, "page"), all.len())?;
+    let rows: Vec<PersonRow> = all
+        .into_iter()
+        .skip(paging.offset())
+        .take(paging.per)
+        .collect();
+    let here = query_string(
+        &pairs
+            .iter()
+            .filter(|(k, _)| k != "format" && k != "page")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect::<Vec<_>>(),
+    );
+    let program = first(&pairs, "program");
+    let group = first(&pairs, "group");
+    let mut title = standing_label.clone();
+    for part in [&program, &group] {
+        if !part.is_empty() {
+            title.push_str(&format!(" · {part}"));
+        }
+    }
+    title.push_str(&format!(" · as of {as_of}"));
+    Ok(render(&PeoplePage {
+        c: Chrome::new(&viewer, title, "reports"),
+        as_of,
+        program,
+        group,
+        standing,
+        expiring,
+        standing_label,
+        rows,
+        paging,
+        sort,
+        here,
+        counts,
+    }))
+}
