@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Redirect};
 use recert_domain::Group;
 use recert_service::ServiceError;
 use recert_service::groups::{GroupDraft, MembersDraft, RequirementDraft};
+use recert_service::reports::{ComplianceQuery, ComplianceReport, Standing};
+use std::collections::HashMap;
 
 #[derive(Template)]
 #[template(path = "groups/list.html")]
@@ -32,6 +34,7 @@ impl ListPage {
 #[derive(serde::Deserialize)]
 pub struct Done {
     done: Option<String>,
+    cursor: Option<String>,
 }
 
 async fn list_page(state: &AppState, viewer: &Viewer) -> Result<ListPage, PageError> {
@@ -91,16 +94,70 @@ pub async fn create(State(state): State<AppState>, form: Form) -> PageResult {
 struct ShowPage {
     c: Chrome,
     g: Group,
-    members: Vec<String>,
+    /// One page of members, by username.
+    members: Vec<recert_domain::Learner>,
+    next_cursor: Option<String>,
+    /// How its requirements stand today (the compliance report of this group).
+    compliance: Option<ComplianceReport>,
+    /// Each member's standing per required program.
+    standings: HashMap<(String, String), Standing>,
     programs: Vec<String>,
     usernames: String,
     errors: FieldErrors,
 }
 
-async fn show_page(state: &AppState, viewer: &Viewer, name: &str) -> Result<ShowPage, PageError> {
+impl ShowPage {
+    fn standing(&self, username: &str, program: &str) -> Option<Standing> {
+        self.standings
+            .get(&(username.to_owned(), program.to_owned()))
+            .copied()
+    }
+}
+
+async fn show_page(
+    state: &AppState,
+    viewer: &Viewer,
+    name: &str,
+    cursor: Option<&str>,
+) -> Result<ShowPage, PageError> {
     let who = &viewer.session.principal;
     let g = state.service.group(who, name).await?;
-    let members = state.service.group_members(who, name, "", 100_000).await?;
+    let page = recert_service::page::PageRequest::parse(cursor, Some(50))
+        .or_else(|_| recert_service::page::PageRequest::parse(None, Some(50)))?;
+    let members = state
+        .service
+        .learners(
+            who,
+            recert_service::learners::LearnerQuery {
+                group: Some(g.name.clone()),
+                ..Default::default()
+            },
+            page,
+        )
+        .await?;
+    let compliance = if recert_service::Service::reads_reports(who) {
+        Some(
+            state
+                .service
+                .compliance(
+                    who,
+                    &ComplianceQuery {
+                        groups: vec![g.name.clone()],
+                        detail: true,
+                        ..ComplianceQuery::default()
+                    },
+                )
+                .await?,
+        )
+    } else {
+        None
+    };
+    let mut standings = HashMap::new();
+    for r in compliance.iter().flat_map(|c| &c.rows) {
+        for p in r.learners.iter().flatten() {
+            standings.insert((p.username.clone(), r.program.clone()), p.standing);
+        }
+    }
     let programs = super::open_programs(state, who)
         .await?
         .into_iter()
@@ -110,7 +167,10 @@ async fn show_page(state: &AppState, viewer: &Viewer, name: &str) -> Result<Show
     Ok(ShowPage {
         c: Chrome::new(viewer, format!("Group {}", g.name), "groups"),
         g,
-        members,
+        members: members.items,
+        next_cursor: members.next_cursor,
+        compliance,
+        standings,
         programs,
         usernames: String::new(),
         errors: FieldErrors::default(),
@@ -123,7 +183,7 @@ pub async fn show(
     Path(name): Path<String>,
     Query(q): Query<Done>,
 ) -> PageResult {
-    let mut p = show_page(&state, &viewer, &name).await?;
+    let mut p = show_page(&state, &viewer, &name, q.cursor.as_deref()).await?;
     p.c = p.c.with_notice(super::programs::notice(q.done.as_deref()));
     Ok(render(&p))
 }
@@ -141,7 +201,7 @@ async fn failed(state: &AppState, form: &Form, name: &str, e: ServiceError) -> P
         })
     })
     .ok_or(PageError(e))?;
-    let mut p = show_page(state, &form.viewer, name).await?;
+    let mut p = show_page(state, &form.viewer, name, None).await?;
     p.usernames = form.fields.text("usernames");
     p.errors = errors;
     Ok(render_invalid(&p))

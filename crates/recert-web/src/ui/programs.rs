@@ -557,6 +557,10 @@ pub struct ShowPage {
     pub item_errors: FieldErrors,
     /// A group award's preview, waiting for confirmation.
     pub preview: Option<recert_service::award_batches::AwardBatchResult>,
+    /// Who holds it today, by status.
+    pub holders: recert_service::awards::HolderCounts,
+    /// How the groups that must hold it stand today (for those who read reports).
+    pub compliance: Option<recert_service::reports::ComplianceReport>,
 }
 
 impl ShowPage {
@@ -603,7 +607,26 @@ pub async fn show_page(
         )
         .await?;
     let groups = super::group_names(state, who).await?;
+    let holders = state.service.program_holders(who, code).await?;
+    let compliance = if recert_service::Service::may_report_on(who, p.row_id) {
+        Some(
+            state
+                .service
+                .compliance(
+                    who,
+                    &recert_service::reports::ComplianceQuery {
+                        programs: vec![p.program.code.to_string()],
+                        ..Default::default()
+                    },
+                )
+                .await?,
+        )
+    } else {
+        None
+    };
     Ok(ShowPage {
+        holders,
+        compliance,
         c: Chrome::new(
             viewer,
             format!("{} — {}", p.program.code, p.program.name),

@@ -1,0 +1,304 @@
+//! The compliance report (SPEC §5, §9 "Reports"): each required person counted once by their
+//! best award as of the day asked, on both databases; the same numbers from the API (JSON,
+//! CSV, XLSX, detail), the pages, the dashboard, and the group and program pages on the demo.
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+use recert_testkit::{StatusCode, TestApp, both_backends};
+use serde_json::{Value, json};
+
+async fn award(app: &TestApp, learner: &str, program: &str, issued_on: &str) -> String {
+    app.post(
+        "/api/v1/awards",
+        json!({"learner": learner, "program": program, "issued_on": issued_on}),
+    )
+    .await
+    .expect(StatusCode::CREATED)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn report(app: &TestApp, query: &str) -> Value {
+    app.get(&format!("/api/v1/reports/compliance?{query}"))
+        .await
+        .expect(StatusCode::OK)
+}
+
+/// Today is 2027-06-15. Site B must hold Y1 (1 year, window 90, grace 30):
+/// a active, b expiring in 16 days, c in grace, d lapsed, e revoked today, f nothing,
+/// g issued 2027-05-01, i unassigned today, h inactive (not required), j not a member.
+async fn site_b(app: &TestApp) {
+    app.program(json!({"code": "Y1", "name": "Yearly", "validity": {"count": 1, "unit": "years"}}))
+        .await;
+    app.post("/api/v1/groups", json!({"name": "Site B", "kind": "site"}))
+        .await
+        .expect(StatusCode::CREATED);
+    for u in ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"] {
+        app.learner(u).await;
+    }
+    app.patch("/api/v1/learners/h", json!({"active": false}))
+        .await
+        .expect(StatusCode::OK);
+    app.post(
+        "/api/v1/groups/Site B/members",
+        json!({"usernames": ["a", "b", "c", "d", "e", "f", "g", "h", "i"]}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    app.post(
+        "/api/v1/groups/Site B/requirements",
+        json!({"program": "Y1"}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    award(app, "a", "Y1", "2027-01-10").await;
+    award(app, "b", "Y1", "2026-07-01").await;
+    award(app, "c", "Y1", "2026-06-01").await;
+    award(app, "d", "Y1", "2026-01-10").await;
+    let e = award(app, "e", "Y1", "2027-01-10").await;
+    app.post(
+        &format!("/api/v1/awards/{e}/revoke"),
+        json!({"reason": "issued in error", "category": "issued_in_error"}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    award(app, "g", "Y1", "2027-05-01").await;
+    award(app, "h", "Y1", "2027-01-10").await;
+    let i = award(app, "i", "Y1", "2027-02-01").await;
+    app.post(
+        &format!("/api/v1/awards/{i}/archive"),
+        json!({"reason": "left the role"}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    award(app, "j", "Y1", "2027-01-10").await;
+}
+
+fn figures(v: &Value) -> [i64; 9] {
+    [
+        "required",
+        "compliant",
+        "expiring_30",
+        "expiring_60",
+        "expiring_90",
+        "grace",
+        "lapsed",
+        "revoked",
+        "never_certified",
+    ]
+    .map(|k| v[k].as_i64().unwrap_or_else(|| panic!("{k} in {v}")))
+}
+
+both_backends! {
+    async fn each_required_person_counts_once_by_their_best_award_as_of_the_day(app) {
+        site_b(&app).await;
+        let today = report(&app, "").await;
+        assert_eq!(today["as_of"], "2027-06-15");
+        let row = &today["rows"][0];
+        assert_eq!((row["program"].as_str(), row["group"].as_str()), (Some("Y1"), Some("Site B")));
+        //                         req comp e30 e60 e90 grace lapsed revoked never
+        assert_eq!(figures(row), [8, 3, 1, 1, 1, 1, 1, 1, 2], "{row}");
+        assert_eq!(row["percent_compliant"], 37.5);
+        assert_eq!(figures(&today["totals"]), figures(row));
+
+        // As of 1 April: e (revoked later) and i (unassigned later) still counted then;
+        // g (issued later) did not; c's certificate expired 61 days later.
+        let april = report(&app, "as_of=2027-04-01").await;
+        assert_eq!(figures(&april["rows"][0]), [8, 5, 0, 0, 1, 0, 1, 0, 2], "{april}");
+
+        // The people behind the numbers, worst first.
+        let detail = report(&app, "detail=true&program=Y1&group=Site%20B").await;
+        let people = detail["rows"][0]["learners"].as_array().unwrap();
+        let standing = |u: &str| {
+            people.iter().find(|p| p["username"] == u).map(|p| p["standing"].as_str().unwrap().to_owned())
+        };
+        assert_eq!(people.len(), 8);
+        assert_eq!(standing("a").as_deref(), Some("compliant"));
+        assert_eq!(standing("c").as_deref(), Some("grace"));
+        assert_eq!(standing("d").as_deref(), Some("lapsed"));
+        assert_eq!(standing("e").as_deref(), Some("revoked"));
+        assert_eq!(standing("f").as_deref(), Some("never_certified"));
+        assert_eq!(standing("i").as_deref(), Some("never_certified"));
+        assert_eq!(standing("h"), None, "inactive people are not required");
+        assert_eq!(standing("j"), None, "only members are required");
+        assert_eq!(people[0]["standing"], "never_certified");
+        let b = people.iter().find(|p| p["username"] == "b").unwrap();
+        assert_eq!((b["expires_on"].as_str(), b["days_left"].as_i64()), (Some("2027-07-01"), Some(16)));
+    }
+}
+
+both_backends! {
+    async fn grace_counts_as_compliant_where_the_program_says_so(app) {
+        app.program(json!({"code": "G1", "name": "Lenient", "validity": {"count": 1, "unit": "years"},
+                           "grace_counts_as_compliant": true})).await;
+        app.post("/api/v1/groups", json!({"name": "Crew", "kind": "team"})).await.expect(StatusCode::CREATED);
+        app.learner("c").await;
+        app.post("/api/v1/groups/Crew/members", json!({"usernames": ["c"]})).await.expect(StatusCode::OK);
+        app.post("/api/v1/groups/Crew/requirements", json!({"program": "G1"})).await.expect(StatusCode::CREATED);
+        award(&app, "c", "G1", "2026-06-01").await;
+        let r = report(&app, "group=Crew&detail=true").await;
+        assert_eq!(figures(&r["rows"][0]), [1, 1, 0, 0, 0, 1, 0, 0, 0]);
+        assert_eq!(r["rows"][0]["percent_compliant"], 100.0);
+        assert_eq!(r["rows"][0]["learners"][0]["compliant"], true);
+    }
+}
+
+both_backends! {
+    async fn report_files_and_bad_input(app) {
+        site_b(&app).await;
+        // CSV: the same figures, a header row, a totals row.
+        let res = app
+            .client
+            .get(format!("{}/api/v1/reports/compliance?format=csv", app.base))
+            .bearer_auth(&app.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+        assert!(res.headers()["content-disposition"].to_str().unwrap().contains("compliance-2027-06-15.csv"));
+        let csv = res.text().await.unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert!(lines[0].starts_with("program,program_name,group,group_kind,required,compliant,percent_compliant"));
+        assert_eq!(lines[1], "Y1,Yearly,Site B,site,8,3,37.5,1,1,1,1,1,1,2,2027-06-15");
+        assert!(lines[2].starts_with("Total,"));
+
+        // Formulas in names are neutralised in the detail export.
+        app.post("/api/v1/learners", json!({"username": "evil", "legal_name": "=HYPERLINK(\"x\")"}))
+            .await
+            .expect(StatusCode::CREATED);
+        app.post("/api/v1/groups/Site B/members", json!({"usernames": ["evil"]})).await.expect(StatusCode::OK);
+        let csv = app
+            .client
+            .get(format!("{}/api/v1/reports/compliance?format=csv&detail=true", app.base))
+            .bearer_auth(&app.token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(csv.contains("\"'=HYPERLINK(\"\"x\"\")\""), "{csv}");
+
+        // XLSX: a workbook.
+        let res = app
+            .client
+            .get(format!("{}/api/v1/reports/compliance?format=xlsx&as_of=2027-04-01", app.base))
+            .bearer_auth(&app.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        );
+        assert_eq!(&res.bytes().await.unwrap()[..2], b"PK");
+
+        // Bad input: problem+json naming the parameter, never a 500.
+        for (query, field) in [
+            ("as_of=2027-02-30", "as_of"),
+            ("as_of=1066-10-14", "as_of"),
+            ("program=NOPE", "program"),
+            ("group=Nowhere", "group"),
+            ("format=pdf", "format"),
+            ("detail=maybe", "detail"),
+            ("colour=red", "colour"),
+        ] {
+            app.get(&format!("/api/v1/reports/compliance?{query}")).await.invalid_field(field);
+        }
+        let res = app.get("/api/v1/reports/compliance?group=Site%00B").await;
+        assert!(res.status.is_client_error(), "a NUL is refused: {}", res.status);
+    }
+}
+
+both_backends! {
+    async fn who_may_read_reports(app) {
+        site_b(&app).await;
+        app.program(json!({"code": "OTHER", "name": "Other", "validity": {"count": 1, "unit": "years"}})).await;
+        let auditor = app.token_for("auditor").await;
+        let res = app.send(reqwest::Method::GET, "/api/v1/reports/compliance", None, Some(&auditor)).await;
+        assert_eq!(res.expect(StatusCode::OK)["rows"].as_array().unwrap().len(), 1);
+        let pm = app.user_token("pm", "program_manager", None, &["OTHER"]).await;
+        // A program manager sees only their programs' requirements…
+        let mine = app.send(reqwest::Method::GET, "/api/v1/reports/compliance", None, Some(&pm)).await.expect(StatusCode::OK);
+        assert_eq!(mine["rows"].as_array().unwrap().len(), 0);
+        // …and is refused another program's.
+        app.send(reqwest::Method::GET, "/api/v1/reports/compliance?program=Y1", None, Some(&pm))
+            .await
+            .problem(StatusCode::FORBIDDEN);
+        let sup = app.user_token("sup", "supervisor", Some("a"), &[]).await;
+        app.send(reqwest::Method::GET, "/api/v1/reports/compliance", None, Some(&sup))
+            .await
+            .problem(StatusCode::FORBIDDEN);
+    }
+}
+
+fn pct(v: &Value) -> String {
+    v["percent_compliant"]
+        .as_f64()
+        .map_or_else(|| "—".to_owned(), |p| format!("{p:.1}%"))
+}
+
+both_backends! {
+    async fn demo_dashboard_group_and_program_pages_show_the_report_figures(app) {
+        assert!(app.service.seed_demo().await.unwrap());
+        app.account("aud", "auditor", None, &[]).await;
+        let web = app.web_session("aud").await;
+        let report = report(&app, "detail=true").await;
+        let totals = &report["totals"];
+        let tulsa = report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["group"] == "Tulsa Yard" && r["program"] == "SAFE-ANNUAL")
+            .unwrap()
+            .clone();
+        // The demo is built so Tulsa Yard has people in every standing the issue names.
+        assert!(tulsa["lapsed"].as_i64().unwrap() > 0 && tulsa["never_certified"].as_i64().unwrap() > 0, "{tulsa}");
+
+        // Home of an auditor: the dashboard, leading with the totals of the report.
+        let (status, home) = web.get("/dashboard").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(home.contains(&format!("<strong class=\"big\">{}</strong>", pct(totals))), "{home}");
+        for (key, tile) in [("compliant", "s-compliant"), ("grace", "s-grace"), ("lapsed", "s-lapsed"),
+                            ("revoked", "s-revoked"), ("never_certified", "s-never"), ("expiring_30", "s-expiring")] {
+            let n = totals[key].as_i64().unwrap();
+            let at = home.find(&format!("class=\"tile {tile}\"")).unwrap();
+            assert!(home[at..].contains(&format!("<span class=\"n\">{n}</span>")), "{key} = {n} on the dashboard");
+        }
+        // Every number links to the people behind it, and that list has exactly that many.
+        let (_, list) = web.get("/reports/compliance/people?standing=never_certified").await;
+        assert!(list.contains(&format!("of {}</span>", totals["never_certified"]))
+            || list.contains(&format!("1–{n} of {n}", n = totals["never_certified"])), "{list}");
+
+        // The group page: each requirement's figures, and the people missing it.
+        let (_, group) = web.get("/groups/Tulsa%20Yard").await;
+        let not_compliant = tulsa["required"].as_i64().unwrap() - tulsa["compliant"].as_i64().unwrap();
+        assert!(group.contains(&format!("<strong class=\"big\">{}</strong>", pct(&tulsa))), "{group}");
+        assert!(group.contains(&format!("{not_compliant} not compliant</a>")), "{group}");
+        assert!(group.contains(&format!("({} never certified, {} lapsed, {} in grace, {} revoked)",
+            tulsa["never_certified"], tulsa["lapsed"], tulsa["grace"], tulsa["revoked"])), "{group}");
+        let missing = tulsa["learners"].as_array().unwrap().iter().filter(|p| p["compliant"] == false).count();
+        assert_eq!(group.matches("<li><a href=\"/learners/").count(), missing, "one line per person missing it");
+
+        // The program page leads with its compliance, per group and in all.
+        let (_, program) = web.get("/programs/SAFE-ANNUAL").await;
+        let safe: Vec<&Value> = report["rows"].as_array().unwrap().iter().filter(|r| r["program"] == "SAFE-ANNUAL").collect();
+        let (req, comp): (i64, i64) = safe.iter().fold((0, 0), |(a, b), r| (a + r["required"].as_i64().unwrap(), b + r["compliant"].as_i64().unwrap()));
+        assert!(program.find("Compliance today").unwrap() < program.find("id=\"settings\"").unwrap(), "answer above settings");
+        assert!(program.contains(&format!("{comp}</a> of\n<a href=\"/reports/compliance/people?program=SAFE-ANNUAL\">{req}</a> required")), "{program}");
+        for r in &safe {
+            assert!(program.contains(&format!("{} of {}</td>", r["compliant"], r["required"])), "{r}");
+        }
+        // "Holders today" counts valid certificates, not lapsed ones.
+        let holders = app.get("/api/v1/programs/SAFE-ANNUAL/holders").await.expect(StatusCode::OK);
+        assert!(program.contains(&format!("<strong>{} hold a valid certificate</strong>", holders["compliant"])), "{program}");
+
+        // The report page's export: the same figures as the API, as a file.
+        let (status, page) = web.get("/reports/compliance?program=SAFE-ANNUAL&group=Tulsa%20Yard").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains(&format!("{not_compliant} not compliant with SAFE-ANNUAL at Tulsa Yard")), "{page}");
+    }
+}
