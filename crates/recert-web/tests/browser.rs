@@ -328,3 +328,304 @@ async fn admin_awards_a_new_program_to_a_group_and_the_learner_sees_it() {
     assert!(!page.contains("Add members"), "{page}");
     b.close().await.unwrap();
 }
+
+/// Reads an XLSX file with openpyxl (Debian `python3-openpyxl`, a real spreadsheet
+/// library) and answers each cell as `type:value`, rows by lines; `None` when openpyxl is
+/// missing outside CI.
+fn xlsx_cells(bytes: &[u8]) -> Option<Vec<Vec<String>>> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.xlsx");
+    std::fs::write(&path, bytes).unwrap();
+    let script = "import sys, openpyxl\n\
+        wb = openpyxl.load_workbook(sys.argv[1])\n\
+        for row in wb.active.iter_rows():\n\
+        \x20   print('\\t'.join(f'{type(c.value).__name__}:{c.value}:{c.number_format}' for c in row))\n";
+    // The first interpreter that has openpyxl: `PYTHON`, then `python3` on PATH, then
+    // Debian's own (where `apt-get install python3-openpyxl` puts it, even when PATH
+    // starts with another Python).
+    let candidates: Vec<String> = std::env::var("PYTHON")
+        .ok()
+        .into_iter()
+        .chain(["python3".to_owned(), "/usr/bin/python3".to_owned()])
+        .collect();
+    let out = candidates
+        .iter()
+        .map(|py| Command::new(py).args(["-c", script]).arg(&path).output())
+        .find(|o| o.as_ref().is_ok_and(|o| o.status.success()))
+        .unwrap_or_else(|| Command::new("python3").args(["-c", script]).arg(&path).output());
+    match out {
+        Ok(o) if o.status.success() => Some(
+            String::from_utf8(o.stdout)
+                .unwrap()
+                .lines()
+                .map(|l| l.split('\t').map(str::to_owned).collect())
+                .collect(),
+        ),
+        other => {
+            assert!(
+                !in_ci(),
+                "python3 with openpyxl must be installed in CI (.ci/run installs python3-openpyxl): {other:?}"
+            );
+            eprintln!("skipped: XLSX check (install python3-openpyxl)");
+            None
+        }
+    }
+}
+
+/// The href of the first element matching `css`.
+async fn href(b: &Client, css: &str) -> String {
+    b.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auditor_finds_who_was_not_compliant_three_months_ago_in_three_clicks() {
+    let Some((_driver, b)) = browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    assert!(app.service.seed_demo().await.unwrap());
+    app.account("root", "admin", None, &[]).await;
+    app.account("aud", "auditor", None, &[]).await;
+    let base = app.base.clone();
+    // Today is 2027-06-15 on the test clock: three months ago.
+    let day = "2027-03-15";
+    let api = app
+        .get(&format!(
+            "/api/v1/reports/compliance?program=SAFE-ANNUAL&group=Tulsa%20Yard&as_of={day}&detail=true"
+        ))
+        .await
+        .expect(StatusCode::OK);
+    let row = &api["rows"][0];
+    let not_compliant = row["required"].as_i64().unwrap() - row["compliant"].as_i64().unwrap();
+    assert!(not_compliant > 0, "{row}");
+
+    sign_in(&b, &base, "aud", PASSWORD).await;
+    // An auditor starts on the dashboard.
+    wait_for(&b, "Compliance today").await;
+    // Click 1: Reports.
+    b.find(Locator::LinkText("Reports"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&b, "Export XLSX").await;
+    b.execute(
+        &format!("document.getElementById('as_of').value = '{day}';"),
+        vec![],
+    )
+    .await
+    .unwrap();
+    // Click 2: Show.
+    b.find(Locator::Css("form.filters button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&b, &format!("Compliance as of {day}")).await;
+    // Click 3: the Tulsa Yard × SAFE-ANNUAL "not compliant" number.
+    b.find(Locator::Css(
+        "a[aria-label$='not compliant with SAFE-ANNUAL at Tulsa Yard']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let page = wait_for(&b, "Not compliant · SAFE-ANNUAL · Tulsa Yard").await;
+    assert!(
+        page.contains(&format!("of {not_compliant}</span>"))
+            || page.contains(&format!("1–{not_compliant} of {not_compliant}")),
+        "{page}"
+    );
+    let rows = b
+        .find_all(Locator::Css("table tbody tr"))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(rows as i64, not_compliant.min(50));
+    let expected: Vec<String> = row["learners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["compliant"] == false)
+        .map(|p| p["username"].as_str().unwrap().to_owned())
+        .collect();
+    for u in expected.iter().take(50) {
+        assert!(page.contains(u.as_str()), "{u} is listed");
+    }
+
+    // The export, as the browser would download it with this session.
+    let xlsx = href(&b, "a[href*='format=xlsx']").await;
+    let cookie = b.get_named_cookie("recert_session").await.unwrap();
+    let res = app
+        .client
+        .get(format!("{base}/reports/compliance/people{xlsx}"))
+        .header("cookie", format!("recert_session={}", cookie.value()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let bytes = res.bytes().await.unwrap();
+    if let Some(cells) = xlsx_cells(&bytes) {
+        assert_eq!(cells.len() as i64, not_compliant + 1, "a header and one row per person");
+        assert!(cells[0][0].starts_with("str:program"));
+        for r in &cells[1..] {
+            assert!(r[0].starts_with("str:SAFE-ANNUAL"), "{r:?}");
+            // as_of is a real date cell, formatted as a date.
+            assert!(
+                r[8].starts_with(&format!("datetime:{day} 00:00:00:yyyy-mm-dd")),
+                "{r:?}"
+            );
+        }
+        let usernames: Vec<String> = cells[1..]
+            .iter()
+            .map(|r| r[2].trim_start_matches("str:").split(':').next().unwrap().to_owned())
+            .collect();
+        for u in &expected {
+            assert!(usernames.contains(u), "{u} is in the export");
+        }
+    }
+    // The report's own export: counts as numbers, percentages as numbers formatted as %.
+    let report_xlsx = app
+        .client
+        .get(format!(
+            "{base}/reports/compliance?as_of={day}&format=xlsx"
+        ))
+        .header("cookie", format!("recert_session={}", cookie.value()))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    if let Some(cells) = xlsx_cells(&report_xlsx) {
+        let tulsa = cells
+            .iter()
+            .find(|r| r[2].starts_with("str:Tulsa Yard"))
+            .unwrap();
+        assert_eq!(tulsa[4], format!("int:{}:General", row["required"]));
+        assert!(tulsa[6].starts_with("float:") && tulsa[6].ends_with(":0.0%"), "{tulsa:?}");
+    }
+    b.close().await.unwrap();
+}
+
+/// Where a link leads, reduced to the page it is an instance of (`/learners/ana` →
+/// `/learners/*`), so a crawl visits each kind of page once.
+fn page_kind(path: &str) -> String {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let parts: Vec<&str> = path.split('/').collect();
+    let mut kind: Vec<String> = Vec::new();
+    for (i, p) in parts.iter().enumerate() {
+        // Segments after a collection name are names and ids.
+        let named = i >= 2
+            && matches!(
+                parts[i - 1],
+                "learners" | "programs" | "groups" | "awards" | "users" | "tokens" | "lms" | "external-training" | "members" | "requirements" | "items"
+            );
+        kind.push(if named { "*".into() } else { (*p).to_owned() });
+    }
+    let mut keys: Vec<&str> = query
+        .split('&')
+        .filter_map(|kv| kv.split('=').next())
+        .filter(|k| !k.is_empty() && *k != "cursor" && *k != "page" && *k != "done")
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    format!("{}?{}", kind.join("/"), keys.join("&"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_demo_page_is_wider_than_a_phone() {
+    let Some((_driver, b)) = browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    assert!(app.service.seed_demo().await.unwrap());
+    let accounts = app.service.demo_accounts().await.unwrap();
+    let base = app.base.clone();
+    b.set_window_size(390, 844).await.unwrap();
+    let mut too_wide = Vec::new();
+    let mut visited_kinds = std::collections::HashSet::new();
+    let mut pages = 0;
+    for acc in &accounts {
+        sign_in(&b, &base, acc.username, &acc.password).await;
+        let width: i64 = b
+            .execute("return window.innerWidth;", vec![])
+            .await
+            .unwrap()
+            .as_i64()
+            .unwrap();
+        assert!(width <= 390, "the window is phone-sized ({width} px)");
+        let mut queue: std::collections::VecDeque<String> = ["/".to_owned()].into();
+        let mut seen = std::collections::HashSet::new();
+        while let Some(path) = queue.pop_front() {
+            if !seen.insert(page_kind(&path)) {
+                continue;
+            }
+            b.goto(&format!("{base}{path}")).await.unwrap();
+            pages += 1;
+            visited_kinds.insert(page_kind(&path));
+            let (scroll, inner): (i64, i64) = {
+                let v = b
+                    .execute(
+                        "return [document.documentElement.scrollWidth, window.innerWidth];",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                (v[0].as_i64().unwrap(), v[1].as_i64().unwrap())
+            };
+            if scroll > inner {
+                // Name the widest elements that stick out, to say what to fix.
+                let culprits = b
+                    .execute(
+                        "const w = window.innerWidth; return Array.from(document.querySelectorAll('body *'))\
+                         .filter(e => e.getBoundingClientRect().right > w + 1 && e.parentElement.getBoundingClientRect().right <= w + 1)\
+                         .slice(0, 4).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : '') + ' ' + Math.round(e.getBoundingClientRect().right) + 'px: ' + (e.textContent || '').trim().slice(0, 40));",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                too_wide.push(format!("{} {path}: {scroll} px {culprits}", acc.username));
+            }
+            let links = b
+                .execute(
+                    "return Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'));",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            for l in links.as_array().unwrap() {
+                let l = l.as_str().unwrap_or_default();
+                // Pages of this site only; not downloads, anchors, or the secret-once pages.
+                if l.starts_with('/')
+                    && !l.starts_with("/assets/")
+                    && !l.contains("format=")
+                    && !l.contains("/evidence")
+                    && !l.starts_with("/logout")
+                {
+                    let l = l.split('#').next().unwrap().to_owned();
+                    if !seen.contains(&page_kind(&l)) {
+                        queue.push_back(l);
+                    }
+                }
+            }
+        }
+        sign_out(&b).await;
+    }
+    assert!(too_wide.is_empty(), "pages wider than 390 px:\n{}", too_wide.join("\n"));
+    // The crawl reached the pages that matter, for some role.
+    for kind in ["/dashboard?", "/reports/compliance?", "/groups/*?", "/programs/*?", "/learners/*?", "/awards/*?", "/my?", "/team?"] {
+        assert!(visited_kinds.contains(kind), "{kind} was not visited: {visited_kinds:?}");
+    }
+    assert!(pages > 20, "{pages} pages");
+    b.close().await.unwrap();
+}

@@ -250,6 +250,27 @@ pub enum BenchCommand {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// The compliance report (every program × every site, as of today and a year ago)
+    /// over a million awards, beside one hand-written SQL query in the sqlite3 CLI (or,
+    /// on PostgreSQL, through the driver) computing the same figures.
+    #[command(name = "compliance_1m", alias = "compliance-1m")]
+    Compliance1m {
+        #[arg(long, default_value_t = 1_000_000)]
+        awards: usize,
+        #[arg(long, default_value_t = 100_000)]
+        learners: usize,
+        #[arg(long, default_value_t = 20)]
+        programs: usize,
+        #[arg(long, default_value_t = 20)]
+        sites: usize,
+        /// Timed runs per figure (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// A PostgreSQL server (postgres://USER@HOST/DB): the benchmark creates a fresh
+        /// database on it and drops it afterwards. Default: a temporary SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Completions through `POST /api/v1/completions`, one per request (8 concurrent
     /// clients) and in batches, each earning an award, against bare SQLite inserts.
     Completions {

@@ -13,16 +13,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A small deterministic generator (xorshift64*): the same data on every run.
-struct Rng(u64);
+pub(super) struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
 }
@@ -60,14 +60,14 @@ const LAST: [&str; 24] = [
 ];
 
 /// The database the benchmark runs on, dropped afterwards when it is a PostgreSQL one.
-struct Db {
-    url: String,
+pub(super) struct Db {
+    pub url: String,
     _dir: Option<tempfile::TempDir>,
     pg: Option<(String, String)>,
 }
 
 impl Db {
-    async fn create(database_url: Option<String>) -> Result<Self> {
+    pub async fn create(database_url: Option<String>) -> Result<Self> {
         sqlx::any::install_default_drivers();
         match database_url {
             None => {
@@ -108,7 +108,7 @@ impl Db {
         }
     }
 
-    async fn drop_pg(&self) {
+    pub async fn drop_pg(&self) {
         if let Some((admin, name)) = &self.pg
             && let Ok(mut conn) = <sqlx::AnyConnection as sqlx::Connection>::connect(admin).await
         {
@@ -152,13 +152,24 @@ pub async fn run(
     result
 }
 
-async fn bench(
+/// The generated data, ready to query.
+pub(super) struct Data {
+    pub backend: &'static str,
+    pub store: Store,
+    pub service: Service,
+    pub program_ids: Vec<(i64, recert_domain::Program)>,
+    pub learner_ids: Vec<i64>,
+    pub today: recert_domain::Date,
+}
+
+/// Generates `learners` learners and `awards` awards over `programs` programs (fixed seed).
+pub(super) async fn generate(
     db: &Db,
     awards: usize,
     learners: usize,
     programs: usize,
-    runs: usize,
-) -> Result<()> {
+    name: &str,
+) -> Result<Data> {
     let backend = if db.pg.is_some() {
         "postgresql"
     } else {
@@ -166,7 +177,6 @@ async fn bench(
     };
     let store = Store::connect(&db.url).await?;
     let service = Service::new(store.clone(), Arc::new(SystemClock), "http://127.0.0.1");
-    let serving = service.clone();
     service.prepare("Bench Org", "UTC").await?;
     let admin = Principal::system();
     let today = service.today_in(&recert_domain::Organization {
@@ -195,17 +205,43 @@ async fn bench(
         program_ids.push((v.row_id, v.program));
     }
     let started = Instant::now();
-    eprintln!("bench awards_1m: generating {learners} learners and {awards} awards on {backend}…");
+    eprintln!("bench {name}: generating {learners} learners and {awards} awards on {backend}…");
     let learner_ids = load_learners(&store, learners).await?;
     load_awards(&store, &learner_ids, &program_ids, awards, today).await?;
     let mut conn = store.read().await?;
     sqlx::query("ANALYZE").execute(&mut *conn).await?;
     drop(conn);
     eprintln!(
-        "bench awards_1m: data ready in {:.1} s",
+        "bench {name}: data ready in {:.1} s",
         started.elapsed().as_secs_f64()
     );
 
+    Ok(Data {
+        backend,
+        store,
+        service,
+        program_ids,
+        learner_ids,
+        today,
+    })
+}
+
+async fn bench(
+    db: &Db,
+    awards: usize,
+    learners: usize,
+    programs: usize,
+    runs: usize,
+) -> Result<()> {
+    let Data {
+        backend,
+        store,
+        service,
+        program_ids,
+        today,
+        ..
+    } = generate(db, awards, learners, programs, "awards_1m").await?;
+    let serving = service.clone();
     let (addr, token, stop, server) = super::serve_local(serving).await?;
     let base = format!("http://{addr}");
     let client = reqwest::Client::new();
@@ -414,7 +450,7 @@ fn read_all(rows: &[sqlx::any::AnyRow]) {
     }
 }
 
-fn median(v: &mut [Duration]) -> Duration {
+pub(super) fn median(v: &mut [Duration]) -> Duration {
     v.sort();
     v.get(v.len() / 2).copied().unwrap_or_default()
 }

@@ -6,6 +6,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod awards_1m;
+mod compliance_1m;
 
 use crate::cli::BenchCommand;
 use anyhow::{Context, Result, bail};
@@ -31,6 +32,14 @@ pub async fn run(which: BenchCommand) -> Result<()> {
             runs,
             database_url,
         } => awards_1m::run(awards, learners, programs, runs, database_url).await,
+        BenchCommand::Compliance1m {
+            awards,
+            learners,
+            programs,
+            sites,
+            runs,
+            database_url,
+        } => compliance_1m::run(awards, learners, programs, sites, runs, database_url).await,
     }
 }
 
