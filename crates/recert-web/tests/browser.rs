@@ -352,7 +352,12 @@ fn xlsx_cells(bytes: &[u8]) -> Option<Vec<Vec<String>>> {
         .iter()
         .map(|py| Command::new(py).args(["-c", script]).arg(&path).output())
         .find(|o| o.as_ref().is_ok_and(|o| o.status.success()))
-        .unwrap_or_else(|| Command::new("python3").args(["-c", script]).arg(&path).output());
+        .unwrap_or_else(|| {
+            Command::new("python3")
+                .args(["-c", script])
+                .arg(&path)
+                .output()
+        });
     match out {
         Ok(o) if o.status.success() => Some(
             String::from_utf8(o.stdout)
@@ -475,7 +480,11 @@ async fn auditor_finds_who_was_not_compliant_three_months_ago_in_three_clicks() 
     assert_eq!(res.status(), StatusCode::OK);
     let bytes = res.bytes().await.unwrap();
     if let Some(cells) = xlsx_cells(&bytes) {
-        assert_eq!(cells.len() as i64, not_compliant + 1, "a header and one row per person");
+        assert_eq!(
+            cells.len() as i64,
+            not_compliant + 1,
+            "a header and one row per person"
+        );
         assert!(cells[0][0].starts_with("str:program"));
         for r in &cells[1..] {
             assert!(r[0].starts_with("str:SAFE-ANNUAL"), "{r:?}");
@@ -487,7 +496,13 @@ async fn auditor_finds_who_was_not_compliant_three_months_ago_in_three_clicks() 
         }
         let usernames: Vec<String> = cells[1..]
             .iter()
-            .map(|r| r[2].trim_start_matches("str:").split(':').next().unwrap().to_owned())
+            .map(|r| {
+                r[2].trim_start_matches("str:")
+                    .split(':')
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            })
             .collect();
         for u in &expected {
             assert!(usernames.contains(u), "{u} is in the export");
@@ -496,9 +511,7 @@ async fn auditor_finds_who_was_not_compliant_three_months_ago_in_three_clicks() 
     // The report's own export: counts as numbers, percentages as numbers formatted as %.
     let report_xlsx = app
         .client
-        .get(format!(
-            "{base}/reports/compliance?as_of={day}&format=xlsx"
-        ))
+        .get(format!("{base}/reports/compliance?as_of={day}&format=xlsx"))
         .header("cookie", format!("recert_session={}", cookie.value()))
         .send()
         .await
@@ -512,7 +525,10 @@ async fn auditor_finds_who_was_not_compliant_three_months_ago_in_three_clicks() 
             .find(|r| r[2].starts_with("str:Tulsa Yard"))
             .unwrap();
         assert_eq!(tulsa[4], format!("int:{}:General", row["required"]));
-        assert!(tulsa[6].starts_with("float:") && tulsa[6].ends_with(":0.0%"), "{tulsa:?}");
+        assert!(
+            tulsa[6].starts_with("float:") && tulsa[6].ends_with(":0.0%"),
+            "{tulsa:?}"
+        );
     }
     b.close().await.unwrap();
 }
@@ -528,7 +544,17 @@ fn page_kind(path: &str) -> String {
         let named = i >= 2
             && matches!(
                 parts[i - 1],
-                "learners" | "programs" | "groups" | "awards" | "users" | "tokens" | "lms" | "external-training" | "members" | "requirements" | "items"
+                "learners"
+                    | "programs"
+                    | "groups"
+                    | "awards"
+                    | "users"
+                    | "tokens"
+                    | "lms"
+                    | "external-training"
+                    | "members"
+                    | "requirements"
+                    | "items"
             );
         kind.push(if named { "*".into() } else { (*p).to_owned() });
     }
@@ -621,10 +647,26 @@ async fn no_demo_page_is_wider_than_a_phone() {
         }
         sign_out(&b).await;
     }
-    assert!(too_wide.is_empty(), "pages wider than 390 px:\n{}", too_wide.join("\n"));
+    assert!(
+        too_wide.is_empty(),
+        "pages wider than 390 px:\n{}",
+        too_wide.join("\n")
+    );
     // The crawl reached the pages that matter, for some role.
-    for kind in ["/dashboard?", "/reports/compliance?", "/groups/*?", "/programs/*?", "/learners/*?", "/awards/*?", "/my?", "/team?"] {
-        assert!(visited_kinds.contains(kind), "{kind} was not visited: {visited_kinds:?}");
+    for kind in [
+        "/dashboard?",
+        "/reports/compliance?",
+        "/groups/*?",
+        "/programs/*?",
+        "/learners/*?",
+        "/awards/*?",
+        "/my?",
+        "/team?",
+    ] {
+        assert!(
+            visited_kinds.contains(kind),
+            "{kind} was not visited: {visited_kinds:?}"
+        );
     }
     assert!(pages > 20, "{pages} pages");
     b.close().await.unwrap();

@@ -70,7 +70,7 @@ fn recert_ok(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-async fn check_demo(server: &Server) {
+async fn check_demo(server: &Server, db_args: &[&str]) {
     let client = reqwest::Client::new();
     let health: serde_json::Value = client
         .get(format!("{}/healthz", server.base))
@@ -123,6 +123,58 @@ async fn check_demo(server: &Server) {
     ))
     .await;
     assert_eq!(pending["items"].as_array().unwrap().len(), 3);
+
+    // The compliance report: the CLI gives the API's numbers, today and three months ago.
+    let today = get(format!("{}/api/v1/reports/compliance", server.base)).await;
+    let day: jiff::civil::Date = today["as_of"].as_str().unwrap().parse().unwrap();
+    let earlier = day
+        .checked_sub(jiff::Span::new().months(3))
+        .unwrap()
+        .to_string();
+    for as_of in [day.to_string(), earlier] {
+        let api = get(format!(
+            "{}/api/v1/reports/compliance?as_of={as_of}&group=Tulsa%20Yard&program=SAFE-ANNUAL",
+            server.base
+        ))
+        .await;
+        let mut args = vec![
+            "report",
+            "compliance",
+            "--as-of",
+            &as_of,
+            "--group",
+            "Tulsa Yard",
+            "--program",
+            "SAFE-ANNUAL",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(db_args);
+        let cli: serde_json::Value = serde_json::from_str(&recert_ok(&args)).unwrap();
+        assert_eq!(cli, api, "as of {as_of}");
+        assert!(api["rows"][0]["required"].as_i64().unwrap() > 100, "{api}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.xlsx");
+    let mut args = vec![
+        "report",
+        "compliance",
+        "--format",
+        "xlsx",
+        "--output",
+        file.to_str().unwrap(),
+    ];
+    args.extend_from_slice(db_args);
+    recert_ok(&args);
+    assert_eq!(&std::fs::read(&file).unwrap()[..2], b"PK");
+    let mut args = vec!["report", "compliance", "--format", "csv"];
+    args.extend_from_slice(db_args);
+    let csv = recert_ok(&args);
+    assert_eq!(
+        csv.lines().count(),
+        today["rows"].as_array().unwrap().len() + 2,
+        "{csv}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,7 +183,7 @@ async fn readme_quick_start_serves_the_demo_on_sqlite() {
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
     let server = serve_demo(&["--data-dir", data]);
-    check_demo(&server).await;
+    check_demo(&server, &["--data-dir", data]).await;
     // `token create` on the same database prints the token alone on stdout.
     let token = recert_ok(&[
         "token",
@@ -184,7 +236,7 @@ async fn readme_quick_start_serves_the_demo_on_sqlite() {
     drop(server);
     // Restarting does not seed twice.
     let again = serve_demo(&["--data-dir", data]);
-    check_demo(&again).await;
+    check_demo(&again, &["--data-dir", data]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -198,7 +250,7 @@ async fn demo_serves_on_postgresql_too() {
     };
     recert_ok(&["migrate", "--database-url", &db.url]);
     let server = serve_demo(&["--database-url", &db.url]);
-    check_demo(&server).await;
+    check_demo(&server, &["--database-url", &db.url]).await;
 }
 
 #[test]

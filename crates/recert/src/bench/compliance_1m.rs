@@ -85,6 +85,17 @@ async fn bench(
 ) -> Result<()> {
     let data = generate(db, awards, learners, programs, "compliance_1m").await?;
     add_sites(&data, sites).await?;
+    // A copy of the data to study the queries by hand (`sqlite3 FILE`), when asked.
+    if let (Ok(keep), true) = (std::env::var("RECERT_BENCH_KEEP"), data.backend == "sqlite") {
+        let mut conn = data.store.read().await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "VACUUM INTO '{}'",
+            keep.replace('\'', "''")
+        )))
+        .execute(&mut *conn)
+        .await?;
+        eprintln!("bench compliance_1m: a copy of the data is in {keep}");
+    }
     let sqlite_file = db.url.strip_prefix("sqlite://").map(str::to_owned);
     let cli = sqlite_file.as_ref().and_then(|_| which("sqlite3"));
     if sqlite_file.is_some() && cli.is_none() {
@@ -278,7 +289,9 @@ async fn run_driver(data: &Data, sql: &str) -> Result<(Duration, Figures)> {
     use sqlx::Row;
     let mut conn = data.store.read().await?;
     // PostgreSQL's SUM and COUNT are numeric/bigint: read them as bigint.
-    let sql = sql.replace("SUM(", "CAST(SUM(").replace(" ELSE 0 END)", " ELSE 0 END) AS BIGINT)");
+    let sql = sql
+        .replace("SUM(", "CAST(SUM(")
+        .replace(" ELSE 0 END)", " ELSE 0 END) AS BIGINT)");
     let t = Instant::now();
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .fetch_all(&mut *conn)
