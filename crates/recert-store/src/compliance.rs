@@ -37,19 +37,59 @@ impl Standing {
     }
 }
 
-/// The SQL rank of one award `a` (joined with its program `p`) on day `{d}`: 1 valid,
-/// 2 grace, 3 lapsed, 4 revoked, 9 counts for nothing. Same order of checks as
-/// `status_on`: revoked, then superseded or archived, then closed, then the dates.
-fn rank_expr(d: &str) -> String {
+/// One award `a`'s standing on day `{d}` as a single number, so that one `MIN` per learner
+/// and program finds their best award and its expiry in one pass (evaluating one
+/// expression once per award is what keeps a million-award report under a second):
+///
+/// - `100000000`: valid and never expires (the best there is);
+/// - `199999999 - YYYYMMDD`: valid until that expiry (a later expiry is smaller, so better);
+/// - `200000000` grace, `300000000` lapsed, `400000000` revoked;
+/// - `900000000`: counts for nothing that day (superseded, unassigned, not yet issued).
+///
+/// `code / 100000000` is the rank (1 valid … 4 revoked, 9 nothing). The checks come in
+/// the order of `recert_domain::status_on`: revoked, then superseded or unassigned, then
+/// closed, then the dates. Awards of programs archived on or before the day count for
+/// nothing; those programs are named in `archived` (few, read from the catalogue).
+fn code_expr(d: &str, archived: &str) -> String {
     format!(
-        "CASE WHEN a.revoked_on <= {d} THEN 4 \
-         WHEN a.superseded_on <= {d} OR a.archived_on <= {d} OR p.archived_on <= {d} THEN 9 \
-         WHEN a.closed_on <= {d} THEN 3 \
-         WHEN {d} < a.issued_on THEN 9 \
-         WHEN a.expires_on IS NULL OR {d} <= a.expires_on THEN 1 \
-         WHEN {d} <= a.grace_ends_on THEN 2 \
-         ELSE 3 END"
+        "CASE WHEN a.revoked_on <= {d} THEN 400000000 \
+         WHEN a.superseded_on <= {d} OR a.archived_on <= {d}{archived} THEN 900000000 \
+         WHEN a.closed_on <= {d} THEN 300000000 \
+         WHEN {d} < a.issued_on THEN 900000000 \
+         WHEN a.expires_on IS NULL THEN 100000000 \
+         WHEN {d} <= a.expires_on THEN 199999999 - CAST(REPLACE(a.expires_on, '-', '') AS BIGINT) \
+         WHEN {d} <= a.grace_ends_on THEN 200000000 \
+         ELSE 300000000 END"
     )
+}
+
+/// The best code for "valid until `day`" and every later expiry: valid codes at or above
+/// it expire on or before `day`.
+fn until_code(day: Date) -> i64 {
+    199_999_999
+        - (i64::from(day.year()) * 10_000 + i64::from(day.month()) * 100 + i64::from(day.day()))
+}
+
+/// Decodes a best code: the standing, and the expiry of a valid award (`None` when it
+/// never expires or is not valid).
+fn decode(code: Option<i64>) -> Result<(Standing, Option<Date>)> {
+    let Some(code) = code else {
+        return Ok((Standing::NeverCertified, None));
+    };
+    let standing = Standing::from_rank(Some(code / 100_000_000))?;
+    if standing != Standing::Compliant || code == 100_000_000 {
+        return Ok((standing, None));
+    }
+    let ymd = 199_999_999 - code;
+    let bad = || StoreError::Corrupt(format!("expiry code {code}"));
+    let (y, m, dd) = (ymd / 10_000, (ymd / 100) % 100, ymd % 100);
+    let day = Date::new(
+        i16::try_from(y).map_err(|_| bad())?,
+        i8::try_from(m).map_err(|_| bad())?,
+        i8::try_from(dd).map_err(|_| bad())?,
+    )
+    .map_err(|_| bad())?;
+    Ok((standing, Some(day)))
 }
 
 /// Which requirements a report covers. `None` = all; an empty list = none.
@@ -57,6 +97,8 @@ fn rank_expr(d: &str) -> String {
 pub struct Scope {
     pub programs: Option<Vec<i64>>,
     pub groups: Option<Vec<i64>>,
+    /// Programs archived on or before the day asked: their awards count for nothing.
+    pub archived_programs: Vec<i64>,
 }
 
 /// One requirement in scope, with its group's name and kind.
@@ -123,38 +165,42 @@ fn push_ids(q: &mut Sql, ids: &[i64]) {
     }
 }
 
-/// `best`: per learner and program in scope, the best rank and the latest expiry among the
-/// valid awards ('9999-12-31' for always valid). Awards that count for nothing that day
-/// (superseded, unassigned or issued later) are left out before grouping: in a long
-/// history most awards are superseded, and the grouping is what costs. `members_only`
-/// limits the awards read to members of the groups in scope (a drill-down).
-fn push_best(q: &mut Sql, d: &str, members_only: bool) {
+/// `best`: per learner and program in scope, the best award's code (see [`code_expr`]).
+/// Awards that count for nothing that day (superseded, unassigned or issued later) are
+/// left out before grouping: in a long history most awards are superseded, and the
+/// grouping is what costs. `learners` limits the awards read to some learners.
+fn push_best(q: &mut Sql, d: &str, scope: &Scope, learners: Option<&str>) {
+    let mut archived = String::new();
+    if !scope.archived_programs.is_empty() {
+        let list: Vec<String> = scope
+            .archived_programs
+            .iter()
+            .map(|id| id.to_string())
+            .collect();
+        // Ids are numbers read from the database, not input.
+        archived = format!(" OR a.program_id IN ({})", list.join(","));
+    }
     q.push(&format!(
-        ", s AS (SELECT a.learner_id, a.program_id, a.expires_on, {} AS rk \
-         FROM awards a JOIN programs p ON p.id = a.program_id \
-         WHERE a.program_id IN (SELECT program_id FROM req) \
+        ", best AS (SELECT a.learner_id, a.program_id, CAST(MIN({}) AS BIGINT) AS code \
+         FROM awards a WHERE a.program_id IN (SELECT program_id FROM req) \
          AND (a.revoked_on <= {d} OR ((a.superseded_on IS NULL OR a.superseded_on > {d}) \
               AND (a.archived_on IS NULL OR a.archived_on > {d}) \
               AND (a.closed_on <= {d} OR a.issued_on <= {d})))",
-        rank_expr(d)
+        code_expr(d, &archived)
     ));
-    if members_only {
-        q.push(
-            " AND a.learner_id IN (SELECT gm.learner_id FROM group_members gm \
-             WHERE gm.group_id IN (SELECT group_id FROM req))",
-        );
+    if let Some(cond) = learners {
+        q.push(&format!(" AND a.learner_id IN ({cond})"));
     }
-    q.push(
-        "), best AS (SELECT learner_id, program_id, CAST(MIN(rk) AS BIGINT) AS rk, \
-         MAX(CASE WHEN rk = 1 THEN COALESCE(expires_on, '9999-12-31') END) AS until \
-         FROM s WHERE rk < 9 GROUP BY learner_id, program_id)",
-    );
+    q.push(" GROUP BY a.learner_id, a.program_id)");
 }
 
 /// Whether learner `l` is required on day `{d}`: active with no end date, or their end
 /// date not yet passed (people who left stop counting after their last day).
 fn required_person(d: &str) -> String {
-    format!("((l.end_date IS NULL AND l.active = 1) OR {d} <= l.end_date)")
+    // Never NULL (its negation selects the people who are not required).
+    format!(
+        "((l.end_date IS NULL AND l.active = 1) OR (l.end_date IS NOT NULL AND {d} <= l.end_date))"
+    )
 }
 
 /// The requirements in scope, by program and group name.
@@ -216,46 +262,85 @@ pub async fn counts(
         );
     }
 
-    // How the required people who hold anything stand: one pass over the awards.
-    let mut q = Sql::new("WITH ");
-    push_req(&mut q, scope);
-    let d = q.arg(Arg::Text(rows::date_text(day)));
-    push_best(&mut q, &d, false);
-    let within = |q: &mut Sql, n: i64| {
-        q.arg(Arg::Text(rows::date_text(recert_domain::dates::add_days(
-            day, n,
-        ))))
-    };
-    let (e30, e60, e90) = (within(&mut q, 30), within(&mut q, 60), within(&mut q, 90));
-    q.push(&format!(
-        " SELECT req.program_id, req.group_id, b.rk, COUNT(*) AS n, \
-         SUM(CASE WHEN b.rk = 1 AND b.until <= {e30} THEN 1 ELSE 0 END) AS e30, \
-         SUM(CASE WHEN b.rk = 1 AND b.until <= {e60} THEN 1 ELSE 0 END) AS e60, \
-         SUM(CASE WHEN b.rk = 1 AND b.until <= {e90} THEN 1 ELSE 0 END) AS e90 \
-         FROM best b JOIN group_members gm ON gm.learner_id = b.learner_id \
-         JOIN req ON req.group_id = gm.group_id AND req.program_id = b.program_id \
-         JOIN learners l ON l.id = b.learner_id \
-         WHERE {} GROUP BY req.program_id, req.group_id, b.rk",
-        required_person(&d)
-    ));
-    for r in q.query().fetch_all(&mut *conn).await? {
-        let key = (rows::int(&r, "program_id")?, rows::int(&r, "group_id")?);
-        let n = rows::int(&r, "n")?;
-        let c = out.entry(key).or_default();
-        match Standing::from_rank(Some(rows::int(&r, "rk")?))? {
-            Standing::Compliant => {
-                c.valid += n;
-                c.expiring_30 += rows::int(&r, "e30")?;
-                c.expiring_60 += rows::int(&r, "e60")?;
-                c.expiring_90 += rows::int(&r, "e90")?;
+    // How the members who hold anything stand: one pass over the awards, counted per
+    // group and program (the requirements are picked from the few sums afterwards), then
+    // the same for the members who are not required that day (left, or inactive),
+    // subtracted: they are few, and filtering every row by them costs more.
+    let everyone = standings(conn, scope, day, None).await?;
+    let not_required = standings(
+        conn,
+        scope,
+        day,
+        Some(&format!(
+            "SELECT l.id FROM learners l WHERE NOT {}",
+            required_person("{d}")
+        )),
+    )
+    .await?;
+    for (sign, rows_) in [(1, everyone), (-1, not_required)] {
+        for (key, rank, n, e30, e60, e90) in rows_ {
+            let Some(c) = out.get_mut(&key) else {
+                continue; // a group and program that no requirement pairs
+            };
+            match Standing::from_rank(Some(rank))? {
+                Standing::Compliant => {
+                    c.valid += sign * n;
+                    c.expiring_30 += sign * e30;
+                    c.expiring_60 += sign * e60;
+                    c.expiring_90 += sign * e90;
+                }
+                Standing::Grace => c.grace += sign * n,
+                Standing::Lapsed => c.lapsed += sign * n,
+                Standing::Revoked => c.revoked += sign * n,
+                Standing::NeverCertified => {}
             }
-            Standing::Grace => c.grace += n,
-            Standing::Lapsed => c.lapsed += n,
-            Standing::Revoked => c.revoked += n,
-            Standing::NeverCertified => {}
         }
     }
     Ok(out.into_iter().collect())
+}
+
+/// Per (program, group) of the scope and rank: how many members stand so, and how many
+/// valid ones expire within 30, 60 and 90 days. `learners` (SQL selecting learner ids, with
+/// `{d}` for the day) limits the members counted.
+#[allow(clippy::type_complexity)]
+async fn standings(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    day: Date,
+    learners: Option<&str>,
+) -> Result<Vec<((i64, i64), i64, i64, i64, i64, i64)>> {
+    let mut q = Sql::new("WITH ");
+    push_req(&mut q, scope);
+    let d = q.arg(Arg::Text(rows::date_text(day)));
+    let learners = learners.map(|l| l.replace("{d}", &d));
+    push_best(&mut q, &d, scope, learners.as_deref());
+    let code = |n: i64| until_code(recert_domain::dates::add_days(day, n));
+    q.push(&format!(
+        " SELECT b.program_id, gm.group_id, b.code / 100000000 AS rk, COUNT(*) AS n, \
+         SUM(CASE WHEN b.code >= {} AND b.code < 200000000 THEN 1 ELSE 0 END) AS e30, \
+         SUM(CASE WHEN b.code >= {} AND b.code < 200000000 THEN 1 ELSE 0 END) AS e60, \
+         SUM(CASE WHEN b.code >= {} AND b.code < 200000000 THEN 1 ELSE 0 END) AS e90 \
+         FROM best b JOIN group_members gm ON gm.learner_id = b.learner_id \
+         GROUP BY b.program_id, gm.group_id, b.code / 100000000",
+        code(30),
+        code(60),
+        code(90)
+    ));
+    q.query()
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                (rows::int(r, "program_id")?, rows::int(r, "group_id")?),
+                rows::int(r, "rk")?,
+                rows::int(r, "n")?,
+                rows::int(r, "e30")?,
+                rows::int(r, "e60")?,
+                rows::int(r, "e90")?,
+            ))
+        })
+        .collect()
 }
 
 /// Every required person of every requirement in scope on `day`, worst standing first,
@@ -264,13 +349,20 @@ pub async fn people(conn: &mut AnyConnection, scope: &Scope, day: Date) -> Resul
     let mut q = Sql::new("WITH ");
     push_req(&mut q, scope);
     let d = q.arg(Arg::Text(rows::date_text(day)));
-    push_best(&mut q, &d, true);
+    push_best(
+        &mut q,
+        &d,
+        scope,
+        Some(
+            "SELECT gm.learner_id FROM group_members gm WHERE gm.group_id IN (SELECT group_id FROM req)",
+        ),
+    );
     q.push(&format!(
-        " SELECT req.program_id, req.group_id, l.username, l.legal_name, b.rk, b.until \
+        " SELECT req.program_id, req.group_id, l.username, l.legal_name, b.code \
          FROM req JOIN group_members gm ON gm.group_id = req.group_id \
          JOIN learners l ON l.id = gm.learner_id \
          LEFT JOIN best b ON b.learner_id = l.id AND b.program_id = req.program_id \
-         WHERE {} ORDER BY req.program_id, req.group_id, COALESCE(b.rk, 9) DESC, b.until, \
+         WHERE {} ORDER BY req.program_id, req.group_id, COALESCE(b.code, 900000000) DESC, \
          l.legal_name, l.username",
         required_person(&d)
     ));
@@ -279,23 +371,16 @@ pub async fn people(conn: &mut AnyConnection, scope: &Scope, day: Date) -> Resul
         .await?
         .iter()
         .map(|r| {
-            let until = rows::opt_text(r, "until")?;
-            let always_valid = until.as_deref() == Some("9999-12-31");
-            let valid_until = match until {
-                Some(t) if !always_valid => Some(
-                    t.parse::<Date>()
-                        .map_err(|e| StoreError::Corrupt(format!("until {t}: {e}")))?,
-                ),
-                _ => None,
-            };
+            let code = rows::opt_int(r, "code")?;
+            let (standing, valid_until) = decode(code)?;
             Ok(Person {
                 program_id: rows::int(r, "program_id")?,
                 group_id: rows::int(r, "group_id")?,
                 username: rows::text(r, "username")?,
                 legal_name: rows::text(r, "legal_name")?,
-                standing: Standing::from_rank(rows::opt_int(r, "rk")?)?,
+                standing,
                 valid_until,
-                always_valid,
+                always_valid: code == Some(100_000_000),
             })
         })
         .collect()

@@ -302,3 +302,40 @@ both_backends! {
         assert!(page.contains(&format!("{not_compliant} not compliant with SAFE-ANNUAL at Tulsa Yard")), "{page}");
     }
 }
+
+both_backends! {
+    async fn leavers_count_until_their_last_day_and_people_count_in_each_group(app) {
+        app.program(json!({"code": "Y1", "name": "Yearly", "validity": {"count": 1, "unit": "years"}}))
+            .await;
+        for g in ["North", "Crew"] {
+            app.post("/api/v1/groups", json!({"name": g, "kind": "site"})).await.expect(StatusCode::CREATED);
+            app.post(&format!("/api/v1/groups/{g}/requirements"), json!({"program": "Y1"}))
+                .await
+                .expect(StatusCode::CREATED);
+        }
+        for u in ["p", "q", "r"] {
+            app.learner(u).await;
+        }
+        app.post("/api/v1/groups/North/members", json!({"usernames": ["p", "q", "r"]})).await.expect(StatusCode::OK);
+        app.post("/api/v1/groups/Crew/members", json!({"usernames": ["p"]})).await.expect(StatusCode::OK);
+        award(&app, "p", "Y1", "2027-01-10").await;
+        award(&app, "q", "Y1", "2027-01-10").await;
+        // q left on 31 May; r leaves at the end of the year and holds nothing.
+        app.patch("/api/v1/learners/q", json!({"active": false, "end_date": "2027-05-31"}))
+            .await
+            .expect(StatusCode::OK);
+        app.patch("/api/v1/learners/r", json!({"end_date": "2027-12-31"}))
+            .await
+            .expect(StatusCode::OK);
+        let row = |r: &Value, g: &str| r["rows"].as_array().unwrap().iter().find(|x| x["group"] == g).unwrap().clone();
+        let today = report(&app, "").await;
+        assert_eq!(figures(&row(&today, "North")), [2, 1, 0, 0, 0, 0, 0, 0, 1], "{today}");
+        assert_eq!(figures(&row(&today, "Crew")), [1, 1, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(today["totals"]["required"], 3, "p counts in both rows");
+        // Before q's last day, q was required (and compliant).
+        let may = report(&app, "as_of=2027-05-01&group=North").await;
+        assert_eq!(figures(&may["rows"][0]), [3, 2, 0, 0, 0, 0, 0, 0, 1], "{may}");
+        let detail = report(&app, "as_of=2027-05-01&group=North&detail=true").await;
+        assert_eq!(detail["rows"][0]["learners"].as_array().unwrap().len(), 3);
+    }
+}

@@ -22,7 +22,7 @@ fn baseline_sql(day: &str, d30: &str, d60: &str, d90: &str) -> String {
            SELECT r.program_id, r.group_id, gm.learner_id FROM requirements r
            JOIN group_members gm ON gm.group_id = r.group_id
            JOIN learners l ON l.id = gm.learner_id
-           WHERE (l.end_date IS NULL AND l.active = 1) OR '{day}' <= l.end_date),
+           WHERE (l.end_date IS NULL AND l.active = 1) OR (l.end_date IS NOT NULL AND '{day}' <= l.end_date)),
          st AS (
            SELECT a.learner_id, a.program_id,
              MIN(CASE WHEN a.revoked_on <= '{day}' THEN 4
