@@ -54,6 +54,19 @@ pub struct Validity {
 const MAX_DAYS: u32 = 36_600;
 
 impl Validity {
+    /// In words, for pages: "1 year", "6 months", "never expires".
+    pub fn words(&self) -> String {
+        if self.count == 0 {
+            return "never expires".into();
+        }
+        let unit = self.unit.as_str();
+        if self.count == 1 {
+            format!("1 {}", unit.trim_end_matches('s'))
+        } else {
+            format!("{} {unit}", self.count)
+        }
+    }
+
     pub const NEVER: Validity = Validity {
         count: 0,
         unit: ValidityUnit::Years,

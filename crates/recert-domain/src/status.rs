@@ -67,6 +67,12 @@ impl Status {
         }
     }
 
+    /// Whether the award has ended (revoked, renewed or unassigned): such an award shows no
+    /// days left, renewal window or grace.
+    pub fn is_ended(self) -> bool {
+        matches!(self, Self::Revoked | Self::Superseded | Self::Archived)
+    }
+
     /// Every value, for error messages: "active, expiring, …".
     pub fn names() -> String {
         Self::ALL.map(Self::as_str).join(", ")

@@ -372,7 +372,13 @@ impl Service {
                 ));
             }
         };
+        let cert_id = query
+            .q
+            .as_deref()
+            .and_then(|t| recert_domain::CertificateId::parse(t).ok())
+            .map(|c| c.to_string());
         let filter = store::Filter {
+            cert_id,
             q: query.q,
             group: query.group,
             active,
@@ -382,6 +388,24 @@ impl Service {
         let mut conn = self.store.read().await?;
         let rows = store::list(&mut conn, &filter, page.after, page.fetch()).await?;
         page.finish(rows, |(id, _)| *id, |(_, l)| Ok(l))
+    }
+}
+
+/// When a search looks like a certificate ID (16 symbols of its alphabet, hyphens aside)
+/// but is not one, what is wrong with it: usually a mistyped symbol that the check
+/// character catches.
+pub fn certificate_id_hint(q: &str) -> Option<String> {
+    let symbols: String = q.chars().filter(|c| *c != '-' && *c != ' ').collect();
+    if symbols.chars().count() != 16 || !symbols.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    match recert_domain::CertificateId::parse(q) {
+        Ok(_) => None,
+        Err(e) => Some(
+            e.0.first()
+                .map(|f| f.message.clone())
+                .unwrap_or_else(|| e.to_string()),
+        ),
     }
 }
 

@@ -399,7 +399,13 @@ impl Service {
             .map(|(id, _)| *id)
             .collect();
         let requirements = store::requirements(&mut conn, &scope).await?;
-        let counts = self.counts_in_parallel(&requirements, &scope, day).await?;
+        // One pass (splitting it by program over two connections was measured slower here:
+        // both halves scan every award).
+        let counts: std::collections::HashMap<(i64, i64), store::Counts> =
+            store::counts(&mut conn, &scope, day)
+                .await?
+                .into_iter()
+                .collect();
         let mut people: std::collections::HashMap<(i64, i64), Vec<store::Person>> =
             Default::default();
         if query.detail {
@@ -473,47 +479,6 @@ impl Service {
             rows,
             totals,
         })
-    }
-
-    /// The counts of every requirement, the awards pass split by program over as many
-    /// read connections as there are cores (at most four): one SQL pass is
-    /// single-threaded on SQLite, and a report over a million awards is worth the cores
-    /// (measured by `recert bench compliance_1m`).
-    async fn counts_in_parallel(
-        &self,
-        requirements: &[store::Requirement],
-        scope: &Scope,
-        day: Date,
-    ) -> Result<std::collections::HashMap<(i64, i64), store::Counts>> {
-        let mut programs: Vec<i64> = requirements.iter().map(|r| r.program_id).collect();
-        programs.sort_unstable();
-        programs.dedup();
-        let ways = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 4)
-            .min(programs.len().max(1));
-        let mut tasks = tokio::task::JoinSet::new();
-        for part in 0..ways {
-            let mut part_scope = scope.clone();
-            part_scope.programs = Some(
-                programs
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| i % ways == part)
-                    .map(|(_, id)| *id)
-                    .collect(),
-            );
-            let store_ = self.store.clone();
-            tasks.spawn(async move {
-                let mut conn = store_.read().await?;
-                store::counts(&mut conn, &part_scope, day).await
-            });
-        }
-        let mut all = std::collections::HashMap::new();
-        while let Some(done) = tasks.join_next().await {
-            all.extend(done.map_err(ServiceError::internal)??);
-        }
-        Ok(all)
     }
 
     /// Whether this caller may read compliance reports at all (for navigation).

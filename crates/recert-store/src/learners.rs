@@ -187,6 +187,9 @@ pub struct Filter {
     pub group: Option<String>,
     pub active: Option<bool>,
     pub manager: Option<String>,
+    /// The certificate ID `q` names, in its canonical form, when it is one (typed with or
+    /// without hyphens, in any case).
+    pub cert_id: Option<String>,
     /// What the caller may see.
     pub within: crate::sql::Within,
 }
@@ -206,7 +209,9 @@ pub async fn list(
             "%{}%",
             escape_like(&text.to_lowercase())
         )));
-        let exact = q.arg(Arg::Text(text.to_uppercase()));
+        let exact = q.arg(Arg::Text(
+            f.cert_id.clone().unwrap_or_else(|| text.to_uppercase()),
+        ));
         q.push(&format!(
             " AND (lower(l.username) LIKE {like} ESCAPE '\\' OR lower(l.legal_name) LIKE {like} ESCAPE '\\' \
              OR lower(l.email) LIKE {like} ESCAPE '\\' \

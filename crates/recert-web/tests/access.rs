@@ -23,6 +23,8 @@ const ADMIN: &[Who] = &[Admin];
 const RUNS_P: &[Who] = &[Admin, Pm];
 const DIRECTORY: &[Who] = &[Admin, Pm, Auditor];
 const READS_ALL: &[Who] = &[Admin, Auditor];
+/// Those who read program P's compliance: its runners and the auditors.
+const RUNS_P_AND_READERS: &[Who] = &[Admin, Pm, Auditor];
 const SEES_ANA: &[Who] = &[Admin, Pm, Auditor, Supervisor, Learner];
 const SEES_BEN: &[Who] = &[Admin, Pm, Auditor];
 const HAS_LEARNER: &[Who] = &[Supervisor, Learner];
@@ -414,6 +416,24 @@ fn routes(f: &Fixtures, who: Who) -> Vec<(Method, String, Option<Body>, &'static
             ADMIN,
         ),
         (get.clone(), "/api/v1/groups".into(), None, DIRECTORY),
+        (
+            get.clone(),
+            "/api/v1/reports/compliance".into(),
+            None,
+            DIRECTORY,
+        ),
+        (
+            get.clone(),
+            "/api/v1/reports/compliance?program=P&format=xlsx".into(),
+            None,
+            RUNS_P_AND_READERS,
+        ),
+        (
+            get.clone(),
+            "/api/v1/programs/P/holders".into(),
+            None,
+            SIGNED_IN,
+        ),
         (
             post.clone(),
             "/api/v1/groups".into(),
@@ -825,6 +845,20 @@ fn routes(f: &Fixtures, who: Who) -> Vec<(Method, String, Option<Body>, &'static
             RUNS_P,
         ),
         (get.clone(), "/my".into(), None, HAS_LEARNER),
+        (get.clone(), "/dashboard".into(), None, DIRECTORY),
+        (get.clone(), "/reports/compliance".into(), None, DIRECTORY),
+        (
+            get.clone(),
+            "/reports/compliance?program=P&format=csv".into(),
+            None,
+            RUNS_P_AND_READERS,
+        ),
+        (
+            get.clone(),
+            "/reports/compliance/people?program=P&standing=not_compliant".into(),
+            None,
+            RUNS_P_AND_READERS,
+        ),
         (get.clone(), "/team".into(), None, SUPERVISOR),
         (get.clone(), "/account/password".into(), None, SIGNED_IN),
         (

@@ -254,7 +254,7 @@ async fn admin_awards_a_new_program_to_a_group_and_the_learner_sees_it() {
     assert!(
         cards.contains("Forklift Operator")
             && cards.contains("FORK-LIFT")
-            && cards.contains("active"),
+            && cards.contains("Active"),
         "{cards}\n{page}"
     );
     // The learner reports external training with an evidence file (a real multipart upload).

@@ -339,3 +339,22 @@ both_backends! {
         assert_eq!(detail["rows"][0]["learners"].as_array().unwrap().len(), 3);
     }
 }
+
+both_backends! {
+    async fn certificate_id_search_forgives_hyphens_and_names_a_typo(app) {
+        app.program(json!({"code": "Y1", "name": "Yearly", "validity": {"count": 1, "unit": "years"}})).await;
+        app.post("/api/v1/learners", json!({"username": "ana", "legal_name": "Ana Ruiz"})).await.expect(StatusCode::CREATED);
+        let id = award(&app, "ana", "Y1", "2027-01-10").await;
+        let bare = id.replace('-', "").to_lowercase();
+        let found = app.get(&format!("/api/v1/learners?q={bare}")).await.expect(StatusCode::OK);
+        assert_eq!(found["items"][0]["username"], "ana", "{bare}");
+        // One symbol changed: the check character catches it, and the page says so.
+        let mut typo: Vec<char> = id.chars().collect();
+        typo[0] = if typo[0] == 'A' { 'B' } else { 'A' };
+        let typo: String = typo.into_iter().collect();
+        app.account("root", "admin", None, &[]).await;
+        let web = app.web_session("root").await;
+        let (_, page) = web.get(&format!("/learners?q={typo}")).await;
+        assert!(page.contains("check character does not match"), "{page}");
+    }
+}

@@ -151,14 +151,12 @@ pub async fn login(
     };
     let next = safe_next(fields.get("next"));
     let username = fields.text("username");
-    if !state.login_limiter.allow(peer.ip()) {
+    if !state.login_limiter.allow(peer.ip(), &username) {
         return login_page(
             &state,
             next,
             username,
-            Some(
-                "Too many sign-in attempts from your address. Wait a minute and try again.".into(),
-            ),
+            Some("Too many sign-in attempts. Wait a minute and try again.".into()),
             StatusCode::TOO_MANY_REQUESTS,
         );
     }

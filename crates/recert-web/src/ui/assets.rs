@@ -1,5 +1,6 @@
 //! Static assets embedded in the binary (no CDN: recert works in an air-gapped intranet).
-//! Names carry a version, so they are cached for a year.
+//! Names carry a hash of the content, so they are cached for a year and a new build's
+//! stylesheet is fetched at once.
 
 use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -7,15 +8,42 @@ use axum::response::{IntoResponse, Response};
 
 const HTMX: &[u8] = include_bytes!("../../assets/vendor/htmx-2.0.11.min.js");
 const CSS: &[u8] = include_bytes!("../../assets/app.css");
+const FAVICON: &[u8] = include_bytes!("../../assets/favicon.svg");
 
-/// The stylesheet's URL; its name changes with the crate version so caches refresh.
-pub const CSS_PATH: &str = concat!("/assets/app-", env!("CARGO_PKG_VERSION"), ".css");
+/// FNV-1a of the bytes, at compile time: a content fingerprint for asset names.
+const fn fingerprint(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < bytes.len() {
+        h ^= bytes[i] as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        i += 1;
+    }
+    h
+}
+
+static CSS_NAME: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("app-{:016x}.css", fingerprint(CSS)));
+static FAVICON_NAME: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("favicon-{:016x}.svg", fingerprint(FAVICON)));
+
+/// The stylesheet's URL.
+pub fn css_path() -> String {
+    format!("/assets/{}", *CSS_NAME)
+}
+
+/// The icon's URL.
+pub fn favicon_path() -> String {
+    format!("/assets/{}", *FAVICON_NAME)
+}
+
 pub const HTMX_PATH: &str = "/assets/htmx-2.0.11.min.js";
 
 pub async fn serve(Path(file): Path<String>) -> Response {
     let (body, kind) = match file.as_str() {
         "htmx-2.0.11.min.js" => (HTMX, "text/javascript; charset=utf-8"),
-        f if Some(f) == CSS_PATH.strip_prefix("/assets/") => (CSS, "text/css; charset=utf-8"),
+        f if f == CSS_NAME.as_str() => (CSS, "text/css; charset=utf-8"),
+        f if f == FAVICON_NAME.as_str() => (FAVICON, "image/svg+xml"),
         _ => {
             return super::error_page(
                 StatusCode::NOT_FOUND,

@@ -36,6 +36,15 @@ struct ListPage {
 }
 
 impl ListPage {
+    /// When nothing matched and the search looks like a mistyped certificate ID, why.
+    fn id_hint(&self) -> Option<String> {
+        if self.learners.is_empty() && self.awards.is_empty() {
+            recert_service::learners::certificate_id_hint(&self.q)
+        } else {
+            None
+        }
+    }
+
     fn statuses(&self) -> [&'static str; 8] {
         recert_domain::Status::ALL.map(recert_domain::Status::as_str)
     }

@@ -96,32 +96,56 @@ pub fn urlencode(s: &str) -> String {
         .collect()
 }
 
-/// Sign-in attempts per client address per minute before the form answers "slow down".
+/// Sign-in attempts per minute for one account from one address before the form answers
+/// "slow down".
 pub const ATTEMPTS_PER_MINUTE: u32 = 10;
 
-/// A fixed-window counter of sign-in attempts per client address, in memory (per
-/// instance; the per-account lockout in the database holds across instances).
+/// Sign-in attempts per minute from one address, all accounts together: high enough for a
+/// plant where everyone signs in through one address at shift start, low enough to slow a
+/// password sprayer.
+pub const ATTEMPTS_PER_ADDRESS_PER_MINUTE: u32 = 300;
+
+/// Fixed-window counters of sign-in attempts, in memory (per instance; the per-account
+/// lockout in the database holds across instances): per account and address, and per
+/// address.
 #[derive(Debug, Default)]
 pub struct LoginLimiter {
-    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    pairs: Mutex<HashMap<(IpAddr, String), (Instant, u32)>>,
+    addresses: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+/// Counts one attempt under `key`; whether it is within `allowance` for this minute.
+fn count<K: std::hash::Hash + Eq>(
+    windows: &Mutex<HashMap<K, (Instant, u32)>>,
+    key: K,
+    allowance: u32,
+) -> bool {
+    let now = Instant::now();
+    let Ok(mut w) = windows.lock() else {
+        return true;
+    };
+    if w.len() > 10_000 {
+        w.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
+    }
+    let entry = w.entry(key).or_insert((now, 0));
+    if now.duration_since(entry.0) >= Duration::from_secs(60) {
+        *entry = (now, 0);
+    }
+    entry.1 = entry.1.saturating_add(1);
+    entry.1 <= allowance
 }
 
 impl LoginLimiter {
-    /// Counts an attempt; `false` when the address has used up its minute.
-    pub fn allow(&self, ip: IpAddr) -> bool {
-        let now = Instant::now();
-        let Ok(mut w) = self.windows.lock() else {
-            return true;
-        };
-        if w.len() > 10_000 {
-            w.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
-        }
-        let entry = w.entry(ip).or_insert((now, 0));
-        if now.duration_since(entry.0) >= Duration::from_secs(60) {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        entry.1 <= ATTEMPTS_PER_MINUTE
+    /// Counts an attempt to sign in as `username` from `ip`; `false` when that account has
+    /// used up its minute from that address, or the address its minute in all.
+    pub fn allow(&self, ip: IpAddr, username: &str) -> bool {
+        let pair = count(
+            &self.pairs,
+            (ip, username.trim().to_lowercase()),
+            ATTEMPTS_PER_MINUTE,
+        );
+        let address = count(&self.addresses, ip, ATTEMPTS_PER_ADDRESS_PER_MINUTE);
+        pair && address
     }
 }
 
@@ -134,10 +158,28 @@ mod tests {
         let l = LoginLimiter::default();
         let ip: IpAddr = [10, 0, 0, 1].into();
         for _ in 0..ATTEMPTS_PER_MINUTE {
-            assert!(l.allow(ip));
+            assert!(l.allow(ip, "ana"));
         }
-        assert!(!l.allow(ip));
-        assert!(l.allow([10, 0, 0, 2].into()));
+        assert!(!l.allow(ip, "ana"));
+        assert!(!l.allow(ip, " ANA "), "the same account, however typed");
+        assert!(l.allow([10, 0, 0, 2].into(), "ana"));
+    }
+
+    #[test]
+    fn a_shared_address_does_not_lock_out_a_plant() {
+        let l = LoginLimiter::default();
+        let ip: IpAddr = [10, 0, 0, 9].into();
+        // 200 workers signing in at shift start through one address, a typo or two each.
+        for worker in 0..200 {
+            for _ in 0..1 + worker % 2 {
+                assert!(l.allow(ip, &format!("worker{worker}")), "worker{worker}");
+            }
+        }
+        // A sprayer trying many accounts from one address hits the address ceiling.
+        let refused = (0..ATTEMPTS_PER_ADDRESS_PER_MINUTE)
+            .filter(|i| !l.allow(ip, &format!("spray{i}")))
+            .count();
+        assert!(refused > 0);
     }
 
     #[test]
