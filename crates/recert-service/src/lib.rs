@@ -1,6 +1,7 @@
 //! recert's use cases. Each write is one transaction holding the change and its audit
 //! event; time comes from a [`Clock`] so tests move it without sleeping.
 
+pub mod audit_log;
 pub mod auth;
 pub mod award_batches;
 pub mod awards;
@@ -13,6 +14,7 @@ pub mod exports;
 pub mod external;
 pub mod group_awards;
 pub mod groups;
+pub mod history;
 pub mod learners;
 pub mod page;
 pub mod programs;

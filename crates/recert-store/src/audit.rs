@@ -246,3 +246,64 @@ pub async fn verify(conn: &mut AnyConnection) -> Result<Verdict> {
         events: expected_seq - 1,
     })
 }
+
+/// What an auditor filters the trail by. Text filters match exactly (an actor such as
+/// `user:ana`, an action such as `award.revoked`, a subject type and id); days bound the
+/// events' instants (`from_ms` inclusive, `to_ms` exclusive).
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub subject_type: Option<String>,
+    pub subject_id: Option<String>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+}
+
+fn push_search(q: &mut Sql, s: &Search) {
+    for (col, v) in [
+        ("actor", &s.actor),
+        ("action", &s.action),
+        ("subject_type", &s.subject_type),
+        ("subject_id", &s.subject_id),
+    ] {
+        if let Some(v) = v {
+            let p = q.arg(Arg::Text(v.clone()));
+            q.push(&format!(" AND {col} = {p}"));
+        }
+    }
+    if let Some(v) = s.from_ms {
+        let p = q.arg(Arg::Int(v));
+        q.push(&format!(" AND at >= {p}"));
+    }
+    if let Some(v) = s.to_ms {
+        let p = q.arg(Arg::Int(v));
+        q.push(&format!(" AND at < {p}"));
+    }
+}
+
+/// Events matching `s`, newest first, before sequence number `before` (keyset pages).
+pub async fn search(
+    conn: &mut AnyConnection,
+    s: &Search,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Event>> {
+    let mut q = Sql::new("SELECT * FROM audit_events WHERE 1 = 1");
+    if let Some(b) = before {
+        let p = q.arg(Arg::Int(b));
+        q.push(&format!(" AND seq < {p}"));
+    }
+    push_search(&mut q, s);
+    let pl = q.arg(Arg::Int(limit));
+    q.push(&format!(" ORDER BY seq DESC LIMIT {pl}"));
+    q.query().fetch_all(conn).await?.iter().map(event).collect()
+}
+
+/// How many events match `s`.
+pub async fn count_matching(conn: &mut AnyConnection, s: &Search) -> Result<i64> {
+    let mut q = Sql::new("SELECT COUNT(*) AS n FROM audit_events WHERE 1 = 1");
+    push_search(&mut q, s);
+    let row = q.query().fetch_one(conn).await?;
+    crate::rows::int(&row, "n")
+}

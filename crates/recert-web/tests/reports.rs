@@ -358,3 +358,46 @@ both_backends! {
         assert!(page.contains("check character does not match"), "{page}");
     }
 }
+
+both_backends! {
+    async fn auditors_read_the_log_with_reasons_and_before_after(app) {
+        app.program(json!({"code": "Y1", "name": "Yearly", "validity": {"count": 1, "unit": "years"}})).await;
+        app.learner("ana").await;
+        let id = award(&app, "ana", "Y1", "2027-01-10").await;
+        app.patch(&format!("/api/v1/awards/{id}"), json!({"score": 0.9, "reason": "HR correction"}))
+            .await
+            .expect(StatusCode::OK);
+        app.post(&format!("/api/v1/awards/{id}/revoke"), json!({"reason": "issued in error", "category": "issued_in_error"}))
+            .await
+            .expect(StatusCode::OK);
+        app.account("aud", "auditor", None, &[]).await;
+        let web = app.web_session("aud").await;
+
+        let (status, page) = web.get("/audit?action=award.updated").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("Edited") && page.contains("<q>HR correction</q>"), "{page}");
+        assert!(page.contains("Score: <del>—</del> → <ins>0.9</ins>"), "{page}");
+        assert!(page.contains("1 event;"), "a total: {page}");
+        let (_, page) = web.get(&format!("/audit?subject_type=award&subject_id={id}")).await;
+        assert!(page.contains("3 events;"), "created, edited, revoked: {page}");
+        let (_, page) = web.get("/audit?verify=1").await;
+        assert!(page.contains("✓ Intact:"), "{page}");
+        let (status, csv) = web.get(&format!("/audit?subject_id={id}&format=csv")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(csv.starts_with("seq,at_utc,actor,action,subject_type,subject_id,reason,changes,hash\n"), "{csv}");
+        assert_eq!(csv.lines().count(), 4, "{csv}");
+        let (_, page) = web.get("/audit?from=2027-06-20&to=2027-06-01").await;
+        assert!(page.contains("There is a problem") && page.contains("on or after the first day"), "{page}");
+        let (_, page) = web.get("/audit?from=2027-02-30").await;
+        assert!(page.contains("There is a problem"), "{page}");
+
+        // The award's own history says the same.
+        let (_, award_page) = web.get(&format!("/awards/{id}")).await;
+        assert!(award_page.contains("<q>HR correction</q>") && award_page.contains("Revoked"), "{award_page}");
+
+        // Learners and supervisors have no audit log.
+        app.account("lea", "learner", Some("ana"), &[]).await;
+        let (status, _) = app.web_session("lea").await.get("/audit").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+}

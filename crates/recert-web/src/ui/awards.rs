@@ -11,7 +11,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use recert_domain::Association;
-use recert_service::AuditEvent as Event;
 use recert_service::ServiceError;
 use recert_service::award_batches::AwardBatchDraft;
 use recert_service::awards::{ArchiveDraft, AwardPatch, AwardView, RevokeDraft};
@@ -119,7 +118,7 @@ pub async fn create(
 struct ShowPage {
     c: Chrome,
     a: AwardView,
-    history: Vec<Event>,
+    history: Vec<recert_service::history::Described>,
     may_change: bool,
     edit: EditForm,
     errors: FieldErrors,
@@ -169,7 +168,13 @@ pub struct ShowQuery {
 async fn page(state: &AppState, viewer: &Viewer, id: &str) -> Result<ShowPage, PageError> {
     let who = &viewer.session.principal;
     let a = state.service.award(who, id, None).await?;
-    let history = state.service.award_history(who, id).await?;
+    let history = state
+        .service
+        .award_history(who, id)
+        .await?
+        .iter()
+        .map(recert_service::history::describe)
+        .collect();
     let program = state.service.program(who, &a.program).await?;
     Ok(ShowPage {
         c: Chrome::new(viewer, format!("Certificate {}", a.id), "programs"),

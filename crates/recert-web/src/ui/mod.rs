@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod assets;
+pub mod audit;
 pub mod awards;
 pub mod charts;
 pub mod earning;
@@ -70,6 +71,11 @@ impl Chrome {
     /// Whether to show the learners directory.
     pub fn sees_learners(&self) -> bool {
         !matches!(self.role, Role::Learner)
+    }
+
+    /// Whether to show the audit log.
+    pub fn sees_audit(&self) -> bool {
+        self.principal.may(Action::ReadAudit)
     }
 
     /// Whether to show the dashboard and the compliance report.
@@ -279,6 +285,7 @@ pub fn routes() -> Router<AppState> {
             get(accounts::password_form).post(accounts::change_password),
         )
         .route("/dashboard", get(reports::dashboard))
+        .route("/audit", get(audit::log))
         .route("/reports/compliance", get(reports::compliance))
         .route("/reports/compliance/people", get(reports::people))
         .route("/programs", get(programs::list).post(programs::create))
