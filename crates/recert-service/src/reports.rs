@@ -496,6 +496,109 @@ impl Service {
     }
 }
 
+/// How one person stands on one requirement today (their own page, My team).
+#[derive(Debug, Clone, Serialize)]
+pub struct Requirement {
+    pub username: String,
+    pub legal_name: String,
+    pub program: String,
+    pub program_name: String,
+    /// The group that requires it.
+    pub group: String,
+    pub standing: Standing,
+    pub compliant: bool,
+    pub expires_on: Option<Date>,
+    pub days_left: Option<i64>,
+}
+
+impl Requirement {
+    /// Whether someone must act: not compliant, or compliant but expiring within 90 days.
+    pub fn needs_action(&self) -> bool {
+        !self.compliant || self.days_left.is_some_and(|d| d <= 90)
+    }
+
+    /// Most urgent first: never certified, revoked, lapsed, grace, then the soonest expiry.
+    pub fn urgency(&self) -> (u8, i64) {
+        let rank = match self.standing {
+            Standing::NeverCertified => 0,
+            Standing::Revoked => 1,
+            Standing::Lapsed => 2,
+            Standing::Grace => 3,
+            Standing::Compliant => 4,
+        };
+        (rank, self.days_left.unwrap_or(i64::MAX))
+    }
+}
+
+impl Service {
+    /// What each of these learners is required to hold, and how they stand today. Anyone
+    /// may ask about the learners in their reach (a learner about themself, a supervisor
+    /// about their team); a requirement is counted once per group that sets it.
+    pub async fn requirements_of(
+        &self,
+        who: &Principal,
+        usernames: &[String],
+    ) -> Result<Vec<Requirement>> {
+        let mut conn = self.store.read().await?;
+        let mut ids = Vec::with_capacity(usernames.len());
+        for u in usernames {
+            let id = recert_store::learners::id_of(&mut conn, u)
+                .await?
+                .ok_or_else(|| ServiceError::not_found("learner", u.clone()))?;
+            let manager = recert_store::learners::manager_id(&mut conn, id).await?;
+            who.require_learner(id, manager)?;
+            ids.push(id);
+        }
+        let ctx = self.catalogue(&mut conn).await?;
+        let org = self
+            .organizations(&mut conn)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ServiceError::internal("no organization"))?
+            .1;
+        let day = self.today_in(&org);
+        let scope = Scope {
+            archived_programs: ctx
+                .programs
+                .iter()
+                .filter(|(_, p)| p.archived_on.is_some_and(|d| d <= day))
+                .map(|(id, _)| *id)
+                .collect(),
+            learners: Some(ids),
+            ..Scope::default()
+        };
+        let groups: std::collections::HashMap<i64, String> = store::requirements(&mut conn, &scope)
+            .await?
+            .into_iter()
+            .map(|r| (r.group_id, r.group))
+            .collect();
+        let mut out = Vec::new();
+        for p in store::people(&mut conn, &scope, day).await? {
+            let Some((_, program)) = ctx.programs.iter().find(|(id, _)| *id == p.program_id) else {
+                continue;
+            };
+            let standing = Standing::of(p.standing);
+            out.push(Requirement {
+                username: p.username,
+                legal_name: p.legal_name,
+                program: program.code.to_string(),
+                program_name: program.name.clone(),
+                group: groups.get(&p.group_id).cloned().unwrap_or_default(),
+                compliant: standing == Standing::Compliant
+                    || (standing == Standing::Grace && program.grace_counts_as_compliant),
+                standing,
+                expires_on: p.valid_until,
+                days_left: p
+                    .valid_until
+                    .map(|x| recert_domain::dates::days_between(day, x)),
+            });
+        }
+        out.sort_by_key(|r| (r.urgency(), r.legal_name.clone(), r.program.clone()));
+        Ok(out)
+    }
+}
+
 /// One person on a dashboard list: who, in which program and group, and until when.
 #[derive(Debug, Clone, Serialize)]
 pub struct Due {

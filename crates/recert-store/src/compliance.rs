@@ -99,6 +99,8 @@ pub struct Scope {
     pub groups: Option<Vec<i64>>,
     /// Programs archived on or before the day asked: their awards count for nothing.
     pub archived_programs: Vec<i64>,
+    /// Only these people (a learner's own page, a supervisor's team); `None` = everyone.
+    pub learners: Option<Vec<i64>>,
 }
 
 /// One requirement in scope, with its group's name and kind.
@@ -355,20 +357,35 @@ pub async fn people(conn: &mut AnyConnection, scope: &Scope, day: Date) -> Resul
     let mut q = Sql::new("WITH ");
     push_req(&mut q, scope);
     let d = q.arg(Arg::Text(rows::date_text(day)));
-    push_best(
-        &mut q,
-        &d,
-        scope,
-        Some(
-            "SELECT gm.learner_id FROM group_members gm WHERE gm.group_id IN (SELECT group_id FROM req)",
-        ),
-    );
+    // Ids are numbers read from the database, not input.
+    let only = scope.learners.as_ref().map(|ids| {
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        format!(
+            "({})",
+            if list.is_empty() {
+                "NULL".into()
+            } else {
+                list.join(",")
+            }
+        )
+    });
+    let members = match &only {
+        Some(list) => format!("SELECT id FROM learners WHERE id IN {list}"),
+        None => {
+            "SELECT gm.learner_id FROM group_members gm WHERE gm.group_id IN (SELECT group_id FROM req)"
+                .to_owned()
+        }
+    };
+    push_best(&mut q, &d, scope, Some(&members));
+    let only_cond = only
+        .map(|list| format!(" AND l.id IN {list}"))
+        .unwrap_or_default();
     q.push(&format!(
         " SELECT req.program_id, req.group_id, l.username, l.legal_name, b.code \
          FROM req JOIN group_members gm ON gm.group_id = req.group_id \
          JOIN learners l ON l.id = gm.learner_id \
          LEFT JOIN best b ON b.learner_id = l.id AND b.program_id = req.program_id \
-         WHERE {} ORDER BY req.program_id, req.group_id, COALESCE(b.code, 900000000) DESC, \
+         WHERE {}{only_cond} ORDER BY req.program_id, req.group_id, COALESCE(b.code, 900000000) DESC, \
          l.legal_name, l.username",
         required_person(&d)
     ));

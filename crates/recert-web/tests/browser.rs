@@ -579,6 +579,7 @@ async fn no_demo_page_is_wider_than_a_phone() {
     let base = app.base.clone();
     b.set_window_size(390, 844).await.unwrap();
     let mut too_wide = Vec::new();
+    let mut broken = Vec::new();
     let mut visited_kinds = std::collections::HashSet::new();
     let mut pages = 0;
     for acc in &accounts {
@@ -599,6 +600,15 @@ async fn no_demo_page_is_wider_than_a_phone() {
             b.goto(&format!("{base}{path}")).await.unwrap();
             pages += 1;
             visited_kinds.insert(page_kind(&path));
+            // A link the page offered must not lead to an error.
+            let source = b.source().await.unwrap();
+            if let Some(at) = source.find("<p class=\"muted\">Error ") {
+                broken.push(format!(
+                    "{} {path}: {}",
+                    acc.username,
+                    &source[at..(at + 40).min(source.len())]
+                ));
+            }
             let (scroll, inner): (i64, i64) = {
                 let v = b
                     .execute(
@@ -645,8 +655,15 @@ async fn no_demo_page_is_wider_than_a_phone() {
                 }
             }
         }
+        // Back to the home page (the last page crawled may be one without the menu).
+        b.goto(&format!("{base}/")).await.unwrap();
         sign_out(&b).await;
     }
+    assert!(
+        broken.is_empty(),
+        "links that lead to errors:\n{}",
+        broken.join("\n")
+    );
     assert!(
         too_wide.is_empty(),
         "pages wider than 390 px:\n{}",
@@ -662,6 +679,7 @@ async fn no_demo_page_is_wider_than_a_phone() {
         "/awards/*?",
         "/my?",
         "/team?",
+        "/audit?",
     ] {
         assert!(
             visited_kinds.contains(kind),

@@ -401,3 +401,30 @@ both_backends! {
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
 }
+
+both_backends! {
+    async fn learners_and_supervisors_see_what_is_required_and_missing(app) {
+        site_b(&app).await;
+        app.learner("boss").await;
+        for u in ["a", "f", "d"] {
+            app.patch(&format!("/api/v1/learners/{u}"), json!({"manager": "boss"})).await.expect(StatusCode::OK);
+        }
+        app.account("root", "admin", None, &[]).await;
+        app.account("sup", "supervisor", Some("boss"), &[]).await;
+        app.account("fay", "learner", Some("f"), &[]).await;
+
+        // The learner page names the requirement and how the person stands.
+        let (_, page) = app.web_session("root").await.get("/learners/f").await;
+        assert!(page.contains("Required certifications") && page.contains("Required, never certified"), "{page}");
+
+        // The learner is told what to do.
+        let (_, my) = app.web_session("fay").await.get("/my").await;
+        assert!(my.contains("What you need to do") && my.contains("Required, never certified"), "{my}");
+
+        // My team: one section per person, most urgent first, with a summary line.
+        let (_, team) = app.web_session("sup").await.get("/team").await;
+        assert!(team.contains("3 people · 2 need action: 1 required and never certified, 1 lapsed"), "{team}");
+        let (f, d, a) = (team.find("/learners/f\"").unwrap(), team.find("/learners/d\"").unwrap(), team.find("/learners/a\"").unwrap());
+        assert!(f < d && d < a, "never certified, then lapsed, then compliant");
+    }
+}

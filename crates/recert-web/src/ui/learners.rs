@@ -149,6 +149,8 @@ struct ShowPage {
     events: Vec<AuditEvent>,
     completions: Vec<recert_service::completions::CompletionView>,
     reports: Vec<recert_service::external::ExternalView>,
+    /// What the learner must hold, and how they stand today.
+    requirements: Vec<recert_service::reports::Requirement>,
 }
 
 impl ShowPage {
@@ -192,7 +194,12 @@ pub async fn show(
     let who = &viewer.session.principal;
     let r = state.service.learner_record(who, &username).await?;
     let d = r.detail;
+    let requirements = state
+        .service
+        .requirements_of(&viewer.session.principal, &[d.learner.username.to_string()])
+        .await?;
     Ok(render(&ShowPage {
+        requirements,
         c: Chrome::new(&viewer, d.learner.legal_name.clone(), "learners")
             .with_notice(super::programs::notice(sq.done.as_deref())),
         d,

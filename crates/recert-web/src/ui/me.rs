@@ -17,6 +17,8 @@ use recert_service::page::PageRequest;
 #[template(path = "me/my.html")]
 pub struct MyPage {
     c: Chrome,
+    /// What the learner must hold and does not (or soon will not).
+    missing: Vec<recert_service::reports::Requirement>,
     awards: Vec<AwardView>,
     descriptions: Vec<(String, String)>,
     completions: Vec<CompletionView>,
@@ -74,8 +76,16 @@ pub async fn my_page(state: &AppState, viewer: &Viewer) -> Result<MyPage, PageEr
         .await?
         .items;
     let reports = state.service.external_reports(who, None, Some(&me)).await?;
+    let missing = state
+        .service
+        .requirements_of(who, std::slice::from_ref(&me))
+        .await?
+        .into_iter()
+        .filter(|r| r.needs_action())
+        .collect();
     Ok(MyPage {
         c: Chrome::new(viewer, "My certifications", "my"),
+        missing,
         awards,
         descriptions,
         completions,
@@ -107,7 +117,23 @@ pub async fn my_certifications(
 #[template(path = "me/team.html")]
 struct TeamPage {
     c: Chrome,
-    members: Vec<(Learner, Vec<AwardView>)>,
+    /// One entry per person, most urgent first.
+    members: Vec<TeamMember>,
+    /// "12 people · 3 need action: …".
+    summary: String,
+}
+
+/// A person on My team: what they must hold and how they stand, and their certificates.
+struct TeamMember {
+    learner: Learner,
+    requirements: Vec<recert_service::reports::Requirement>,
+    awards: Vec<AwardView>,
+}
+
+impl TeamMember {
+    fn needs_action(&self) -> bool {
+        self.requirements.iter().any(|r| r.needs_action())
+    }
 }
 
 pub async fn team(State(state): State<AppState>, viewer: Viewer) -> PageResult {
@@ -138,19 +164,67 @@ pub async fn team(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     .await?;
     let awards =
         super::all_pages(|req| state.service.awards(who, AwardQuery::default(), req)).await?;
-    let members = learners
+    let usernames: Vec<String> = learners.iter().map(|l| l.username.to_string()).collect();
+    let requirements = state.service.requirements_of(who, &usernames).await?;
+    let mut members: Vec<TeamMember> = learners
         .into_iter()
         .map(|l| {
-            let mine = awards
+            let awards = awards
                 .iter()
                 .filter(|a| a.learner == l.username.as_str() && a.superseded_by.is_none())
                 .cloned()
                 .collect();
-            (l, mine)
+            let requirements = requirements
+                .iter()
+                .filter(|r| r.username == l.username.as_str())
+                .cloned()
+                .collect();
+            TeamMember {
+                learner: l,
+                requirements,
+                awards,
+            }
         })
         .collect();
+    // Most urgent person first: their most urgent requirement decides.
+    members.sort_by_key(|m| {
+        (
+            m.requirements
+                .iter()
+                .map(|r| r.urgency())
+                .min()
+                .unwrap_or((9, i64::MAX)),
+            m.learner.legal_name.clone(),
+        )
+    });
+    let count = |s: recert_service::reports::Standing| {
+        requirements.iter().filter(|r| r.standing == s).count()
+    };
+    use recert_service::reports::Standing as S;
+    let expiring = requirements
+        .iter()
+        .filter(|r| r.standing == S::Compliant && r.days_left.is_some_and(|d| d <= 90))
+        .count();
+    let acting = members.iter().filter(|m| m.needs_action()).count();
+    let summary = format!(
+        "{} {} · {} {} action: {} required and never certified, {} lapsed, {} revoked, {} in grace, {} expiring within 90 days",
+        members.len(),
+        if members.len() == 1 {
+            "person"
+        } else {
+            "people"
+        },
+        acting,
+        if acting == 1 { "needs" } else { "need" },
+        count(S::NeverCertified),
+        count(S::Lapsed),
+        count(S::Revoked),
+        count(S::Grace),
+        expiring,
+    );
     Ok(render(&TeamPage {
         c: Chrome::new(&viewer, "My team", "team"),
         members,
+        summary,
     }))
 }
