@@ -428,3 +428,27 @@ both_backends! {
         assert!(f < d && d < a, "never certified, then lapsed, then compliant");
     }
 }
+
+both_backends! {
+    async fn standing_group_awards_are_listed_and_stopped_from_the_pages(app) {
+        app.program(json!({"code": "Y1", "name": "Yearly", "validity": {"count": 1, "unit": "years"}})).await;
+        app.post("/api/v1/groups", json!({"name": "Crew", "kind": "team"})).await.expect(StatusCode::CREATED);
+        let g = app
+            .post("/api/v1/group-awards", json!({"group": "Crew", "program": "Y1", "include_later_members": true}))
+            .await
+            .expect(StatusCode::CREATED);
+        let id = g["group_award"]["id"].as_i64().or_else(|| g["id"].as_i64()).unwrap_or_else(|| panic!("{g}"));
+        app.account("root", "admin", None, &[]).await;
+        let web = app.web_session("root").await;
+        let (_, group) = web.get("/groups/Crew").await;
+        assert!(group.contains("Standing awards") && group.contains(&format!("/group-awards/{id}/stop")), "{group}");
+        let (_, program) = web.get("/programs/Y1").await;
+        assert!(program.contains(&format!("/group-awards/{id}/stop")), "{program}");
+        let (status, page) = web.post(&format!("/group-awards/{id}/stop"), &[("back", "/groups/Crew")]).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains("Standing award stopped") && !page.contains(&format!("/group-awards/{id}/stop")), "{page}");
+        // A made-up place to go back to is not followed.
+        let (_, page) = web.post(&format!("/group-awards/{id}/stop"), &[("back", "//evil.example/")]).await;
+        assert!(!page.contains("evil"), "{page}");
+    }
+}

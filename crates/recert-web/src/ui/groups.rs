@@ -101,6 +101,8 @@ struct ShowPage {
     compliance: Option<ComplianceReport>,
     /// Each member's standing per required program.
     standings: HashMap<(String, String), Standing>,
+    /// Standing awards to this group (members who join later are awarded).
+    standing_awards: Vec<recert_service::group_awards::GroupAwardView>,
     programs: Vec<String>,
     usernames: String,
     errors: FieldErrors,
@@ -164,7 +166,15 @@ async fn show_page(
         .filter(|p| who.may(recert_service::auth::Action::ManageProgram(p.row_id)))
         .map(|p| p.program.code.to_string())
         .collect();
+    let standing_awards = state
+        .service
+        .group_awards(who, Some(&g.name))
+        .await?
+        .into_iter()
+        .filter(|x| x.include_later_members && x.stopped_at.is_none())
+        .collect();
     Ok(ShowPage {
+        standing_awards,
         c: Chrome::new(viewer, format!("Group {}", g.name), "groups"),
         g,
         members: members.items,
@@ -282,4 +292,28 @@ pub async fn remove_requirement(
         .remove_requirement(&form.viewer.session.principal, &name, &program)
         .await?;
     Ok(back(&name, "requirement-removed"))
+}
+
+/// Stops a standing group award (members who join later are no longer awarded), then
+/// returns to the group or program page it was stopped from.
+pub async fn stop_group_award(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: Form,
+) -> PageResult {
+    state
+        .service
+        .stop_group_award(&form.viewer.session.principal, id)
+        .await?;
+    let back = form.fields.text("back");
+    // Only back to a page of this site that shows standing awards.
+    let back = if (back.starts_with("/groups/") || back.starts_with("/programs/"))
+        && !back.contains("//")
+        && !back.contains('?')
+    {
+        back
+    } else {
+        "/groups".to_owned()
+    };
+    Ok(Redirect::to(&format!("{back}?done=group-award-stopped")).into_response())
 }

@@ -314,6 +314,7 @@ pub fn routes() -> Router<AppState> {
             post(groups::remove_member),
         )
         .route("/groups/{name}/requirements", post(groups::add_requirement))
+        .route("/group-awards/{id}/stop", post(groups::stop_group_award))
         .route(
             "/groups/{name}/requirements/{program}/remove",
             post(groups::remove_requirement),

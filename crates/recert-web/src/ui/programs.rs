@@ -59,6 +59,9 @@ pub fn notice(done: Option<&str>) -> Option<String> {
             "account-enabled" => "Account enabled.",
             "account-unlocked" => "Account unlocked.",
             "learner-updated" => "Learner saved.",
+            "group-award-stopped" => {
+                "Standing award stopped: members who join from now on are not awarded. Awards already made stay."
+            }
             _ => return None,
         }
         .to_owned(),
@@ -561,6 +564,8 @@ pub struct ShowPage {
     pub holders: recert_service::awards::HolderCounts,
     /// How the groups that must hold it stand today (for those who read reports).
     pub compliance: Option<recert_service::reports::ComplianceReport>,
+    /// Standing group awards of this program (members who join later are awarded).
+    pub standing: Vec<recert_service::group_awards::GroupAwardView>,
 }
 
 impl ShowPage {
@@ -624,9 +629,25 @@ pub async fn show_page(
     } else {
         None
     };
+    let standing = if who.may(recert_service::auth::Action::ReadDirectory) {
+        state
+            .service
+            .group_awards(who, None)
+            .await?
+            .into_iter()
+            .filter(|g| {
+                g.program == p.program.code.as_str()
+                    && g.include_later_members
+                    && g.stopped_at.is_none()
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(ShowPage {
         holders,
         compliance,
+        standing,
         c: Chrome::new(
             viewer,
             format!("{} — {}", p.program.code, p.program.name),
