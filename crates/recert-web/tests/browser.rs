@@ -173,6 +173,31 @@ async fn admin_awards_a_new_program_to_a_group_and_the_learner_sees_it() {
 
     sign_in(&b, &base, "root", PASSWORD).await;
     b.goto(&format!("{base}/programs/new")).await.unwrap();
+    // A refused form: the error summary at the top has the focus and links to each field;
+    // the title says "Error:".
+    b.find(Locator::Css("form.stack button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&b, "There is a problem").await;
+    let (focused, title, first_link) = {
+        let v = b
+            .execute(
+                "return [document.activeElement.id, document.title, document.querySelector('#error-summary a').getAttribute('href')];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        (v[0].clone(), v[1].clone(), v[2].clone())
+    };
+    assert_eq!(focused, "error-summary");
+    assert!(title.as_str().unwrap().starts_with("Error: "), "{title}");
+    assert!(
+        first_link.as_str().unwrap().starts_with('#'),
+        "{first_link}"
+    );
     b.find(Locator::Id("code"))
         .await
         .unwrap()

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 const HTMX: &[u8] = include_bytes!("../../assets/vendor/htmx-2.0.11.min.js");
 const CSS: &[u8] = include_bytes!("../../assets/app.css");
 const FAVICON: &[u8] = include_bytes!("../../assets/favicon.svg");
+const JS: &[u8] = include_bytes!("../../assets/app.js");
 
 /// FNV-1a of the bytes, at compile time: a content fingerprint for asset names.
 const fn fingerprint(bytes: &[u8]) -> u64 {
@@ -24,12 +25,19 @@ const fn fingerprint(bytes: &[u8]) -> u64 {
 
 static CSS_NAME: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| format!("app-{:016x}.css", fingerprint(CSS)));
+static JS_NAME: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("app-{:016x}.js", fingerprint(JS)));
 static FAVICON_NAME: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| format!("favicon-{:016x}.svg", fingerprint(FAVICON)));
 
 /// The stylesheet's URL.
 pub fn css_path() -> String {
     format!("/assets/{}", *CSS_NAME)
+}
+
+/// The script's URL.
+pub fn js_path() -> String {
+    format!("/assets/{}", *JS_NAME)
 }
 
 /// The icon's URL.
@@ -44,6 +52,7 @@ pub async fn serve(Path(file): Path<String>) -> Response {
         "htmx-2.0.11.min.js" => (HTMX, "text/javascript; charset=utf-8"),
         f if f == CSS_NAME.as_str() => (CSS, "text/css; charset=utf-8"),
         f if f == FAVICON_NAME.as_str() => (FAVICON, "image/svg+xml"),
+        f if f == JS_NAME.as_str() => (JS, "text/javascript; charset=utf-8"),
         _ => {
             return super::error_page(
                 StatusCode::NOT_FOUND,
