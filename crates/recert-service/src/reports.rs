@@ -221,42 +221,59 @@ pub struct ComplianceReport {
     pub totals: Figures,
 }
 
+/// Required people as a sheet, one row each: the report's detail export and the
+/// drill-down page's.
+pub fn people_table<'a>(
+    title: String,
+    as_of: Date,
+    people: impl IntoIterator<Item = (&'a str, &'a str, &'a RequiredPerson)>,
+) -> Table {
+    let mut t = Table::new(
+        title,
+        vec![
+            "program",
+            "group",
+            "username",
+            "legal_name",
+            "standing",
+            "compliant",
+            "expires_on",
+            "days_left",
+            "as_of",
+        ],
+    );
+    for (program, group, p) in people {
+        t.rows.push(vec![
+            program.into(),
+            group.into(),
+            p.username.as_str().into(),
+            p.legal_name.as_str().into(),
+            p.standing.label().into(),
+            if p.compliant { "yes" } else { "no" }.into(),
+            Cell::Date(p.expires_on),
+            p.days_left.map_or(Cell::Text(String::new()), Cell::Int),
+            Cell::Date(Some(as_of)),
+        ]);
+    }
+    t
+}
+
 impl ComplianceReport {
     /// The report as a sheet: one row per requirement, or with `detail` one row per
     /// required person.
     pub fn table(&self, detail: bool) -> Table {
         let title = format!("Compliance {}", self.as_of);
         if detail {
-            let mut t = Table::new(
+            return people_table(
                 title,
-                vec![
-                    "program",
-                    "group",
-                    "username",
-                    "legal_name",
-                    "standing",
-                    "compliant",
-                    "expires_on",
-                    "days_left",
-                    "as_of",
-                ],
+                self.as_of,
+                self.rows.iter().flat_map(|r| {
+                    r.learners
+                        .iter()
+                        .flatten()
+                        .map(move |p| (r.program.as_str(), r.group.as_str(), p))
+                }),
             );
-            for r in &self.rows {
-                for p in r.learners.iter().flatten() {
-                    t.rows.push(vec![
-                        r.program.as_str().into(),
-                        r.group.as_str().into(),
-                        p.username.as_str().into(),
-                        p.legal_name.as_str().into(),
-                        p.standing.label().into(),
-                        if p.compliant { "yes" } else { "no" }.into(),
-                        Cell::Date(p.expires_on),
-                        p.days_left.map_or(Cell::Text(String::new()), Cell::Int),
-                        Cell::Date(Some(self.as_of)),
-                    ]);
-                }
-            }
-            return t;
         }
         let mut t = Table::new(
             title,

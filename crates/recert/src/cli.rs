@@ -236,40 +236,24 @@ pub enum BenchCommand {
     /// hand-written SQL query on the same database.
     #[command(name = "awards_1m", alias = "awards-1m")]
     Awards1m {
-        #[arg(long, default_value_t = 1_000_000)]
-        awards: usize,
-        #[arg(long, default_value_t = 100_000)]
-        learners: usize,
-        #[arg(long, default_value_t = 20)]
-        programs: usize,
+        #[command(flatten)]
+        data: BenchData,
         /// Timed runs per query (the median is reported).
         #[arg(long, default_value_t = 30)]
         runs: usize,
-        /// A PostgreSQL server (postgres://USER@HOST/DB): the benchmark creates a fresh
-        /// database on it and drops it afterwards. Default: a temporary SQLite file.
-        #[arg(long)]
-        database_url: Option<String>,
     },
     /// The compliance report (every program × every site, as of today and a year ago)
     /// over a million awards, beside one hand-written SQL query in the sqlite3 CLI (or,
     /// on PostgreSQL, through the driver) computing the same figures.
     #[command(name = "compliance_1m", alias = "compliance-1m")]
     Compliance1m {
-        #[arg(long, default_value_t = 1_000_000)]
-        awards: usize,
-        #[arg(long, default_value_t = 100_000)]
-        learners: usize,
-        #[arg(long, default_value_t = 20)]
-        programs: usize,
+        #[command(flatten)]
+        data: BenchData,
         #[arg(long, default_value_t = 20)]
         sites: usize,
         /// Timed runs per figure (the median is reported).
         #[arg(long, default_value_t = 5)]
         runs: usize,
-        /// A PostgreSQL server (postgres://USER@HOST/DB): the benchmark creates a fresh
-        /// database on it and drops it afterwards. Default: a temporary SQLite file.
-        #[arg(long)]
-        database_url: Option<String>,
     },
     /// Completions through `POST /api/v1/completions`, one per request (8 concurrent
     /// clients) and in batches, each earning an award, against bare SQLite inserts.
@@ -282,6 +266,21 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 500)]
         batch: usize,
     },
+}
+
+/// The generated data of the million-award benchmarks, and where it lives.
+#[derive(Debug, Args)]
+pub struct BenchData {
+    #[arg(long, default_value_t = 1_000_000)]
+    pub awards: usize,
+    #[arg(long, default_value_t = 100_000)]
+    pub learners: usize,
+    #[arg(long, default_value_t = 20)]
+    pub programs: usize,
+    /// A PostgreSQL server (postgres://USER@HOST/DB): the benchmark creates a fresh
+    /// database on it and drops it afterwards. Default: a temporary SQLite file.
+    #[arg(long)]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -11,7 +11,7 @@ use crate::api::reports::file;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::IntoResponse;
-use recert_service::exports::{Cell, Format, Table};
+use recert_service::exports::Format;
 use recert_service::reports::{
     ComplianceQuery, ComplianceReport, Dashboard, Figures, RequiredPerson, Standing,
 };
@@ -64,6 +64,25 @@ pub fn days_words(d: impl Whole) -> String {
     }
 }
 
+/// One bar per program or group of the dashboard, each leading to the report filtered by it.
+fn rollup_bars(
+    title: &str,
+    rollups: &[recert_service::reports::Rollup],
+    key: &str,
+    sep: &str,
+) -> String {
+    let bars: Vec<Bar> = rollups
+        .iter()
+        .map(|r| Bar {
+            label: format!("{}{sep}{}", r.key, r.name),
+            fraction: r.figures.fraction(),
+            text: pct(&r.figures),
+            href: format!("/reports/compliance?{}", query_string(&[(key, &r.key)])),
+        })
+        .collect();
+    charts::bars(title, &bars, Some(0.95))
+}
+
 #[derive(Template)]
 #[template(path = "reports/dashboard.html")]
 struct DashboardPage {
@@ -83,35 +102,8 @@ impl DashboardPage {
 /// The home page of admins, program managers and auditors.
 pub async fn dashboard(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     let d = state.service.dashboard(&viewer.session.principal).await?;
-    let program_chart = charts::bars(
-        "Compliance per program",
-        &d.by_program
-            .iter()
-            .map(|r| Bar {
-                label: format!("{} — {}", r.key, r.name),
-                fraction: r.figures.fraction(),
-                text: pct(&r.figures),
-                href: format!(
-                    "/reports/compliance?{}",
-                    query_string(&[("program", &r.key)])
-                ),
-            })
-            .collect::<Vec<_>>(),
-        Some(0.95),
-    );
-    let group_chart = charts::bars(
-        "Compliance per site and group",
-        &d.by_group
-            .iter()
-            .map(|r| Bar {
-                label: format!("{} ({})", r.key, r.name),
-                fraction: r.figures.fraction(),
-                text: pct(&r.figures),
-                href: format!("/reports/compliance?{}", query_string(&[("group", &r.key)])),
-            })
-            .collect::<Vec<_>>(),
-        Some(0.95),
-    );
+    let program_chart = rollup_bars("Compliance per program", &d.by_program, "program", " — ");
+    let group_chart = rollup_bars("Compliance per site and group", &d.by_group, "group", " · ");
     let trend_chart = charts::trend(
         "Compliance over the last twelve months",
         &d.trend
@@ -406,33 +398,12 @@ pub async fn people(
     }
     let as_of = r.as_of.to_string();
     if format != Format::Json {
-        let mut t = Table::new(
+        let t = recert_service::reports::people_table(
             format!("{standing_label} {as_of}"),
-            vec![
-                "program",
-                "group",
-                "username",
-                "legal_name",
-                "standing",
-                "compliant",
-                "expires_on",
-                "days_left",
-                "as_of",
-            ],
+            r.as_of,
+            all.iter()
+                .map(|x| (x.program.as_str(), x.group.as_str(), &x.p)),
         );
-        for x in &all {
-            t.rows.push(vec![
-                x.program.as_str().into(),
-                x.group.as_str().into(),
-                x.p.username.as_str().into(),
-                x.p.legal_name.as_str().into(),
-                x.p.standing.label().into(),
-                if x.p.compliant { "yes" } else { "no" }.into(),
-                Cell::Date(x.p.expires_on),
-                x.p.days_left.map_or(Cell::Text(String::new()), Cell::Int),
-                Cell::Date(Some(r.as_of)),
-            ]);
-        }
         let stem = format!("compliance-people-{as_of}");
         return Ok(file(t.encode(format)?, format, &stem).into_response());
     }

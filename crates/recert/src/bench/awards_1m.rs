@@ -132,19 +132,13 @@ fn clock_bytes(buf: &mut [u8]) {
     }
 }
 
-pub async fn run(
-    awards: usize,
-    learners: usize,
-    programs: usize,
-    runs: usize,
-    database_url: Option<String>,
-) -> Result<()> {
-    let db = Db::create(database_url).await?;
+pub async fn run(data: crate::cli::BenchData, runs: usize) -> Result<()> {
+    let db = Db::create(data.database_url).await?;
     let result = bench(
         &db,
-        awards,
-        learners.max(1),
-        programs.clamp(1, 99),
+        data.awards,
+        data.learners.max(1),
+        data.programs.clamp(1, 99),
         runs.max(3),
     )
     .await;

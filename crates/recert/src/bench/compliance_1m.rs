@@ -53,20 +53,13 @@ fn baseline_sql(day: &str, d30: &str, d60: &str, d90: &str) -> String {
     )
 }
 
-pub async fn run(
-    awards: usize,
-    learners: usize,
-    programs: usize,
-    sites: usize,
-    runs: usize,
-    database_url: Option<String>,
-) -> Result<()> {
-    let db = Db::create(database_url).await?;
+pub async fn run(data: crate::cli::BenchData, sites: usize, runs: usize) -> Result<()> {
+    let db = Db::create(data.database_url).await?;
     let result = bench(
         &db,
-        awards,
-        learners.max(1),
-        programs.clamp(1, 99),
+        data.awards,
+        data.learners.max(1),
+        data.programs.clamp(1, 99),
         sites.clamp(1, 500),
         runs.max(3),
     )

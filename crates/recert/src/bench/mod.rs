@@ -25,21 +25,10 @@ pub async fn run(which: BenchCommand) -> Result<()> {
             clients,
             batch,
         } => completions(count, clients, batch).await,
-        BenchCommand::Awards1m {
-            awards,
-            learners,
-            programs,
-            runs,
-            database_url,
-        } => awards_1m::run(awards, learners, programs, runs, database_url).await,
-        BenchCommand::Compliance1m {
-            awards,
-            learners,
-            programs,
-            sites,
-            runs,
-            database_url,
-        } => compliance_1m::run(awards, learners, programs, sites, runs, database_url).await,
+        BenchCommand::Awards1m { data, runs } => awards_1m::run(data, runs).await,
+        BenchCommand::Compliance1m { data, sites, runs } => {
+            compliance_1m::run(data, sites, runs).await
+        }
     }
 }
 
