@@ -110,22 +110,17 @@ async fn sign_in(b: &Client, base: &str, user: &str, password: &str) {
         .send_keys(password)
         .await
         .unwrap();
-    b.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(b, Locator::Css("form button[type=submit]")).await;
     wait_for(b, "Sign out").await;
 }
 
+/// Clicks the element `at` points to.
+async fn click(b: &Client, at: Locator<'_>) {
+    b.find(at).await.unwrap().click().await.unwrap();
+}
+
 async fn sign_out(b: &Client) {
-    b.find(Locator::Css("header form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(b, Locator::Css("header form button")).await;
     wait_for(b, "Sign in to recert").await;
 }
 
@@ -175,12 +170,7 @@ async fn admin_awards_a_new_program_to_a_group_and_the_learner_sees_it() {
     b.goto(&format!("{base}/programs/new")).await.unwrap();
     // A refused form: the error summary at the top has the focus and links to each field;
     // the title says "Error:".
-    b.find(Locator::Css("form.stack button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, Locator::Css("form.stack button[type=submit]")).await;
     wait_for(&b, "There is a problem").await;
     let (focused, title, first_link) = {
         let v = b
@@ -216,50 +206,29 @@ async fn admin_awards_a_new_program_to_a_group_and_the_learner_sees_it() {
         .send_keys("Licensed to drive forklifts on site.")
         .await
         .unwrap();
-    b.find(Locator::Css("form.stack button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, Locator::Css("form.stack button[type=submit]")).await;
     wait_for(&b, "Program created.").await;
 
-    b.find(Locator::Css("#award-details summary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, Locator::Css("#award-details summary")).await;
     b.find(Locator::Id("group"))
         .await
         .unwrap()
         .select_by_value("Night Crew")
         .await
         .unwrap();
-    b.find(Locator::Css("form[action$='/awards'] button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(
+        &b,
+        Locator::Css("form[action$='/awards'] button[type=submit]"),
+    )
+    .await;
     // A group award is previewed first, then confirmed.
     wait_for(&b, "Preview: award FORK-LIFT to group Night Crew").await;
-    b.find(Locator::Id("confirm-group-award"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, Locator::Id("confirm-group-award")).await;
     let page = wait_for(&b, "Awarded 1 of 1 learner.").await;
     assert!(page.contains("Ana Álvarez"), "the holder is listed");
 
     b.goto(&format!("{base}/learners?q=ana")).await.unwrap();
-    b.find(Locator::LinkText("ana"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, Locator::LinkText("ana")).await;
     let page = wait_for(&b, "Certifications").await;
     assert!(
         page.contains("FORK-LIFT") && page.contains("award.created"),
@@ -286,12 +255,7 @@ async fn admin_awards_a_new_program_to_a_group_and_the_learner_sees_it() {
     let dir = tempfile::tempdir().unwrap();
     let evidence = dir.path().join("first-aid.pdf");
     std::fs::write(&evidence, b"%PDF-1.4 first aid").unwrap();
-    b.find(Locator::Css("#report-details summary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, Locator::Css("#report-details summary")).await;
     b.find(Locator::Id("program"))
         .await
         .unwrap()
@@ -322,14 +286,11 @@ async fn admin_awards_a_new_program_to_a_group_and_the_learner_sees_it() {
         .send_keys(&evidence.display().to_string())
         .await
         .unwrap();
-    b.find(Locator::Css(
-        "form[action='/external-training'] button[type=submit]",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    click(
+        &b,
+        Locator::Css("form[action='/external-training'] button[type=submit]"),
+    )
+    .await;
     let page = wait_for(&b, "Training reported.").await;
     assert!(
         page.contains("Forklift refresher") && page.contains("first-aid.pdf"),
@@ -439,12 +400,7 @@ async fn auditor_finds_who_was_not_compliant_three_months_ago_in_three_clicks() 
     // An auditor starts on the dashboard.
     wait_for(&b, "Compliance today").await;
     // Click 1: Reports.
-    b.find(Locator::LinkText("Reports"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, Locator::LinkText("Reports")).await;
     wait_for(&b, "Export XLSX").await;
     b.execute(
         &format!("document.getElementById('as_of').value = '{day}';"),
@@ -453,22 +409,14 @@ async fn auditor_finds_who_was_not_compliant_three_months_ago_in_three_clicks() 
     .await
     .unwrap();
     // Click 2: Show.
-    b.find(Locator::Css("form.filters button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, Locator::Css("form.filters button[type=submit]")).await;
     wait_for(&b, &format!("Compliance as of {day}")).await;
     // Click 3: the Tulsa Yard × SAFE-ANNUAL "not compliant" number.
-    b.find(Locator::Css(
-        "a[aria-label$='not compliant with SAFE-ANNUAL at Tulsa Yard']",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    click(
+        &b,
+        Locator::Css("a[aria-label$='not compliant with SAFE-ANNUAL at Tulsa Yard']"),
+    )
+    .await;
     let page = wait_for(&b, "Not compliant · SAFE-ANNUAL · Tulsa Yard").await;
     assert!(
         page.contains(&format!("of {not_compliant}</span>"))
