@@ -193,6 +193,42 @@ pub struct HolderCounts {
     pub not_yet_valid: i64,
 }
 
+/// Awards as a sheet, one row each (list exports).
+pub fn awards_table(title: String, awards: &[AwardView]) -> crate::exports::Table {
+    use crate::exports::Cell;
+    let mut t = crate::exports::Table::new(
+        title,
+        vec![
+            "certificate_id",
+            "username",
+            "legal_name",
+            "program",
+            "issued_on",
+            "expires_on",
+            "days_left",
+            "status",
+            "status_as_of",
+        ],
+    );
+    for a in awards {
+        t.rows.push(vec![
+            a.id.as_str().into(),
+            a.learner.as_str().into(),
+            a.legal_name.as_str().into(),
+            a.program.as_str().into(),
+            Cell::Date(Some(a.issued_on)),
+            Cell::Date(a.expires_on),
+            match a.days_left {
+                Some(d) if !a.status.is_ended() => Cell::Int(d),
+                _ => Cell::Text(String::new()),
+            },
+            a.status.label().into(),
+            Cell::Date(Some(a.status_as_of)),
+        ]);
+    }
+    t
+}
+
 /// Listing filters (SPEC §9), as received.
 #[derive(Debug, Clone, Default)]
 pub struct AwardQuery {

@@ -18,6 +18,8 @@ pub struct Described {
     pub seq: i64,
     /// "2027-06-15 12:00 UTC": to the minute, with the zone.
     pub at: String,
+    /// The instant, RFC 3339, for pages to show in the viewer's own zone.
+    pub at_rfc3339: String,
     pub actor: String,
     pub action: String,
     /// The action in words ("Edited", "Revoked").
@@ -133,6 +135,7 @@ pub fn describe(e: &Event) -> Described {
     Described {
         seq: e.seq,
         at: e.at.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+        at_rfc3339: e.at.to_string(),
         actor: e.actor.clone(),
         what: action_label(&e.action),
         action: e.action.clone(),

@@ -39,9 +39,29 @@
     var msg = ev.target && ev.target.dataset ? ev.target.dataset.confirm : null;
     if (msg && !window.confirm(msg)) ev.preventDefault();
   });
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", summarise);
-  } else {
+  // Instants in the viewer's own time zone, to the minute, with the zone: the server
+  // writes them in UTC (still right without this script).
+  function localTimes() {
+    if (!window.Intl || !Intl.DateTimeFormat) return;
+    var fmt = new Intl.DateTimeFormat(undefined, {
+      year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+    });
+    document.querySelectorAll("time[data-local]").forEach(function (t) {
+      var d = new Date(t.getAttribute("datetime"));
+      if (!isNaN(d.getTime())) {
+        t.title = t.textContent;
+        t.textContent = fmt.format(d);
+      }
+    });
+  }
+  function ready() {
     summarise();
+    localTimes();
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
   }
 })();

@@ -296,6 +296,13 @@ both_backends! {
         let holders = app.get("/api/v1/programs/SAFE-ANNUAL/holders").await.expect(StatusCode::OK);
         assert!(program.contains(&format!("<strong>{} hold a valid certificate</strong>", holders["compliant"])), "{program}");
 
+        // The awarded learners export holds exactly the filtered list.
+        let (status, csv) = web.get("/programs/SAFE-ANNUAL?status=lapsed&format=csv").await;
+        assert_eq!(status, StatusCode::OK);
+        let listed = app.get("/api/v1/awards?program=SAFE-ANNUAL&status=lapsed&limit=500").await.expect(StatusCode::OK);
+        assert_eq!(csv.lines().count(), listed["items"].as_array().unwrap().len() + 1, "{csv}");
+        assert!(csv.lines().skip(1).all(|l| l.contains(",Lapsed,")), "{csv}");
+
         // The report page's export: the same figures as the API, as a file.
         let (status, page) = web.get("/reports/compliance?program=SAFE-ANNUAL&group=Tulsa%20Yard").await;
         assert_eq!(status, StatusCode::OK);

@@ -30,6 +30,11 @@ pub struct ListQuery {
 }
 
 /// A notice for a redirect's `done` code (codes, not text, so links cannot inject words).
+/// A status name in words, for pickers.
+pub fn status_label(s: &str) -> &'static str {
+    recert_domain::Status::parse(s).map_or("", recert_domain::Status::label)
+}
+
 pub fn notice(done: Option<&str>) -> Option<String> {
     Some(
         match done? {
@@ -583,6 +588,8 @@ pub struct ShowQuery {
     status: Option<String>,
     cursor: Option<String>,
     done: Option<String>,
+    /// `csv` or `xlsx`: the awarded learners with the status filter, as a file.
+    format: Option<String>,
 }
 
 /// Loads everything the program page shows; the award form's state comes from the caller.
@@ -673,6 +680,30 @@ pub async fn show(
     Path(code): Path<String>,
     Query(q): Query<ShowQuery>,
 ) -> PageResult {
+    let format = recert_service::exports::Format::parse(q.format.as_deref())?;
+    if format != recert_service::exports::Format::Json {
+        let who = &viewer.session.principal;
+        let status = q.status.filter(|s| !s.is_empty());
+        let awards = super::all_pages(|req| {
+            state.service.awards(
+                who,
+                AwardQuery {
+                    program: Some(code.clone()),
+                    status: status.clone(),
+                    ..AwardQuery::default()
+                },
+                req,
+            )
+        })
+        .await?;
+        let title = format!("{code} {}", status.as_deref().unwrap_or("all"));
+        let table = recert_service::awards::awards_table(title, &awards);
+        return Ok(crate::api::reports::file(
+            table.encode(format)?,
+            format,
+            &format!("{code}-awards"),
+        ));
+    }
     let mut page = show_page(&state, &viewer, &code, q.status, q.cursor).await?;
     page.c = page.c.with_notice(notice(q.done.as_deref()));
     Ok(render(&page))
