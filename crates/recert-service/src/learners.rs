@@ -358,37 +358,84 @@ impl Service {
         query: LearnerQuery,
         page: PageRequest,
     ) -> Result<Page<Learner>> {
-        let Some(within) = who.reach().within() else {
+        let Some(filter) = learner_filter(who, query)? else {
             return Ok(Page::empty());
-        };
-        let active = match query.status.as_deref() {
-            None | Some("") => None,
-            Some("active") => Some(true),
-            Some("inactive") => Some(false),
-            Some(other) => {
-                return Err(ServiceError::field(
-                    "status",
-                    format!("unknown status {other:?}: must be active or inactive"),
-                ));
-            }
-        };
-        let cert_id = query
-            .q
-            .as_deref()
-            .and_then(|t| recert_domain::CertificateId::parse(t).ok())
-            .map(|c| c.to_string());
-        let filter = store::Filter {
-            cert_id,
-            q: query.q,
-            group: query.group,
-            active,
-            manager: query.manager,
-            within,
         };
         let mut conn = self.store.read().await?;
         let rows = store::list(&mut conn, &filter, page.after, page.fetch()).await?;
         page.finish(rows, |(id, _)| *id, |(_, l)| Ok(l))
     }
+
+    /// How many learners match (the total beside a page of the list).
+    pub async fn learners_total(&self, who: &Principal, query: LearnerQuery) -> Result<i64> {
+        let Some(filter) = learner_filter(who, query)? else {
+            return Ok(0);
+        };
+        let mut conn = self.store.read().await?;
+        Ok(store::count(&mut conn, &filter).await?)
+    }
+}
+
+/// The store's filter for a learner query as this caller may see it; `None` when they may
+/// see no one.
+fn learner_filter(who: &Principal, query: LearnerQuery) -> Result<Option<store::Filter>> {
+    let Some(within) = who.reach().within() else {
+        return Ok(None);
+    };
+    let active = match query.status.as_deref() {
+        None | Some("") => None,
+        Some("active") => Some(true),
+        Some("inactive") => Some(false),
+        Some(other) => {
+            return Err(ServiceError::field(
+                "status",
+                format!("unknown status {other:?}: must be active or inactive"),
+            ));
+        }
+    };
+    let cert_id = query
+        .q
+        .as_deref()
+        .and_then(|t| recert_domain::CertificateId::parse(t).ok())
+        .map(|c| c.to_string());
+    let filter = store::Filter {
+        cert_id,
+        q: query.q,
+        group: query.group,
+        active,
+        manager: query.manager,
+        within,
+    };
+    Ok(Some(filter))
+}
+
+/// Learners as a sheet (list exports).
+pub fn learners_table(learners: &[Learner]) -> crate::exports::Table {
+    use crate::exports::Cell;
+    let mut t = crate::exports::Table::new(
+        "Learners",
+        vec![
+            "username",
+            "legal_name",
+            "email",
+            "groups",
+            "manager",
+            "active",
+            "end_date",
+        ],
+    );
+    for l in learners {
+        t.rows.push(vec![
+            l.username.as_str().into(),
+            l.legal_name.as_str().into(),
+            l.email.clone().unwrap_or_default().into(),
+            l.groups.join(", ").into(),
+            l.manager.as_ref().map(|m| m.as_str()).unwrap_or("").into(),
+            if l.active { "yes" } else { "no" }.into(),
+            Cell::Date(l.end_date),
+        ]);
+    }
+    t
 }
 
 /// When a search looks like a certificate ID (16 symbols of its alphabet, hyphens aside)

@@ -203,6 +203,22 @@ pub async fn list(
     let mut q = Sql::new(SELECT);
     let p = q.arg(Arg::Int(after));
     q.push(&format!(" WHERE l.id > {p}"));
+    push_filter(&mut q, f);
+    let p = q.arg(Arg::Int(limit));
+    q.push(&format!(" ORDER BY l.id LIMIT {p}"));
+    let found = q
+        .query()
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect::<Result<Vec<_>>>()?;
+    with_groups(conn, found).await
+}
+
+/// The conditions of `f`, appended to a query over `learners l` (joined with its manager
+/// `m`).
+fn push_filter(q: &mut Sql, f: &Filter) {
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         // The certificate ID is looked up once through its unique index, not per learner.
         let like = q.arg(Arg::Text(format!(
@@ -233,17 +249,17 @@ pub async fn list(
         let p = q.arg(Arg::Text(m.clone()));
         q.push(&format!(" AND m.username = {p}"));
     }
-    f.within.push(&mut q, "l.id", None);
-    let p = q.arg(Arg::Int(limit));
-    q.push(&format!(" ORDER BY l.id LIMIT {p}"));
-    let found = q
-        .query()
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect::<Result<Vec<_>>>()?;
-    with_groups(conn, found).await
+    f.within.push(q, "l.id", None);
+}
+
+/// How many learners match `f` (the total beside a listing's page).
+pub async fn count(conn: &mut AnyConnection, f: &Filter) -> Result<i64> {
+    let mut q = Sql::new(
+        "SELECT COUNT(*) AS n FROM learners l LEFT JOIN learners m ON m.id = l.manager_id WHERE 1 = 1",
+    );
+    push_filter(&mut q, f);
+    let row = q.query().fetch_one(conn).await?;
+    rows::int(&row, "n")
 }
 
 /// Escapes `%`, `_` and `\` so user text matches literally inside a LIKE pattern.

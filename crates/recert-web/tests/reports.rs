@@ -296,6 +296,14 @@ both_backends! {
         let holders = app.get("/api/v1/programs/SAFE-ANNUAL/holders").await.expect(StatusCode::OK);
         assert!(program.contains(&format!("<strong>{} hold a valid certificate</strong>", holders["compliant"])), "{program}");
 
+        // The learners list says how many match, and exports exactly those.
+        let members = tulsa["required"].as_i64().unwrap();
+        let (_, list) = web.get("/learners?group=Tulsa%20Yard").await;
+        assert!(list.contains(&format!(" of {members} learners")), "{list}");
+        let (_, csv) = web.get("/learners?group=Tulsa%20Yard&format=csv").await;
+        assert_eq!(csv.lines().count() as i64, members + 1, "{csv}");
+        assert!(csv.starts_with("username,legal_name,email,groups,manager,active,end_date\n"));
+
         // The awarded learners export holds exactly the filtered list.
         let (status, csv) = web.get("/programs/SAFE-ANNUAL?status=lapsed&format=csv").await;
         assert_eq!(status, StatusCode::OK);

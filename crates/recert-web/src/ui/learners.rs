@@ -28,6 +28,8 @@ struct ListPage {
     partial: bool,
     /// Whether a certification status was chosen (awards are listed, not learners).
     awards_mode: bool,
+    /// How many learners match the search and group.
+    total: i64,
     /// The "New learner" form (admins).
     f: super::learner_form::LearnerForm,
     errors: super::forms::FieldErrors,
@@ -36,6 +38,11 @@ struct ListPage {
 }
 
 impl ListPage {
+    /// The filters as a query string (for the exports).
+    fn filters(&self) -> String {
+        super::listing::query_string(&[("q", &self.q), ("group", &self.group)])
+    }
+
     /// When nothing matched and the search looks like a mistyped certificate ID, why.
     fn id_hint(&self) -> Option<String> {
         if self.learners.is_empty() && self.awards.is_empty() {
@@ -62,6 +69,8 @@ pub struct ListQuery {
     group: Option<String>,
     status: Option<String>,
     cursor: Option<String>,
+    /// `csv` or `xlsx`: every learner matching the filters, as a file.
+    format: Option<String>,
 }
 
 pub async fn list(
@@ -74,6 +83,22 @@ pub async fn list(
     let q = lq.q.unwrap_or_default().trim().to_owned();
     let group = lq.group.unwrap_or_default();
     let status = lq.status.unwrap_or_default();
+    let query = || LearnerQuery {
+        q: (!q.is_empty()).then(|| q.clone()),
+        group: (!group.is_empty()).then(|| group.clone()),
+        ..LearnerQuery::default()
+    };
+    let format = recert_service::exports::Format::parse(lq.format.as_deref())?;
+    if format != recert_service::exports::Format::Json {
+        let all = super::all_pages(|req| state.service.learners(who, query(), req)).await?;
+        let table = recert_service::learners::learners_table(&all);
+        return Ok(crate::api::reports::file(
+            table.encode(format)?,
+            format,
+            "learners",
+        ));
+    }
+    let total = state.service.learners_total(who, query()).await?;
     let page_req = PageRequest::parse(lq.cursor.as_deref(), Some(100))
         .or_else(|_| PageRequest::parse(None, Some(100)))?;
     let groups = super::group_names(&state, who).await?;
@@ -119,6 +144,7 @@ pub async fn list(
         (page.items, Vec::new(), page.next_cursor)
     };
     let page = ListPage {
+        total,
         c: Chrome::new(&viewer, "Learners", "learners"),
         q,
         group,
