@@ -669,8 +669,33 @@ impl Service {
         q: AwardQuery,
         page: PageRequest,
     ) -> Result<Page<AwardView>> {
-        let Some(within) = who.reach().within() else {
+        let mut conn = self.store.read().await?;
+        let Some((filter, day, ctx)) = self.award_filter(&mut conn, who, q).await? else {
             return Ok(Page::empty());
+        };
+        let rows = store::list(&mut conn, &filter, day, page.after, page.fetch()).await?;
+        page.finish(rows, |r| r.row_id, |r| self.view(&ctx, &r, Some(day)))
+    }
+
+    /// How many awards match (the total beside a page of the list).
+    pub async fn awards_total(&self, who: &Principal, q: AwardQuery) -> Result<i64> {
+        let mut conn = self.store.read().await?;
+        let Some((filter, day, _)) = self.award_filter(&mut conn, who, q).await? else {
+            return Ok(0);
+        };
+        Ok(store::count_matching(&mut conn, &filter, day).await?)
+    }
+
+    /// The store's filter for an award query as this caller may see it, the day statuses
+    /// are judged on, and the catalogue; `None` when they may see no award.
+    async fn award_filter(
+        &self,
+        conn: &mut Conn,
+        who: &Principal,
+        q: AwardQuery,
+    ) -> Result<Option<(store::Filter, Date, std::sync::Arc<Context>)>> {
+        let Some(within) = who.reach().within() else {
+            return Ok(None);
         };
         let mut e = Errors::new();
         let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
@@ -700,8 +725,7 @@ impl Service {
             current_only: false,
         };
         e.finish()?;
-        let mut conn = self.store.read().await?;
-        let ctx = self.catalogue(&mut conn).await?;
+        let ctx = self.catalogue(conn).await?;
         // Status filters are judged on one day: `as_of`, else today in the zone of the
         // filtered program's organization (or the first organization).
         let day = match as_of {
@@ -725,8 +749,7 @@ impl Service {
             status,
             Some(Status::Active | Status::Expiring | Status::Grace | Status::NotYetValid)
         ) && latest_today.is_some_and(|t| day >= t);
-        let rows = store::list(&mut conn, &filter, day, page.after, page.fetch()).await?;
-        page.finish(rows, |r| r.row_id, |r| self.view(&ctx, &r, Some(day)))
+        Ok(Some((filter, day, ctx)))
     }
 
     /// How many learners hold the program now, by status (SPEC §3.2), judged today in the

@@ -340,6 +340,60 @@ fn status_condition(s: Status, d: &str) -> String {
     }
 }
 
+/// The conditions of `f` (statuses judged on `today`), appended to a query over awards `a`
+/// joined with learners `l` and programs `p`.
+fn push_filter(q: &mut Sql, f: &Filter, today: Date) {
+    let text = |q: &mut Sql, cond: &str, v: String| {
+        let p = q.arg(Arg::Text(v));
+        q.push(&format!(" AND {}", cond.replace("{}", &p)));
+    };
+    if let Some(v) = &f.learner {
+        text(q, "l.username = {}", v.clone());
+    }
+    if let Some(v) = &f.program {
+        text(q, "p.code = {}", v.clone());
+    }
+    if let Some(v) = &f.group {
+        text(
+            q,
+            "EXISTS (SELECT 1 FROM group_members gm JOIN learner_groups g ON g.id = gm.group_id \
+             WHERE gm.learner_id = a.learner_id AND g.name = {})",
+            v.clone(),
+        );
+    }
+    if let Some(v) = f.issued_from {
+        text(q, "a.issued_on >= {}", rows::date_text(v));
+    }
+    if let Some(v) = f.issued_to {
+        text(q, "a.issued_on <= {}", rows::date_text(v));
+    }
+    if let Some(v) = f.expires_from {
+        text(q, "a.expires_on >= {}", rows::date_text(v));
+    }
+    if let Some(v) = f.expires_to {
+        text(q, "a.expires_on <= {}", rows::date_text(v));
+    }
+    f.within.push(q, "a.learner_id", Some("a.program_id"));
+    if f.current_only {
+        q.push(" AND a.is_current = 1");
+    }
+    if let Some(s) = f.status {
+        let d = q.arg(Arg::Text(rows::date_text(today)));
+        q.push(&format!(" AND {}", status_condition(s, &d)));
+    }
+}
+
+/// How many awards match `f` (statuses judged on `today`).
+pub async fn count_matching(conn: &mut AnyConnection, f: &Filter, today: Date) -> Result<i64> {
+    let mut q = Sql::new(
+        "SELECT COUNT(*) AS n FROM awards a JOIN learners l ON l.id = a.learner_id \
+         JOIN programs p ON p.id = a.program_id WHERE 1 = 1",
+    );
+    push_filter(&mut q, f, today);
+    let row = q.query().fetch_one(conn).await?;
+    rows::int(&row, "n")
+}
+
 /// Awards matching `f`, by creation order after row `after`. `today` is the day status
 /// filters are judged on.
 pub async fn list(
@@ -352,44 +406,7 @@ pub async fn list(
     let mut q = Sql::new(SELECT);
     let p = q.arg(Arg::Int(after));
     q.push(&format!(" WHERE a.id > {p}"));
-    let text = |q: &mut Sql, cond: &str, v: String| {
-        let p = q.arg(Arg::Text(v));
-        q.push(&format!(" AND {}", cond.replace("{}", &p)));
-    };
-    if let Some(v) = &f.learner {
-        text(&mut q, "l.username = {}", v.clone());
-    }
-    if let Some(v) = &f.program {
-        text(&mut q, "p.code = {}", v.clone());
-    }
-    if let Some(v) = &f.group {
-        text(
-            &mut q,
-            "EXISTS (SELECT 1 FROM group_members gm JOIN learner_groups g ON g.id = gm.group_id \
-             WHERE gm.learner_id = a.learner_id AND g.name = {})",
-            v.clone(),
-        );
-    }
-    if let Some(v) = f.issued_from {
-        text(&mut q, "a.issued_on >= {}", rows::date_text(v));
-    }
-    if let Some(v) = f.issued_to {
-        text(&mut q, "a.issued_on <= {}", rows::date_text(v));
-    }
-    if let Some(v) = f.expires_from {
-        text(&mut q, "a.expires_on >= {}", rows::date_text(v));
-    }
-    if let Some(v) = f.expires_to {
-        text(&mut q, "a.expires_on <= {}", rows::date_text(v));
-    }
-    f.within.push(&mut q, "a.learner_id", Some("a.program_id"));
-    if f.current_only {
-        q.push(" AND a.is_current = 1");
-    }
-    if let Some(s) = f.status {
-        let d = q.arg(Arg::Text(rows::date_text(today)));
-        q.push(&format!(" AND {}", status_condition(s, &d)));
-    }
+    push_filter(&mut q, f, today);
     let p = q.arg(Arg::Int(limit));
     q.push(&format!(" ORDER BY a.id LIMIT {p}"));
     q.query()

@@ -308,7 +308,10 @@ both_backends! {
         let (status, csv) = web.get("/programs/SAFE-ANNUAL?status=lapsed&format=csv").await;
         assert_eq!(status, StatusCode::OK);
         let listed = app.get("/api/v1/awards?program=SAFE-ANNUAL&status=lapsed&limit=500").await.expect(StatusCode::OK);
-        assert_eq!(csv.lines().count(), listed["items"].as_array().unwrap().len() + 1, "{csv}");
+        let lapsed = listed["items"].as_array().unwrap().len();
+        assert_eq!(csv.lines().count(), lapsed + 1, "{csv}");
+        let (_, page) = web.get("/programs/SAFE-ANNUAL?status=lapsed").await;
+        assert!(page.contains(&format!("{lapsed} shown of {lapsed}</span>")), "{page}");
         assert!(csv.lines().skip(1).all(|l| l.contains(",Lapsed,")), "{csv}");
 
         // The report page's export: the same figures as the API, as a file.

@@ -571,6 +571,8 @@ pub struct ShowPage {
     pub compliance: Option<recert_service::reports::ComplianceReport>,
     /// Standing group awards of this program (members who join later are awarded).
     pub standing: Vec<recert_service::group_awards::GroupAwardView>,
+    /// How many awards match the status filter in all.
+    pub awards_total: i64,
 }
 
 impl ShowPage {
@@ -619,6 +621,17 @@ pub async fn show_page(
         )
         .await?;
     let groups = super::group_names(state, who).await?;
+    let awards_total = state
+        .service
+        .awards_total(
+            who,
+            AwardQuery {
+                program: Some(p.program.code.to_string()),
+                status: (!status.is_empty()).then(|| status.clone()),
+                ..AwardQuery::default()
+            },
+        )
+        .await?;
     let holders = state.service.program_holders(who, code).await?;
     let compliance = if recert_service::Service::may_report_on(who, p.row_id) {
         Some(
@@ -652,6 +665,7 @@ pub async fn show_page(
         Vec::new()
     };
     Ok(ShowPage {
+        awards_total,
         holders,
         compliance,
         standing,
