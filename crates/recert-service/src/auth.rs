@@ -238,6 +238,33 @@ impl Principal {
         }
     }
 
+    /// Whether this caller reads compliance reports (admins, auditors, program managers).
+    pub fn reads_reports(&self) -> bool {
+        matches!(
+            self.role,
+            Role::Admin | Role::Auditor | Role::ProgramManager
+        )
+    }
+
+    /// Whether this caller reads the compliance of this program.
+    pub fn reports_on(&self, program_id: i64) -> bool {
+        match self.role {
+            Role::Admin | Role::Auditor => true,
+            Role::ProgramManager => self.programs.contains(&program_id),
+            _ => false,
+        }
+    }
+
+    /// The programs a caller's compliance reports are limited to (`None`: all), or the
+    /// refusal for roles that read no reports.
+    pub fn report_programs(&self) -> Result<Option<Vec<i64>>, ServiceError> {
+        match self.role {
+            Role::Admin | Role::Auditor => Ok(None),
+            Role::ProgramManager => Ok(Some(self.programs.clone())),
+            _ => Err(self.forbidden("read compliance reports")),
+        }
+    }
+
     /// Refuses unless the learner is in reach.
     pub fn require_learner(
         &self,

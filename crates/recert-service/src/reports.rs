@@ -2,7 +2,6 @@
 //! required people stood on a given day. The API, the pages, the dashboard and the CLI all
 //! call [`Service::compliance`]; files come from [`ComplianceReport::table`].
 
-use crate::auth::Role;
 use crate::exports::{Cell, Table};
 use crate::{Principal, Result, Service, ServiceError};
 use recert_domain::Date;
@@ -336,11 +335,7 @@ impl Service {
         who: &Principal,
         query: &ComplianceQuery,
     ) -> Result<ComplianceReport> {
-        let limited_to = match who.role {
-            Role::Admin | Role::Auditor => None,
-            Role::ProgramManager => Some(who.programs.clone()),
-            _ => return Err(who.forbidden("read compliance reports")),
-        };
+        let limited_to = who.report_programs()?;
         let as_of = query
             .as_of
             .as_deref()
@@ -352,14 +347,7 @@ impl Service {
         let ctx = self.catalogue(&mut conn).await?;
         let day = match as_of {
             Some(d) => d,
-            None => self.today_in(
-                &self
-                    .organizations(&mut conn)
-                    .await?
-                    .first()
-                    .ok_or_else(|| ServiceError::internal("no organization"))?
-                    .1,
-            ),
+            None => self.first_org_today(&ctx)?,
         };
 
         let mut scope = Scope::default();
@@ -409,17 +397,12 @@ impl Service {
             scope.groups = Some(ids);
         }
 
-        scope.archived_programs = ctx
-            .programs
-            .iter()
-            .filter(|(_, p)| p.archived_on.is_some_and(|d| d <= day))
-            .map(|(id, _)| *id)
-            .collect();
+        scope.archived_programs = archived_by(&ctx, day);
         let requirements = store::requirements(&mut conn, &scope).await?;
         // One pass (splitting it by program over two connections was measured slower here:
         // both halves scan every award).
         let counts: std::collections::HashMap<(i64, i64), store::Counts> =
-            store::counts(&mut conn, &scope, day)
+            store::counts(&mut conn, &scope, &requirements, day)
                 .await?
                 .into_iter()
                 .collect();
@@ -497,20 +480,6 @@ impl Service {
             totals,
         })
     }
-
-    /// Whether this caller may read compliance reports at all (for navigation).
-    pub fn reads_reports(who: &Principal) -> bool {
-        matches!(who.role, Role::Admin | Role::Auditor | Role::ProgramManager)
-    }
-
-    /// Whether this caller may read the compliance of this program.
-    pub fn may_report_on(who: &Principal, program_id: i64) -> bool {
-        match who.role {
-            Role::Admin | Role::Auditor => true,
-            Role::ProgramManager => who.programs.contains(&program_id),
-            _ => false,
-        }
-    }
 }
 
 /// How one person stands on one requirement today (their own page, My team).
@@ -557,31 +526,21 @@ impl Service {
         usernames: &[String],
     ) -> Result<Vec<Requirement>> {
         let mut conn = self.store.read().await?;
+        // One query for every learner asked about, not two each (My team asks for all).
+        let found = recert_store::learners::with_managers(&mut conn, usernames).await?;
         let mut ids = Vec::with_capacity(usernames.len());
         for u in usernames {
-            let id = recert_store::learners::id_of(&mut conn, u)
-                .await?
+            let (id, _, manager) = found
+                .iter()
+                .find(|(_, name, _)| name == u)
                 .ok_or_else(|| ServiceError::not_found("learner", u.clone()))?;
-            let manager = recert_store::learners::manager_id(&mut conn, id).await?;
-            who.require_learner(id, manager)?;
-            ids.push(id);
+            who.require_learner(*id, *manager)?;
+            ids.push(*id);
         }
         let ctx = self.catalogue(&mut conn).await?;
-        let org = self
-            .organizations(&mut conn)
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| ServiceError::internal("no organization"))?
-            .1;
-        let day = self.today_in(&org);
+        let day = self.first_org_today(&ctx)?;
         let scope = Scope {
-            archived_programs: ctx
-                .programs
-                .iter()
-                .filter(|(_, p)| p.archived_on.is_some_and(|d| d <= day))
-                .map(|(id, _)| *id)
-                .collect(),
+            archived_programs: archived_by(&ctx, day),
             learners: Some(ids),
             ..Scope::default()
         };
@@ -767,6 +726,27 @@ impl Service {
             never_certified: short(never),
             trend,
         })
+    }
+}
+
+/// Programs archived on or before `day`: their awards count for nothing then.
+fn archived_by(ctx: &crate::awards::Context, day: Date) -> Vec<i64> {
+    ctx.programs
+        .iter()
+        .filter(|(_, p)| p.archived_on.is_some_and(|d| d <= day))
+        .map(|(id, _)| *id)
+        .collect()
+}
+
+impl Service {
+    /// Today in the first organization's zone: the day a report is judged on when none is
+    /// asked (read from the catalogue already in memory).
+    fn first_org_today(&self, ctx: &crate::awards::Context) -> Result<Date> {
+        let (_, org) = ctx
+            .orgs
+            .first()
+            .ok_or_else(|| ServiceError::internal("no organization"))?;
+        Ok(self.today_in(org))
     }
 }
 

@@ -239,6 +239,7 @@ pub async fn requirements(conn: &mut AnyConnection, scope: &Scope) -> Result<Vec
 pub async fn counts(
     conn: &mut AnyConnection,
     scope: &Scope,
+    requirements: &[Requirement],
     day: Date,
 ) -> Result<Vec<((i64, i64), Counts)>> {
     let mut out: std::collections::BTreeMap<(i64, i64), Counts> = Default::default();
@@ -259,7 +260,7 @@ pub async fn counts(
         .iter()
         .map(|r| Ok((rows::int(r, "group_id")?, rows::int(r, "n")?)))
         .collect::<Result<_>>()?;
-    for r in requirements(conn, scope).await? {
+    for r in requirements {
         let required = per_group.get(&r.group_id).copied().unwrap_or(0);
         out.insert(
             (r.program_id, r.group_id),

@@ -127,27 +127,53 @@ fn identity_of(r: &AnyRow) -> Result<(i64, Username, String)> {
     ))
 }
 
-/// [`identity`] for many usernames at once (one query per 500), in no particular order;
-/// unknown usernames are simply absent.
-pub async fn identities(
+/// Rows of `learners` for many usernames at once (one query per 500, `cols` selected),
+/// in no particular order; unknown usernames are simply absent.
+async fn by_usernames<T>(
     conn: &mut AnyConnection,
+    cols: &str,
     usernames: &[String],
-) -> Result<Vec<(i64, Username, String)>> {
+    of_row: impl Fn(&AnyRow) -> Result<T>,
+) -> Result<Vec<T>> {
     let mut out = Vec::with_capacity(usernames.len());
     for chunk in usernames.chunks(500) {
-        let mut q = crate::sql::Sql::new(
-            "SELECT id, username, legal_name FROM learners WHERE username IN (",
-        );
+        let mut q =
+            crate::sql::Sql::new(&format!("SELECT {cols} FROM learners WHERE username IN ("));
         for (i, u) in chunk.iter().enumerate() {
             let p = q.arg(crate::sql::Arg::Text(u.clone()));
             q.push(if i == 0 { "" } else { "," }).push(&p);
         }
         q.push(")");
         for row in q.query().fetch_all(&mut *conn).await? {
-            out.push(identity_of(&row)?);
+            out.push(of_row(&row)?);
         }
     }
     Ok(out)
+}
+
+/// [`identity`] for many usernames at once, in no particular order; unknown usernames are
+/// simply absent.
+pub async fn identities(
+    conn: &mut AnyConnection,
+    usernames: &[String],
+) -> Result<Vec<(i64, Username, String)>> {
+    by_usernames(conn, "id, username, legal_name", usernames, identity_of).await
+}
+
+/// Row id, username and manager's row id of many learners at once (what a reach check
+/// needs), in no particular order; unknown usernames are simply absent.
+pub async fn with_managers(
+    conn: &mut AnyConnection,
+    usernames: &[String],
+) -> Result<Vec<(i64, String, Option<i64>)>> {
+    by_usernames(conn, "id, username, manager_id", usernames, |r| {
+        Ok((
+            rows::int(r, "id")?,
+            rows::text(r, "username")?,
+            rows::opt_int(r, "manager_id")?,
+        ))
+    })
+    .await
 }
 
 /// The identities of every member of a group, by username.

@@ -137,7 +137,7 @@ async fn show_page(
             page,
         )
         .await?;
-    let compliance = if recert_service::Service::reads_reports(who) {
+    let compliance = if who.reads_reports() {
         Some(
             state
                 .service

@@ -80,7 +80,7 @@ impl Chrome {
 
     /// Whether to show the dashboard and the compliance report.
     pub fn sees_reports(&self) -> bool {
-        recert_service::Service::reads_reports(&self.principal)
+        self.principal.reads_reports()
     }
 
     pub fn sees_groups(&self) -> bool {
@@ -267,7 +267,7 @@ async fn home(viewer: Viewer) -> Response {
     let to = match p.role {
         Role::Learner => "/my",
         Role::Supervisor => "/team",
-        _ if recert_service::Service::reads_reports(p) => "/dashboard",
+        _ if p.reads_reports() => "/dashboard",
         _ => "/programs",
     };
     Redirect::to(to).into_response()

@@ -633,7 +633,7 @@ pub async fn show_page(
         )
         .await?;
     let holders = state.service.program_holders(who, code).await?;
-    let compliance = if recert_service::Service::may_report_on(who, p.row_id) {
+    let compliance = if who.reports_on(p.row_id) {
         Some(
             state
                 .service

@@ -186,7 +186,7 @@ pub async fn compliance(
     let programs = super::all_pages(|req| state.service.programs(who, req, true))
         .await?
         .into_iter()
-        .filter(|p| recert_service::Service::may_report_on(who, p.row_id))
+        .filter(|p| who.reports_on(p.row_id))
         .map(|p| (p.program.code.to_string(), p.program.name.clone()))
         .collect();
     let groups = super::group_names(&state, who).await?;
