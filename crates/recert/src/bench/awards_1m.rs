@@ -132,18 +132,30 @@ fn clock_bytes(buf: &mut [u8]) {
     }
 }
 
-pub async fn run(data: crate::cli::BenchData, runs: usize) -> Result<()> {
-    let db = Db::create(data.database_url).await?;
-    let result = bench(
-        &db,
-        data.awards,
-        data.learners.max(1),
-        data.programs.clamp(1, 99),
-        runs.max(3),
-    )
-    .await;
+/// Runs `bench` on a fresh database (a temporary SQLite file, or a new PostgreSQL
+/// database on the server named), dropping a PostgreSQL one afterwards, failed or not.
+pub(super) async fn on_fresh_db(
+    url: Option<String>,
+    bench: impl AsyncFnOnce(&Db) -> Result<()>,
+) -> Result<()> {
+    let db = Db::create(url).await?;
+    let result = bench(&db).await;
     db.drop_pg().await;
     result
+}
+
+pub async fn run(data: crate::cli::BenchData, runs: usize) -> Result<()> {
+    on_fresh_db(data.database_url, async |db| {
+        bench(
+            db,
+            data.awards,
+            data.learners.max(1),
+            data.programs.clamp(1, 99),
+            runs.max(3),
+        )
+        .await
+    })
+    .await
 }
 
 /// The generated data, ready to query.

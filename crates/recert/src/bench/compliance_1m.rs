@@ -4,7 +4,7 @@
 //! SQLite (as a DBA would run it), through the driver on PostgreSQL. Both answers are
 //! compared figure by figure before any time is reported.
 
-use super::awards_1m::{Data, Db, generate, median};
+use super::awards_1m::{Data, Db, generate, median, on_fresh_db};
 use anyhow::{Context, Result, bail};
 use recert_service::Principal;
 use recert_service::reports::ComplianceQuery;
@@ -54,18 +54,18 @@ fn baseline_sql(day: &str, d30: &str, d60: &str, d90: &str) -> String {
 }
 
 pub async fn run(data: crate::cli::BenchData, sites: usize, runs: usize) -> Result<()> {
-    let db = Db::create(data.database_url).await?;
-    let result = bench(
-        &db,
-        data.awards,
-        data.learners.max(1),
-        data.programs.clamp(1, 99),
-        sites.clamp(1, 500),
-        runs.max(3),
-    )
-    .await;
-    db.drop_pg().await;
-    result
+    on_fresh_db(data.database_url, async |db| {
+        bench(
+            db,
+            data.awards,
+            data.learners.max(1),
+            data.programs.clamp(1, 99),
+            sites.clamp(1, 500),
+            runs.max(3),
+        )
+        .await
+    })
+    .await
 }
 
 async fn bench(
