@@ -3,10 +3,11 @@
 //! page, its exports and `recert audit verify` call these.
 
 use crate::auth::Action;
-use crate::exports::{Cell, Table};
+use crate::exports::{Cell, Download, Format, download};
 use crate::history::{Described, describe};
-use crate::page::{Page, PageRequest};
+use crate::listing::{Listed, Sort, Window};
 use crate::{Principal, Result, Service, ServiceError};
+use futures_util::TryStreamExt;
 use recert_domain::names::parse_date;
 pub use recert_store::audit::Verdict;
 use recert_store::audit::{self as store, Search};
@@ -22,13 +23,6 @@ pub struct AuditQuery {
     pub from: Option<String>,
     /// Last day (UTC), inclusive.
     pub to: Option<String>,
-}
-
-/// A page of the log and how many events match in all.
-#[derive(Debug)]
-pub struct AuditPage {
-    pub page: Page<Described>,
-    pub total: i64,
 }
 
 fn given(v: &Option<String>) -> Option<String> {
@@ -72,68 +66,54 @@ impl AuditQuery {
 }
 
 impl Service {
-    /// One page of the audit log, newest first (admins and auditors).
-    pub async fn audit_log(
+    /// One window of the events matching, in the order asked (the audit page), with
+    /// the total.
+    pub async fn audit_listed(
         &self,
         who: &Principal,
         query: &AuditQuery,
-        page: PageRequest,
-    ) -> Result<AuditPage> {
+        sort: &Sort,
+        window: Window,
+    ) -> Result<Listed<Described>> {
         who.require(Action::ReadAudit)?;
         let search = query.search()?;
         let mut conn = self.store.read().await?;
-        let before = (page.after > 0).then_some(page.after);
-        let rows = store::search(&mut conn, &search, before, page.fetch()).await?;
         let total = store::count_matching(&mut conn, &search).await?;
-        let page = page.finish(rows, |e| e.seq, |e| Ok(describe(&e)))?;
-        Ok(AuditPage { page, total })
+        let items = store::sorted(&mut conn, &search, &sort.order(), window)
+            .await?
+            .iter()
+            .map(describe)
+            .collect();
+        Ok(Listed { items, total })
     }
 
-    /// Every matching event as a sheet (an auditor's export), newest first.
-    pub async fn audit_table(&self, who: &Principal, query: &AuditQuery) -> Result<Table> {
+    /// Every matching event, in the order asked, as a CSV or XLSX file written while it
+    /// is read (an auditor's export of any size).
+    pub fn audit_export(
+        &self,
+        who: &Principal,
+        query: &AuditQuery,
+        sort: &Sort,
+        format: Format,
+    ) -> Result<Download> {
         who.require(Action::ReadAudit)?;
         let search = query.search()?;
-        let mut conn = self.store.read().await?;
-        let mut t = Table::new(
+        let store = self.store.clone();
+        let order = sort.order();
+        download(
+            format,
+            "audit-log",
             "Audit log",
-            vec![
-                "seq",
-                "at_utc",
-                "actor",
-                "action",
-                "subject_type",
-                "subject_id",
-                "reason",
-                "changes",
-                "hash",
-            ],
-        );
-        let mut before = None;
-        loop {
-            let rows = store::search(&mut conn, &search, before, 1000).await?;
-            let Some(last) = rows.last() else { break };
-            before = Some(last.seq);
-            for e in &rows {
-                let d = describe(e);
-                let changes: Vec<String> = d
-                    .changes
-                    .iter()
-                    .map(|c| format!("{}: {} → {}", c.field, c.before, c.after))
-                    .collect();
-                t.rows.push(vec![
-                    Cell::Int(e.seq),
-                    d.at.into(),
-                    d.actor.into(),
-                    d.action.into(),
-                    d.subject_type.into(),
-                    d.subject_id.into(),
-                    d.reason.unwrap_or_default().into(),
-                    changes.join("; ").into(),
-                    e.hash.as_str().into(),
-                ]);
-            }
-        }
-        Ok(t)
+            AUDIT_HEADERS,
+            move |mut sink| async move {
+                let mut conn = store.read().await?;
+                let mut rows = store::stream(&mut conn, &search, &order);
+                while let Some(e) = rows.try_next().await? {
+                    sink.push(&event_cells(&e)).await?;
+                }
+                Ok(sink)
+            },
+        )
     }
 
     /// Recomputes the hash chain (what `recert audit verify` does), for admins and auditors.
@@ -142,4 +122,38 @@ impl Service {
         let mut conn = self.store.read().await?;
         Ok(store::verify(&mut conn).await?)
     }
+}
+
+/// The columns of an audit export.
+const AUDIT_HEADERS: &[&str] = &[
+    "seq",
+    "at_utc",
+    "actor",
+    "action",
+    "subject_type",
+    "subject_id",
+    "reason",
+    "changes",
+    "hash",
+];
+
+/// An event as a row of an export: what changed as "field: before → after".
+fn event_cells(e: &recert_store::audit::Event) -> Vec<Cell> {
+    let d = describe(e);
+    let changes: Vec<String> = d
+        .changes
+        .iter()
+        .map(|c| format!("{}: {} → {}", c.field, c.before, c.after))
+        .collect();
+    vec![
+        Cell::Int(e.seq),
+        d.at.into(),
+        d.actor.into(),
+        d.action.into(),
+        d.subject_type.into(),
+        d.subject_id.into(),
+        d.reason.unwrap_or_default().into(),
+        changes.join("; ").into(),
+        e.hash.as_str().into(),
+    ]
 }

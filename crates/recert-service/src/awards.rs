@@ -1,8 +1,11 @@
 //! Award use cases: manual award, read (with status as of any day), edit, revoke, archive.
 
 use crate::auth::Action;
+use crate::exports::{Cell, Download, Format, download};
+use crate::listing::{Listed, Sort, Window};
 use crate::page::{Page, PageRequest};
 use crate::{Principal, Result, Service, ServiceError, snapshot};
+use futures_util::TryStreamExt;
 use recert_domain::award::{Credits, RevocationCategory, check_dates, check_fields, check_score};
 use recert_domain::error::Errors;
 use recert_domain::names::{optional_text, parse_date, required_text};
@@ -193,45 +196,42 @@ pub struct HolderCounts {
     pub not_yet_valid: i64,
 }
 
-/// Awards as a sheet, one row each (list exports).
-pub fn awards_table(title: String, awards: &[AwardView]) -> crate::exports::Table {
-    use crate::exports::Cell;
-    let mut t = crate::exports::Table::new(
-        title,
-        vec![
-            "certificate_id",
-            "username",
-            "legal_name",
-            "program",
-            "issued_on",
-            "expires_on",
-            "days_left",
-            "status",
-            "status_as_of",
-        ],
-    );
-    for a in awards {
-        t.rows.push(vec![
-            a.id.as_str().into(),
-            a.learner.as_str().into(),
-            a.legal_name.as_str().into(),
-            a.program.as_str().into(),
-            Cell::Date(Some(a.issued_on)),
-            Cell::Date(a.expires_on),
-            match a.days_left {
-                Some(d) if !a.status.is_ended() => Cell::Int(d),
-                _ => Cell::Text(String::new()),
-            },
-            a.status.label().into(),
-            Cell::Date(Some(a.status_as_of)),
-        ]);
-    }
-    t
+/// The columns of an awards export.
+const AWARD_HEADERS: &[&str] = &[
+    "certificate_id",
+    "username",
+    "legal_name",
+    "program",
+    "issued_on",
+    "expires_on",
+    "days_left",
+    "status",
+    "status_as_of",
+];
+
+/// An award as a row of an export.
+fn award_cells(a: &AwardView) -> Vec<Cell> {
+    vec![
+        a.id.as_str().into(),
+        a.learner.as_str().into(),
+        a.legal_name.as_str().into(),
+        a.program.as_str().into(),
+        Cell::Date(Some(a.issued_on)),
+        Cell::Date(a.expires_on),
+        match a.days_left {
+            Some(d) if !a.status.is_ended() => Cell::Int(d),
+            _ => Cell::Text(String::new()),
+        },
+        a.status.label().into(),
+        Cell::Date(Some(a.status_as_of)),
+    ]
 }
 
 /// Listing filters (SPEC §9), as received.
 #[derive(Debug, Clone, Default)]
 pub struct AwardQuery {
+    /// A learner's name or username (part of it, any case) or a certificate ID.
+    pub text: Option<String>,
     pub learner: Option<String>,
     pub program: Option<String>,
     pub group: Option<String>,
@@ -677,6 +677,63 @@ impl Service {
         page.finish(rows, |r| r.row_id, |r| self.view(&ctx, &r, Some(day)))
     }
 
+    /// One window of the awards matching, in the order asked, with the total.
+    pub async fn awards_listed(
+        &self,
+        who: &Principal,
+        q: AwardQuery,
+        sort: &Sort,
+        window: Window,
+    ) -> Result<Listed<AwardView>> {
+        let mut conn = self.store.read().await?;
+        let Some((filter, day, ctx)) = self.award_filter(&mut conn, who, q).await? else {
+            return Ok(Listed::empty());
+        };
+        let total = store::count_matching(&mut conn, &filter, day).await?;
+        let items = store::sorted(&mut conn, &filter, day, &sort.order(), window)
+            .await?
+            .iter()
+            .map(|r| self.view(&ctx, r, Some(day)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Listed { items, total })
+    }
+
+    /// Every award matching, in the order asked, as a CSV or XLSX file written while it
+    /// is read. `title` names the sheet, `stem` the file.
+    pub async fn awards_export(
+        &self,
+        who: &Principal,
+        q: AwardQuery,
+        sort: &Sort,
+        format: Format,
+        title: &str,
+        stem: &str,
+    ) -> Result<Download> {
+        let mut conn = self.store.read().await?;
+        let found = self.award_filter(&mut conn, who, q).await?;
+        drop(conn);
+        let service = self.clone();
+        let order = sort.order();
+        download(
+            format,
+            stem,
+            title,
+            AWARD_HEADERS,
+            move |mut sink| async move {
+                let Some((filter, day, ctx)) = found else {
+                    return Ok(sink);
+                };
+                let mut conn = service.store.read().await?;
+                let mut rows = store::stream(&mut conn, &filter, day, &order);
+                while let Some(r) = rows.try_next().await? {
+                    sink.push(&award_cells(&service.view(&ctx, &r, Some(day))?))
+                        .await?;
+                }
+                Ok(sink)
+            },
+        )
+    }
+
     /// How many awards match (the total beside a page of the list).
     pub async fn awards_total(&self, who: &Principal, q: AwardQuery) -> Result<i64> {
         let mut conn = self.store.read().await?;
@@ -712,7 +769,13 @@ impl Service {
             None => None,
         };
         let as_of = opt_date(&mut e, "as_of", q.as_of.as_deref());
+        // A certificate ID typed without hyphens or in lower case still finds its award.
+        let text = q
+            .text
+            .filter(|s| !s.trim().is_empty())
+            .map(|t| CertificateId::parse(&t).map(|c| c.to_string()).unwrap_or(t));
         let mut filter = store::Filter {
+            text,
             learner: q.learner.filter(|s| !s.is_empty()),
             program: q.program.filter(|s| !s.is_empty()),
             group: q.group.filter(|s| !s.is_empty()),

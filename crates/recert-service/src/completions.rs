@@ -5,8 +5,11 @@
 
 use crate::auth::{Action, Reach};
 use crate::awards::{Context, NewAward, Replace};
+use crate::exports::{Cell, Download, Format, download};
+use crate::listing::{Listed, Sort, Window};
 use crate::page::{Page, PageRequest};
 use crate::{Principal, Result, Service, ServiceError, snapshot};
+use futures_util::TryStreamExt;
 use recert_domain::earning::{self, Decision, Facts, Outcome, Via};
 use recert_domain::error::Errors;
 use recert_domain::names::{optional_text, parse_date, required_text};
@@ -631,23 +634,70 @@ impl Service {
         q: CompletionQuery,
         page: PageRequest,
     ) -> Result<Page<CompletionView>> {
-        let within = match who.reach() {
-            // Completions belong to no program: a program manager reads them like learners.
-            Reach::Programs(_) => recert_store::sql::Within::All,
-            other => match other.within() {
-                Some(w) => w,
-                None => return Ok(Page::empty()),
-            },
-        };
-        let filter = store::Filter {
-            learner: q.learner.filter(|s| !s.is_empty()),
-            item: q.item.filter(|s| !s.is_empty()),
-            within,
+        let Some(filter) = completion_filter(who, q) else {
+            return Ok(Page::empty());
         };
         let mut conn = self.store.read().await?;
         let before = (page.after > 0).then_some(page.after);
         let rows = store::list(&mut conn, &filter, before, page.fetch()).await?;
         page.finish(rows, |r| r.id, |r| view(&r, Intake::Recorded))
+    }
+
+    /// One window of the completions matching, in the order asked, with the total.
+    pub async fn completions_listed(
+        &self,
+        who: &Principal,
+        q: CompletionQuery,
+        sort: &Sort,
+        window: Window,
+    ) -> Result<Listed<CompletionView>> {
+        let Some(filter) = completion_filter(who, q) else {
+            return Ok(Listed::empty());
+        };
+        let mut conn = self.store.read().await?;
+        let total = store::count(&mut conn, &filter).await?;
+        let items = store::sorted(&mut conn, &filter, &sort.order(), window)
+            .await?
+            .iter()
+            .map(|r| view(r, Intake::Recorded))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Listed { items, total })
+    }
+
+    /// Every completion matching, in the order asked, as a CSV or XLSX file written while
+    /// it is read.
+    pub fn completions_export(
+        &self,
+        who: &Principal,
+        q: CompletionQuery,
+        sort: &Sort,
+        format: Format,
+    ) -> Result<Download> {
+        let stem = match q.learner.as_deref().filter(|s| !s.is_empty()) {
+            Some(u) => format!("completions-{u}"),
+            None => "completions".to_owned(),
+        };
+        let filter = completion_filter(who, q);
+        let store = self.store.clone();
+        let order = sort.order();
+        download(
+            format,
+            stem,
+            "Completions",
+            COMPLETION_HEADERS,
+            move |mut sink| async move {
+                let Some(filter) = filter else {
+                    return Ok(sink);
+                };
+                let mut conn = store.read().await?;
+                let mut rows = store::stream(&mut conn, &filter, &order);
+                while let Some(r) = rows.try_next().await? {
+                    sink.push(&completion_cells(&view(&r, Intake::Recorded)?))
+                        .await?;
+                }
+                Ok(sink)
+            },
+        )
     }
 
     /// One completion by event id.
@@ -691,4 +741,56 @@ fn source_ref(event_id: &str, via: Via<'_>) -> String {
         Via::Item(item) => format!("completion:{event_id} (item {})", item.code),
         Via::Refresher | Via::External => format!("completion:{event_id} (refresher)"),
     }
+}
+
+/// The store's filter for a completion query as this caller may see it; `None` when they
+/// may see none.
+fn completion_filter(who: &Principal, q: CompletionQuery) -> Option<store::Filter> {
+    let within = match who.reach() {
+        // Completions belong to no program: a program manager reads them like learners.
+        Reach::Programs(_) => recert_store::sql::Within::All,
+        other => other.within()?,
+    };
+    Some(store::Filter {
+        learner: q.learner.filter(|s| !s.is_empty()),
+        item: q.item.filter(|s| !s.is_empty()),
+        within,
+    })
+}
+
+/// The columns of a completions export.
+const COMPLETION_HEADERS: &[&str] = &[
+    "event_id",
+    "username",
+    "item",
+    "completed_on",
+    "score",
+    "source",
+    "received_at_utc",
+    "replays",
+    "earned",
+    "outcome",
+];
+
+fn completion_cells(c: &CompletionView) -> Vec<Cell> {
+    let outcomes: Vec<String> = c
+        .outcomes
+        .iter()
+        .map(|o| match &o.program {
+            Some(p) => format!("{p}: {}", o.reason),
+            None => o.reason.clone(),
+        })
+        .collect();
+    vec![
+        c.event_id.as_str().into(),
+        c.learner.as_str().into(),
+        c.item.as_str().into(),
+        Cell::Date(Some(c.completed_on)),
+        Cell::Percent(c.scaled_score),
+        c.source.as_str().into(),
+        c.received_at.to_string().into(),
+        Cell::Int(c.replays),
+        if c.earned { "yes" } else { "no" }.into(),
+        outcomes.join("; ").into(),
+    ]
 }

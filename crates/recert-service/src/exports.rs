@@ -6,12 +6,15 @@
 use crate::{Result, ServiceError};
 use recert_domain::Date;
 use std::borrow::Cow;
+use tokio::sync::mpsc;
 
 /// One cell of an export.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     Text(String),
     Int(i64),
+    /// A number with a fraction (hours); empty when `None`.
+    Number(Option<f64>),
     /// A fraction 0–1 shown as a percentage; `None` when there is nothing to divide.
     Percent(Option<f64>),
     Date(Option<Date>),
@@ -110,83 +113,314 @@ impl Table {
 
     /// CSV with a header row; percentages as numbers 0–100 with one decimal.
     pub fn to_csv(&self) -> Result<Vec<u8>> {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(&self.headers)
-            .map_err(ServiceError::internal)?;
+        let mut w = CsvRows::new(&self.headers)?;
         for row in &self.rows {
-            let fields: Vec<Cow<'_, str>> = row
-                .iter()
-                .map(|c| match c {
-                    Cell::Text(s) => neutralise(s),
-                    Cell::Int(n) => Cow::Owned(n.to_string()),
-                    Cell::Percent(Some(f)) => Cow::Owned(format!("{:.1}", f * 100.0)),
-                    Cell::Percent(None) | Cell::Date(None) => Cow::Borrowed(""),
-                    Cell::Date(Some(d)) => Cow::Owned(d.to_string()),
-                })
-                .collect();
-            w.write_record(fields.iter().map(|f| f.as_bytes()))
-                .map_err(ServiceError::internal)?;
+            w.row(row)?;
         }
-        w.into_inner().map_err(ServiceError::internal)
+        w.take()
     }
 
     /// An XLSX workbook of one sheet: dates as dates, counts as numbers, percentages as
     /// fractions formatted `0.0%`; the header row bold and frozen.
     pub fn to_xlsx(&self) -> Result<Vec<u8>> {
+        let mut x = XlsxRows::new(&self.title, &self.headers, false)?;
+        for row in &self.rows {
+            x.row(row)?;
+        }
+        x.book.save_to_buffer().map_err(xlsx_error)
+    }
+}
+
+/// Rows written as CSV into a buffer the caller empties as it goes.
+struct CsvRows {
+    w: csv::Writer<Vec<u8>>,
+}
+
+impl CsvRows {
+    fn new(headers: &[&'static str]) -> Result<Self> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(headers).map_err(ServiceError::internal)?;
+        Ok(Self { w })
+    }
+
+    fn row(&mut self, row: &[Cell]) -> Result<()> {
+        let fields: Vec<Cow<'_, str>> = row
+            .iter()
+            .map(|c| match c {
+                Cell::Text(s) => neutralise(s),
+                Cell::Int(n) => Cow::Owned(n.to_string()),
+                Cell::Number(Some(f)) => Cow::Owned(f.to_string()),
+                Cell::Percent(Some(f)) => Cow::Owned(format!("{:.1}", f * 100.0)),
+                Cell::Percent(None) | Cell::Date(None) | Cell::Number(None) => Cow::Borrowed(""),
+                Cell::Date(Some(d)) => Cow::Owned(d.to_string()),
+            })
+            .collect();
+        self.w
+            .write_record(fields.iter().map(|f| f.as_bytes()))
+            .map_err(ServiceError::internal)
+    }
+
+    /// Bytes written but not yet taken (the writer keeps a small buffer of its own).
+    fn pending(&self) -> usize {
+        self.w.get_ref().len()
+    }
+
+    /// Everything written so far (the writer starts again on an empty buffer).
+    fn take(&mut self) -> Result<Vec<u8>> {
+        let w = std::mem::replace(&mut self.w, csv::Writer::from_writer(Vec::new()));
+        w.into_inner()
+            .map_err(|e| ServiceError::internal(e.error().to_string()))
+    }
+}
+
+fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> ServiceError {
+    ServiceError::internal(e)
+}
+
+/// Rows written into a one-sheet workbook. With `constant_memory` each row goes to a
+/// temporary file as it is written, so a sheet of any length takes the same memory.
+struct XlsxRows {
+    book: rust_xlsxwriter::Workbook,
+    next: u32,
+    date: rust_xlsxwriter::Format,
+    pct: rust_xlsxwriter::Format,
+}
+
+impl XlsxRows {
+    fn new(title: &str, headers: &[&'static str], constant_memory: bool) -> Result<Self> {
         use rust_xlsxwriter::{Format as X, Workbook};
-        let e = |e: rust_xlsxwriter::XlsxError| ServiceError::internal(e);
         let mut book = Workbook::new();
-        let sheet = book.add_worksheet();
+        let sheet = if constant_memory {
+            book.add_worksheet_with_constant_memory()
+                .map_err(xlsx_error)?
+        } else {
+            book.add_worksheet()
+        };
         // Sheet names: at most 31 characters, none of []:*?/\ .
-        let name: String = self
-            .title
+        let name: String = title
             .chars()
             .filter(|c| !"[]:*?/\\".contains(*c))
             .take(31)
             .collect();
         sheet
             .set_name(if name.is_empty() { "Sheet1" } else { &name })
-            .map_err(e)?;
+            .map_err(xlsx_error)?;
         let bold = X::new().set_bold();
-        let date = X::new().set_num_format("yyyy-mm-dd");
-        let pct = X::new().set_num_format("0.0%");
-        for (c, h) in self.headers.iter().enumerate() {
+        for (c, h) in headers.iter().enumerate() {
             sheet
                 .write_string_with_format(0, col(c)?, *h, &bold)
-                .map_err(e)?;
+                .map_err(xlsx_error)?;
+            sheet
+                .set_column_width(col(c)?, (h.len() as f64 + 4.0).max(12.0))
+                .map_err(xlsx_error)?;
         }
-        for (r, row) in self.rows.iter().enumerate() {
-            let r = u32::try_from(r + 1).map_err(ServiceError::internal)?;
-            for (c, cell) in row.iter().enumerate() {
-                let c = col(c)?;
-                match cell {
-                    Cell::Text(s) => {
-                        sheet.write_string(r, c, neutralise(s)).map_err(e)?;
-                    }
-                    Cell::Int(n) => {
-                        // Counts are far below 2^53: exact as a spreadsheet number.
-                        sheet.write_number(r, c, *n as f64).map_err(e)?;
-                    }
-                    Cell::Percent(Some(f)) => {
-                        sheet.write_number_with_format(r, c, *f, &pct).map_err(e)?;
-                    }
-                    Cell::Date(Some(d)) => {
-                        sheet
-                            .write_datetime_with_format(r, c, d, &date)
-                            .map_err(e)?;
-                    }
-                    Cell::Percent(None) | Cell::Date(None) => {}
+        sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
+        Ok(Self {
+            book,
+            next: 1,
+            date: X::new().set_num_format("yyyy-mm-dd"),
+            pct: X::new().set_num_format("0.0%"),
+        })
+    }
+
+    fn row(&mut self, row: &[Cell]) -> Result<()> {
+        let e = xlsx_error;
+        let r = self.next;
+        let sheet = self.book.worksheet_from_index(0).map_err(e)?;
+        for (c, cell) in row.iter().enumerate() {
+            let c = col(c)?;
+            match cell {
+                Cell::Text(s) => {
+                    sheet.write_string(r, c, neutralise(s)).map_err(e)?;
+                }
+                Cell::Int(n) => {
+                    // Counts are far below 2^53: exact as a spreadsheet number.
+                    sheet.write_number(r, c, *n as f64).map_err(e)?;
+                }
+                Cell::Number(Some(f)) => {
+                    sheet.write_number(r, c, *f).map_err(e)?;
+                }
+                Cell::Percent(Some(f)) => {
+                    sheet
+                        .write_number_with_format(r, c, *f, &self.pct)
+                        .map_err(e)?;
+                }
+                Cell::Date(Some(d)) => {
+                    sheet
+                        .write_datetime_with_format(r, c, d, &self.date)
+                        .map_err(e)?;
+                }
+                Cell::Percent(None) | Cell::Date(None) | Cell::Number(None) => {}
+            }
+        }
+        self.next = r.checked_add(1).ok_or_else(|| {
+            ServiceError::field("format", "Too many rows for one XLSX sheet: export CSV")
+        })?;
+        Ok(())
+    }
+}
+
+/// The most rows an XLSX sheet holds (the format's limit, header row included).
+const XLSX_MAX_ROWS: u32 = 1_048_576;
+
+/// An export on its way: the file's bytes in order, as a task writes them. Dropping it
+/// stops the task.
+pub struct Download {
+    pub format: Format,
+    /// The file name without its extension.
+    pub stem: String,
+    chunks: mpsc::Receiver<Result<Vec<u8>>>,
+}
+
+impl Download {
+    /// The next part of the file; `None` once it is complete. An error means the file is
+    /// not complete and must not be kept.
+    pub async fn next_chunk(&mut self) -> Option<Result<Vec<u8>>> {
+        self.chunks.recv().await
+    }
+
+    /// The whole file (the command line and tests).
+    pub async fn bytes(mut self) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        while let Some(chunk) = self.next_chunk().await {
+            out.extend(chunk?);
+        }
+        Ok(out)
+    }
+
+    /// `stem.csv` or `stem.xlsx`.
+    pub fn file_name(&self) -> String {
+        format!("{}.{}", self.stem, self.format.extension())
+    }
+}
+
+/// Where a download's producer puts its rows.
+pub struct RowSink {
+    enc: Encoder,
+    tx: mpsc::Sender<Result<Vec<u8>>>,
+}
+
+enum Encoder {
+    Csv(Box<CsvRows>),
+    Xlsx(Box<XlsxRows>),
+}
+
+/// How much CSV is gathered before it is sent on.
+const CHUNK: usize = 64 * 1024;
+
+impl RowSink {
+    pub async fn push(&mut self, row: &[Cell]) -> Result<()> {
+        match &mut self.enc {
+            Encoder::Csv(w) => {
+                w.row(row)?;
+                if w.pending() >= CHUNK {
+                    let bytes = w.take()?;
+                    self.send(bytes).await?;
+                }
+            }
+            Encoder::Xlsx(x) => {
+                if x.next >= XLSX_MAX_ROWS {
+                    return Err(ServiceError::field(
+                        "format",
+                        "More rows than one XLSX sheet holds (1,048,575): export CSV",
+                    ));
+                }
+                x.row(row)?;
+                // Writing a row is synchronous; let other requests run now and then.
+                if x.next % 4096 == 0 {
+                    tokio::task::yield_now().await;
                 }
             }
         }
-        sheet.set_freeze_panes(1, 0).map_err(e)?;
-        for (c, h) in self.headers.iter().enumerate() {
-            sheet
-                .set_column_width(col(c)?, (h.len() as f64 + 4.0).max(12.0))
-                .map_err(e)?;
-        }
-        book.save_to_buffer().map_err(e)
+        Ok(())
     }
+
+    async fn send(&self, bytes: Vec<u8>) -> Result<()> {
+        self.tx
+            .send(Ok(bytes))
+            .await
+            .map_err(|_| ServiceError::internal(ABANDONED))
+    }
+
+    async fn finish(mut self) -> Result<()> {
+        match &mut self.enc {
+            Encoder::Csv(w) => {
+                let bytes = w.take()?;
+                self.send(bytes).await
+            }
+            Encoder::Xlsx(_) => {
+                let Encoder::Xlsx(x) = self.enc else {
+                    return Ok(());
+                };
+                let tx = self.tx.clone();
+                // Zipping the sheet and reading the file back are blocking work.
+                tokio::task::spawn_blocking(move || -> Result<()> {
+                    use std::io::{Read, Seek};
+                    let mut x = *x;
+                    let mut file = tempfile::tempfile().map_err(ServiceError::internal)?;
+                    x.book.save_to_writer(&mut file).map_err(xlsx_error)?;
+                    file.rewind().map_err(ServiceError::internal)?;
+                    loop {
+                        let mut buf = vec![0; CHUNK];
+                        let n = file.read(&mut buf).map_err(ServiceError::internal)?;
+                        if n == 0 {
+                            return Ok(());
+                        }
+                        buf.truncate(n);
+                        tx.blocking_send(Ok(buf))
+                            .map_err(|_| ServiceError::internal(ABANDONED))?;
+                    }
+                })
+                .await
+                .map_err(ServiceError::internal)?
+            }
+        }
+    }
+}
+
+const ABANDONED: &str = "the download was abandoned";
+
+/// Starts a download: `produce` pushes the rows (reading them as it goes) in a task of
+/// its own, and the file's bytes come out of the returned [`Download`] as they are made,
+/// so neither side holds the whole file.
+pub(crate) fn download<F, Fut>(
+    format: Format,
+    stem: impl Into<String>,
+    title: &str,
+    headers: &[&'static str],
+    produce: F,
+) -> Result<Download>
+where
+    F: FnOnce(RowSink) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<RowSink>> + Send + 'static,
+{
+    let enc = match format {
+        Format::Csv => Encoder::Csv(Box::new(CsvRows::new(headers)?)),
+        Format::Xlsx => Encoder::Xlsx(Box::new(XlsxRows::new(title, headers, true)?)),
+        Format::Json => return Err(ServiceError::internal("a download is CSV or XLSX")),
+    };
+    let (tx, rx) = mpsc::channel(4);
+    let sink = RowSink {
+        enc,
+        tx: tx.clone(),
+    };
+    tokio::spawn(async move {
+        let done = match produce(sink).await {
+            Ok(sink) => sink.finish().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = done
+            && !tx.is_closed()
+        {
+            tracing::warn!(error = %e, "export failed part way");
+            let _ = tx.send(Err(e)).await;
+        }
+    });
+    Ok(Download {
+        format,
+        stem: stem.into(),
+        chunks: rx,
+    })
 }
 
 fn col(c: usize) -> Result<u16> {

@@ -5,7 +5,10 @@
 
 use crate::auth::{Action, Role};
 use crate::awards::{Context, NewAward, Replace};
+use crate::exports::{Cell, Download, Format, download};
+use crate::listing::{Listed, Sort, Window};
 use crate::{Principal, Result, Service, ServiceError, snapshot};
+use futures_util::TryStreamExt;
 use recert_domain::award::Credits;
 use recert_domain::earning::{self, Decision, Facts, Via};
 use recert_domain::error::Errors;
@@ -484,30 +487,68 @@ impl Service {
         state: Option<&str>,
         learner: Option<&str>,
     ) -> Result<Vec<ExternalView>> {
-        let state = match state.filter(|s| !s.is_empty()) {
-            Some(s @ ("pending" | "approved" | "rejected")) => Some(s.to_owned()),
-            Some(other) => {
-                return Err(ServiceError::field(
-                    "state",
-                    format!("unknown state {other:?}: must be pending, approved or rejected"),
-                ));
-            }
-            None => None,
-        };
-        let Some(within) = who.reach().within() else {
+        let Some(filter) = external_filter(who, state, learner)? else {
             return Ok(Vec::new());
         };
         let mut conn = self.store.read().await?;
-        let filter = store::Filter {
-            state,
-            learner: learner.filter(|s| !s.is_empty()).map(str::to_owned),
-            within,
-        };
         store::list(&mut conn, &filter, 500)
             .await?
             .iter()
             .map(view)
             .collect()
+    }
+
+    /// One window of the reports the caller may see, in the order asked, with the total
+    /// (the approvers' queue and its history).
+    pub async fn external_listed(
+        &self,
+        who: &Principal,
+        state: Option<&str>,
+        sort: &Sort,
+        window: Window,
+    ) -> Result<Listed<ExternalView>> {
+        let Some(filter) = external_filter(who, state, None)? else {
+            return Ok(Listed::empty());
+        };
+        let mut conn = self.store.read().await?;
+        let total = store::count(&mut conn, &filter).await?;
+        let items = store::sorted(&mut conn, &filter, &sort.order(), window)
+            .await?
+            .iter()
+            .map(view)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Listed { items, total })
+    }
+
+    /// Every report the caller may see in `state`, in the order asked, as a CSV or XLSX
+    /// file written while it is read.
+    pub fn external_export(
+        &self,
+        who: &Principal,
+        state: Option<&str>,
+        sort: &Sort,
+        format: Format,
+    ) -> Result<Download> {
+        let filter = external_filter(who, state, None)?;
+        let store = self.store.clone();
+        let order = sort.order();
+        download(
+            format,
+            "external-training",
+            "External training",
+            EXTERNAL_HEADERS,
+            move |mut sink| async move {
+                let Some(filter) = filter else {
+                    return Ok(sink);
+                };
+                let mut conn = store.read().await?;
+                let mut rows = store::stream(&mut conn, &filter, &order);
+                while let Some(r) = rows.try_next().await? {
+                    sink.push(&external_cells(&view(&r)?)).await?;
+                }
+                Ok(sink)
+            },
+        )
     }
 
     async fn readable_report(
@@ -545,4 +586,73 @@ impl Service {
             bytes: e.bytes,
         })
     }
+}
+
+/// The store's filter for reports in `state` (of `learner`) as this caller may see them;
+/// `None` when they may see none.
+fn external_filter(
+    who: &Principal,
+    state: Option<&str>,
+    learner: Option<&str>,
+) -> Result<Option<store::Filter>> {
+    let state = match state.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s @ ("pending" | "approved" | "rejected")) => Some(s.to_owned()),
+        Some(other) => {
+            return Err(ServiceError::field(
+                "state",
+                format!("unknown state {other:?}: must be pending, approved or rejected"),
+            ));
+        }
+        None => None,
+    };
+    let Some(within) = who.reach().within() else {
+        return Ok(None);
+    };
+    Ok(Some(store::Filter {
+        state,
+        learner: learner.filter(|s| !s.is_empty()).map(str::to_owned),
+        within,
+    }))
+}
+
+/// The columns of an external training export.
+const EXTERNAL_HEADERS: &[&str] = &[
+    "id",
+    "username",
+    "legal_name",
+    "program",
+    "title",
+    "provider",
+    "completed_on",
+    "hours",
+    "state",
+    "submitted_by",
+    "submitted_at_utc",
+    "decided_by",
+    "decided_at_utc",
+    "decision_note",
+    "certificate_id",
+    "outcome",
+];
+
+fn external_cells(r: &ExternalView) -> Vec<Cell> {
+    let text = |s: &Option<String>| Cell::Text(s.clone().unwrap_or_default());
+    vec![
+        Cell::Int(r.id),
+        r.learner.as_str().into(),
+        r.legal_name.as_str().into(),
+        r.program.as_str().into(),
+        r.title.as_str().into(),
+        r.provider.as_str().into(),
+        Cell::Date(Some(r.completed_on)),
+        Cell::Number(r.hours),
+        r.state.as_str().into(),
+        r.submitted_by.as_str().into(),
+        r.submitted_at.to_string().into(),
+        text(&r.decided_by),
+        Cell::Text(r.decided_at.map(|t| t.to_string()).unwrap_or_default()),
+        text(&r.decision_note),
+        text(&r.award),
+        text(&r.outcome),
+    ]
 }

@@ -134,7 +134,7 @@ pub fn describe(e: &Event) -> Described {
     }
     Described {
         seq: e.seq,
-        at: e.at.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+        at: minute_utc(e.at),
         at_rfc3339: e.at.to_string(),
         actor: e.actor.clone(),
         what: action_label(&e.action),
@@ -144,6 +144,12 @@ pub fn describe(e: &Event) -> Described {
         reason,
         changes,
     }
+}
+
+/// An instant to the minute in UTC, e.g. "2027-03-01 14:05 UTC" (pages show it in the
+/// viewer's own zone where their browser runs scripts).
+pub fn minute_utc(t: impl std::borrow::Borrow<jiff::Timestamp>) -> String {
+    t.borrow().strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 #[cfg(test)]

@@ -2,8 +2,11 @@
 
 use crate::auth::Action;
 use crate::awards::AwardView;
+use crate::exports::{Cell, Download, Format, download};
+use crate::listing::{Listed, Sort, Window};
 use crate::page::{Page, PageRequest};
 use crate::{Principal, Result, Service, ServiceError, snapshot};
+use futures_util::TryStreamExt;
 use recert_domain::error::Errors;
 use recert_domain::names::{
     optional_text, parse_date, parse_email, parse_time_zone, required_text,
@@ -366,6 +369,59 @@ impl Service {
         page.finish(rows, |(id, _)| *id, |(_, l)| Ok(l))
     }
 
+    /// One window of the learners directory in the order asked, with the total that
+    /// matches.
+    pub async fn learners_listed(
+        &self,
+        who: &Principal,
+        query: LearnerQuery,
+        sort: &Sort,
+        window: Window,
+    ) -> Result<Listed<Learner>> {
+        let Some(filter) = learner_filter(who, query)? else {
+            return Ok(Listed::empty());
+        };
+        let mut conn = self.store.read().await?;
+        let total = store::count(&mut conn, &filter).await?;
+        let items = store::sorted(&mut conn, &filter, &sort.order(), window)
+            .await?
+            .into_iter()
+            .map(|(_, l)| l)
+            .collect();
+        Ok(Listed { items, total })
+    }
+
+    /// Every learner the query matches, in the order asked, as a CSV or XLSX file
+    /// written while it is read.
+    pub fn learners_export(
+        &self,
+        who: &Principal,
+        query: LearnerQuery,
+        sort: &Sort,
+        format: Format,
+    ) -> Result<Download> {
+        let filter = learner_filter(who, query)?;
+        let store = self.store.clone();
+        let order = sort.order();
+        download(
+            format,
+            "learners",
+            "Learners",
+            LEARNER_HEADERS,
+            move |mut sink| async move {
+                let Some(filter) = filter else {
+                    return Ok(sink);
+                };
+                let mut conn = store.read().await?;
+                let mut rows = store::stream(&mut conn, &filter, &order);
+                while let Some(l) = rows.try_next().await? {
+                    sink.push(&learner_cells(&l)).await?;
+                }
+                Ok(sink)
+            },
+        )
+    }
+
     /// How many learners match (the total beside a page of the list).
     pub async fn learners_total(&self, who: &Principal, query: LearnerQuery) -> Result<i64> {
         let Some(filter) = learner_filter(who, query)? else {
@@ -409,33 +465,28 @@ fn learner_filter(who: &Principal, query: LearnerQuery) -> Result<Option<store::
     Ok(Some(filter))
 }
 
-/// Learners as a sheet (list exports).
-pub fn learners_table(learners: &[Learner]) -> crate::exports::Table {
-    use crate::exports::Cell;
-    let mut t = crate::exports::Table::new(
-        "Learners",
-        vec![
-            "username",
-            "legal_name",
-            "email",
-            "groups",
-            "manager",
-            "active",
-            "end_date",
-        ],
-    );
-    for l in learners {
-        t.rows.push(vec![
-            l.username.as_str().into(),
-            l.legal_name.as_str().into(),
-            l.email.clone().unwrap_or_default().into(),
-            l.groups.join(", ").into(),
-            l.manager.as_ref().map(|m| m.as_str()).unwrap_or("").into(),
-            if l.active { "yes" } else { "no" }.into(),
-            Cell::Date(l.end_date),
-        ]);
-    }
-    t
+/// The columns of a learners export.
+const LEARNER_HEADERS: &[&str] = &[
+    "username",
+    "legal_name",
+    "email",
+    "groups",
+    "manager",
+    "active",
+    "end_date",
+];
+
+/// A learner as a row of an export.
+fn learner_cells(l: &Learner) -> Vec<Cell> {
+    vec![
+        l.username.as_str().into(),
+        l.legal_name.as_str().into(),
+        l.email.clone().unwrap_or_default().into(),
+        l.groups.join(", ").into(),
+        l.manager.as_ref().map(|m| m.as_str()).unwrap_or("").into(),
+        if l.active { "yes" } else { "no" }.into(),
+        Cell::Date(l.end_date),
+    ]
 }
 
 /// When a search looks like a certificate ID (16 symbols of its alphabet, hyphens aside)

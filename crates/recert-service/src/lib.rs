@@ -16,6 +16,7 @@ pub mod group_awards;
 pub mod groups;
 pub mod history;
 pub mod learners;
+pub mod listing;
 pub mod page;
 pub mod programs;
 pub mod reports;

@@ -21,8 +21,13 @@ pub struct ComplianceQuery {
 
 impl ComplianceQuery {
     /// Reads a query string's pairs (`program` and `group` repeatable, empty values
-    /// ignored, as a form's "all" option sends them) and the format asked.
-    pub fn from_pairs(pairs: &[(String, String)]) -> Result<(Self, crate::exports::Format)> {
+    /// ignored, as a form's "all" option sends them) and the format asked. Any other
+    /// parameter is refused, except those in `page_params` (which the page around the
+    /// report reads itself, e.g. a drill-down's `standing`).
+    pub fn from_pairs(
+        pairs: &[(String, String)],
+        page_params: &[&str],
+    ) -> Result<(Self, crate::exports::Format)> {
         let mut q = Self::default();
         let mut format = None;
         for (k, v) in pairs {
@@ -45,13 +50,16 @@ impl ComplianceQuery {
                     }
                 }
                 "format" => format = Some(v.to_owned()),
-                // Parameters of the page around the report, not of the report.
-                "standing" | "page" | "sort" | "expiring" => {}
+                other if page_params.contains(&other) => {}
                 other => {
                     return Err(ServiceError::field(
                         other,
                         format!(
-                            "Unknown parameter {other:?}: use program, group, as_of, detail or format"
+                            "Unknown parameter {other:?}: use program, group, as_of, detail or format{}",
+                            page_params
+                                .iter()
+                                .map(|p| format!(", {p}"))
+                                .collect::<String>()
                         ),
                     ));
                 }
@@ -227,20 +235,7 @@ pub fn people_table<'a>(
     as_of: Date,
     people: impl IntoIterator<Item = (&'a str, &'a str, &'a RequiredPerson)>,
 ) -> Table {
-    let mut t = Table::new(
-        title,
-        vec![
-            "program",
-            "group",
-            "username",
-            "legal_name",
-            "standing",
-            "compliant",
-            "expires_on",
-            "days_left",
-            "as_of",
-        ],
-    );
+    let mut t = Table::new(title, PEOPLE_HEADERS.to_vec());
     for (program, group, p) in people {
         t.rows.push(vec![
             program.into(),
@@ -255,6 +250,119 @@ pub fn people_table<'a>(
         ]);
     }
     t
+}
+
+const PEOPLE_HEADERS: &[&str] = &[
+    "program",
+    "group",
+    "username",
+    "legal_name",
+    "standing",
+    "compliant",
+    "expires_on",
+    "days_left",
+    "as_of",
+];
+
+/// What a drill-down sorts by; urgency first: never certified, revoked, lapsed, grace,
+/// then the soonest expiry.
+pub const PEOPLE_SORTS: [&str; 5] = ["urgency", "name", "program", "group", "expires"];
+
+/// Which of a report's people a drill-down lists, and in what order.
+#[derive(Debug, Clone)]
+pub struct PeopleFilter {
+    /// `None`: everyone required; `Some(None)`: everyone not compliant; otherwise the
+    /// people in that standing.
+    pub standing: Option<Option<Standing>>,
+    /// Compliant people whose award expires within this many days.
+    pub expiring_within: Option<i64>,
+    pub sort: crate::listing::Sort,
+}
+
+impl PeopleFilter {
+    /// From the drill-down's parameters as written in its URL (empty = not set).
+    pub fn parse(standing: &str, expiring: &str, sort: &str) -> Result<Self> {
+        let standing = match standing.trim() {
+            "" => None,
+            "not_compliant" => Some(None),
+            s => Some(Some(Standing::parse(s).ok_or_else(|| {
+                ServiceError::field(
+                    "standing",
+                    "Choose a standing: compliant, grace, lapsed, revoked, never_certified or not_compliant",
+                )
+            })?)),
+        };
+        let expiring_within = match expiring.trim() {
+            "" => None,
+            s => Some(
+                s.parse::<i64>()
+                    .ok()
+                    .filter(|n| (0..=3660).contains(n))
+                    .ok_or_else(|| {
+                        ServiceError::field("expiring", "Enter a number of days, e.g. 30")
+                    })?,
+            ),
+        };
+        Ok(Self {
+            standing,
+            expiring_within,
+            sort: crate::listing::Sort::parse(sort, &PEOPLE_SORTS, "urgency")?,
+        })
+    }
+
+    /// What the list holds, in words ("Lapsed", "Expiring within 30 days").
+    pub fn label(&self) -> String {
+        if let Some(n) = self.expiring_within {
+            return format!("Expiring within {n} days");
+        }
+        match self.standing {
+            None => "All required people".to_owned(),
+            Some(None) => "Not compliant".to_owned(),
+            Some(Some(s)) => s.label().to_owned(),
+        }
+    }
+
+    fn keeps(&self, p: &RequiredPerson) -> bool {
+        let standing = match self.standing {
+            None => true,
+            Some(None) => !p.compliant,
+            Some(Some(s)) => p.standing == s,
+        };
+        standing
+            && self.expiring_within.is_none_or(|n| {
+                p.standing == Standing::Compliant && p.days_left.is_some_and(|d| d <= n)
+            })
+    }
+}
+
+/// One person of a drill-down, with the requirement they are counted under.
+#[derive(Debug, Clone)]
+pub struct PersonRow {
+    pub program: String,
+    pub group: String,
+    pub p: RequiredPerson,
+}
+
+/// The people behind a report's numbers: how many in each standing (for the filter
+/// links, over everyone required) and the rows the filter keeps, in its order.
+#[derive(Debug, Clone)]
+pub struct People {
+    pub as_of: Date,
+    /// (standing key, label, count), the last one "not_compliant".
+    pub counts: Vec<(&'static str, &'static str, usize)>,
+    pub rows: Vec<PersonRow>,
+}
+
+impl People {
+    pub fn table(&self, title: String) -> Table {
+        people_table(
+            title,
+            self.as_of,
+            self.rows
+                .iter()
+                .map(|x| (x.program.as_str(), x.group.as_str(), &x.p)),
+        )
+    }
 }
 
 impl ComplianceReport {
@@ -330,6 +438,80 @@ impl ComplianceReport {
 impl Service {
     /// The compliance report (SPEC §9): admins and auditors see every requirement, program
     /// managers those of their programs. Supervisors see their team on "My team".
+    /// The people behind a report's numbers, filtered and sorted for a drill-down (its
+    /// page and its exports).
+    pub async fn compliance_people(
+        &self,
+        who: &Principal,
+        query: &ComplianceQuery,
+        f: &PeopleFilter,
+    ) -> Result<People> {
+        let mut query = query.clone();
+        query.detail = true;
+        let r = self.compliance(who, &query).await?;
+        let mut counts: Vec<(&'static str, &'static str, usize)> = Standing::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.label(), 0))
+            .collect();
+        let mut not_compliant = 0;
+        let mut rows = Vec::new();
+        for row in r.rows {
+            for p in row.learners.into_iter().flatten() {
+                if let Some(c) = counts.iter_mut().find(|c| c.0 == p.standing.as_str()) {
+                    c.2 += 1;
+                }
+                not_compliant += usize::from(!p.compliant);
+                if f.keeps(&p) {
+                    rows.push(PersonRow {
+                        program: row.program.clone(),
+                        group: row.group.clone(),
+                        p,
+                    });
+                }
+            }
+        }
+        counts.push(("not_compliant", "Not compliant", not_compliant));
+        let rank = |s: Standing| match s {
+            Standing::NeverCertified => 0,
+            Standing::Revoked => 1,
+            Standing::Lapsed => 2,
+            Standing::Grace => 3,
+            Standing::Compliant => 4,
+        };
+        match f.sort.key {
+            "name" => rows.sort_by(|a, b| {
+                (&a.p.legal_name, &a.p.username).cmp(&(&b.p.legal_name, &b.p.username))
+            }),
+            "program" => rows
+                .sort_by(|a, b| (&a.program, &a.p.legal_name).cmp(&(&b.program, &b.p.legal_name))),
+            "group" => {
+                rows.sort_by(|a, b| (&a.group, &a.p.legal_name).cmp(&(&b.group, &b.p.legal_name)))
+            }
+            "expires" => rows.sort_by_key(|x| {
+                (
+                    x.p.expires_on.is_none(),
+                    x.p.expires_on,
+                    x.p.legal_name.clone(),
+                )
+            }),
+            _ => rows.sort_by_key(|x| {
+                (
+                    rank(x.p.standing),
+                    x.p.days_left.unwrap_or(i64::MAX),
+                    x.p.legal_name.clone(),
+                )
+            }),
+        }
+        if f.sort.descending {
+            rows.reverse();
+        }
+        Ok(People {
+            as_of: r.as_of,
+            counts,
+            rows,
+        })
+    }
+
     pub async fn compliance(
         &self,
         who: &Principal,

@@ -2,8 +2,10 @@
 //! previous event's hash, so editing or deleting any stored event breaks the chain.
 
 use crate::rows;
-use crate::sql::{Arg, Sql};
+use crate::sql::{Arg, Order, SortKeys, Sql, Window};
 use crate::{Result, WriteTx};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
@@ -282,22 +284,48 @@ fn push_search(q: &mut Sql, s: &Search) {
     }
 }
 
-/// Events matching `s`, newest first, before sequence number `before` (keyset pages).
-pub async fn search(
+/// What the audit log sorts by (`at` is the order events were recorded in).
+pub const SORTS: SortKeys = &[
+    ("at", "seq"),
+    ("actor", "actor"),
+    ("action", "action"),
+    ("subject", "subject_type || ':' || subject_id"),
+];
+
+fn sorted_query(s: &Search, order: &Order, window: Window) -> Sql {
+    let mut q = Sql::new("SELECT * FROM audit_events WHERE 1 = 1");
+    push_search(&mut q, s);
+    q.push_order(SORTS, order, "seq", window);
+    q
+}
+
+/// One window of the events matching `s`, in `order`.
+pub async fn sorted(
     conn: &mut AnyConnection,
     s: &Search,
-    before: Option<i64>,
-    limit: i64,
+    order: &Order,
+    window: Window,
 ) -> Result<Vec<Event>> {
-    let mut q = Sql::new("SELECT * FROM audit_events WHERE 1 = 1");
-    if let Some(b) = before {
-        let p = q.arg(Arg::Int(b));
-        q.push(&format!(" AND seq < {p}"));
-    }
-    push_search(&mut q, s);
-    let pl = q.arg(Arg::Int(limit));
-    q.push(&format!(" ORDER BY seq DESC LIMIT {pl}"));
-    q.query().fetch_all(conn).await?.iter().map(event).collect()
+    sorted_query(s, order, window)
+        .query()
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(event)
+        .collect()
+}
+
+/// Every event matching `s`, in `order`, one at a time (exports of any size).
+pub fn stream<'c>(
+    conn: &'c mut AnyConnection,
+    s: &Search,
+    order: &Order,
+) -> BoxStream<'c, Result<Event>> {
+    sorted_query(s, order, Window::default())
+        .query()
+        .fetch(conn)
+        .map(|row| event(&row?))
+        .boxed()
 }
 
 /// How many events match `s`.

@@ -3,8 +3,10 @@
 //! `expires_on` for exactly that, and rewritten whenever the dates they derive from change.
 
 use crate::Writer;
-use crate::sql::{Arg, Sql};
+use crate::sql::{Arg, Order, SortKeys, Sql, Window};
 use crate::{Result, StoreError, rows};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use recert_domain::award::{Credits, RevocationCategory};
 use recert_domain::{
     Association, Award, CertificateId, Code, Cycle, Date, Pathway, Revocation, Status, Username,
@@ -296,6 +298,9 @@ pub async fn update(conn: &mut Writer, row_id: i64, a: &Award, now_ms: i64) -> R
 /// Filters for listing awards (SPEC §9).
 #[derive(Debug, Default, Clone)]
 pub struct Filter {
+    /// Matches the learner's name or username (substring, any case) or the certificate ID
+    /// exactly (canonical form).
+    pub text: Option<String>,
     pub learner: Option<String>,
     pub program: Option<String>,
     pub group: Option<String>,
@@ -347,6 +352,14 @@ fn push_filter(q: &mut Sql, f: &Filter, today: Date) {
         let p = q.arg(Arg::Text(v));
         q.push(&format!(" AND {}", cond.replace("{}", &p)));
     };
+    if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let like = q.arg(Arg::Text(crate::sql::contains_pattern(t)));
+        let exact = q.arg(Arg::Text(t.to_uppercase()));
+        q.push(&format!(
+            " AND (lower(l.username) LIKE {like} ESCAPE '\\' OR lower(l.legal_name) LIKE {like} ESCAPE '\\' \
+             OR a.cert_id = {exact})"
+        ));
+    }
     if let Some(v) = &f.learner {
         text(q, "l.username = {}", v.clone());
     }
@@ -415,6 +428,55 @@ pub async fn list(
         .iter()
         .map(from_row)
         .collect()
+}
+
+/// What award listings sort by.
+pub const SORTS: SortKeys = &[
+    ("name", "lower(l.legal_name)"),
+    ("username", "l.username"),
+    ("program", "p.code"),
+    ("issued", "a.issued_on"),
+    ("expires", "a.expires_on"),
+    ("id", "a.cert_id"),
+];
+
+/// One window of the awards matching `f` (statuses judged on `today`), in `order`.
+pub async fn sorted(
+    conn: &mut AnyConnection,
+    f: &Filter,
+    today: Date,
+    order: &Order,
+    window: Window,
+) -> Result<Vec<AwardRecord>> {
+    let q = sorted_query(f, today, order, window);
+    q.query()
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+/// Every award matching `f`, in `order`, one at a time (exports of any size).
+pub fn stream<'c>(
+    conn: &'c mut AnyConnection,
+    f: &Filter,
+    today: Date,
+    order: &Order,
+) -> BoxStream<'c, Result<AwardRecord>> {
+    sorted_query(f, today, order, Window::default())
+        .query()
+        .fetch(conn)
+        .map(|row| from_row(&row?))
+        .boxed()
+}
+
+fn sorted_query(f: &Filter, today: Date, order: &Order, window: Window) -> Sql {
+    let mut q = Sql::new(SELECT);
+    q.push(" WHERE 1 = 1");
+    push_filter(&mut q, f, today);
+    q.push_order(SORTS, order, "a.id", window);
+    q
 }
 
 /// How many of a program's current awards are in each status on `day` (today or later:

@@ -2,8 +2,10 @@
 //! so a learner's record can say why a completion earned nothing.
 
 use crate::Writer;
-use crate::sql::{Arg, Sql, Within};
+use crate::sql::{Arg, Order, SortKeys, Sql, Window, Within};
 use crate::{Result, rows};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use recert_domain::Date;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -132,15 +134,7 @@ pub async fn list(
     let mut q = Sql::new(SELECT);
     let p = q.arg(Arg::Int(before.unwrap_or(i64::MAX)));
     q.push(&format!(" WHERE c.id < {p}"));
-    if let Some(u) = &f.learner {
-        let p = q.arg(Arg::Text(u.clone()));
-        q.push(&format!(" AND l.username = {p}"));
-    }
-    if let Some(i) = &f.item {
-        let p = q.arg(Arg::Text(i.clone()));
-        q.push(&format!(" AND c.item = {p}"));
-    }
-    f.within.push(&mut q, "c.learner_id", None);
+    push_filter(&mut q, f);
     let p = q.arg(Arg::Int(limit));
     q.push(&format!(" ORDER BY c.id DESC LIMIT {p}"));
     q.query()
@@ -149,6 +143,61 @@ pub async fn list(
         .iter()
         .map(from_row)
         .collect()
+}
+
+/// What completion listings sort by.
+pub const SORTS: SortKeys = &[
+    ("completed", "c.completed_on"),
+    ("item", "c.item"),
+    ("username", "l.username"),
+    ("received", "c.id"),
+];
+
+fn sorted_query(f: &Filter, order: &Order, window: Window) -> Sql {
+    let mut q = Sql::new(SELECT);
+    q.push(" WHERE 1 = 1");
+    push_filter(&mut q, f);
+    q.push_order(SORTS, order, "c.id", window);
+    q
+}
+
+/// One window of the completions matching `f`, in `order`.
+pub async fn sorted(
+    conn: &mut AnyConnection,
+    f: &Filter,
+    order: &Order,
+    window: Window,
+) -> Result<Vec<CompletionRecord>> {
+    sorted_query(f, order, window)
+        .query()
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+/// How many completions match `f`.
+pub async fn count(conn: &mut AnyConnection, f: &Filter) -> Result<i64> {
+    let mut q = Sql::new(
+        "SELECT COUNT(*) AS n FROM completions c JOIN learners l ON l.id = c.learner_id WHERE 1 = 1",
+    );
+    push_filter(&mut q, f);
+    let row = q.query().fetch_one(conn).await?;
+    rows::int(&row, "n")
+}
+
+/// Every completion matching `f`, in `order`, one at a time (exports of any size).
+pub fn stream<'c>(
+    conn: &'c mut AnyConnection,
+    f: &Filter,
+    order: &Order,
+) -> BoxStream<'c, Result<CompletionRecord>> {
+    sorted_query(f, order, Window::default())
+        .query()
+        .fetch(conn)
+        .map(|row| from_row(&row?))
+        .boxed()
 }
 
 /// Every completion of any of these item identifiers (codes or activity IRIs): the
@@ -167,4 +216,18 @@ pub async fn of_items(conn: &mut AnyConnection, items: &[String]) -> Result<Vec<
         }
     }
     Ok(out)
+}
+
+/// The conditions of `f`, appended to a query over `completions c` joined with learners
+/// `l`.
+fn push_filter(q: &mut Sql, f: &Filter) {
+    if let Some(u) = &f.learner {
+        let p = q.arg(Arg::Text(u.clone()));
+        q.push(&format!(" AND l.username = {p}"));
+    }
+    if let Some(i) = &f.item {
+        let p = q.arg(Arg::Text(i.clone()));
+        q.push(&format!(" AND c.item = {p}"));
+    }
+    f.within.push(q, "c.learner_id", None);
 }

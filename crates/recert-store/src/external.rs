@@ -2,8 +2,10 @@
 //! program, optionally approved, then earning it with issue date = completion date.
 
 use crate::Writer;
-use crate::sql::{Arg, Sql, Within};
+use crate::sql::{Arg, Order, SortKeys, Sql, Window, Within};
 use crate::{Result, rows};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use recert_domain::Date;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -149,6 +151,64 @@ pub async fn evidence(conn: &mut AnyConnection, id: i64) -> Result<Option<Eviden
     }
 }
 
+/// What the external training queue sorts by.
+pub const SORTS: SortKeys = &[
+    ("submitted", "x.submitted_at"),
+    ("completed", "x.completed_on"),
+    ("name", "lower(l.legal_name)"),
+    ("program", "p.code"),
+    ("state", "x.state"),
+    ("decided", "x.decided_at"),
+];
+
+fn sorted_query(f: &Filter, order: &Order, window: Window) -> Sql {
+    let mut q = Sql::new(SELECT);
+    q.push(" WHERE 1 = 1");
+    push_filter(&mut q, f);
+    q.push_order(SORTS, order, "x.id", window);
+    q
+}
+
+/// One window of the reports matching `f`, in `order`.
+pub async fn sorted(
+    conn: &mut AnyConnection,
+    f: &Filter,
+    order: &Order,
+    window: Window,
+) -> Result<Vec<Report>> {
+    sorted_query(f, order, window)
+        .query()
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+/// How many reports match `f`.
+pub async fn count(conn: &mut AnyConnection, f: &Filter) -> Result<i64> {
+    let mut q = Sql::new(
+        "SELECT COUNT(*) AS n FROM external_training x JOIN learners l ON l.id = x.learner_id \
+         JOIN programs p ON p.id = x.program_id WHERE 1 = 1",
+    );
+    push_filter(&mut q, f);
+    let row = q.query().fetch_one(conn).await?;
+    rows::int(&row, "n")
+}
+
+/// Every report matching `f`, in `order`, one at a time (exports of any size).
+pub fn stream<'c>(
+    conn: &'c mut AnyConnection,
+    f: &Filter,
+    order: &Order,
+) -> BoxStream<'c, Result<Report>> {
+    sorted_query(f, order, Window::default())
+        .query()
+        .fetch(conn)
+        .map(|row| from_row(&row?))
+        .boxed()
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub state: Option<String>,
@@ -160,15 +220,7 @@ pub struct Filter {
 pub async fn list(conn: &mut AnyConnection, f: &Filter, limit: i64) -> Result<Vec<Report>> {
     let mut q = Sql::new(SELECT);
     q.push(" WHERE 1 = 1");
-    if let Some(s) = &f.state {
-        let p = q.arg(Arg::Text(s.clone()));
-        q.push(&format!(" AND x.state = {p}"));
-    }
-    if let Some(u) = &f.learner {
-        let p = q.arg(Arg::Text(u.clone()));
-        q.push(&format!(" AND l.username = {p}"));
-    }
-    f.within.push(&mut q, "x.learner_id", Some("x.program_id"));
+    push_filter(&mut q, f);
     let p = q.arg(Arg::Int(limit));
     if f.state.as_deref() == Some("pending") {
         q.push(&format!(" ORDER BY x.id LIMIT {p}"));
@@ -181,4 +233,18 @@ pub async fn list(conn: &mut AnyConnection, f: &Filter, limit: i64) -> Result<Ve
         .iter()
         .map(from_row)
         .collect()
+}
+
+/// The conditions of `f`, appended to a query over `external_training x` joined with
+/// learners `l`.
+fn push_filter(q: &mut Sql, f: &Filter) {
+    if let Some(s) = &f.state {
+        let p = q.arg(Arg::Text(s.clone()));
+        q.push(&format!(" AND x.state = {p}"));
+    }
+    if let Some(u) = &f.learner {
+        let p = q.arg(Arg::Text(u.clone()));
+        q.push(&format!(" AND l.username = {p}"));
+    }
+    f.within.push(q, "x.learner_id", Some("x.program_id"));
 }

@@ -1,8 +1,10 @@
 //! Learners and their group memberships.
 
 use crate::Writer;
-use crate::sql::{Arg, Sql};
+use crate::sql::{Arg, Order, SortKeys, Sql, Window};
 use crate::{Result, StoreError, rows};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use recert_domain::{Learner, Username};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -242,15 +244,77 @@ pub async fn list(
     with_groups(conn, found).await
 }
 
+const GROUP_SEPARATOR: char = '\u{1f}';
+
+/// What the learners directory sorts by.
+pub const SORTS: SortKeys = &[
+    ("name", "lower(l.legal_name)"),
+    ("username", "l.username"),
+    ("email", "lower(l.email)"),
+    ("manager", "m.username"),
+    ("active", "l.active"),
+    ("end_date", "l.end_date"),
+];
+
+/// One window of the learners matching `f`, in `order`.
+pub async fn sorted(
+    conn: &mut AnyConnection,
+    f: &Filter,
+    order: &Order,
+    window: Window,
+) -> Result<Vec<(i64, Learner)>> {
+    let mut q = Sql::new(SELECT);
+    q.push(" WHERE 1 = 1");
+    push_filter(&mut q, f);
+    q.push_order(SORTS, order, "l.id", window);
+    let found = q
+        .query()
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect::<Result<Vec<_>>>()?;
+    with_groups(conn, found).await
+}
+
+/// Every learner matching `f`, in `order`, one at a time (exports of any size); each
+/// learner's groups come with the row.
+pub fn stream<'c>(
+    conn: &'c mut AnyConnection,
+    f: &Filter,
+    order: &Order,
+) -> BoxStream<'c, Result<Learner>> {
+    // Group names joined by the unit separator, which no name holds (names are
+    // printable text).
+    let mut q = Sql::default();
+    let sep = q.arg(Arg::Text(GROUP_SEPARATOR.to_string()));
+    q.push(&format!(
+        "SELECT l.*, m.username AS manager_username, \
+         (SELECT string_agg(g.name, {sep} ORDER BY g.name) FROM group_members gm \
+          JOIN learner_groups g ON g.id = gm.group_id WHERE gm.learner_id = l.id) AS group_names \
+         FROM learners l LEFT JOIN learners m ON m.id = l.manager_id WHERE 1 = 1"
+    ));
+    push_filter(&mut q, f);
+    q.push_order(SORTS, order, "l.id", Window::default());
+    q.query()
+        .fetch(conn)
+        .map(|row| {
+            let row = row?;
+            let (_, mut l) = from_row(&row)?;
+            l.groups = rows::opt_text(&row, "group_names")?
+                .map(|g| g.split(GROUP_SEPARATOR).map(str::to_owned).collect())
+                .unwrap_or_default();
+            Ok(l)
+        })
+        .boxed()
+}
+
 /// The conditions of `f`, appended to a query over `learners l` (joined with its manager
 /// `m`).
 fn push_filter(q: &mut Sql, f: &Filter) {
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         // The certificate ID is looked up once through its unique index, not per learner.
-        let like = q.arg(Arg::Text(format!(
-            "%{}%",
-            escape_like(&text.to_lowercase())
-        )));
+        let like = q.arg(Arg::Text(crate::sql::contains_pattern(text)));
         let exact = q.arg(Arg::Text(
             f.cert_id.clone().unwrap_or_else(|| text.to_uppercase()),
         ));
@@ -286,13 +350,6 @@ pub async fn count(conn: &mut AnyConnection, f: &Filter) -> Result<i64> {
     push_filter(&mut q, f);
     let row = q.query().fetch_one(conn).await?;
     rows::int(&row, "n")
-}
-
-/// Escapes `%`, `_` and `\` so user text matches literally inside a LIKE pattern.
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 pub async fn insert(
@@ -410,7 +467,7 @@ pub async fn by_actor(
     // External ids live in a JSON object: narrow with LIKE, then check the values exactly.
     let pattern = format!(
         "%{}%",
-        escape_like(&serde_json::Value::from(name.as_str()).to_string())
+        crate::sql::escape_like(&serde_json::Value::from(name.as_str()).to_string())
     );
     let candidates = crate::sql::q(
         "SELECT id, username, legal_name, external_ids FROM learners \

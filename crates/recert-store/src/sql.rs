@@ -11,6 +11,7 @@
 
 #![allow(clippy::disallowed_methods)] // the one place that calls sqlx::query
 
+use futures_util::stream::BoxStream;
 use sqlx::any::AnyArguments;
 use sqlx::any::AnyRow;
 use sqlx::query::Query;
@@ -120,6 +121,51 @@ impl<'q> Q<'q> {
     pub async fn fetch_all(self, conn: &mut AnyConnection) -> sqlx::Result<Vec<AnyRow>> {
         self.0.fetch_all(conn).await
     }
+
+    /// The rows one by one as the database yields them, holding the connection until the
+    /// stream is dropped: what lets an export of any size run in constant memory.
+    pub fn fetch(self, conn: &mut AnyConnection) -> BoxStream<'_, sqlx::Result<AnyRow>>
+    where
+        'q: 'static,
+    {
+        self.0.fetch(conn)
+    }
+}
+
+/// The SQL expression behind each sort key a listing offers (keys are what URLs and the
+/// service name; the first is the listing's default).
+pub type SortKeys = &'static [(&'static str, &'static str)];
+
+/// A listing's order: one of its sort keys, ascending or descending. Ties are broken by
+/// the row id in the same direction, so pages never overlap or skip a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    pub key: String,
+    pub descending: bool,
+}
+
+impl Order {
+    pub fn asc(key: &str) -> Self {
+        Self {
+            key: key.to_owned(),
+            descending: false,
+        }
+    }
+
+    pub fn desc(key: &str) -> Self {
+        Self {
+            key: key.to_owned(),
+            descending: true,
+        }
+    }
+}
+
+/// Which rows of an ordered listing: `offset` skipped, then at most `limit`; every row
+/// (offset ignored) when `limit` is `None`, as exports read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Window {
+    pub offset: i64,
+    pub limit: Option<i64>,
 }
 
 /// A bound value.
@@ -164,6 +210,29 @@ impl Sql {
         format!("${}", self.args.len())
     }
 
+    /// `ORDER BY` the order's expression (a key not in `keys` means the default), empty
+    /// values last in either direction (SQLite and PostgreSQL place NULLs differently
+    /// otherwise), then `id_col`; then the window.
+    pub fn push_order(&mut self, keys: SortKeys, order: &Order, id_col: &str, window: Window) {
+        let expr = keys
+            .iter()
+            .find(|(k, _)| *k == order.key)
+            .or(keys.first())
+            .map(|(_, e)| *e)
+            .unwrap_or(id_col);
+        let dir = if order.descending { "DESC" } else { "ASC" };
+        self.push(&format!(
+            " ORDER BY ({expr}) IS NULL, {expr} {dir}, {id_col} {dir}"
+        ));
+        // SQLite takes OFFSET only after a LIMIT, and the two engines spell "no limit"
+        // differently, so a window without a limit reads from the start (exports do).
+        if let Some(l) = window.limit {
+            let p = self.arg(Arg::Int(l));
+            let o = self.arg(Arg::Int(window.offset.max(0)));
+            self.push(&format!(" LIMIT {p} OFFSET {o}"));
+        }
+    }
+
     /// The query, ready to run. The text is assembled only from this crate's constants and
     /// numbered placeholders, never from input, which is what makes asserting it safe.
     pub fn query(&self) -> Q<'static> {
@@ -176,6 +245,19 @@ impl Sql {
         }
         q
     }
+}
+
+/// A `LIKE … ESCAPE '\'` pattern matching lower-cased text that contains `text`
+/// literally (`%`, `_` and `\` escaped).
+pub fn contains_pattern(text: &str) -> String {
+    format!("%{}%", escape_like(&text.to_lowercase()))
+}
+
+/// Escapes `%`, `_` and `\` so text matches literally inside a LIKE pattern.
+pub fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// Limits a listing to the records a caller may see (the service's policy decides which).

@@ -228,10 +228,10 @@ async fn admin_awards_a_new_program_to_a_group_and_the_learner_sees_it() {
     assert!(page.contains("Ana Álvarez"), "the holder is listed");
 
     b.goto(&format!("{base}/learners?q=ana")).await.unwrap();
-    click(&b, Locator::LinkText("ana")).await;
+    click(&b, Locator::LinkText("Ana Álvarez")).await;
     let page = wait_for(&b, "Certifications").await;
     assert!(
-        page.contains("FORK-LIFT") && page.contains("award.created"),
+        page.contains("FORK-LIFT") && page.contains("<td>Awarded</td>"),
         "{page}"
     );
     sign_out(&b).await;

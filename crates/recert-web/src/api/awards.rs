@@ -42,6 +42,7 @@ pub async fn list(
 ) -> ApiResult<Json<Page<AwardView>>> {
     let page = super::page(p.cursor.as_deref(), p.limit)?;
     let q = AwardQuery {
+        text: None,
         learner: p.learner,
         program: p.program,
         group: p.group,

@@ -46,7 +46,7 @@ pub async fn compliance(
     Auth(who): Auth,
     ApiQuery(pairs): ApiQuery<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
-    let (query, format) = ComplianceQuery::from_pairs(&pairs)?;
+    let (query, format) = ComplianceQuery::from_pairs(&pairs, &[])?;
     let report = s.service.compliance(&who, &query).await?;
     if format == Format::Json {
         return Ok(Json(report).into_response());
@@ -60,12 +60,45 @@ pub fn file(bytes: Vec<u8>, format: Format, stem: &str) -> Response {
     (
         [
             (header::CONTENT_TYPE, format.content_type().to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{stem}.{}\"", format.extension()),
-            ),
+            (header::CONTENT_DISPOSITION, disposition(stem, format)),
         ],
         bytes,
+    )
+        .into_response()
+}
+
+/// `attachment; filename="…"` with only characters every client takes in a header.
+fn disposition(stem: &str, format: Format) -> String {
+    let safe: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{safe}.{}\"", format.extension())
+}
+
+/// A file sent as the service writes it (chunked), so an export of any size takes
+/// constant memory on both sides. A failure part way aborts the response, which the
+/// client sees as an incomplete download rather than a short file.
+pub fn download(d: recert_service::exports::Download) -> Response {
+    let format = d.format;
+    let name = disposition(&d.stem, format);
+    let body = axum::body::Body::from_stream(futures_util::stream::unfold(d, |mut d| async move {
+        d.next_chunk()
+            .await
+            .map(|chunk| (chunk.map(axum::body::Bytes::from), d))
+    }));
+    (
+        [
+            (header::CONTENT_TYPE, format.content_type().to_owned()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        body,
     )
         .into_response()
 }

@@ -1,17 +1,17 @@
-//! The audit log page (admins and auditors): filters kept in the URL, newest first with a
+//! The audit log page (admins and auditors): filters kept in the URL, in any order with a
 //! total, each change in words with its reason and before → after, exports with exactly the
 //! filters, and the hash chain checked on demand.
 
-use super::listing::query_string;
+use super::listing::List;
 use super::{Chrome, PageResult, Viewer, render};
 use crate::AppState;
-use crate::api::reports::file;
+use crate::api::reports::download;
 use askama::Template;
 use axum::extract::{Query, State};
 use recert_service::audit_log::AuditQuery;
 use recert_service::exports::Format;
 use recert_service::history::Described;
-use recert_service::page::PageRequest;
+use recert_service::listing::keys;
 
 #[derive(serde::Deserialize, Default)]
 pub struct LogQuery {
@@ -21,7 +21,8 @@ pub struct LogQuery {
     subject_id: Option<String>,
     from: Option<String>,
     to: Option<String>,
-    cursor: Option<String>,
+    sort: Option<String>,
+    page: Option<String>,
     format: Option<String>,
     verify: Option<String>,
 }
@@ -32,10 +33,8 @@ struct LogPage {
     c: Chrome,
     q: AuditQuery,
     events: Vec<Described>,
-    total: i64,
-    next_cursor: Option<String>,
-    /// The filters as a query string (for exports and the next page).
-    here: String,
+    /// The filters, sort and page in the URL.
+    list: List,
     /// The chain check, when asked for.
     verdict: Option<Result<i64, (i64, String)>>,
     error: Option<String>,
@@ -72,7 +71,7 @@ pub async fn log(
         from: lq.from,
         to: lq.to,
     };
-    let pairs: Vec<(&str, &str)> = [
+    let filters: Vec<(&str, &str)> = [
         ("actor", &q.actor),
         ("action", &q.action),
         ("subject_type", &q.subject_type),
@@ -81,13 +80,20 @@ pub async fn log(
         ("to", &q.to),
     ]
     .into_iter()
-    .filter_map(|(k, v)| v.as_deref().filter(|s| !s.is_empty()).map(|v| (k, v)))
+    .map(|(k, v)| (k, v.as_deref().unwrap_or("")))
     .collect();
-    let here = query_string(&pairs);
+    let list = List::new(
+        "/audit",
+        &filters,
+        lq.sort.as_deref().unwrap_or(""),
+        lq.page.as_deref().unwrap_or(""),
+        &keys::audit(),
+        "-at",
+    )?;
     let format = Format::parse(lq.format.as_deref())?;
     if format != Format::Json {
-        let table = state.service.audit_table(who, &q).await?;
-        return Ok(file(table.encode(format)?, format, "audit-log"));
+        let d = state.service.audit_export(who, &q, &list.sort, format)?;
+        return Ok(download(d));
     }
     let verdict = if lq.verify.is_some() {
         Some(match state.service.verify_audit(who).await? {
@@ -97,14 +103,15 @@ pub async fn log(
     } else {
         None
     };
-    let page = PageRequest::parse(lq.cursor.as_deref(), Some(50))
-        .or_else(|_| PageRequest::parse(None, Some(50)))?;
-    let (events, total, next_cursor, error) = match state.service.audit_log(who, &q, page).await {
-        Ok(p) => (p.page.items, p.total, p.page.next_cursor, None),
+    let (events, list, error) = match state
+        .service
+        .audit_listed(who, &q, &list.sort, list.window())
+        .await
+    {
+        Ok(found) => (found.items, list.total(found.total), None),
         Err(recert_service::ServiceError::Validation(e)) => (
             Vec::new(),
-            0,
-            None,
+            list,
             Some(
                 e.0.iter()
                     .map(|f| f.message.clone())
@@ -118,9 +125,7 @@ pub async fn log(
         c: Chrome::new(&viewer, "Audit log", "audit"),
         q,
         events,
-        total,
-        next_cursor,
-        here,
+        list,
         verdict,
         error,
     }))

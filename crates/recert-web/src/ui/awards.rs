@@ -72,7 +72,7 @@ pub async fn create(
         preview: Some(preview),
     };
     let result = state.service.award_batch(&who, draft).await;
-    let mut page = show_page(&state, &form.viewer, &code, None, None).await?;
+    let mut page = show_page(&state, &form.viewer, &code, None, None, None).await?;
     match result {
         Ok(r) if r.preview => {
             page.preview = Some(r);

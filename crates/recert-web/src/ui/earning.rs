@@ -2,6 +2,7 @@
 //! training queue (and reporting, also from "My certifications"), LMS connections.
 
 use super::forms::{FieldErrors, Fields, Form, csrf_refused, same_secret};
+use super::listing::List;
 use super::programs::{notice, show_page};
 use super::session::urlencode;
 use super::{Chrome, PageError, PageResult, Viewer, render, render_invalid};
@@ -13,7 +14,9 @@ use recert_domain::program::ItemDraft;
 use recert_service::ServiceError;
 use recert_service::auth::Role;
 use recert_service::backfill::BackfillReport;
+use recert_service::exports::Format;
 use recert_service::external::{DecisionDraft, ExternalView};
+use recert_service::listing::keys;
 use recert_service::xapi::{
     CreatedConnection, LmsConnectionDraft, LmsConnectionView, StatementLog,
 };
@@ -95,7 +98,7 @@ pub async fn add_item(
         // input: the service's own check, with nothing to write.
         state.service.may_manage_program(who, &code).await?;
     }
-    let mut page = show_page(&state, &form.viewer, &code, None, None).await?;
+    let mut page = show_page(&state, &form.viewer, &code, None, None, None).await?;
     page.item_form = typed;
     page.item_errors = errors;
     Ok(render_invalid(&page))
@@ -194,8 +197,12 @@ pub async fn open_programs(
 #[template(path = "earning/queue.html")]
 struct QueuePage {
     c: Chrome,
-    pending: Vec<ExternalView>,
-    decided: Vec<ExternalView>,
+    /// The reports on this page of the list.
+    reports: Vec<ExternalView>,
+    /// `pending` (the default), `approved`, `rejected` or `all`.
+    state: String,
+    /// The state filter, sort and page in the URL.
+    list: List,
     programs: Vec<(String, String)>,
     report_form: ReportForm,
     report_errors: FieldErrors,
@@ -212,34 +219,46 @@ impl QueuePage {
     }
 }
 
-async fn queue_page(state: &AppState, viewer: &Viewer) -> Result<QueuePage, PageError> {
-    let who = &viewer.session.principal;
-    if !matches!(who.role, Role::Admin | Role::ProgramManager | Role::Auditor) {
-        return Err(PageError(who.forbidden(
-            "see the external training queue (learners report from My certifications)",
-        )));
+/// The queue's states, as (value, label); the first is the default.
+const QUEUE_STATES: [(&str, &str); 4] = [
+    ("pending", "Waiting"),
+    ("approved", "Approved"),
+    ("rejected", "Rejected"),
+    ("all", "All"),
+];
+
+#[derive(serde::Deserialize, Default)]
+pub struct QueueQuery {
+    done: Option<String>,
+    state: Option<String>,
+    sort: Option<String>,
+    page: Option<String>,
+    format: Option<String>,
+}
+
+impl QueueQuery {
+    /// The list's URL state; waiting reports oldest first, decided ones newest first.
+    fn list(&self) -> Result<(String, List), PageError> {
+        let state = match self.state.as_deref().map(str::trim) {
+            None | Some("") => "pending",
+            Some(s) => s,
+        };
+        let default = if state == "pending" {
+            "submitted"
+        } else {
+            "-submitted"
+        };
+        let filter = if state == "pending" { "" } else { state };
+        let list = List::new(
+            "/external-training",
+            &[("state", filter)],
+            self.sort.as_deref().unwrap_or(""),
+            self.page.as_deref().unwrap_or(""),
+            &keys::external(),
+            default,
+        )?;
+        Ok((state.to_owned(), list))
     }
-    let pending = state
-        .service
-        .external_reports(who, Some("pending"), None)
-        .await?;
-    let decided: Vec<ExternalView> = state
-        .service
-        .external_reports(who, None, None)
-        .await?
-        .into_iter()
-        .filter(|r| r.state != "pending")
-        .take(50)
-        .collect();
-    Ok(QueuePage {
-        c: Chrome::new(viewer, "External training", "training"),
-        pending,
-        decided,
-        programs: open_programs(state, who).await?,
-        report_form: ReportForm::default(),
-        report_errors: FieldErrors::default(),
-        decide_errors: None,
-    })
 }
 
 #[derive(serde::Deserialize)]
@@ -247,13 +266,71 @@ pub struct DoneQuery {
     done: Option<String>,
 }
 
-/// The approvers' queue: pending reports first, then recent decisions.
+/// `all` is no filter at all.
+fn state_filter(state: &str) -> Option<&str> {
+    (state != "all").then_some(state)
+}
+
+async fn queue_page(
+    state: &AppState,
+    viewer: &Viewer,
+    q: &QueueQuery,
+) -> Result<QueuePage, PageError> {
+    let who = &viewer.session.principal;
+    if !matches!(who.role, Role::Admin | Role::ProgramManager | Role::Auditor) {
+        return Err(PageError(who.forbidden(
+            "see the external training queue (learners report from My certifications)",
+        )));
+    }
+    let (filter, list) = q.list()?;
+    let found = state
+        .service
+        .external_listed(who, state_filter(&filter), &list.sort, list.window())
+        .await?;
+    Ok(QueuePage {
+        c: Chrome::new(viewer, "External training", "training"),
+        reports: found.items,
+        state: filter,
+        list: list.total(found.total),
+        programs: open_programs(state, who).await?,
+        report_form: ReportForm::default(),
+        report_errors: FieldErrors::default(),
+        decide_errors: None,
+    })
+}
+
+impl QueuePage {
+    fn states(&self) -> [(&'static str, &'static str); 4] {
+        QUEUE_STATES
+    }
+
+    /// The link to the list in state `s`, in its default order.
+    fn state_href(&self, s: &str) -> String {
+        if s == "pending" {
+            "/external-training".to_owned()
+        } else {
+            format!("/external-training?state={s}")
+        }
+    }
+}
+
+/// The approvers' queue: what waits for a decision (oldest first) and, by state, what was
+/// decided; exports with exactly the state and order shown.
 pub async fn queue(
     State(state): State<AppState>,
     viewer: Viewer,
-    Query(q): Query<DoneQuery>,
+    Query(q): Query<QueueQuery>,
 ) -> PageResult {
-    let mut page = queue_page(&state, &viewer).await?;
+    let format = Format::parse(q.format.as_deref())?;
+    if format != Format::Json {
+        let who = &viewer.session.principal;
+        let (filter, list) = q.list()?;
+        let d = state
+            .service
+            .external_export(who, state_filter(&filter), &list.sort, format)?;
+        return Ok(crate::api::reports::download(d));
+    }
+    let mut page = queue_page(&state, &viewer, &q).await?;
     page.c = page.c.with_notice(notice(q.done.as_deref()));
     Ok(render(&page))
 }
@@ -306,7 +383,7 @@ pub async fn report(State(state): State<AppState>, viewer: Viewer, mp: Multipart
                 page.report_errors = errors;
                 Ok(render_invalid(&page))
             } else {
-                let mut page = queue_page(&state, &viewer).await?;
+                let mut page = queue_page(&state, &viewer, &QueueQuery::default()).await?;
                 page.report_form = typed;
                 page.report_errors = errors;
                 Ok(render_invalid(&page))
@@ -348,16 +425,17 @@ async fn decide(state: AppState, id: String, form: Form, approve: bool) -> PageR
         state.service.reject_external(who, id, d).await
     };
     match result {
+        // To the decided reports, where this one now shows what it did.
         Ok(_) => Ok(Redirect::to(if approve {
-            "/external-training?done=approved"
+            "/external-training?state=approved&done=approved"
         } else {
-            "/external-training?done=rejected"
+            "/external-training?state=rejected&done=rejected"
         })
         .into_response()),
         Err(e) => {
             let errors =
                 FieldErrors::from_service(&e, super::forms::same_name).ok_or(PageError(e))?;
-            let mut page = queue_page(&state, &form.viewer).await?;
+            let mut page = queue_page(&state, &form.viewer, &QueueQuery::default()).await?;
             page.decide_errors = Some((id, errors));
             Ok(render_invalid(&page))
         }

@@ -2,16 +2,19 @@
 //! group and certification status) and a learner's page with every award, its renewal
 //! chain and its audit events.
 
+use super::listing::List;
 use super::{Chrome, PageResult, Viewer, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use recert_domain::{Learner, Status};
+use recert_domain::Learner;
 use recert_service::AuditEvent;
 use recert_service::awards::{AwardQuery, AwardView};
+use recert_service::completions::CompletionQuery;
+use recert_service::exports::Format;
 use recert_service::learners::{LearnerDetail, LearnerQuery};
-use recert_service::page::PageRequest;
+use recert_service::listing::keys;
 
 #[derive(Template)]
 #[template(path = "learners/list.html")]
@@ -24,12 +27,11 @@ struct ListPage {
     learners: Vec<Learner>,
     /// With a certification status chosen, the matching awards instead of learners.
     awards: Vec<AwardView>,
-    next_cursor: Option<String>,
+    /// The filters, sort and page in the URL.
+    list: List,
     partial: bool,
     /// Whether a certification status was chosen (awards are listed, not learners).
     awards_mode: bool,
-    /// How many learners match the search and group.
-    total: i64,
     /// The "New learner" form (admins).
     f: super::learner_form::LearnerForm,
     errors: super::forms::FieldErrors,
@@ -38,11 +40,6 @@ struct ListPage {
 }
 
 impl ListPage {
-    /// The filters as a query string (for the exports).
-    fn filters(&self) -> String {
-        super::listing::query_string(&[("q", &self.q), ("group", &self.group)])
-    }
-
     /// When nothing matched and the search looks like a mistyped certificate ID, why.
     fn id_hint(&self) -> Option<String> {
         if self.learners.is_empty() && self.awards.is_empty() {
@@ -61,6 +58,7 @@ impl ListPage {
 #[template(path = "learners/_results.html")]
 struct Results<'a> {
     page: &'a ListPage,
+    list: &'a List,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -68,11 +66,14 @@ pub struct ListQuery {
     q: Option<String>,
     group: Option<String>,
     status: Option<String>,
-    cursor: Option<String>,
-    /// `csv` or `xlsx`: every learner matching the filters, as a file.
+    sort: Option<String>,
+    page: Option<String>,
+    /// `csv` or `xlsx`: every row matching the filters, in the same order, as a file.
     format: Option<String>,
 }
 
+/// The learners directory; with a certificate status chosen, the certificates in that
+/// status (of the people searched for) instead.
 pub async fn list(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -83,68 +84,63 @@ pub async fn list(
     let q = lq.q.unwrap_or_default().trim().to_owned();
     let group = lq.group.unwrap_or_default();
     let status = lq.status.unwrap_or_default();
-    let query = || LearnerQuery {
-        q: (!q.is_empty()).then(|| q.clone()),
-        group: (!group.is_empty()).then(|| group.clone()),
+    let awards_mode = !status.is_empty();
+    let (keys, default) = if awards_mode {
+        (keys::awards(), "expires")
+    } else {
+        (keys::learners(), "name")
+    };
+    let list = List::new(
+        "/learners",
+        &[("q", &q), ("group", &group), ("status", &status)],
+        lq.sort.as_deref().unwrap_or(""),
+        lq.page.as_deref().unwrap_or(""),
+        &keys,
+        default,
+    )?;
+    let opt = |s: &String| (!s.is_empty()).then(|| s.clone());
+    let learner_query = LearnerQuery {
+        q: opt(&q),
+        group: opt(&group),
         ..LearnerQuery::default()
     };
-    let format = recert_service::exports::Format::parse(lq.format.as_deref())?;
-    if format != recert_service::exports::Format::Json {
-        let all = super::all_pages(|req| state.service.learners(who, query(), req)).await?;
-        let table = recert_service::learners::learners_table(&all);
-        return Ok(crate::api::reports::file(
-            table.encode(format)?,
-            format,
-            "learners",
-        ));
+    let award_query = AwardQuery {
+        text: opt(&q),
+        group: opt(&group),
+        status: opt(&status),
+        ..AwardQuery::default()
+    };
+    let format = Format::parse(lq.format.as_deref())?;
+    if format != Format::Json {
+        let d = if awards_mode {
+            let title = format!("Certificates {status}");
+            let stem = format!("certificates-{status}");
+            state
+                .service
+                .awards_export(who, award_query, &list.sort, format, &title, &stem)
+                .await?
+        } else {
+            state
+                .service
+                .learners_export(who, learner_query, &list.sort, format)?
+        };
+        return Ok(crate::api::reports::download(d));
     }
-    let total = state.service.learners_total(who, query()).await?;
-    let page_req = PageRequest::parse(lq.cursor.as_deref(), Some(100))
-        .or_else(|_| PageRequest::parse(None, Some(100)))?;
     let groups = super::group_names(&state, who).await?;
-    let awards_mode = Status::parse(&status).is_some();
-    let (learners, awards, next_cursor) = if awards_mode {
-        let page = state
+    let (learners, awards, list) = if awards_mode {
+        let found = state
             .service
-            .awards(
-                who,
-                AwardQuery {
-                    group: (!group.is_empty()).then(|| group.clone()),
-                    status: Some(status.clone()),
-                    ..AwardQuery::default()
-                },
-                page_req,
-            )
+            .awards_listed(who, award_query, &list.sort, list.window())
             .await?;
-        let q_low = q.to_lowercase();
-        let items = page
-            .items
-            .into_iter()
-            .filter(|a| {
-                q.is_empty()
-                    || a.learner.to_lowercase().contains(&q_low)
-                    || a.legal_name.to_lowercase().contains(&q_low)
-                    || a.id.eq_ignore_ascii_case(&q)
-            })
-            .collect();
-        (Vec::new(), items, page.next_cursor)
+        (Vec::new(), found.items, list.total(found.total))
     } else {
-        let page = state
+        let found = state
             .service
-            .learners(
-                who,
-                LearnerQuery {
-                    q: (!q.is_empty()).then(|| q.clone()),
-                    group: (!group.is_empty()).then(|| group.clone()),
-                    ..LearnerQuery::default()
-                },
-                page_req,
-            )
+            .learners_listed(who, learner_query, &list.sort, list.window())
             .await?;
-        (page.items, Vec::new(), page.next_cursor)
+        (found.items, Vec::new(), list.total(found.total))
     };
     let page = ListPage {
-        total,
         c: Chrome::new(&viewer, "Learners", "learners"),
         q,
         group,
@@ -152,7 +148,7 @@ pub async fn list(
         groups: groups.clone(),
         learners,
         awards,
-        next_cursor,
+        list,
         partial: headers.contains_key("HX-Request"),
         awards_mode,
         f: super::learner_form::LearnerForm::new_learner(),
@@ -162,7 +158,10 @@ pub async fn list(
     };
     // htmx asks for the results only while the person types.
     if page.partial {
-        return Ok(render(&Results { page: &page }));
+        return Ok(render(&Results {
+            page: &page,
+            list: &page.list,
+        }));
     }
     Ok(render(&page))
 }
@@ -177,6 +176,8 @@ struct ShowPage {
     reports: Vec<recert_service::external::ExternalView>,
     /// What the learner must hold, and how they stand today.
     requirements: Vec<recert_service::reports::Requirement>,
+    /// The completions list's sort and page in the URL.
+    list: List,
 }
 
 impl ShowPage {
@@ -209,6 +210,10 @@ impl ShowPage {
 #[derive(serde::Deserialize)]
 pub struct ShowQuery {
     done: Option<String>,
+    /// The completions list's sort, page and export format.
+    sort: Option<String>,
+    page: Option<String>,
+    format: Option<String>,
 }
 
 pub async fn show(
@@ -218,7 +223,34 @@ pub async fn show(
     Query(sq): Query<ShowQuery>,
 ) -> PageResult {
     let who = &viewer.session.principal;
+    let mut list = List::new(
+        format!("/learners/{}", super::session::urlencode(&username)),
+        &[],
+        sq.sort.as_deref().unwrap_or(""),
+        sq.page.as_deref().unwrap_or(""),
+        &keys::completions(),
+        "-completed",
+    )?;
+    list.anchor = "#completions";
+    let mine = || CompletionQuery {
+        learner: Some(username.clone()),
+        item: None,
+    };
+    let format = Format::parse(sq.format.as_deref())?;
+    if format != Format::Json {
+        // The learner must be one the caller may see, as for the page itself.
+        state.service.learner(who, &username).await?;
+        let d = state
+            .service
+            .completions_export(who, mine(), &list.sort, format)?;
+        return Ok(crate::api::reports::download(d));
+    }
     let r = state.service.learner_record(who, &username).await?;
+    let found = state
+        .service
+        .completions_listed(who, mine(), &list.sort, list.window())
+        .await?;
+    let list = list.total(found.total);
     let d = r.detail;
     let requirements = state
         .service
@@ -230,7 +262,8 @@ pub async fn show(
             .with_notice(super::programs::notice(sq.done.as_deref())),
         d,
         events: r.events,
-        completions: r.completions,
+        completions: found.items,
+        list,
         reports: r.reports,
     }))
 }

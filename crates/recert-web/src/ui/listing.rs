@@ -1,8 +1,10 @@
 //! What every list page shares: a sort named in the URL (`sort=name`, `sort=-name` for
-//! descending), pages of a fixed size with "1–50 of 1,284", and query strings that keep
-//! the filters (so a view can be bookmarked, shared and exported as it is).
+//! descending), pages of a fixed size with "1–50 of 1,284", and links that keep the
+//! filters (so a view can be bookmarked, shared and exported exactly as it is).
 
 use recert_service::ServiceError;
+pub use recert_service::listing::Sort;
+use recert_service::listing::Window;
 
 /// Rows per page.
 pub const PER_PAGE: usize = 50;
@@ -22,57 +24,6 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-/// The sort asked for: one of the list's keys, ascending unless prefixed with `-`.
-#[derive(Debug, Clone)]
-pub struct Sort {
-    pub key: &'static str,
-    pub descending: bool,
-    /// As written in the URL (empty = the list's default).
-    pub raw: String,
-}
-
-impl Sort {
-    /// `keys[0]` is the default.
-    pub fn parse(raw: &str, keys: &[&'static str]) -> Result<Self, ServiceError> {
-        let raw = raw.trim();
-        let (descending, name) = match raw.strip_prefix('-') {
-            Some(n) => (true, n),
-            None => (false, raw),
-        };
-        let key = if name.is_empty() {
-            keys[0]
-        } else {
-            keys.iter().copied().find(|k| *k == name).ok_or_else(|| {
-                ServiceError::field("sort", format!("Sort by one of: {}", keys.join(", ")))
-            })?
-        };
-        Ok(Self {
-            key,
-            descending,
-            raw: raw.to_owned(),
-        })
-    }
-
-    /// The `sort` value a column heading links to: this key, flipped when it is the
-    /// current one.
-    pub fn toggle(&self, key: &str) -> String {
-        if self.key == key && !self.descending {
-            format!("-{key}")
-        } else {
-            key.to_owned()
-        }
-    }
-
-    /// `aria-sort` for a column heading.
-    pub fn aria(&self, key: &str) -> &'static str {
-        match (self.key == key, self.descending) {
-            (false, _) => "none",
-            (true, false) => "ascending",
-            (true, true) => "descending",
-        }
-    }
-}
-
 /// One page of a list of `total` rows.
 #[derive(Debug, Clone)]
 pub struct Paging {
@@ -89,7 +40,7 @@ impl Paging {
             s => s
                 .parse::<usize>()
                 .ok()
-                .filter(|p| *p >= 1)
+                .filter(|p| (1..=10_000_000).contains(p))
                 .ok_or_else(|| ServiceError::field("page", "Enter a page number from 1"))?,
         };
         Ok(Self {
@@ -101,6 +52,14 @@ impl Paging {
 
     pub fn offset(&self) -> usize {
         (self.page - 1) * self.per
+    }
+
+    /// The rows this page shows, as the service reads them.
+    pub fn window(&self) -> Window {
+        Window {
+            offset: self.offset() as i64,
+            limit: Some(self.per as i64),
+        }
     }
 
     pub fn pages(&self) -> usize {
@@ -139,6 +98,126 @@ impl Paging {
     }
 }
 
+/// A list page's state in its URL: the filters, the sort and the page. Every link it
+/// makes keeps the filters; a new sort goes back to the first page.
+#[derive(Debug, Clone)]
+pub struct List {
+    /// The page's path, e.g. `/learners`.
+    pub path: String,
+    /// The filters that are set, in the order they are written.
+    pub filters: Vec<(String, String)>,
+    pub sort: Sort,
+    /// The sort used when the URL names none (links leave it out).
+    pub default_sort: String,
+    pub paging: Paging,
+    /// A fragment to land on (a list lower down a page), with its `#`, or empty.
+    pub anchor: &'static str,
+}
+
+impl List {
+    /// Reads `sort` and `page` from the URL; `filters` are the list's filters as given
+    /// (empty ones are dropped).
+    pub fn new(
+        path: impl Into<String>,
+        filters: &[(&str, &str)],
+        sort: &str,
+        page: &str,
+        keys: &[&'static str],
+        default_sort: &str,
+    ) -> Result<Self, ServiceError> {
+        Ok(Self {
+            path: path.into(),
+            filters: filters
+                .iter()
+                .filter(|(_, v)| !v.trim().is_empty())
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            sort: Sort::parse(sort, keys, default_sort)?,
+            default_sort: default_sort.to_owned(),
+            paging: Paging::of(page, 0)?,
+            anchor: "",
+        })
+    }
+
+    /// Sets the total once it is known.
+    pub fn total(mut self, total: i64) -> Self {
+        self.paging.total = usize::try_from(total).unwrap_or(0);
+        self
+    }
+
+    pub fn window(&self) -> Window {
+        self.paging.window()
+    }
+
+    fn href(&self, sort: Option<&str>, extra: &[(&str, &str)]) -> String {
+        format!("{}{}", self.href_bare(sort, extra), self.anchor)
+    }
+
+    fn href_bare(&self, sort: Option<&str>, extra: &[(&str, &str)]) -> String {
+        let mut pairs: Vec<(&str, &str)> = self
+            .filters
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        if let Some(s) = sort.filter(|s| *s != self.default_sort) {
+            pairs.push(("sort", s));
+        }
+        pairs.extend_from_slice(extra);
+        let q = query_string(&pairs);
+        if q.is_empty() {
+            self.path.clone()
+        } else {
+            format!("{}?{q}", self.path)
+        }
+    }
+
+    /// The filters alone as a query string (for other views of the same selection).
+    pub fn filter_query(&self) -> String {
+        let pairs: Vec<(&str, &str)> = self
+            .filters
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        query_string(&pairs)
+    }
+
+    /// A column heading's link: sorts by `key`, or reverses it when it is the sort.
+    pub fn sort_href(&self, key: &str) -> String {
+        let next = if self.sort.key == key {
+            if self.sort.descending {
+                key.to_owned()
+            } else {
+                format!("-{key}")
+            }
+        } else {
+            key.to_owned()
+        };
+        self.href(Some(&next), &[])
+    }
+
+    /// `aria-sort` for a column heading.
+    pub fn aria(&self, key: &str) -> &'static str {
+        self.sort.aria(key)
+    }
+
+    /// The link to page `n` in the same sort.
+    pub fn page_href(&self, n: usize) -> String {
+        let sort = self.sort.as_param();
+        let n = n.to_string();
+        if n == "1" {
+            self.href(Some(&sort), &[])
+        } else {
+            self.href(Some(&sort), &[("page", &n)])
+        }
+    }
+
+    /// The export of exactly this selection in this order (`csv` or `xlsx`).
+    pub fn export_href(&self, format: &str) -> String {
+        let sort = self.sort.as_param();
+        self.href_bare(Some(&sort), &[("format", format)])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,15 +234,27 @@ mod tests {
     }
 
     #[test]
-    fn sorts() {
-        let s = Sort::parse("-name", &["urgency", "name"]).unwrap();
-        assert!(s.descending);
-        assert_eq!(s.key, "name");
-        assert_eq!(s.toggle("name"), "name");
+    fn links_keep_filters_and_sort() {
+        let l = List::new(
+            "/learners",
+            &[("q", "ana b"), ("group", "")],
+            "-name",
+            "3",
+            &["name", "username"],
+            "name",
+        )
+        .unwrap()
+        .total(500);
+        assert_eq!(l.sort_href("name"), "/learners?q=ana%20b");
+        assert_eq!(l.sort_href("username"), "/learners?q=ana%20b&sort=username");
+        assert_eq!(l.page_href(4), "/learners?q=ana%20b&sort=-name&page=4");
+        assert_eq!(l.page_href(1), "/learners?q=ana%20b&sort=-name");
         assert_eq!(
-            Sort::parse("", &["urgency", "name"]).unwrap().key,
-            "urgency"
+            l.export_href("csv"),
+            "/learners?q=ana%20b&sort=-name&format=csv"
         );
-        assert!(Sort::parse("bogus", &["urgency"]).is_err());
+        assert_eq!(l.aria("name"), "descending");
+        assert_eq!(l.window().offset, 100);
+        assert!(List::new("/x", &[], "bogus", "", &["name"], "name").is_err());
     }
 }

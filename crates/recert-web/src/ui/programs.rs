@@ -554,8 +554,9 @@ pub struct ShowPage {
     pub c: Chrome,
     pub p: ProgramView,
     pub awards: Vec<AwardView>,
+    /// The holders list's filter, sort and page in the URL.
+    pub list: super::listing::List,
     pub status: String,
-    pub next_cursor: Option<String>,
     pub groups: Vec<String>,
     pub award_form: super::awards::AwardForm,
     pub errors: FieldErrors,
@@ -571,8 +572,6 @@ pub struct ShowPage {
     pub compliance: Option<recert_service::reports::ComplianceReport>,
     /// Standing group awards of this program (members who join later are awarded).
     pub standing: Vec<recert_service::group_awards::GroupAwardView>,
-    /// How many awards match the status filter in all.
-    pub awards_total: i64,
 }
 
 impl ShowPage {
@@ -588,10 +587,31 @@ impl ShowPage {
 #[derive(serde::Deserialize)]
 pub struct ShowQuery {
     status: Option<String>,
-    cursor: Option<String>,
+    sort: Option<String>,
+    page: Option<String>,
     done: Option<String>,
     /// `csv` or `xlsx`: the awarded learners with the status filter, as a file.
     format: Option<String>,
+}
+
+/// The holders list's URL state: its status filter, sort and page (`sort`, `page` as in
+/// the URL).
+fn holders_list(
+    code: &str,
+    status: &str,
+    sort: &str,
+    page: &str,
+) -> Result<super::listing::List, PageError> {
+    let mut list = super::listing::List::new(
+        format!("/programs/{}", super::session::urlencode(code)),
+        &[("status", status)],
+        sort,
+        page,
+        &recert_service::listing::keys::awards(),
+        "name",
+    )?;
+    list.anchor = "#holders";
+    Ok(list)
 }
 
 /// Loads everything the program page shows; the award form's state comes from the caller.
@@ -600,38 +620,35 @@ pub async fn show_page(
     viewer: &Viewer,
     code: &str,
     status: Option<String>,
-    cursor: Option<String>,
+    sort: Option<String>,
+    page: Option<String>,
 ) -> Result<ShowPage, PageError> {
     let who = &viewer.session.principal;
     let p = state.service.program(who, code).await?;
     let status = status
         .filter(|s| Status::parse(s).is_some())
         .unwrap_or_default();
-    let page = state
+    let list = holders_list(
+        p.program.code.as_str(),
+        &status,
+        sort.as_deref().unwrap_or(""),
+        page.as_deref().unwrap_or(""),
+    )?;
+    let found = state
         .service
-        .awards(
+        .awards_listed(
             who,
             AwardQuery {
                 program: Some(p.program.code.to_string()),
                 status: (!status.is_empty()).then(|| status.clone()),
                 ..AwardQuery::default()
             },
-            PageRequest::parse(cursor.as_deref(), Some(200))
-                .unwrap_or(PageRequest::parse(None, Some(200))?),
+            &list.sort,
+            list.window(),
         )
         .await?;
+    let list = list.total(found.total);
     let groups = super::group_names(state, who).await?;
-    let awards_total = state
-        .service
-        .awards_total(
-            who,
-            AwardQuery {
-                program: Some(p.program.code.to_string()),
-                status: (!status.is_empty()).then(|| status.clone()),
-                ..AwardQuery::default()
-            },
-        )
-        .await?;
     let holders = state.service.program_holders(who, code).await?;
     let compliance = if who.reports_on(p.row_id) {
         Some(
@@ -665,7 +682,7 @@ pub async fn show_page(
         Vec::new()
     };
     Ok(ShowPage {
-        awards_total,
+        list,
         holders,
         compliance,
         standing,
@@ -675,9 +692,8 @@ pub async fn show_page(
             "programs",
         ),
         p,
-        awards: page.items,
+        awards: found.items,
         status,
-        next_cursor: page.next_cursor,
         groups,
         award_form: super::awards::AwardForm::default(),
         errors: FieldErrors::default(),
@@ -697,28 +713,28 @@ pub async fn show(
     let format = recert_service::exports::Format::parse(q.format.as_deref())?;
     if format != recert_service::exports::Format::Json {
         let who = &viewer.session.principal;
-        let status = q.status.filter(|s| !s.is_empty());
-        let awards = super::all_pages(|req| {
-            state.service.awards(
+        let status = q.status.unwrap_or_default();
+        let list = holders_list(&code, &status, q.sort.as_deref().unwrap_or(""), "")?;
+        let status = (!status.is_empty()).then_some(status);
+        let title = format!("{code} {}", status.as_deref().unwrap_or("all"));
+        let d = state
+            .service
+            .awards_export(
                 who,
                 AwardQuery {
                     program: Some(code.clone()),
-                    status: status.clone(),
+                    status,
                     ..AwardQuery::default()
                 },
-                req,
+                &list.sort,
+                format,
+                &title,
+                &format!("{code}-awards"),
             )
-        })
-        .await?;
-        let title = format!("{code} {}", status.as_deref().unwrap_or("all"));
-        let table = recert_service::awards::awards_table(title, &awards);
-        return Ok(crate::api::reports::file(
-            table.encode(format)?,
-            format,
-            &format!("{code}-awards"),
-        ));
+            .await?;
+        return Ok(crate::api::reports::download(d));
     }
-    let mut page = show_page(&state, &viewer, &code, q.status, q.cursor).await?;
+    let mut page = show_page(&state, &viewer, &code, q.status, q.sort, q.page).await?;
     page.c = page.c.with_notice(notice(q.done.as_deref()));
     Ok(render(&page))
 }

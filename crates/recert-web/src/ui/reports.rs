@@ -13,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::response::IntoResponse;
 use recert_service::exports::Format;
 use recert_service::reports::{
-    ComplianceQuery, ComplianceReport, Dashboard, Figures, RequiredPerson, Standing,
+    ComplianceQuery, ComplianceReport, Dashboard, Figures, PeopleFilter, PersonRow,
 };
 
 /// A whole number however deeply a template borrowed it.
@@ -159,7 +159,7 @@ impl CompliancePage {
 
 /// Reads the page's query: the report's own parameters (shared with the API).
 fn report_query(pairs: &[(String, String)]) -> Result<(ComplianceQuery, Format), super::PageError> {
-    Ok(ComplianceQuery::from_pairs(pairs)?)
+    Ok(ComplianceQuery::from_pairs(pairs, &[])?)
 }
 
 fn first(pairs: &[(String, String)], key: &str) -> String {
@@ -231,13 +231,6 @@ pub async fn compliance(
     }))
 }
 
-/// One row of the drill-down list.
-struct PersonRow {
-    program: String,
-    group: String,
-    p: RequiredPerson,
-}
-
 #[derive(Template)]
 #[template(path = "reports/people.html")]
 struct PeoplePage {
@@ -253,6 +246,8 @@ struct PeoplePage {
     paging: Paging,
     sort: Sort,
     here: String,
+    /// The report's own parameters (the link back to it).
+    report: String,
     /// How many in each standing (for the filter links).
     counts: Vec<(&'static str, &'static str, usize)>,
 }
@@ -273,8 +268,9 @@ impl PeoplePage {
         if !self.standing.is_empty() && key != "standing" {
             pairs.push(("standing", &self.standing));
         }
-        if key != "sort" && !self.sort.raw.is_empty() {
-            pairs.push(("sort", &self.sort.raw));
+        let sort = self.sort.as_param();
+        if key != "sort" && sort != "urgency" {
+            pairs.push(("sort", &sort));
         }
         if !value.is_empty() {
             pairs.push((key, &value));
@@ -283,7 +279,8 @@ impl PeoplePage {
     }
 }
 
-const SORTS: [&str; 5] = ["urgency", "name", "program", "group", "expires"];
+/// The drill-down's own parameters, beside the report's.
+const DRILL_DOWN_PARAMS: &[&str] = &["standing", "page", "sort", "expiring"];
 
 /// The people behind a number: required people of the requirements in view, filtered by
 /// standing (`not_compliant` = every standing that does not count as compliant).
@@ -293,120 +290,24 @@ pub async fn people(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> PageResult {
     let who = &viewer.session.principal;
-    let (mut query, format) = report_query(&pairs)?;
-    query.detail = true;
+    let (query, format) = ComplianceQuery::from_pairs(&pairs, DRILL_DOWN_PARAMS)?;
     let standing = first(&pairs, "standing");
-    let wanted: Option<Option<Standing>> = match standing.as_str() {
-        "" => None,
-        "not_compliant" => Some(None),
-        s => Some(Some(Standing::parse(s).ok_or_else(|| {
-            recert_service::ServiceError::field(
-                "standing",
-                "Choose a standing: compliant, grace, lapsed, revoked, never_certified or not_compliant",
-            )
-        })?)),
-    };
-    let sort = Sort::parse(&first(&pairs, "sort"), &SORTS)?;
     let expiring = first(&pairs, "expiring");
-    let within: Option<i64> = match expiring.as_str() {
-        "" => None,
-        s => Some(
-            s.parse::<i64>()
-                .ok()
-                .filter(|n| (0..=3660).contains(n))
-                .ok_or_else(|| {
-                    recert_service::ServiceError::field(
-                        "expiring",
-                        "Enter a number of days, e.g. 30",
-                    )
-                })?,
-        ),
-    };
-    let r = state.service.compliance(who, &query).await?;
-    let mut all: Vec<PersonRow> = Vec::new();
-    let mut counts: Vec<(&'static str, &'static str, usize)> = Standing::ALL
-        .iter()
-        .map(|s| (s.as_str(), s.label(), 0))
-        .collect();
-    let mut not_compliant = 0;
-    for row in r.rows {
-        for p in row.learners.into_iter().flatten() {
-            if let Some(c) = counts.iter_mut().find(|c| c.0 == p.standing.as_str()) {
-                c.2 += 1;
-            }
-            not_compliant += usize::from(!p.compliant);
-            let keep = match wanted {
-                None => true,
-                Some(None) => !p.compliant,
-                Some(Some(s)) => p.standing == s,
-            } && within.is_none_or(|n| {
-                p.standing == Standing::Compliant && p.days_left.is_some_and(|d| d <= n)
-            });
-            if keep {
-                all.push(PersonRow {
-                    program: row.program.clone(),
-                    group: row.group.clone(),
-                    p,
-                });
-            }
-        }
-    }
-    counts.push(("not_compliant", "Not compliant", not_compliant));
-    let rank = |s: Standing| match s {
-        Standing::NeverCertified => 0,
-        Standing::Revoked => 1,
-        Standing::Lapsed => 2,
-        Standing::Grace => 3,
-        Standing::Compliant => 4,
-    };
-    match sort.key {
-        "name" => all.sort_by(|a, b| {
-            (&a.p.legal_name, &a.p.username).cmp(&(&b.p.legal_name, &b.p.username))
-        }),
-        "program" => {
-            all.sort_by(|a, b| (&a.program, &a.p.legal_name).cmp(&(&b.program, &b.p.legal_name)))
-        }
-        "group" => {
-            all.sort_by(|a, b| (&a.group, &a.p.legal_name).cmp(&(&b.group, &b.p.legal_name)))
-        }
-        "expires" => all.sort_by_key(|x| {
-            (
-                x.p.expires_on.is_none(),
-                x.p.expires_on,
-                x.p.legal_name.clone(),
-            )
-        }),
-        // Urgency: never certified, revoked, lapsed, grace, then the soonest expiry.
-        _ => all.sort_by_key(|x| {
-            (
-                rank(x.p.standing),
-                x.p.days_left.unwrap_or(i64::MAX),
-                x.p.legal_name.clone(),
-            )
-        }),
-    }
-    if sort.descending {
-        all.reverse();
-    }
-    let mut standing_label = match wanted {
-        None => "All required people".to_owned(),
-        Some(None) => "Not compliant".to_owned(),
-        Some(Some(s)) => s.label().to_owned(),
-    };
-    if let Some(n) = within {
-        standing_label = format!("Expiring within {n} days");
-    }
-    let as_of = r.as_of.to_string();
+    let filter = PeopleFilter::parse(&standing, &expiring, &first(&pairs, "sort"))?;
+    let sort = filter.sort.clone();
+    let found = state
+        .service
+        .compliance_people(who, &query, &filter)
+        .await?;
+    let standing_label = filter.label();
+    let as_of = found.as_of.to_string();
     if format != Format::Json {
-        let t = recert_service::reports::people_table(
-            format!("{standing_label} {as_of}"),
-            r.as_of,
-            all.iter()
-                .map(|x| (x.program.as_str(), x.group.as_str(), &x.p)),
-        );
+        let t = found.table(format!("{standing_label} {as_of}"));
         let stem = format!("compliance-people-{as_of}");
         return Ok(file(t.encode(format)?, format, &stem).into_response());
     }
+    let counts = found.counts;
+    let all = found.rows;
     let paging = Paging::of(&first(&pairs, "page"), all.len())?;
     let rows: Vec<PersonRow> = all
         .into_iter()
@@ -417,6 +318,14 @@ pub async fn people(
         &pairs
             .iter()
             .filter(|(k, _)| k != "format" && k != "page")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect::<Vec<_>>(),
+    );
+    // The report this drill-down came from: its own parameters only.
+    let report = query_string(
+        &pairs
+            .iter()
+            .filter(|(k, _)| matches!(k.as_str(), "program" | "group" | "as_of"))
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect::<Vec<_>>(),
     );
@@ -441,6 +350,7 @@ pub async fn people(
         paging,
         sort,
         here,
+        report,
         counts,
     }))
 }

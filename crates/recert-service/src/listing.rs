@@ -1,0 +1,135 @@
+//! What every sorted list shares, in the pages and their exports alike: a sort named by
+//! one of the list's keys (`name`, or `-name` for descending), a window of rows, and the
+//! total that matches the filters.
+
+use crate::{Result, ServiceError};
+pub use recert_store::sql::Window;
+use recert_store::sql::{Order, SortKeys};
+
+/// The sort asked for: one of a list's keys, ascending unless prefixed with `-`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sort {
+    pub key: &'static str,
+    pub descending: bool,
+}
+
+impl Sort {
+    /// Parses `raw` against the list's keys; empty means `default` (itself written like a
+    /// sort, e.g. `-at` for newest first).
+    pub fn parse(raw: &str, keys: &[&'static str], default: &str) -> Result<Self> {
+        let raw = match raw.trim() {
+            "" => default,
+            s => s,
+        };
+        let (descending, name) = match raw.strip_prefix('-') {
+            Some(n) => (true, n),
+            None => (false, raw),
+        };
+        let key = keys.iter().copied().find(|k| *k == name).ok_or_else(|| {
+            ServiceError::field("sort", format!("Sort by one of: {}", keys.join(", ")))
+        })?;
+        Ok(Self { key, descending })
+    }
+
+    /// As the store reads it.
+    pub fn order(&self) -> Order {
+        Order {
+            key: self.key.to_owned(),
+            descending: self.descending,
+        }
+    }
+
+    /// As written in a URL.
+    pub fn as_param(&self) -> String {
+        if self.descending {
+            format!("-{}", self.key)
+        } else {
+            self.key.to_owned()
+        }
+    }
+
+    /// The `sort` value a column heading links to: this key ascending, or descending when
+    /// it is already the ascending sort.
+    pub fn toggle(&self, key: &str) -> String {
+        if self.key == key && !self.descending {
+            format!("-{key}")
+        } else {
+            key.to_owned()
+        }
+    }
+
+    /// `aria-sort` for a column heading.
+    pub fn aria(&self, key: &str) -> &'static str {
+        match (self.key == key, self.descending) {
+            (false, _) => "none",
+            (true, false) => "ascending",
+            (true, true) => "descending",
+        }
+    }
+}
+
+/// The names of a store listing's sort keys.
+pub fn names(keys: SortKeys) -> Vec<&'static str> {
+    keys.iter().map(|(k, _)| *k).collect()
+}
+
+/// What each list sorts by (names as written in URLs; the first is a fine default).
+pub mod keys {
+    use super::names;
+
+    pub fn learners() -> Vec<&'static str> {
+        names(recert_store::learners::SORTS)
+    }
+
+    pub fn awards() -> Vec<&'static str> {
+        names(recert_store::awards::SORTS)
+    }
+
+    pub fn audit() -> Vec<&'static str> {
+        names(recert_store::audit::SORTS)
+    }
+
+    pub fn external() -> Vec<&'static str> {
+        names(recert_store::external::SORTS)
+    }
+
+    pub fn completions() -> Vec<&'static str> {
+        names(recert_store::completions::SORTS)
+    }
+}
+
+/// One window of a list and how many rows match in all.
+#[derive(Debug, Clone)]
+pub struct Listed<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+impl<T> Listed<T> {
+    /// Nothing (the caller may see nothing here).
+    pub fn empty() -> Self {
+        Self {
+            items: Vec::new(),
+            total: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts() {
+        let s = Sort::parse("-name", &["urgency", "name"], "urgency").unwrap();
+        assert!(s.descending);
+        assert_eq!(s.key, "name");
+        assert_eq!(s.toggle("name"), "name");
+        assert_eq!(s.as_param(), "-name");
+        let d = Sort::parse("", &["at", "actor"], "-at").unwrap();
+        assert_eq!((d.key, d.descending), ("at", true));
+        assert_eq!(d.toggle("at"), "at");
+        let e = Sort::parse("bogus", &["urgency"], "urgency").unwrap_err();
+        assert!(e.to_string().contains("urgency"), "{e}");
+    }
+}
