@@ -53,9 +53,10 @@ pub fn action_label(action: &str) -> String {
     }
 }
 
-/// A field's name in words (the common ones; others as recorded).
-fn field_label(key: &str) -> String {
-    match key {
+/// A field's name in words, as pages show it in messages and change lists ("issued_on"
+/// → "Issue date"); a name not listed reads as its words ("issued_from" → "Issued from").
+pub fn field_label(key: &str) -> String {
+    let known = match key {
         "issued_on" => "Issue date",
         "completed_on" => "Completion date",
         "expires_on" => "Expiry date",
@@ -78,9 +79,28 @@ fn field_label(key: &str) -> String {
         "archived_on" => "Unassigned on",
         "closed_on" => "Closed on",
         "superseded" => "Renewed by",
-        other => other,
+        "learner" => "Learner",
+        "program" => "Program",
+        "username" => "Username",
+        "as_of" => "As of",
+        "sort" => "Sort",
+        "page" => "Page",
+        "format" => "Format",
+        "note" => "Reason",
+        "category" => "Category",
+        "validity" => "Validity",
+        "password" => "Password",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_owned();
     }
-    .to_owned()
+    let words = key.replace(['_', '.'], " ");
+    let mut c = words.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 fn show(v: Option<&Value>) -> String {

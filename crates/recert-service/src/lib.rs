@@ -47,7 +47,17 @@ pub struct Service {
     base_url: String,
     /// The programs and organizations as last read, with the version they were read at.
     catalogue: Arc<std::sync::Mutex<Option<Catalogue>>>,
+    /// Compliance trends by report scope, with the audit head and day they were computed
+    /// at (see [`Service::compliance_trend`]).
+    trends: Arc<std::sync::Mutex<std::collections::HashMap<String, Trend>>>,
 }
+
+/// A trend as computed: (audit head, day, % compliant per day).
+type Trend = (
+    i64,
+    recert_domain::Date,
+    Vec<(recert_domain::Date, Option<f64>)>,
+);
 
 /// An in-memory copy of the catalogue: listings need every program's name, organization
 /// and archive day for each row, and reading them costs more than the page itself.
@@ -63,6 +73,7 @@ impl Service {
             clock,
             base_url: base_url.into().trim_end_matches('/').to_owned(),
             catalogue: Arc::default(),
+            trends: Arc::default(),
         }
     }
 

@@ -284,6 +284,15 @@ fn push_search(q: &mut Sql, s: &Search) {
     }
 }
 
+/// The sequence number of the newest event (0 when there is none): it moves with every
+/// write, so it tells whether anything changed since it was last read.
+pub async fn head_seq(conn: &mut AnyConnection) -> Result<i64> {
+    let row = crate::sql::q("SELECT COALESCE(MAX(seq), 0) AS n FROM audit_events")
+        .fetch_one(conn)
+        .await?;
+    rows::int(&row, "n")
+}
+
 /// What the audit log sorts by (`at` is the order events were recorded in).
 pub const SORTS: SortKeys = &[
     ("at", "seq"),

@@ -525,6 +525,44 @@ impl WebSession<'_> {
         (res.status(), res.text().await.unwrap_or_default())
     }
 
+    /// Posts a form with the session's CSRF token without following a redirect: the
+    /// status and where it points (`Location`), for checking redirect-after-POST.
+    pub async fn post_no_follow(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, Option<String>) {
+        let mut all = vec![("_csrf", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        let res = self
+            .client
+            .post(format!("{}{path}", self.app.base))
+            .header("cookie", format!("recert_session={}", self.session))
+            .form(&all)
+            .send()
+            .await
+            .expect("request");
+        let to = res
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .map(str::to_owned);
+        (res.status(), to)
+    }
+
+    /// A GET as htmx sends it (`HX-Request: true`), for the fragments pages load.
+    pub async fn get_htmx(&self, path: &str) -> (StatusCode, String) {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.app.base))
+            .header("cookie", format!("recert_session={}", self.session))
+            .header("HX-Request", "true")
+            .send()
+            .await
+            .expect("request");
+        (res.status(), res.text().await.unwrap_or_default())
+    }
+
     /// Posts a form with the session's CSRF token; follows one redirect.
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
         let mut all = vec![("_csrf", self.csrf.as_str())];

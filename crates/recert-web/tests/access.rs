@@ -846,6 +846,7 @@ fn routes(f: &Fixtures, who: Who) -> Vec<(Method, String, Option<Body>, &'static
         ),
         (get.clone(), "/my".into(), None, HAS_LEARNER),
         (get.clone(), "/dashboard".into(), None, DIRECTORY),
+        (get.clone(), "/dashboard/trend".into(), None, DIRECTORY),
         (get.clone(), "/audit".into(), None, READS_ALL),
         (
             get.clone(),

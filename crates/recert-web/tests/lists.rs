@@ -178,3 +178,32 @@ both_backends! {
         assert!(seqs.windows(2).all(|w| w[0] > w[1]), "newest first by default");
     }
 }
+
+both_backends! {
+    async fn successful_form_posts_redirect_to_a_result_that_can_be_shared(app) {
+        app.program(json!({"code": "P1", "name": "Yearly", "validity": {"count": 1, "unit": "years"}})).await;
+        for u in ["ana", "ben"] {
+            app.learner(u).await;
+        }
+        app.account("root", "admin", None, &[]).await;
+        let web = app.web_session("root").await;
+        let see_other = |r: (StatusCode, Option<String>), starts: &str| {
+            assert_eq!(r.0, StatusCode::SEE_OTHER, "{r:?} for {starts}");
+            let to = r.1.unwrap();
+            assert!(to.starts_with(starts), "{to} should start with {starts}");
+            to
+        };
+        let to = see_other(web.post_no_follow("/programs/P1/awards", &[("learners", "ana ben")]).await, "/programs/P1?done=awarded");
+        let (_, page) = web.get(&to).await;
+        assert!(page.contains("Awarded 2 of 2 learners."), "{page}");
+        see_other(web.post_no_follow("/admin/users", &[("username", "pm1"), ("password", "a long enough password 1"), ("role", "auditor")]).await, "/admin/users?done=account-created");
+        see_other(web.post_no_follow("/groups", &[("name", "Crew"), ("kind", "team")]).await, "/groups/Crew");
+        see_other(web.post_no_follow("/groups/Crew/members", &[("usernames", "ana")]).await, "/groups/Crew?done=");
+        let id = app.get("/api/v1/awards?learner=ana").await.expect(StatusCode::OK)["items"][0]["id"].as_str().unwrap().to_owned();
+        see_other(web.post_no_follow(&format!("/awards/{id}/revoke"), &[("revoke_reason", "issued in error"), ("revoke_category", "issued_in_error")]).await, &format!("/awards/{id}?done="));
+        // A batch where someone is skipped answers with each learner's outcome instead.
+        let (status, page) = web.post("/programs/P1/awards", &[("learners", "ben")]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("Awarded 0 of 1 learner.") && page.contains("ben:"), "{page}");
+    }
+}

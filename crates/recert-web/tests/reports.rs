@@ -75,6 +75,21 @@ async fn site_b(app: &TestApp) {
     award(app, "j", "Y1", "2027-01-10").await;
 }
 
+/// The trend's cell for the first of the month `back` months before the report's day:
+/// the report as of that day, as the page writes it.
+async fn report_as_of_first_of_month(app: &TestApp, today: &Value, back: i32) -> String {
+    let day: jiff::civil::Date = today["as_of"].as_str().unwrap().parse().unwrap();
+    let first = day
+        .first_of_month()
+        .checked_sub(jiff::Span::new().months(back))
+        .unwrap();
+    let r = report(app, &format!("as_of={first}")).await;
+    match r["totals"]["percent_compliant"].as_f64() {
+        Some(p) => format!("<a href=\"/reports/compliance?as_of={first}\">{p:.1}%</a>"),
+        None => format!("<a href=\"/reports/compliance?as_of={first}\">—</a>"),
+    }
+}
+
 fn figures(v: &Value) -> [i64; 9] {
     [
         "required",
@@ -268,6 +283,19 @@ both_backends! {
             let at = home.find(&format!("class=\"tile {tile}\"")).unwrap();
             assert!(home[at..].contains(&format!("<span class=\"n\">{n}</span>")), "{key} = {n} on the dashboard");
         }
+        // The twelve-month trend loads after the page: each month as of its first day, the
+        // same figure the report gives for that day; today's last.
+        assert!(home.contains("hx-get=\"/dashboard/trend\""), "{home}");
+        let (status, part) = web.get_htmx("/dashboard/trend").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!part.contains("<html"), "a fragment for htmx: {part}");
+        let (_, whole) = web.get("/dashboard/trend").await;
+        assert!(whole.contains("<html") && whole.contains("Compliance over twelve months"), "{whole}");
+        let three_back = report_as_of_first_of_month(&app, &report, 3).await;
+        assert!(part.contains(&three_back), "{three_back} in {part}");
+        let today_cell = format!(">{:.1}%</a></td></tr>", totals["percent_compliant"].as_f64().unwrap_or(0.0));
+        assert!(part.contains(&today_cell), "{today_cell} in {part}");
+
         // Every number links to the people behind it, and that list has exactly that many.
         let (_, list) = web.get("/reports/compliance/people?standing=never_certified").await;
         assert!(list.contains(&format!("of {}</span>", totals["never_certified"]))

@@ -98,12 +98,7 @@ pub async fn create_user(State(state): State<AppState>, form: Form) -> PageResul
         .create_user(&form.viewer.session.principal, draft)
         .await
     {
-        Ok(u) => {
-            let mut p = users_page(&state, &form.viewer).await?;
-            p.c =
-                p.c.with_notice(Some(format!("Account {} created.", u.username)));
-            Ok(render(&p))
-        }
+        Ok(_) => Ok(Redirect::to("/admin/users?done=account-created").into_response()),
         Err(e) => {
             let errors =
                 FieldErrors::from_service(&e, super::forms::same_name).ok_or(PageError(e))?;

@@ -72,6 +72,21 @@ pub async fn create(
         preview: Some(preview),
     };
     let result = state.service.award_batch(&who, draft).await;
+    if let Ok(r) = &result
+        && !r.preview
+        && r.skipped == 0
+        && r.refused == 0
+    {
+        // Everyone awarded: to the program page (reloading it awards no one again), its
+        // holders newest first.
+        return Ok(Redirect::to(&format!(
+            "/programs/{}?done=awarded&awarded={}&of={}&sort=-issued#holders",
+            urlencode(&code),
+            r.awarded,
+            r.results.len()
+        ))
+        .into_response());
+    }
     let mut page = show_page(&state, &form.viewer, &code, None, None, None).await?;
     match result {
         Ok(r) if r.preview => {
@@ -79,6 +94,8 @@ pub async fn create(
             page.award_form = f;
             Ok(render(&page))
         }
+        // Someone skipped or refused: the outcome of each learner, with its reason, is the
+        // answer (and sending it again awards no one twice: they are skipped then).
         Ok(r) => {
             let considered = r.results.len();
             page.c = page.c.with_notice(Some(format!(

@@ -205,7 +205,11 @@ impl FieldErrors {
                 for f in &d.0 {
                     match map(&f.field) {
                         Some(name) => out.add(&name, f.message.clone()),
-                        None => out.general.push(format!("{}: {}", f.field, f.message)),
+                        None => out.general.push(format!(
+                            "{}: {}",
+                            recert_service::history::field_label(&f.field),
+                            f.message
+                        )),
                     }
                 }
             }

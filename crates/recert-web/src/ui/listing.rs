@@ -112,6 +112,8 @@ pub struct List {
     pub paging: Paging,
     /// A fragment to land on (a list lower down a page), with its `#`, or empty.
     pub anchor: &'static str,
+    /// The keys the list sorts by.
+    pub keys: Vec<&'static str>,
 }
 
 impl List {
@@ -136,6 +138,7 @@ impl List {
             default_sort: default_sort.to_owned(),
             paging: Paging::of(page, 0)?,
             anchor: "",
+            keys: keys.to_vec(),
         })
     }
 
@@ -198,6 +201,37 @@ impl List {
     /// `aria-sort` for a column heading.
     pub fn aria(&self, key: &str) -> &'static str {
         self.sort.aria(key)
+    }
+
+    /// The choices of the "Sort by" menu shown where the column headings are not (phones):
+    /// (value, words, selected), each key both ways.
+    pub fn sort_choices(&self) -> Vec<(String, String, bool)> {
+        let mut out = Vec::new();
+        for key in &self.keys {
+            let words = {
+                let w = key.replace('_', " ");
+                let mut c = w.chars();
+                match c.next() {
+                    Some(f) => f.to_uppercase().chain(c).collect::<String>(),
+                    None => String::new(),
+                }
+            };
+            for descending in [false, true] {
+                let value = if descending {
+                    format!("-{key}")
+                } else {
+                    (*key).to_owned()
+                };
+                let selected = self.sort.key == *key && self.sort.descending == descending;
+                let dir = if descending {
+                    "descending"
+                } else {
+                    "ascending"
+                };
+                out.push((value, format!("{words}, {dir}"), selected));
+            }
+        }
+        out
     }
 
     /// The link to page `n` in the same sort.

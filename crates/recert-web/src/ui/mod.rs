@@ -253,13 +253,45 @@ impl IntoResponse for PageError {
         if matches!(self.0, ServiceError::Unauthenticated) {
             return Redirect::to("/login").into_response();
         }
+        // A page names fields by their labels, not by their names in the API.
+        let labelled = match &self.0 {
+            ServiceError::Validation(d) => Some(
+                d.0.iter()
+                    .map(|f| {
+                        format!(
+                            "{}: {}",
+                            recert_service::history::field_label(&f.field),
+                            f.message
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            _ => None,
+        };
         let p = ApiError::from(self.0).0;
         let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        error_page(status, &p.title, &p.detail)
+        error_page(status, &p.title, labelled.as_deref().unwrap_or(&p.detail))
     }
 }
 
 pub type PageResult = Result<Response, PageError>;
+
+/// An instant as pages show it: `<time>` to the minute in UTC, which the page's script
+/// rewrites into the viewer's own zone. Takes a timestamp or its RFC 3339 text; anything
+/// else is shown as it is (escaped).
+pub fn when(t: impl std::fmt::Display) -> String {
+    let text = t.to_string();
+    match text.parse::<recert_domain::Timestamp>() {
+        Ok(ts) => format!(
+            "<time datetime=\"{ts}\" data-local>{}</time>",
+            recert_service::history::minute_utc(ts)
+        ),
+        Err(_) => askama::filters::escape(&text, askama::filters::Html)
+            .map(|e| e.to_string())
+            .unwrap_or_default(),
+    }
+}
 
 /// Where a signed-in person starts: their own work first.
 async fn home(viewer: Viewer) -> Response {
@@ -285,6 +317,7 @@ pub fn routes() -> Router<AppState> {
             get(accounts::password_form).post(accounts::change_password),
         )
         .route("/dashboard", get(reports::dashboard))
+        .route("/dashboard/trend", get(reports::trend))
         .route("/audit", get(audit::log))
         .route("/reports/compliance", get(reports::compliance))
         .route("/reports/compliance/people", get(reports::people))

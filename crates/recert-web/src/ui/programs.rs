@@ -62,6 +62,7 @@ pub fn notice(done: Option<&str>) -> Option<String> {
                 "Account disabled: its sessions ended and its tokens no longer work."
             }
             "account-enabled" => "Account enabled.",
+            "account-created" => "Account created.",
             "account-unlocked" => "Account unlocked.",
             "learner-updated" => "Learner saved.",
             "group-award-stopped" => {
@@ -590,6 +591,9 @@ pub struct ShowQuery {
     sort: Option<String>,
     page: Option<String>,
     done: Option<String>,
+    /// With `done=awarded`: how many were awarded of how many named.
+    awarded: Option<usize>,
+    of: Option<usize>,
     /// `csv` or `xlsx`: the awarded learners with the status filter, as a file.
     format: Option<String>,
 }
@@ -735,6 +739,13 @@ pub async fn show(
         return Ok(crate::api::reports::download(d));
     }
     let mut page = show_page(&state, &viewer, &code, q.status, q.sort, q.page).await?;
-    page.c = page.c.with_notice(notice(q.done.as_deref()));
+    let said = match (q.done.as_deref(), q.awarded, q.of) {
+        (Some("awarded"), Some(n), Some(of)) => Some(format!(
+            "Awarded {n} of {of} learner{}.",
+            if of == 1 { "" } else { "s" }
+        )),
+        (done, _, _) => notice(done),
+    };
+    page.c = page.c.with_notice(said);
     Ok(render(&page))
 }

@@ -90,7 +90,6 @@ struct DashboardPage {
     d: Dashboard,
     program_chart: String,
     group_chart: String,
-    trend_chart: String,
 }
 
 impl DashboardPage {
@@ -104,19 +103,54 @@ pub async fn dashboard(State(state): State<AppState>, viewer: Viewer) -> PageRes
     let d = state.service.dashboard(&viewer.session.principal).await?;
     let program_chart = rollup_bars("Compliance per program", &d.by_program, "program", " — ");
     let group_chart = rollup_bars("Compliance per site and group", &d.by_group, "group", " · ");
-    let trend_chart = charts::trend(
-        "Compliance over the last twelve months",
-        &d.trend
-            .iter()
-            .map(|(day, f)| (day.strftime("%b %y").to_string(), *f))
-            .collect::<Vec<_>>(),
-    );
     Ok(render(&DashboardPage {
         c: Chrome::new(&viewer, "Dashboard", "dashboard"),
         d,
         program_chart,
         group_chart,
-        trend_chart,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "reports/_trend.html")]
+struct TrendPart {
+    chart: String,
+    trend: Vec<(recert_domain::Date, Option<f64>)>,
+}
+
+#[derive(Template)]
+#[template(path = "reports/trend.html")]
+struct TrendPage {
+    c: Chrome,
+    chart: String,
+    trend: Vec<(recert_domain::Date, Option<f64>)>,
+}
+
+/// The dashboard's twelve-month trend: loaded after the page (it is the slow part), or
+/// as a page of its own where scripts do not run.
+pub async fn trend(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: axum::http::HeaderMap,
+) -> PageResult {
+    let trend = state
+        .service
+        .compliance_trend(&viewer.session.principal)
+        .await?;
+    let chart = charts::trend(
+        "Compliance over the last twelve months",
+        &trend
+            .iter()
+            .map(|(day, f)| (day.strftime("%b %y").to_string(), *f))
+            .collect::<Vec<_>>(),
+    );
+    if headers.contains_key("HX-Request") {
+        return Ok(render(&TrendPart { chart, trend }));
+    }
+    Ok(render(&TrendPage {
+        c: Chrome::new(&viewer, "Compliance over twelve months", "dashboard"),
+        chart,
+        trend,
     }))
 }
 
