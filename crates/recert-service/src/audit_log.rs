@@ -3,11 +3,10 @@
 //! page, its exports and `recert audit verify` call these.
 
 use crate::auth::Action;
-use crate::exports::{Cell, Download, Format, download};
+use crate::exports::{Cell, Download, Format};
 use crate::history::{Described, describe};
-use crate::listing::{Listed, Sort, Window};
+use crate::listing::{Listed, Sheet, Sort, Window};
 use crate::{Principal, Result, Service, ServiceError};
-use futures_util::TryStreamExt;
 use recert_domain::names::parse_date;
 pub use recert_store::audit::Verdict;
 use recert_store::audit::{self as store, Search};
@@ -77,14 +76,8 @@ impl Service {
     ) -> Result<Listed<Described>> {
         who.require(Action::ReadAudit)?;
         let search = query.search()?;
-        let mut conn = self.store.read().await?;
-        let total = store::count_matching(&mut conn, &search).await?;
-        let items = store::sorted(&mut conn, &search, &sort.order(), window)
-            .await?
-            .iter()
-            .map(describe)
-            .collect();
-        Ok(Listed { items, total })
+        self.listed(&search, sort, window, |e| Ok(describe(&e)))
+            .await
     }
 
     /// Every matching event, in the order asked, as a CSV or XLSX file written while it
@@ -97,23 +90,14 @@ impl Service {
         format: Format,
     ) -> Result<Download> {
         who.require(Action::ReadAudit)?;
-        let search = query.search()?;
-        let store = self.store.clone();
-        let order = sort.order();
-        download(
-            format,
-            "audit-log",
-            "Audit log",
-            AUDIT_HEADERS,
-            move |mut sink| async move {
-                let mut conn = store.read().await?;
-                let mut rows = store::stream(&mut conn, &search, &order);
-                while let Some(e) = rows.try_next().await? {
-                    sink.push(&event_cells(&e)).await?;
-                }
-                Ok(sink)
-            },
-        )
+        let sheet = Sheet {
+            stem: "audit-log".into(),
+            title: "Audit log".into(),
+            headers: AUDIT_HEADERS,
+        };
+        self.export(Some(query.search()?), sort, format, sheet, |e| {
+            Ok(event_cells(&e))
+        })
     }
 
     /// Recomputes the hash chain (what `recert audit verify` does), for admins and auditors.

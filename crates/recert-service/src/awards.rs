@@ -1,11 +1,10 @@
 //! Award use cases: manual award, read (with status as of any day), edit, revoke, archive.
 
 use crate::auth::Action;
-use crate::exports::{Cell, Download, Format, download};
-use crate::listing::{Listed, Sort, Window};
+use crate::exports::{Cell, Download, Format};
+use crate::listing::{Listed, Sheet, Sort, Window};
 use crate::page::{Page, PageRequest};
 use crate::{Principal, Result, Service, ServiceError, snapshot};
-use futures_util::TryStreamExt;
 use recert_domain::award::{Credits, RevocationCategory, check_dates, check_fields, check_score};
 use recert_domain::error::Errors;
 use recert_domain::names::{optional_text, parse_date, required_text};
@@ -686,16 +685,14 @@ impl Service {
         window: Window,
     ) -> Result<Listed<AwardView>> {
         let mut conn = self.store.read().await?;
-        let Some((filter, day, ctx)) = self.award_filter(&mut conn, who, q).await? else {
+        let found = self.award_filter(&mut conn, who, q).await?;
+        drop(conn);
+        let Some((filter, day, ctx)) = found else {
             return Ok(Listed::empty());
         };
-        let total = store::count_matching(&mut conn, &filter, day).await?;
-        let items = store::sorted(&mut conn, &filter, day, &sort.order(), window)
-            .await?
-            .iter()
-            .map(|r| self.view(&ctx, r, Some(day)))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Listed { items, total })
+        let on = store::On { filter, day };
+        self.listed(&on, sort, window, |r| self.view(&ctx, &r, Some(day)))
+            .await
     }
 
     /// Every award matching, in the order asked, as a CSV or XLSX file written while it
@@ -712,26 +709,22 @@ impl Service {
         let mut conn = self.store.read().await?;
         let found = self.award_filter(&mut conn, who, q).await?;
         drop(conn);
+        let sheet = Sheet {
+            stem: stem.to_owned(),
+            title: title.to_owned(),
+            headers: AWARD_HEADERS,
+        };
         let service = self.clone();
-        let order = sort.order();
-        download(
-            format,
-            stem,
-            title,
-            AWARD_HEADERS,
-            move |mut sink| async move {
-                let Some((filter, day, ctx)) = found else {
-                    return Ok(sink);
-                };
-                let mut conn = service.store.read().await?;
-                let mut rows = store::stream(&mut conn, &filter, day, &order);
-                while let Some(r) = rows.try_next().await? {
-                    sink.push(&award_cells(&service.view(&ctx, &r, Some(day))?))
-                        .await?;
-                }
-                Ok(sink)
-            },
-        )
+        let (on, day, ctx) = match found {
+            Some((filter, day, ctx)) => (Some(store::On { filter, day }), Some(day), Some(ctx)),
+            None => (None, None, None),
+        };
+        self.export(on, sort, format, sheet, move |r| {
+            let ctx = ctx
+                .as_deref()
+                .ok_or_else(|| ServiceError::internal("an award without its catalogue"))?;
+            Ok(award_cells(&service.view(ctx, &r, day)?))
+        })
     }
 
     /// How many awards match (the total beside a page of the list).
@@ -740,7 +733,7 @@ impl Service {
         let Some((filter, day, _)) = self.award_filter(&mut conn, who, q).await? else {
             return Ok(0);
         };
-        Ok(store::count_matching(&mut conn, &filter, day).await?)
+        Ok(recert_store::listing::count(&mut conn, &store::On { filter, day }).await?)
     }
 
     /// The store's filter for an award query as this caller may see it, the day statuses

@@ -5,11 +5,10 @@
 
 use crate::auth::{Action, Reach};
 use crate::awards::{Context, NewAward, Replace};
-use crate::exports::{Cell, Download, Format, download};
-use crate::listing::{Listed, Sort, Window};
+use crate::exports::{Cell, Download, Format};
+use crate::listing::{Listed, Sheet, Sort, Window};
 use crate::page::{Page, PageRequest};
 use crate::{Principal, Result, Service, ServiceError, snapshot};
-use futures_util::TryStreamExt;
 use recert_domain::earning::{self, Decision, Facts, Outcome, Via};
 use recert_domain::error::Errors;
 use recert_domain::names::{optional_text, parse_date, required_text};
@@ -651,17 +650,13 @@ impl Service {
         sort: &Sort,
         window: Window,
     ) -> Result<Listed<CompletionView>> {
-        let Some(filter) = completion_filter(who, q) else {
-            return Ok(Listed::empty());
-        };
-        let mut conn = self.store.read().await?;
-        let total = store::count(&mut conn, &filter).await?;
-        let items = store::sorted(&mut conn, &filter, &sort.order(), window)
-            .await?
-            .iter()
-            .map(|r| view(r, Intake::Recorded))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Listed { items, total })
+        match completion_filter(who, q) {
+            Some(filter) => {
+                self.listed(&filter, sort, window, |r| view(&r, Intake::Recorded))
+                    .await
+            }
+            None => Ok(Listed::empty()),
+        }
     }
 
     /// Every completion matching, in the order asked, as a CSV or XLSX file written while
@@ -677,27 +672,14 @@ impl Service {
             Some(u) => format!("completions-{u}"),
             None => "completions".to_owned(),
         };
-        let filter = completion_filter(who, q);
-        let store = self.store.clone();
-        let order = sort.order();
-        download(
-            format,
+        let sheet = Sheet {
             stem,
-            "Completions",
-            COMPLETION_HEADERS,
-            move |mut sink| async move {
-                let Some(filter) = filter else {
-                    return Ok(sink);
-                };
-                let mut conn = store.read().await?;
-                let mut rows = store::stream(&mut conn, &filter, &order);
-                while let Some(r) = rows.try_next().await? {
-                    sink.push(&completion_cells(&view(&r, Intake::Recorded)?))
-                        .await?;
-                }
-                Ok(sink)
-            },
-        )
+            title: "Completions".into(),
+            headers: COMPLETION_HEADERS,
+        };
+        self.export(completion_filter(who, q), sort, format, sheet, |r| {
+            Ok(completion_cells(&view(&r, Intake::Recorded)?))
+        })
     }
 
     /// One completion by event id.

@@ -5,10 +5,9 @@
 
 use crate::auth::{Action, Role};
 use crate::awards::{Context, NewAward, Replace};
-use crate::exports::{Cell, Download, Format, download};
-use crate::listing::{Listed, Sort, Window};
+use crate::exports::{Cell, Download, Format};
+use crate::listing::{Listed, Sheet, Sort, Window};
 use crate::{Principal, Result, Service, ServiceError, snapshot};
-use futures_util::TryStreamExt;
 use recert_domain::award::Credits;
 use recert_domain::earning::{self, Decision, Facts, Via};
 use recert_domain::error::Errors;
@@ -507,17 +506,10 @@ impl Service {
         sort: &Sort,
         window: Window,
     ) -> Result<Listed<ExternalView>> {
-        let Some(filter) = external_filter(who, state, None)? else {
-            return Ok(Listed::empty());
-        };
-        let mut conn = self.store.read().await?;
-        let total = store::count(&mut conn, &filter).await?;
-        let items = store::sorted(&mut conn, &filter, &sort.order(), window)
-            .await?
-            .iter()
-            .map(view)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Listed { items, total })
+        match external_filter(who, state, None)? {
+            Some(filter) => self.listed(&filter, sort, window, |r| view(&r)).await,
+            None => Ok(Listed::empty()),
+        }
     }
 
     /// Every report the caller may see in `state`, in the order asked, as a CSV or XLSX
@@ -529,26 +521,15 @@ impl Service {
         sort: &Sort,
         format: Format,
     ) -> Result<Download> {
+        let sheet = Sheet {
+            stem: "external-training".into(),
+            title: "External training".into(),
+            headers: EXTERNAL_HEADERS,
+        };
         let filter = external_filter(who, state, None)?;
-        let store = self.store.clone();
-        let order = sort.order();
-        download(
-            format,
-            "external-training",
-            "External training",
-            EXTERNAL_HEADERS,
-            move |mut sink| async move {
-                let Some(filter) = filter else {
-                    return Ok(sink);
-                };
-                let mut conn = store.read().await?;
-                let mut rows = store::stream(&mut conn, &filter, &order);
-                while let Some(r) = rows.try_next().await? {
-                    sink.push(&external_cells(&view(&r)?)).await?;
-                }
-                Ok(sink)
-            },
-        )
+        self.export(filter, sort, format, sheet, |r| {
+            Ok(external_cells(&view(&r)?))
+        })
     }
 
     async fn readable_report(

@@ -2,11 +2,10 @@
 
 use crate::auth::Action;
 use crate::awards::AwardView;
-use crate::exports::{Cell, Download, Format, download};
-use crate::listing::{Listed, Sort, Window};
+use crate::exports::{Cell, Download, Format};
+use crate::listing::{Listed, Sheet, Sort, Window};
 use crate::page::{Page, PageRequest};
 use crate::{Principal, Result, Service, ServiceError, snapshot};
-use futures_util::TryStreamExt;
 use recert_domain::error::Errors;
 use recert_domain::names::{
     optional_text, parse_date, parse_email, parse_time_zone, required_text,
@@ -378,17 +377,10 @@ impl Service {
         sort: &Sort,
         window: Window,
     ) -> Result<Listed<Learner>> {
-        let Some(filter) = learner_filter(who, query)? else {
-            return Ok(Listed::empty());
-        };
-        let mut conn = self.store.read().await?;
-        let total = store::count(&mut conn, &filter).await?;
-        let items = store::sorted(&mut conn, &filter, &sort.order(), window)
-            .await?
-            .into_iter()
-            .map(|(_, l)| l)
-            .collect();
-        Ok(Listed { items, total })
+        match learner_filter(who, query)? {
+            Some(filter) => self.listed(&filter, sort, window, Ok).await,
+            None => Ok(Listed::empty()),
+        }
     }
 
     /// Every learner the query matches, in the order asked, as a CSV or XLSX file
@@ -400,26 +392,14 @@ impl Service {
         sort: &Sort,
         format: Format,
     ) -> Result<Download> {
-        let filter = learner_filter(who, query)?;
-        let store = self.store.clone();
-        let order = sort.order();
-        download(
-            format,
-            "learners",
-            "Learners",
-            LEARNER_HEADERS,
-            move |mut sink| async move {
-                let Some(filter) = filter else {
-                    return Ok(sink);
-                };
-                let mut conn = store.read().await?;
-                let mut rows = store::stream(&mut conn, &filter, &order);
-                while let Some(l) = rows.try_next().await? {
-                    sink.push(&learner_cells(&l)).await?;
-                }
-                Ok(sink)
-            },
-        )
+        let sheet = Sheet {
+            stem: "learners".into(),
+            title: "Learners".into(),
+            headers: LEARNER_HEADERS,
+        };
+        self.export(learner_filter(who, query)?, sort, format, sheet, |l| {
+            Ok(learner_cells(&l))
+        })
     }
 
     /// How many learners match (the total beside a page of the list).
@@ -428,7 +408,7 @@ impl Service {
             return Ok(0);
         };
         let mut conn = self.store.read().await?;
-        Ok(store::count(&mut conn, &filter).await?)
+        Ok(recert_store::listing::count(&mut conn, &filter).await?)
     }
 }
 

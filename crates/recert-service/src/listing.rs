@@ -2,7 +2,10 @@
 //! one of the list's keys (`name`, or `-name` for descending), a window of rows, and the
 //! total that matches the filters.
 
-use crate::{Result, ServiceError};
+use crate::exports::{Cell, Download, Format, download};
+use crate::{Result, Service, ServiceError};
+use futures_util::TryStreamExt;
+use recert_store::listing::{self as store, Listing};
 pub use recert_store::sql::Window;
 use recert_store::sql::{Order, SortKeys};
 
@@ -76,25 +79,90 @@ pub fn names(keys: SortKeys) -> Vec<&'static str> {
 /// What each list sorts by (names as written in URLs; the first is a fine default).
 pub mod keys {
     use super::names;
+    use recert_store::listing::Listing;
 
     pub fn learners() -> Vec<&'static str> {
-        names(recert_store::learners::SORTS)
+        names(recert_store::learners::Filter::SORTS)
     }
 
     pub fn awards() -> Vec<&'static str> {
-        names(recert_store::awards::SORTS)
+        names(recert_store::awards::On::SORTS)
     }
 
     pub fn audit() -> Vec<&'static str> {
-        names(recert_store::audit::SORTS)
+        names(recert_store::audit::Search::SORTS)
     }
 
     pub fn external() -> Vec<&'static str> {
-        names(recert_store::external::SORTS)
+        names(recert_store::external::Filter::SORTS)
     }
 
     pub fn completions() -> Vec<&'static str> {
-        names(recert_store::completions::SORTS)
+        names(recert_store::completions::Filter::SORTS)
+    }
+}
+
+/// What an export is called and holds: the file's name (no extension), the sheet's title
+/// and the column headings.
+pub(crate) struct Sheet {
+    pub stem: String,
+    pub title: String,
+    pub headers: &'static [&'static str],
+}
+
+impl Service {
+    /// One window of what `l` matches, in the order asked, each row turned into what the
+    /// caller shows, with the total that matches.
+    pub(crate) async fn listed<L: Listing, T>(
+        &self,
+        l: &L,
+        sort: &Sort,
+        window: Window,
+        view: impl FnMut(L::Row) -> Result<T>,
+    ) -> Result<Listed<T>> {
+        let mut conn = self.store.read().await?;
+        let total = store::count(&mut conn, l).await?;
+        let items = store::sorted(&mut conn, l, &sort.order(), window)
+            .await?
+            .into_iter()
+            .map(view)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Listed { items, total })
+    }
+
+    /// Every row `l` matches (none when `None`: the caller may see none), in the order
+    /// asked, as a CSV or XLSX file written while the rows are read.
+    pub(crate) fn export<L, F>(
+        &self,
+        l: Option<L>,
+        sort: &Sort,
+        format: Format,
+        sheet: Sheet,
+        mut cells: F,
+    ) -> Result<Download>
+    where
+        L: Listing + Send + 'static,
+        F: FnMut(L::Row) -> Result<Vec<Cell>> + Send + 'static,
+    {
+        let db = self.store.clone();
+        let order = sort.order();
+        download(
+            format,
+            sheet.stem,
+            &sheet.title,
+            sheet.headers,
+            move |mut sink| async move {
+                let Some(l) = l else {
+                    return Ok(sink);
+                };
+                let mut conn = db.read().await?;
+                let mut rows = store::stream(&mut conn, &l, &order);
+                while let Some(row) = rows.try_next().await? {
+                    sink.push(&cells(row)?).await?;
+                }
+                Ok(sink)
+            },
+        )
     }
 }
 

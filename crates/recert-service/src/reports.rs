@@ -580,7 +580,13 @@ impl Service {
         }
 
         scope.archived_programs = archived_by(&ctx, day);
-        let requirements = store::requirements(&mut conn, &scope).await?;
+        // A program archived by that day is no longer required of anyone: its requirements
+        // drop out of the report from the day it was archived (and count before it).
+        let requirements: Vec<store::Requirement> = store::requirements(&mut conn, &scope)
+            .await?
+            .into_iter()
+            .filter(|r| !scope.archived_programs.contains(&r.program_id))
+            .collect();
         // One pass (splitting it by program over two connections was measured slower here:
         // both halves scan every award).
         let counts: std::collections::HashMap<(i64, i64), store::Counts> =
@@ -736,6 +742,10 @@ impl Service {
             let Some((_, program)) = ctx.programs.iter().find(|(id, _)| *id == p.program_id) else {
                 continue;
             };
+            // An archived program is required of no one any more.
+            if scope.archived_programs.contains(&p.program_id) {
+                continue;
+            }
             let standing = Standing::of(p.standing);
             out.push(Requirement {
                 username: p.username,

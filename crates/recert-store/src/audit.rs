@@ -2,10 +2,8 @@
 //! previous event's hash, so editing or deleting any stored event breaks the chain.
 
 use crate::rows;
-use crate::sql::{Arg, Order, SortKeys, Sql, Window};
+use crate::sql::{Arg, SortKeys, Sql};
 use crate::{Result, WriteTx};
-use futures_util::StreamExt;
-use futures_util::stream::BoxStream;
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
@@ -293,54 +291,24 @@ pub async fn head_seq(conn: &mut AnyConnection) -> Result<i64> {
     rows::int(&row, "n")
 }
 
-/// What the audit log sorts by (`at` is the order events were recorded in).
-pub const SORTS: SortKeys = &[
-    ("at", "seq"),
-    ("actor", "actor"),
-    ("action", "action"),
-    ("subject", "subject_type || ':' || subject_id"),
-];
+impl crate::listing::Listing for Search {
+    type Row = Event;
+    const SELECT: &'static str = "SELECT * FROM audit_events";
+    const COUNT: &'static str = "SELECT COUNT(*) AS n FROM audit_events";
+    const ID: &'static str = "seq";
+    /// `at` is the order events were recorded in.
+    const SORTS: SortKeys = &[
+        ("at", "seq"),
+        ("actor", "actor"),
+        ("action", "action"),
+        ("subject", "subject_type || ':' || subject_id"),
+    ];
 
-fn sorted_query(s: &Search, order: &Order, window: Window) -> Sql {
-    let mut q = Sql::new("SELECT * FROM audit_events WHERE 1 = 1");
-    push_search(&mut q, s);
-    q.push_order(SORTS, order, "seq", window);
-    q
-}
+    fn push_filter(&self, q: &mut Sql) {
+        push_search(q, self);
+    }
 
-/// One window of the events matching `s`, in `order`.
-pub async fn sorted(
-    conn: &mut AnyConnection,
-    s: &Search,
-    order: &Order,
-    window: Window,
-) -> Result<Vec<Event>> {
-    sorted_query(s, order, window)
-        .query()
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(event)
-        .collect()
-}
-
-/// Every event matching `s`, in `order`, one at a time (exports of any size).
-pub fn stream<'c>(
-    conn: &'c mut AnyConnection,
-    s: &Search,
-    order: &Order,
-) -> BoxStream<'c, Result<Event>> {
-    sorted_query(s, order, Window::default())
-        .query()
-        .fetch(conn)
-        .map(|row| event(&row?))
-        .boxed()
-}
-
-/// How many events match `s`.
-pub async fn count_matching(conn: &mut AnyConnection, s: &Search) -> Result<i64> {
-    let mut q = Sql::new("SELECT COUNT(*) AS n FROM audit_events WHERE 1 = 1");
-    push_search(&mut q, s);
-    let row = q.query().fetch_one(conn).await?;
-    crate::rows::int(&row, "n")
+    fn row(r: &sqlx::any::AnyRow) -> Result<Event> {
+        event(r)
+    }
 }

@@ -3,10 +3,8 @@
 //! `expires_on` for exactly that, and rewritten whenever the dates they derive from change.
 
 use crate::Writer;
-use crate::sql::{Arg, Order, SortKeys, Sql, Window};
+use crate::sql::{Arg, SortKeys, Sql};
 use crate::{Result, StoreError, rows};
-use futures_util::StreamExt;
-use futures_util::stream::BoxStream;
 use recert_domain::award::{Credits, RevocationCategory};
 use recert_domain::{
     Association, Award, CertificateId, Code, Cycle, Date, Pathway, Revocation, Status, Username,
@@ -396,17 +394,6 @@ fn push_filter(q: &mut Sql, f: &Filter, today: Date) {
     }
 }
 
-/// How many awards match `f` (statuses judged on `today`).
-pub async fn count_matching(conn: &mut AnyConnection, f: &Filter, today: Date) -> Result<i64> {
-    let mut q = Sql::new(
-        "SELECT COUNT(*) AS n FROM awards a JOIN learners l ON l.id = a.learner_id \
-         JOIN programs p ON p.id = a.program_id WHERE 1 = 1",
-    );
-    push_filter(&mut q, f, today);
-    let row = q.query().fetch_one(conn).await?;
-    rows::int(&row, "n")
-}
-
 /// Awards matching `f`, by creation order after row `after`. `today` is the day status
 /// filters are judged on.
 pub async fn list(
@@ -430,53 +417,35 @@ pub async fn list(
         .collect()
 }
 
-/// What award listings sort by.
-pub const SORTS: SortKeys = &[
-    ("name", "lower(l.legal_name)"),
-    ("username", "l.username"),
-    ("program", "p.code"),
-    ("issued", "a.issued_on"),
-    ("expires", "a.expires_on"),
-    ("id", "a.cert_id"),
-];
-
-/// One window of the awards matching `f` (statuses judged on `today`), in `order`.
-pub async fn sorted(
-    conn: &mut AnyConnection,
-    f: &Filter,
-    today: Date,
-    order: &Order,
-    window: Window,
-) -> Result<Vec<AwardRecord>> {
-    let q = sorted_query(f, today, order, window);
-    q.query()
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect()
+/// Awards matching a filter, their statuses judged on a day (what award listings read).
+#[derive(Debug, Clone)]
+pub struct On {
+    pub filter: Filter,
+    pub day: Date,
 }
 
-/// Every award matching `f`, in `order`, one at a time (exports of any size).
-pub fn stream<'c>(
-    conn: &'c mut AnyConnection,
-    f: &Filter,
-    today: Date,
-    order: &Order,
-) -> BoxStream<'c, Result<AwardRecord>> {
-    sorted_query(f, today, order, Window::default())
-        .query()
-        .fetch(conn)
-        .map(|row| from_row(&row?))
-        .boxed()
-}
+impl crate::listing::Listing for On {
+    type Row = AwardRecord;
+    const SELECT: &'static str = SELECT;
+    const COUNT: &'static str = "SELECT COUNT(*) AS n FROM awards a JOIN learners l ON l.id = a.learner_id \
+         JOIN programs p ON p.id = a.program_id";
+    const ID: &'static str = "a.id";
+    const SORTS: SortKeys = &[
+        ("name", "lower(l.legal_name)"),
+        ("username", "l.username"),
+        ("program", "p.code"),
+        ("issued", "a.issued_on"),
+        ("expires", "a.expires_on"),
+        ("id", "a.cert_id"),
+    ];
 
-fn sorted_query(f: &Filter, today: Date, order: &Order, window: Window) -> Sql {
-    let mut q = Sql::new(SELECT);
-    q.push(" WHERE 1 = 1");
-    push_filter(&mut q, f, today);
-    q.push_order(SORTS, order, "a.id", window);
-    q
+    fn push_filter(&self, q: &mut Sql) {
+        push_filter(q, &self.filter, self.day);
+    }
+
+    fn row(r: &AnyRow) -> Result<AwardRecord> {
+        from_row(r)
+    }
 }
 
 /// How many of a program's current awards are in each status on `day` (today or later:

@@ -2,10 +2,8 @@
 //! so a learner's record can say why a completion earned nothing.
 
 use crate::Writer;
-use crate::sql::{Arg, Order, SortKeys, Sql, Window, Within};
+use crate::sql::{Arg, SortKeys, Sql, Within};
 use crate::{Result, rows};
-use futures_util::StreamExt;
-use futures_util::stream::BoxStream;
 use recert_domain::Date;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -145,59 +143,26 @@ pub async fn list(
         .collect()
 }
 
-/// What completion listings sort by.
-pub const SORTS: SortKeys = &[
-    ("completed", "c.completed_on"),
-    ("item", "c.item"),
-    ("username", "l.username"),
-    ("received", "c.id"),
-];
+impl crate::listing::Listing for Filter {
+    type Row = CompletionRecord;
+    const SELECT: &'static str = SELECT;
+    const COUNT: &'static str =
+        "SELECT COUNT(*) AS n FROM completions c JOIN learners l ON l.id = c.learner_id";
+    const ID: &'static str = "c.id";
+    const SORTS: SortKeys = &[
+        ("completed", "c.completed_on"),
+        ("item", "c.item"),
+        ("username", "l.username"),
+        ("received", "c.id"),
+    ];
 
-fn sorted_query(f: &Filter, order: &Order, window: Window) -> Sql {
-    let mut q = Sql::new(SELECT);
-    q.push(" WHERE 1 = 1");
-    push_filter(&mut q, f);
-    q.push_order(SORTS, order, "c.id", window);
-    q
-}
+    fn push_filter(&self, q: &mut Sql) {
+        push_filter(q, self);
+    }
 
-/// One window of the completions matching `f`, in `order`.
-pub async fn sorted(
-    conn: &mut AnyConnection,
-    f: &Filter,
-    order: &Order,
-    window: Window,
-) -> Result<Vec<CompletionRecord>> {
-    sorted_query(f, order, window)
-        .query()
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect()
-}
-
-/// How many completions match `f`.
-pub async fn count(conn: &mut AnyConnection, f: &Filter) -> Result<i64> {
-    let mut q = Sql::new(
-        "SELECT COUNT(*) AS n FROM completions c JOIN learners l ON l.id = c.learner_id WHERE 1 = 1",
-    );
-    push_filter(&mut q, f);
-    let row = q.query().fetch_one(conn).await?;
-    rows::int(&row, "n")
-}
-
-/// Every completion matching `f`, in `order`, one at a time (exports of any size).
-pub fn stream<'c>(
-    conn: &'c mut AnyConnection,
-    f: &Filter,
-    order: &Order,
-) -> BoxStream<'c, Result<CompletionRecord>> {
-    sorted_query(f, order, Window::default())
-        .query()
-        .fetch(conn)
-        .map(|row| from_row(&row?))
-        .boxed()
+    fn row(r: &AnyRow) -> Result<CompletionRecord> {
+        from_row(r)
+    }
 }
 
 /// Every completion of any of these item identifiers (codes or activity IRIs): the

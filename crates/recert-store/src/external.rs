@@ -2,10 +2,8 @@
 //! program, optionally approved, then earning it with issue date = completion date.
 
 use crate::Writer;
-use crate::sql::{Arg, Order, SortKeys, Sql, Window, Within};
+use crate::sql::{Arg, SortKeys, Sql, Within};
 use crate::{Result, rows};
-use futures_util::StreamExt;
-use futures_util::stream::BoxStream;
 use recert_domain::Date;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -151,62 +149,28 @@ pub async fn evidence(conn: &mut AnyConnection, id: i64) -> Result<Option<Eviden
     }
 }
 
-/// What the external training queue sorts by.
-pub const SORTS: SortKeys = &[
-    ("submitted", "x.submitted_at"),
-    ("completed", "x.completed_on"),
-    ("name", "lower(l.legal_name)"),
-    ("program", "p.code"),
-    ("state", "x.state"),
-    ("decided", "x.decided_at"),
-];
+impl crate::listing::Listing for Filter {
+    type Row = Report;
+    const SELECT: &'static str = SELECT;
+    const COUNT: &'static str = "SELECT COUNT(*) AS n FROM external_training x \
+         JOIN learners l ON l.id = x.learner_id JOIN programs p ON p.id = x.program_id";
+    const ID: &'static str = "x.id";
+    const SORTS: SortKeys = &[
+        ("submitted", "x.submitted_at"),
+        ("completed", "x.completed_on"),
+        ("name", "lower(l.legal_name)"),
+        ("program", "p.code"),
+        ("state", "x.state"),
+        ("decided", "x.decided_at"),
+    ];
 
-fn sorted_query(f: &Filter, order: &Order, window: Window) -> Sql {
-    let mut q = Sql::new(SELECT);
-    q.push(" WHERE 1 = 1");
-    push_filter(&mut q, f);
-    q.push_order(SORTS, order, "x.id", window);
-    q
-}
+    fn push_filter(&self, q: &mut Sql) {
+        push_filter(q, self);
+    }
 
-/// One window of the reports matching `f`, in `order`.
-pub async fn sorted(
-    conn: &mut AnyConnection,
-    f: &Filter,
-    order: &Order,
-    window: Window,
-) -> Result<Vec<Report>> {
-    sorted_query(f, order, window)
-        .query()
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect()
-}
-
-/// How many reports match `f`.
-pub async fn count(conn: &mut AnyConnection, f: &Filter) -> Result<i64> {
-    let mut q = Sql::new(
-        "SELECT COUNT(*) AS n FROM external_training x JOIN learners l ON l.id = x.learner_id \
-         JOIN programs p ON p.id = x.program_id WHERE 1 = 1",
-    );
-    push_filter(&mut q, f);
-    let row = q.query().fetch_one(conn).await?;
-    rows::int(&row, "n")
-}
-
-/// Every report matching `f`, in `order`, one at a time (exports of any size).
-pub fn stream<'c>(
-    conn: &'c mut AnyConnection,
-    f: &Filter,
-    order: &Order,
-) -> BoxStream<'c, Result<Report>> {
-    sorted_query(f, order, Window::default())
-        .query()
-        .fetch(conn)
-        .map(|row| from_row(&row?))
-        .boxed()
+    fn row(r: &AnyRow) -> Result<Report> {
+        from_row(r)
+    }
 }
 
 #[derive(Debug, Clone, Default)]

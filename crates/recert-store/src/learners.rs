@@ -1,10 +1,8 @@
 //! Learners and their group memberships.
 
 use crate::Writer;
-use crate::sql::{Arg, Order, SortKeys, Sql, Window};
+use crate::sql::{Arg, SortKeys, Sql};
 use crate::{Result, StoreError, rows};
-use futures_util::StreamExt;
-use futures_util::stream::BoxStream;
 use recert_domain::{Learner, Username};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -244,69 +242,40 @@ pub async fn list(
     with_groups(conn, found).await
 }
 
+/// Group names in one column, joined by the unit separator (no name holds a control
+/// character).
 const GROUP_SEPARATOR: char = '\u{1f}';
 
-/// What the learners directory sorts by.
-pub const SORTS: SortKeys = &[
-    ("name", "lower(l.legal_name)"),
-    ("username", "l.username"),
-    ("email", "lower(l.email)"),
-    ("manager", "m.username"),
-    ("active", "l.active"),
-    ("end_date", "l.end_date"),
-];
-
-/// One window of the learners matching `f`, in `order`.
-pub async fn sorted(
-    conn: &mut AnyConnection,
-    f: &Filter,
-    order: &Order,
-    window: Window,
-) -> Result<Vec<(i64, Learner)>> {
-    let mut q = Sql::new(SELECT);
-    q.push(" WHERE 1 = 1");
-    push_filter(&mut q, f);
-    q.push_order(SORTS, order, "l.id", window);
-    let found = q
-        .query()
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect::<Result<Vec<_>>>()?;
-    with_groups(conn, found).await
-}
-
-/// Every learner matching `f`, in `order`, one at a time (exports of any size); each
-/// learner's groups come with the row.
-pub fn stream<'c>(
-    conn: &'c mut AnyConnection,
-    f: &Filter,
-    order: &Order,
-) -> BoxStream<'c, Result<Learner>> {
-    // Group names joined by the unit separator, which no name holds (names are
-    // printable text).
-    let mut q = Sql::default();
-    let sep = q.arg(Arg::Text(GROUP_SEPARATOR.to_string()));
-    q.push(&format!(
-        "SELECT l.*, m.username AS manager_username, \
-         (SELECT string_agg(g.name, {sep} ORDER BY g.name) FROM group_members gm \
+impl crate::listing::Listing for Filter {
+    type Row = Learner;
+    // Each learner's groups come with the row, so a page or an export is one query.
+    const SELECT: &'static str = "SELECT l.*, m.username AS manager_username, \
+         (SELECT string_agg(g.name, '\u{1f}' ORDER BY g.name) FROM group_members gm \
           JOIN learner_groups g ON g.id = gm.group_id WHERE gm.learner_id = l.id) AS group_names \
-         FROM learners l LEFT JOIN learners m ON m.id = l.manager_id WHERE 1 = 1"
-    ));
-    push_filter(&mut q, f);
-    q.push_order(SORTS, order, "l.id", Window::default());
-    q.query()
-        .fetch(conn)
-        .map(|row| {
-            let row = row?;
-            let (_, mut l) = from_row(&row)?;
-            l.groups = rows::opt_text(&row, "group_names")?
-                .map(|g| g.split(GROUP_SEPARATOR).map(str::to_owned).collect())
-                .unwrap_or_default();
-            Ok(l)
-        })
-        .boxed()
+         FROM learners l LEFT JOIN learners m ON m.id = l.manager_id";
+    const COUNT: &'static str =
+        "SELECT COUNT(*) AS n FROM learners l LEFT JOIN learners m ON m.id = l.manager_id";
+    const ID: &'static str = "l.id";
+    const SORTS: SortKeys = &[
+        ("name", "lower(l.legal_name)"),
+        ("username", "l.username"),
+        ("email", "lower(l.email)"),
+        ("manager", "m.username"),
+        ("active", "l.active"),
+        ("end_date", "l.end_date"),
+    ];
+
+    fn push_filter(&self, q: &mut Sql) {
+        push_filter(q, self);
+    }
+
+    fn row(r: &AnyRow) -> Result<Learner> {
+        let (_, mut l) = from_row(r)?;
+        l.groups = rows::opt_text(r, "group_names")?
+            .map(|g| g.split(GROUP_SEPARATOR).map(str::to_owned).collect())
+            .unwrap_or_default();
+        Ok(l)
+    }
 }
 
 /// The conditions of `f`, appended to a query over `learners l` (joined with its manager
@@ -340,16 +309,6 @@ fn push_filter(q: &mut Sql, f: &Filter) {
         q.push(&format!(" AND m.username = {p}"));
     }
     f.within.push(q, "l.id", None);
-}
-
-/// How many learners match `f` (the total beside a listing's page).
-pub async fn count(conn: &mut AnyConnection, f: &Filter) -> Result<i64> {
-    let mut q = Sql::new(
-        "SELECT COUNT(*) AS n FROM learners l LEFT JOIN learners m ON m.id = l.manager_id WHERE 1 = 1",
-    );
-    push_filter(&mut q, f);
-    let row = q.query().fetch_one(conn).await?;
-    rows::int(&row, "n")
 }
 
 pub async fn insert(

@@ -13,6 +13,7 @@ pub mod external;
 pub mod group_awards;
 pub mod groups;
 pub mod learners;
+pub mod listing;
 pub mod lms;
 pub mod organizations;
 pub mod programs;

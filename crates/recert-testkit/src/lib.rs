@@ -515,14 +515,30 @@ impl TestApp {
 
 impl WebSession<'_> {
     pub async fn get(&self, path: &str) -> (StatusCode, String) {
-        let res = self
+        self.fetch(path, false).await
+    }
+
+    /// A GET as htmx sends it (`HX-Request: true`), for the fragments pages load.
+    pub async fn get_htmx(&self, path: &str) -> (StatusCode, String) {
+        self.fetch(path, true).await
+    }
+
+    async fn fetch(&self, path: &str, htmx: bool) -> (StatusCode, String) {
+        let mut req = self
             .client
             .get(format!("{}{path}", self.app.base))
-            .header("cookie", format!("recert_session={}", self.session))
-            .send()
-            .await
-            .expect("request");
+            .header("cookie", format!("recert_session={}", self.session));
+        if htmx {
+            req = req.header("HX-Request", "true");
+        }
+        let res = req.send().await.expect("request");
         (res.status(), res.text().await.unwrap_or_default())
+    }
+
+    /// Posts a form with the session's CSRF token; follows one redirect.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let res = self.post_form(path, fields).await;
+        self.follow(res).await
     }
 
     /// Posts a form with the session's CSRF token without following a redirect: the
@@ -532,16 +548,7 @@ impl WebSession<'_> {
         path: &str,
         fields: &[(&str, &str)],
     ) -> (StatusCode, Option<String>) {
-        let mut all = vec![("_csrf", self.csrf.as_str())];
-        all.extend_from_slice(fields);
-        let res = self
-            .client
-            .post(format!("{}{path}", self.app.base))
-            .header("cookie", format!("recert_session={}", self.session))
-            .form(&all)
-            .send()
-            .await
-            .expect("request");
+        let res = self.post_form(path, fields).await;
         let to = res
             .headers()
             .get("location")
@@ -550,32 +557,16 @@ impl WebSession<'_> {
         (res.status(), to)
     }
 
-    /// A GET as htmx sends it (`HX-Request: true`), for the fragments pages load.
-    pub async fn get_htmx(&self, path: &str) -> (StatusCode, String) {
-        let res = self
-            .client
-            .get(format!("{}{path}", self.app.base))
-            .header("cookie", format!("recert_session={}", self.session))
-            .header("HX-Request", "true")
-            .send()
-            .await
-            .expect("request");
-        (res.status(), res.text().await.unwrap_or_default())
-    }
-
-    /// Posts a form with the session's CSRF token; follows one redirect.
-    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+    async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let mut all = vec![("_csrf", self.csrf.as_str())];
         all.extend_from_slice(fields);
-        let res = self
-            .client
+        self.client
             .post(format!("{}{path}", self.app.base))
             .header("cookie", format!("recert_session={}", self.session))
             .form(&all)
             .send()
             .await
-            .expect("request");
-        self.follow(res).await
+            .expect("request")
     }
 
     /// Posts a multipart form (file uploads) with the session's CSRF token.

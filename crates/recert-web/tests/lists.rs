@@ -94,6 +94,14 @@ both_backends! {
         let bytes = res.bytes().await.unwrap();
         assert_eq!(&bytes[..2], b"PK");
 
+        // A group's members: the same list on the group page.
+        let (_, group) = web.get("/groups/Plant?sort=-name&page=2").await;
+        assert!(group.contains("51–60 of 60</span>"), "{group}");
+        assert_eq!(linked_learners(&group)[0], "u050");
+        let (_, csv) = web.get("/groups/Plant?sort=username&format=csv").await;
+        assert_eq!(first_column(&csv).len(), 60, "{csv}");
+        assert_eq!(first_column(&csv)[0], "u000");
+
         // Certificates by status, searched by name or by an ID typed without hyphens.
         let (_, active) = web.get("/learners?status=active&q=Name%20005").await;
         assert!(active.contains("1–1 of 1</span>"), "{active}");

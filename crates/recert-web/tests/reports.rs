@@ -144,6 +144,24 @@ both_backends! {
 }
 
 both_backends! {
+    async fn an_archived_program_is_required_of_no_one_from_its_archiving(app) {
+        site_b(&app).await;
+        app.post("/api/v1/programs/Y1/archive", json!({})).await.expect(StatusCode::OK);
+        let today = report(&app, "").await;
+        assert_eq!(today["rows"].as_array().unwrap().len(), 0, "{today}");
+        assert_eq!(today["totals"]["required"], 0);
+        // Before it was archived the requirement counted as it did then.
+        let before = report(&app, "as_of=2027-06-14").await;
+        assert_eq!(figures(&before["rows"][0])[0], 8, "{before}");
+        // Nor does a learner's page say they must hold it.
+        app.account("root", "admin", None, &[]).await;
+        let web = app.web_session("root").await;
+        let (_, page) = web.get("/learners/f").await;
+        assert!(page.contains("None of this person's groups requires a program."), "{page}");
+    }
+}
+
+both_backends! {
     async fn grace_counts_as_compliant_where_the_program_says_so(app) {
         app.program(json!({"code": "G1", "name": "Lenient", "validity": {"count": 1, "unit": "years"},
                            "grace_counts_as_compliant": true})).await;

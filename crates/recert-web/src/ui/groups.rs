@@ -2,6 +2,7 @@
 //! programs each group's members must hold.
 
 use super::forms::{FieldErrors, Form};
+use super::listing::List;
 use super::session::urlencode;
 use super::{Chrome, PageError, PageResult, Viewer, render, render_invalid};
 use crate::AppState;
@@ -34,7 +35,10 @@ impl ListPage {
 #[derive(serde::Deserialize)]
 pub struct Done {
     done: Option<String>,
-    cursor: Option<String>,
+    /// The members list's sort, page and export format.
+    sort: Option<String>,
+    page: Option<String>,
+    format: Option<String>,
 }
 
 async fn list_page(state: &AppState, viewer: &Viewer) -> Result<ListPage, PageError> {
@@ -94,9 +98,10 @@ pub async fn create(State(state): State<AppState>, form: Form) -> PageResult {
 struct ShowPage {
     c: Chrome,
     g: Group,
-    /// One page of members, by username.
+    /// One page of members.
     members: Vec<recert_domain::Learner>,
-    next_cursor: Option<String>,
+    /// The members list's sort and page in the URL.
+    list: List,
     /// How its requirements stand today (the compliance report of this group).
     compliance: Option<ComplianceReport>,
     /// Each member's standing per required program.
@@ -116,27 +121,42 @@ impl ShowPage {
     }
 }
 
+/// The members list's URL state.
+fn members_list(name: &str, sort: &str, page: &str) -> Result<List, PageError> {
+    let mut list = List::new(
+        format!("/groups/{}", urlencode(name)),
+        &[],
+        sort,
+        page,
+        &recert_service::listing::keys::learners(),
+        "name",
+    )?;
+    list.anchor = "#members";
+    Ok(list)
+}
+
+fn members_of(name: &str) -> recert_service::learners::LearnerQuery {
+    recert_service::learners::LearnerQuery {
+        group: Some(name.to_owned()),
+        ..Default::default()
+    }
+}
+
 async fn show_page(
     state: &AppState,
     viewer: &Viewer,
     name: &str,
-    cursor: Option<&str>,
+    sort: &str,
+    page: &str,
 ) -> Result<ShowPage, PageError> {
     let who = &viewer.session.principal;
     let g = state.service.group(who, name).await?;
-    let page = recert_service::page::PageRequest::parse(cursor, Some(50))
-        .or_else(|_| recert_service::page::PageRequest::parse(None, Some(50)))?;
+    let list = members_list(&g.name, sort, page)?;
     let members = state
         .service
-        .learners(
-            who,
-            recert_service::learners::LearnerQuery {
-                group: Some(g.name.clone()),
-                ..Default::default()
-            },
-            page,
-        )
+        .learners_listed(who, members_of(&g.name), &list.sort, list.window())
         .await?;
+    let list = list.total(members.total);
     let compliance = if who.reads_reports() {
         Some(
             state
@@ -178,7 +198,7 @@ async fn show_page(
         c: Chrome::new(viewer, format!("Group {}", g.name), "groups"),
         g,
         members: members.items,
-        next_cursor: members.next_cursor,
+        list,
         compliance,
         standings,
         programs,
@@ -193,7 +213,24 @@ pub async fn show(
     Path(name): Path<String>,
     Query(q): Query<Done>,
 ) -> PageResult {
-    let mut p = show_page(&state, &viewer, &name, q.cursor.as_deref()).await?;
+    let format = recert_service::exports::Format::parse(q.format.as_deref())?;
+    if format != recert_service::exports::Format::Json {
+        let who = &viewer.session.principal;
+        let g = state.service.group(who, &name).await?;
+        let list = members_list(&g.name, q.sort.as_deref().unwrap_or(""), "")?;
+        let d = state
+            .service
+            .learners_export(who, members_of(&g.name), &list.sort, format)?;
+        return Ok(crate::api::reports::download(d));
+    }
+    let mut p = show_page(
+        &state,
+        &viewer,
+        &name,
+        q.sort.as_deref().unwrap_or(""),
+        q.page.as_deref().unwrap_or(""),
+    )
+    .await?;
     p.c = p.c.with_notice(super::programs::notice(q.done.as_deref()));
     Ok(render(&p))
 }
@@ -211,7 +248,7 @@ async fn failed(state: &AppState, form: &Form, name: &str, e: ServiceError) -> P
         })
     })
     .ok_or(PageError(e))?;
-    let mut p = show_page(state, &form.viewer, name, None).await?;
+    let mut p = show_page(state, &form.viewer, name, "", "").await?;
     p.usernames = form.fields.text("usernames");
     p.errors = errors;
     Ok(render_invalid(&p))
