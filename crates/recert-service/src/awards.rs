@@ -1131,7 +1131,11 @@ pub(crate) fn known_learner(
 }
 
 /// Refuses unless the award is one the caller may read.
-async fn require_award_reach(conn: &mut Conn, who: &Principal, r: &AwardRecord) -> Result<()> {
+pub(crate) async fn require_award_reach(
+    conn: &mut Conn,
+    who: &Principal,
+    r: &AwardRecord,
+) -> Result<()> {
     let reach = who.reach();
     let manager_id = match reach {
         crate::auth::Reach::Team(_) => learner_store::manager_id(conn, r.learner_id).await?,

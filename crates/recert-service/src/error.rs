@@ -20,6 +20,9 @@ pub enum ServiceError {
     /// Authenticated, but the role does not allow this.
     #[error("{0}")]
     Forbidden(String),
+    /// Too many requests from one caller in a short time (public verification).
+    #[error("{0}")]
+    TooManyRequests(String),
     /// A fault on our side; the detail is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),

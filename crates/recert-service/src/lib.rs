@@ -8,6 +8,7 @@ pub mod awards;
 pub mod backfill;
 pub mod clock;
 pub mod completions;
+pub mod credentials;
 pub mod demo;
 pub mod error;
 pub mod exports;
@@ -50,6 +51,8 @@ pub struct Service {
     /// Compliance trends by report scope, with the audit head and day they were computed
     /// at (see [`Service::compliance_trend`]).
     trends: Arc<std::sync::Mutex<std::collections::HashMap<String, Trend>>>,
+    /// Seals and opens the organizations' signing keys (see [`Service::with_kek`]).
+    kek: Option<Arc<recert_credentials::Kek>>,
 }
 
 /// A trend as computed: (audit head, day, % compliant per day).
@@ -74,6 +77,7 @@ impl Service {
             base_url: base_url.into().trim_end_matches('/').to_owned(),
             catalogue: Arc::default(),
             trends: Arc::default(),
+            kek: None,
         }
     }
 

@@ -19,6 +19,7 @@ pub mod organizations;
 pub mod programs;
 mod rows;
 pub mod sessions;
+pub mod signing_keys;
 pub mod sql;
 pub mod tokens;
 pub mod users;

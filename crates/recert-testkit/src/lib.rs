@@ -164,7 +164,8 @@ impl TestApp {
             .await
             .expect("bind port 0");
         let base = format!("http://{}", listener.local_addr().expect("local addr"));
-        let service = Service::new(store, clock.clone(), base.clone());
+        let service = Service::new(store, clock.clone(), base.clone())
+            .with_kek(recert_credentials::Kek::generate().expect("a key-encryption key"));
         service
             .prepare("Test Org", "UTC")
             .await

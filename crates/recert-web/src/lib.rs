@@ -26,6 +26,8 @@ pub const UPLOAD_LIMIT: usize = recert_service::external::MAX_EVIDENCE_BYTES + 6
 pub struct AppState {
     pub service: Arc<Service>,
     pub login_limiter: Arc<ui::session::LoginLimiter>,
+    /// Public verification, per address.
+    pub verify_limiter: Arc<ui::session::AddressLimiter>,
 }
 
 impl AppState {
@@ -40,6 +42,9 @@ pub fn router(service: Service) -> Router {
     let state = AppState {
         service: Arc::new(service),
         login_limiter: Arc::default(),
+        verify_limiter: Arc::new(ui::session::AddressLimiter::new(
+            ui::session::VERIFICATIONS_PER_ADDRESS_PER_MINUTE,
+        )),
     };
     api::routes()
         .merge(ui::routes())

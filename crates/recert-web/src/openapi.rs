@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         (name = "reports", description = "Compliance per program and group, as of any day: JSON, CSV or XLSX."),
         (name = "accounts", description = "Sign-in accounts and API tokens (administrators)."),
         (name = "organizations", description = "The issuing organizations."),
+        (name = "credentials", description = "Signed Open Badges 3.0 credentials and their verification (no account needed to verify)."),
         (name = "operations", description = "Liveness and readiness checks."),
     ),
     paths(
@@ -42,6 +43,7 @@ use utoipa::{Modify, OpenApi};
         api::earning::approve, api::earning::reject,
         api::earning::group_award, api::earning::group_awards, api::earning::stop_group_award,
         api::earning::backfill_preview, api::earning::backfill_run,
+        api::credentials::credential, api::credentials::verify, api::credentials::verify_document,
     ),
     components(schemas(crate::problem::Problem)),
     modifiers(&BearerAuth, &Conventions),

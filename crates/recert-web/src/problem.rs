@@ -131,6 +131,12 @@ impl From<ServiceError> for ApiError {
             ServiceError::Forbidden(msg) => {
                 Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", msg)
             }
+            ServiceError::TooManyRequests(msg) => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                "Too many requests",
+                msg,
+            ),
             ServiceError::Internal(cause) => Problem::internal(&cause),
         })
     }

@@ -52,6 +52,12 @@ pub const SETTINGS: &[Spec] = &[
         doc: "address serve listens on",
     },
     Spec {
+        key: "key_encryption_key",
+        default: None,
+        secret: true,
+        doc: "32 bytes in base64 that seal the organizations' signing keys; when unset, one is generated once into <data_dir>/key-encryption-key (mode 0600)",
+    },
+    Spec {
         key: "base_url",
         default: None,
         secret: false,

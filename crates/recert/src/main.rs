@@ -371,9 +371,45 @@ pub async fn open(cfg: &Config) -> Result<Store> {
         .with_context(|| format!("opening database {}", config::mask(&url)))
 }
 
+/// The key-encryption key: from the settings, else from `<data_dir>/key-encryption-key`,
+/// generated there (readable by this user only) the first time.
+fn key_encryption_key(cfg: &Config) -> Result<recert_credentials::Kek> {
+    use recert_credentials::Kek;
+    if let Some(text) = cfg.get("key_encryption_key") {
+        return Kek::parse(text).context("the setting key_encryption_key");
+    }
+    let dir = std::path::PathBuf::from(cfg.text("data_dir"));
+    let path = dir.join("key-encryption-key");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        return Kek::parse(&text).with_context(|| format!("the key in {}", path.display()));
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let kek = Kek::generate()?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    use std::io::Write;
+    options
+        .open(&path)
+        .and_then(|mut f| f.write_all(format!("{}\n", kek.to_text()).as_bytes()))
+        .with_context(|| format!("writing {}", path.display()))?;
+    tracing::warn!(
+        path = %path.display(),
+        "generated the key-encryption key that seals signing keys: back it up with the database, or set key_encryption_key"
+    );
+    Ok(kek)
+}
+
 async fn prepared(cfg: &Config, base_url: &str) -> Result<Service> {
     let store = open(cfg).await?;
-    let service = Service::new(store, Arc::new(SystemClock), base_url);
+    let service =
+        Service::new(store, Arc::new(SystemClock), base_url).with_kek(key_encryption_key(cfg)?);
     service
         .prepare(&cfg.text("org_name"), &cfg.text("time_zone"))
         .await

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod award_batches;
 pub mod awards;
+pub mod credentials;
 pub mod earning;
 pub mod groups;
 pub mod health;
@@ -48,6 +49,14 @@ pub fn routes() -> Router<AppState> {
             delete(programs::remove_item),
         )
         .route("/api/v1/reports/compliance", get(reports::compliance))
+        .route(
+            "/api/v1/awards/{id}/credential",
+            get(credentials::credential),
+        )
+        .route("/api/v1/verify/{id}", get(credentials::verify))
+        .route("/api/v1/verify", post(credentials::verify_document))
+        .route("/orgs/{code}/did.json", get(credentials::did_document))
+        .route("/status/{list}", get(credentials::status_list))
         .route("/api/v1/award-batches", post(award_batches::create))
         .route(
             "/api/v1/learners",

@@ -18,6 +18,7 @@ pub mod me;
 pub mod programs;
 pub mod reports;
 pub mod session;
+pub mod verify;
 
 use crate::AppState;
 use crate::problem::ApiError;
@@ -316,6 +317,7 @@ pub fn routes() -> Router<AppState> {
             "/account/password",
             get(accounts::password_form).post(accounts::change_password),
         )
+        .route("/verify/{id}", get(verify::show))
         .route("/dashboard", get(reports::dashboard))
         .route("/dashboard/trend", get(reports::trend))
         .route("/audit", get(audit::log))

@@ -135,6 +135,31 @@ fn count<K: std::hash::Hash + Eq>(
     entry.1 <= allowance
 }
 
+/// Requests per minute from one address to a public route (verification): generous for
+/// people and for a verifier checking a batch, a brake on enumerating IDs.
+pub const VERIFICATIONS_PER_ADDRESS_PER_MINUTE: u32 = 120;
+
+/// A fixed-window counter of requests per address, in memory (per instance).
+#[derive(Debug)]
+pub struct AddressLimiter {
+    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    per_minute: u32,
+}
+
+impl AddressLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        Self {
+            windows: Mutex::default(),
+            per_minute,
+        }
+    }
+
+    /// Counts a request from `ip`; `false` when the address has used up its minute.
+    pub fn allow(&self, ip: IpAddr) -> bool {
+        count(&self.windows, ip, self.per_minute)
+    }
+}
+
 impl LoginLimiter {
     /// Counts an attempt to sign in as `username` from `ip`; `false` when that account has
     /// used up its minute from that address, or the address its minute in all.

@@ -1,0 +1,519 @@
+//! Credentials anyone can verify (SPEC §4): each award as a signed Open Badges 3.0
+//! credential, the issuers' DID documents and signing keys, revocation status lists, and
+//! verification — of an award by its ID (the public page) and of a credential document
+//! brought from elsewhere (checked against the published keys and status, not the
+//! award's record).
+
+use crate::awards::Context;
+use crate::{Principal, Result, Service, ServiceError, snapshot};
+use recert_credentials::ob3::{AwardFacts, StatusEntry};
+use recert_credentials::status_list::LIST_SIZE;
+use recert_credentials::{
+    CredentialError, Kek, PublicKey, SigningKey, did, ob3, proof, status_list,
+};
+use recert_domain::{CertificateId, Date, Pathway, Status};
+use recert_store::Conn;
+use recert_store::audit::NewEvent;
+use recert_store::awards::{self as award_store, AwardRecord};
+use recert_store::signing_keys::{self as key_store, StoredKey};
+use serde::Serialize;
+use serde_json::Value;
+
+impl From<CredentialError> for ServiceError {
+    fn from(e: CredentialError) -> Self {
+        ServiceError::internal(e)
+    }
+}
+
+/// The cryptosuites a credential can be asked in.
+pub const SUITES: [&str; 1] = [proof::JCS];
+
+/// One link of a certification's chain of renewals, oldest first.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LineageLink {
+    pub id: String,
+    #[schema(value_type = String, format = Date)]
+    pub issued_on: Date,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub expires_on: Option<Date>,
+    pub pathway: Option<Pathway>,
+}
+
+/// What the verification page and `GET /api/v1/verify/{id}` say of a certificate.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct VerifyView {
+    pub id: String,
+    pub status: Status,
+    pub learner_name: String,
+    pub program: String,
+    pub program_name: String,
+    pub organization: String,
+    #[schema(value_type = String, format = Date)]
+    pub issued_on: Date,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub expires_on: Option<Date>,
+    /// Whether the credential recert issues for it verifies with the key its issuer
+    /// publishes.
+    pub signature_valid: bool,
+    /// The chain that ends with this certificate, oldest first (this one last).
+    pub lineage: Vec<LineageLink>,
+    /// The revocation's category (never its reason), when revoked.
+    pub revocation_category: Option<String>,
+    /// The day the chain began: certified continuously since then while it holds.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub certified_since: Option<Date>,
+    /// The signed credential's URL (for people with access) and the issuer's DID.
+    pub issuer_did: String,
+}
+
+/// One check of a credential document.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Check {
+    pub check: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+/// The answer to `POST /api/v1/verify`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct VerifyReport {
+    pub verified: bool,
+    pub checks: Vec<Check>,
+}
+
+/// A status list's URL path segment: `{organization}-{n}`, n from 1.
+fn list_name(org_code: &str, row_id: i64) -> (String, u64) {
+    let row = u64::try_from(row_id).unwrap_or(0);
+    (
+        format!("{org_code}-{}", row / LIST_SIZE + 1),
+        row % LIST_SIZE,
+    )
+}
+
+impl Service {
+    /// Uses `kek` to seal and open signing keys.
+    pub fn with_kek(mut self, kek: Kek) -> Self {
+        self.kek = Some(std::sync::Arc::new(kek));
+        self
+    }
+
+    fn kek(&self) -> Result<&Kek> {
+        self.kek.as_deref().ok_or_else(|| {
+            ServiceError::internal(
+                "no key-encryption key is configured: credentials cannot be signed",
+            )
+        })
+    }
+
+    /// The did:web of an organization.
+    pub fn issuer_did(&self, org_code: &str) -> Result<String> {
+        Ok(did::did_web(self.base_url(), org_code)?)
+    }
+
+    /// The organization's current signing key (the newest), creating its first one when
+    /// it has none.
+    async fn signing_key(
+        &self,
+        conn: &mut Conn,
+        org_id: i64,
+        org_code: &str,
+    ) -> Result<(String, SigningKey)> {
+        let keys = key_store::of_organization(conn, org_id).await?;
+        let stored = match keys.last() {
+            Some(k) => k.clone(),
+            None => self.add_key(org_id, org_code, "system", true).await?,
+        };
+        let secret = self.kek()?.open(
+            &stored.sealed_secret,
+            seal_context(org_code, &stored.key_id).as_bytes(),
+        )?;
+        Ok((stored.key_id, SigningKey::from_secret(&secret)?))
+    }
+
+    /// Adds a signing key to an organization (`key-1`, `key-2`, …), audited. With
+    /// `first_only`, only when it has none: two requests adding the first key at once both
+    /// end with the one that was stored.
+    async fn add_key(
+        &self,
+        org_id: i64,
+        org_code: &str,
+        actor: &str,
+        first_only: bool,
+    ) -> Result<StoredKey> {
+        let mut tx = self.store.begin_write().await?;
+        let existing = key_store::of_organization(tx.conn(), org_id).await?;
+        if first_only && let Some(k) = existing.last() {
+            return Ok(k.clone());
+        }
+        let key_id = format!("key-{}", existing.len() + 1);
+        let key = SigningKey::generate()?;
+        let stored = StoredKey {
+            key_id: key_id.clone(),
+            public_multibase: key.public().multibase(),
+            sealed_secret: self
+                .kek()?
+                .seal(&key.secret(), seal_context(org_code, &key_id).as_bytes())?,
+            created_at_ms: self.now_ms(),
+        };
+        key_store::insert(tx.conn(), org_id, &stored).await?;
+        let subject = format!("{org_code}#{key_id}");
+        tx.audit(NewEvent {
+            at: self.now(),
+            actor,
+            action: "signing_key.created",
+            subject_type: "organization",
+            subject_id: &subject,
+            before: None,
+            after: Some(snapshot(&serde_json::json!({
+                "key_id": key_id, "public_key_multibase": stored.public_multibase,
+            }))?),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Adds a new signing key to an organization (admins; `recert keys rotate`). New
+    /// credentials are signed with it; the old keys stay in the DID document, so what they
+    /// signed still verifies.
+    pub async fn rotate_key(&self, who: &Principal, org_code: &str) -> Result<String> {
+        who.require(crate::auth::Action::Administer)?;
+        let mut conn = self.store.read().await?;
+        let (org_id, _) = recert_store::organizations::by_code(&mut conn, org_code)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("organization", org_code))?;
+        drop(conn);
+        Ok(self
+            .add_key(org_id, org_code, &who.name, false)
+            .await?
+            .key_id)
+    }
+
+    /// The organization's DID document: every key it has signed with.
+    pub async fn did_document(&self, org_code: &str) -> Result<Value> {
+        let mut conn = self.store.read().await?;
+        let (org_id, _) = recert_store::organizations::by_code(&mut conn, org_code)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("organization", org_code))?;
+        let mut keys = key_store::of_organization(&mut conn, org_id).await?;
+        if keys.is_empty() {
+            drop(conn);
+            keys.push(self.add_key(org_id, org_code, "system", true).await?);
+        }
+        let published: Vec<(String, PublicKey)> = keys
+            .iter()
+            .map(|k| {
+                Ok((
+                    k.key_id.clone(),
+                    PublicKey::from_multibase(&k.public_multibase)?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        Ok(did::did_document(&self.issuer_did(org_code)?, &published))
+    }
+
+    /// An award as a signed Open Badges 3.0 credential, for whoever may see the award.
+    pub async fn credential(
+        &self,
+        who: &Principal,
+        id: &str,
+        suite: Option<&str>,
+    ) -> Result<Value> {
+        check_suite(suite)?;
+        let id = crate::awards::parse_id(id)?;
+        let mut conn = self.store.read().await?;
+        let r = award_store::by_id(&mut conn, &id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("award", id.as_str()))?;
+        crate::awards::require_award_reach(&mut conn, who, &r).await?;
+        self.signed_credential(&mut conn, &r).await
+    }
+
+    async fn signed_credential(&self, conn: &mut Conn, r: &AwardRecord) -> Result<Value> {
+        let ctx = self.catalogue(conn).await?;
+        let program = ctx.program(r.program_id)?;
+        let org = ctx.org(program)?;
+        let org_id = org_id(&ctx, &org.code)?;
+        let did = self.issuer_did(&org.code)?;
+        let (list, index) = list_name(&org.code, r.row_id);
+        let a = &r.award;
+        let facts = AwardFacts {
+            id: self.verify_url(&a.id),
+            certificate_id: a.id.to_string(),
+            issuer_did: did.clone(),
+            issuer_name: org.name.clone(),
+            issuer_url: org
+                .url
+                .clone()
+                .unwrap_or_else(|| self.base_url().to_owned()),
+            learner_name: r.legal_name.clone(),
+            achievement_id: format!("{}/programs/{}", self.base_url(), program.code),
+            program_code: program.code.to_string(),
+            program_name: program.name.clone(),
+            program_description: program.description.clone(),
+            issued_on: a.issued_on.to_string(),
+            expires_on: a.expires_on.map(|d| d.to_string()),
+            score: a.score,
+            predecessor: a.predecessor.as_ref().map(|p| self.verify_url(p)),
+            status: Some(StatusEntry {
+                list_url: format!("{}/status/{list}", self.base_url()),
+                index,
+            }),
+        };
+        let (key_id, key) = self.signing_key(conn, org_id, &org.code).await?;
+        let created = self.now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+        Ok(proof::sign(
+            &ob3::credential(&facts),
+            &key,
+            &format!("{did}#{key_id}"),
+            &created,
+        )?)
+    }
+
+    /// A status list credential (`{organization}-{n}`), signed, with the bit of every
+    /// revoked award in its range set. Computed when asked, so a revocation shows at once on
+    /// every instance.
+    pub async fn status_list(&self, name: &str) -> Result<Value> {
+        let not_found = || ServiceError::not_found("status list", name);
+        let (org_code, n) = name.rsplit_once('-').ok_or_else(not_found)?;
+        let n: u64 = n.parse().ok().filter(|n| *n >= 1).ok_or_else(not_found)?;
+        let mut conn = self.store.read().await?;
+        let ctx = self.catalogue(&mut conn).await?;
+        let org_id = org_id(&ctx, org_code).map_err(|_| not_found())?;
+        let from = i64::try_from((n - 1) * LIST_SIZE).map_err(|_| not_found())?;
+        let to = from + LIST_SIZE as i64;
+        let revoked: Vec<u64> = key_store::revoked_in(&mut conn, org_id, from, to)
+            .await?
+            .into_iter()
+            .map(|id| (id - from) as u64)
+            .collect();
+        let did = self.issuer_did(org_code)?;
+        let url = format!("{}/status/{name}", self.base_url());
+        let encoded = status_list::encode(&revoked)?;
+        let (key_id, key) = self.signing_key(&mut conn, org_id, org_code).await?;
+        // Dated by the day, so the list's bytes (and its ETag) change only with its bits.
+        let today = self.now().strftime("%Y-%m-%dT00:00:00Z").to_string();
+        let doc = status_list::list_credential(&url, &did, &today, &encoded);
+        Ok(proof::sign(&doc, &key, &format!("{did}#{key_id}"), &today)?)
+    }
+
+    /// What anyone may know of a certificate by its ID: who, what, by whom, its status
+    /// today, its chain, and whether its credential checks.
+    pub async fn verify_public(&self, id: &str) -> Result<VerifyView> {
+        let id = crate::awards::parse_id(id)?;
+        let mut conn = self.store.read().await?;
+        let r = award_store::by_id(&mut conn, &id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("certificate", id.as_str()))?;
+        let ctx = self.catalogue(&mut conn).await?;
+        let view = self.view(&ctx, &r, None)?;
+        let program = ctx.program(r.program_id)?;
+        let org = ctx.org(program)?;
+        // The chain, walked back through each predecessor.
+        let mut lineage = vec![link(&r)];
+        let mut prev = r.award.predecessor.clone();
+        while let Some(p) = prev.take() {
+            if lineage.len() >= 500 {
+                break;
+            }
+            match award_store::by_id(&mut conn, &p).await? {
+                Some(x) => {
+                    prev = x.award.predecessor.clone();
+                    lineage.push(link(&x));
+                }
+                None => break,
+            }
+        }
+        lineage.reverse();
+        let signed = self.signed_credential(&mut conn, &r).await?;
+        let did_doc = self.did_document(&org.code).await?;
+        let signature_valid = proof::verification_method(&signed)
+            .ok()
+            .and_then(|m| did::assertion_key(&did_doc, &m))
+            .is_some_and(|k| proof::verify(&signed, &k).is_ok());
+        Ok(VerifyView {
+            id: view.id,
+            status: view.status,
+            learner_name: r.legal_name.clone(),
+            program: program.code.to_string(),
+            program_name: program.name.clone(),
+            organization: org.name.clone(),
+            issued_on: view.issued_on,
+            expires_on: view.expires_on,
+            signature_valid,
+            certified_since: lineage.first().map(|l| l.issued_on),
+            lineage,
+            revocation_category: r
+                .award
+                .revoked
+                .as_ref()
+                .map(|x| x.category.label().to_owned()),
+            issuer_did: self.issuer_did(&org.code)?,
+        })
+    }
+
+    /// Checks a credential document: its proof against the key its issuer publishes, that
+    /// the issuer signed it, its dates today, and its revocation status. Issuers other than
+    /// this recert's organizations cannot be checked here (nothing is fetched).
+    pub async fn verify_document(&self, doc: &Value) -> Result<VerifyReport> {
+        let mut checks = Vec::new();
+        let mut add = |check: &str, ok: bool, detail: String| {
+            checks.push(Check {
+                check: check.into(),
+                ok,
+                detail,
+            })
+        };
+        // The proof, against the issuer's published key.
+        let method = proof::verification_method(doc);
+        let issuer = doc["issuer"]["id"]
+            .as_str()
+            .or_else(|| doc["issuer"].as_str())
+            .unwrap_or("")
+            .to_owned();
+        let ours = self.our_organization(&issuer).await?;
+        match (&method, &ours) {
+            (Err(e), _) => add("proof", false, e.to_string()),
+            (Ok(_), None) => add(
+                "proof",
+                false,
+                format!(
+                    "the issuer {issuer:?} is not an organization of this recert, so its keys cannot be checked here"
+                ),
+            ),
+            (Ok(m), Some(code)) => {
+                let did_doc = self.did_document(code).await?;
+                let same_issuer = m.split('#').next() == Some(issuer.as_str());
+                match did::assertion_key(&did_doc, m) {
+                    None => add(
+                        "proof",
+                        false,
+                        format!("{m} is not a key the issuer publishes"),
+                    ),
+                    Some(_) if !same_issuer => {
+                        add("proof", false, format!("{m} is not the issuer's key"))
+                    }
+                    Some(k) => match proof::verify(doc, &k) {
+                        Ok(()) => add("proof", true, format!("signed by {m} ({})", proof::JCS)),
+                        Err(e) => add("proof", false, e.to_string()),
+                    },
+                }
+            }
+        }
+        // Dates, today.
+        let now = self.now();
+        let at = |k: &str| {
+            doc[k]
+                .as_str()
+                .and_then(|s| s.parse::<jiff::Timestamp>().ok())
+        };
+        match (
+            at("validFrom"),
+            doc.get("validUntil").map(|_| at("validUntil")),
+        ) {
+            (None, _) => add(
+                "dates",
+                false,
+                "validFrom is missing or not a date-time".into(),
+            ),
+            (_, Some(None)) => add("dates", false, "validUntil is not a date-time".into()),
+            (Some(from), _) if now < from => {
+                add("dates", false, format!("not valid before {from}"))
+            }
+            (_, Some(Some(until))) if now > until => {
+                add("dates", false, format!("expired on {until}"))
+            }
+            (Some(from), until) => add(
+                "dates",
+                true,
+                match until.flatten() {
+                    Some(u) => format!("valid from {from} until {u}"),
+                    None => format!("valid from {from}, with no end"),
+                },
+            ),
+        }
+        // Revocation, from this recert's own status list.
+        let status = &doc["credentialStatus"];
+        if status.is_null() {
+            add("status", true, "the credential names no status list".into());
+        } else {
+            let list = status["statusListCredential"].as_str().unwrap_or("");
+            let index = status["statusListIndex"]
+                .as_str()
+                .and_then(|i| i.parse::<u64>().ok());
+            let prefix = format!("{}/status/", self.base_url());
+            match (list.strip_prefix(&prefix), index) {
+                (Some(name), Some(i)) => match self.status_list(name).await {
+                    Ok(l) => {
+                        let encoded = l["credentialSubject"]["encodedList"].as_str().unwrap_or("");
+                        match status_list::is_set(encoded, i) {
+                            Ok(true) => add("status", false, "revoked".into()),
+                            Ok(false) => add("status", true, "not revoked".into()),
+                            Err(e) => add("status", false, e.to_string()),
+                        }
+                    }
+                    Err(_) => add("status", false, format!("no status list {list}")),
+                },
+                _ => add(
+                    "status",
+                    false,
+                    format!("the status list {list:?} is not one this recert serves"),
+                ),
+            }
+        }
+        let verified = checks.iter().all(|c| c.ok);
+        Ok(VerifyReport { verified, checks })
+    }
+
+    /// The code of this recert's organization whose DID is `did`.
+    async fn our_organization(&self, did: &str) -> Result<Option<String>> {
+        let mut conn = self.store.read().await?;
+        let ctx = self.catalogue(&mut conn).await?;
+        for (_, o) in &ctx.orgs {
+            if self.issuer_did(&o.code)? == did {
+                return Ok(Some(o.code.clone()));
+            }
+        }
+        Ok(None)
+    }
+}
+
+fn seal_context(org_code: &str, key_id: &str) -> String {
+    format!("recert signing key {org_code}#{key_id}")
+}
+
+fn org_id(ctx: &Context, code: &str) -> Result<i64> {
+    ctx.orgs
+        .iter()
+        .find(|(_, o)| o.code == code)
+        .map(|(id, _)| *id)
+        .ok_or_else(|| ServiceError::not_found("organization", code))
+}
+
+fn link(r: &AwardRecord) -> LineageLink {
+    LineageLink {
+        id: r.award.id.to_string(),
+        issued_on: r.award.issued_on,
+        expires_on: r.award.expires_on,
+        pathway: r.award.pathway,
+    }
+}
+
+fn check_suite(suite: Option<&str>) -> Result<()> {
+    match suite.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(()),
+        Some(s) if SUITES.contains(&s) => Ok(()),
+        Some(s) => Err(ServiceError::field(
+            "suite",
+            format!(
+                "Unknown cryptosuite {s:?}: this recert signs with {}",
+                SUITES.join(", ")
+            ),
+        )),
+    }
+}
+
+/// Parses a certificate ID the way verification pages do (for callers outside).
+pub fn parse_certificate_id(raw: &str) -> Result<CertificateId> {
+    crate::awards::parse_id(raw)
+}

@@ -1,0 +1,137 @@
+//! Credentials and verification: an award's signed credential, the issuers' DID
+//! documents, revocation status lists, and verification by ID or of a document. Everything
+//! but the credential itself answers without an account.
+
+use crate::AppState;
+use crate::extract::{ApiPath, ApiQuery, Auth};
+use crate::problem::{ApiResult, Problem};
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use recert_service::ServiceError;
+use recert_service::credentials::{VerifyReport, VerifyView};
+use serde_json::Value;
+use std::net::SocketAddr;
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CredentialParams {
+    /// The cryptosuite of the proof: `eddsa-jcs-2022`.
+    pub suite: Option<String>,
+}
+
+/// JSON with a content type of its own (`application/vc+ld+json`, `application/did+json`).
+fn typed(value: &Value, content_type: &'static str) -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        Json(value),
+    )
+        .into_response()
+}
+
+/// An award as a signed Open Badges 3.0 credential (W3C Verifiable Credential 2.0 with an
+/// Ed25519 Data Integrity proof; the issuer is the organization's did:web).
+#[utoipa::path(get, path = "/api/v1/awards/{id}/credential", tag = "credentials",
+    params(("id" = String, Path, description = "The certificate ID"), CredentialParams),
+    responses((status = 200, description = "The signed credential", content_type = "application/vc+ld+json", body = Object),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such award"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "Unknown suite or mistyped ID")))]
+pub async fn credential(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(p): ApiQuery<CredentialParams>,
+) -> ApiResult<Response> {
+    let doc = s.service.credential(&who, &id, p.suite.as_deref()).await?;
+    Ok(typed(&doc, "application/vc+ld+json"))
+}
+
+/// Refuses a caller over the verification allowance (per address and minute).
+fn limited(s: &AppState, peer: SocketAddr) -> Result<(), ServiceError> {
+    if s.verify_limiter.allow(peer.ip()) {
+        Ok(())
+    } else {
+        Err(ServiceError::TooManyRequests(
+            "too many verifications from this address: wait a minute".into(),
+        ))
+    }
+}
+
+/// What anyone may know of a certificate by its ID: holder, program, issuer, dates, status
+/// today, whether its signature checks, and its chain of renewals. No account needed.
+#[utoipa::path(get, path = "/api/v1/verify/{id}", tag = "credentials", security(()),
+    params(("id" = String, Path, description = "The certificate ID, hyphens optional")),
+    responses((status = 200, body = VerifyView),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No certificate has this ID"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "Not a certificate ID (a mistyped check character says so)"),
+        (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many verifications")))]
+pub async fn verify(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<VerifyView>> {
+    limited(&s, peer)?;
+    Ok(Json(s.service.verify_public(&id).await?))
+}
+
+/// Checks a credential document (the body): its proof against the key its issuer
+/// publishes, the issuer, its dates today and its revocation status. No account needed.
+#[utoipa::path(post, path = "/api/v1/verify", tag = "credentials", security(()),
+    request_body(content = Object, description = "A credential document", content_type = "application/json"),
+    responses((status = 200, body = VerifyReport),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "Not JSON"),
+        (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many verifications")))]
+pub async fn verify_document(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    crate::extract::ApiJson(doc): crate::extract::ApiJson<Value>,
+) -> ApiResult<Json<VerifyReport>> {
+    limited(&s, peer)?;
+    Ok(Json(s.service.verify_document(&doc).await?))
+}
+
+/// An organization's DID document (did:web, path form): the keys it signs with.
+pub async fn did_document(
+    State(s): State<AppState>,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Response> {
+    let doc = s.service.did_document(&code).await?;
+    Ok(typed(&doc, "application/did+json"))
+}
+
+/// A revocation status list (W3C Bitstring Status List), signed; cacheable for a minute
+/// and answered `304` when unchanged.
+pub async fn status_list(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<Response> {
+    let doc = s.service.status_list(&name).await?;
+    let tag = {
+        use sha2::Digest;
+        let bits = doc["credentialSubject"]["encodedList"]
+            .as_str()
+            .unwrap_or("");
+        let sum = sha2::Sha256::digest(format!("{}|{bits}", doc["validFrom"]).as_bytes());
+        format!(
+            "\"{}\"",
+            sum.iter()
+                .take(12)
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        )
+    };
+    let cache = [
+        (header::ETAG, tag.clone()),
+        (header::CACHE_CONTROL, "public, max-age=60".to_owned()),
+    ];
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag))
+    {
+        return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
+    }
+    Ok((cache, typed(&doc, "application/vc+ld+json")).into_response())
+}

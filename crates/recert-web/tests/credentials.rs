@@ -1,0 +1,230 @@
+//! Credentials anyone can verify (SPEC §4, §9 "Credentials"): each award as a signed Open
+//! Badges 3.0 credential whose proof checks with the key the issuer's did:web document
+//! publishes (checked here without the server's help), revocation through the status list,
+//! verification by ID (JSON and page, no account) and of a document, renewal lineage, key
+//! rotation. On both databases.
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+use recert_credentials::{did, proof, status_list};
+use recert_testkit::{StatusCode, TestApp, both_backends};
+use serde_json::{Value, json};
+
+/// Y1 (one year) earned by completing C1; ana completed it on 2026-06-20, so on
+/// 2027-06-15 (today) her certificate is in its renewal window.
+async fn seed(app: &TestApp) -> String {
+    app.program(json!({"code": "Y1", "name": "Working at height", "description": "Annual safety certification.",
+                       "validity": {"count": 1, "unit": "years"},
+                       "items": [{"code": "C1", "kind": "course", "assigned_on": "2026-01-01"}]}))
+        .await;
+    app.post(
+        "/api/v1/learners",
+        json!({"username": "ana", "legal_name": "Ana Álvarez"}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let c = app
+        .post("/api/v1/completions", json!({"event_id": "e1", "learner": "ana", "item": "C1", "completed_on": "2026-06-20", "score": 92, "max_score": 100}))
+        .await
+        .expect(StatusCode::CREATED);
+    c["outcomes"][0]["award"].as_str().unwrap().to_owned()
+}
+
+async fn raw_get(app: &TestApp, path: &str) -> reqwest::Response {
+    app.client
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn public_json(app: &TestApp, path: &str) -> (StatusCode, Value) {
+    let res = raw_get(app, path).await;
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn verify_doc(app: &TestApp, doc: &Value) -> Value {
+    let res = app
+        .client
+        .post(format!("{}/api/v1/verify", app.base))
+        .json(doc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == name)
+        .unwrap()
+}
+
+both_backends! {
+    async fn a_credential_verifies_with_the_published_key_and_revocation_shows(app) {
+        let id = seed(&app).await;
+        let res = app.client.get(format!("{}/api/v1/awards/{id}/credential", app.base)).bearer_auth(&app.token).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["content-type"], "application/vc+ld+json");
+        let vc: Value = res.json().await.unwrap();
+        assert_eq!(vc["@context"], json!(["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]));
+        assert_eq!(vc["type"], json!(["VerifiableCredential", "OpenBadgeCredential"]));
+        assert_eq!(vc["id"], format!("{}/verify/{id}", app.base));
+        assert_eq!(vc["validFrom"], "2026-06-20T00:00:00Z");
+        assert_eq!(vc["validUntil"], "2027-06-20T23:59:59Z");
+        assert_eq!(vc["credentialSubject"]["achievement"]["name"], "Working at height");
+        assert_eq!(vc["credentialSubject"]["identifier"][0]["identityHash"], "Ana Álvarez");
+        assert_eq!(vc["credentialSubject"]["result"][0]["value"], "92%");
+        let issuer = vc["issuer"]["id"].as_str().unwrap().to_owned();
+        assert!(issuer.starts_with("did:web:127.0.0.1%3A") && issuer.ends_with(":orgs:default"), "{issuer}");
+        assert_eq!(vc["proof"][0]["cryptosuite"], "eddsa-jcs-2022");
+
+        // The issuer's DID document is where did:web says, and its key checks the proof
+        // (here, without asking the server to verify).
+        let url = did::did_url(&issuer, "http").unwrap();
+        let path = url.strip_prefix(&app.base).unwrap();
+        let (status, did_doc) = public_json(&app, path).await;
+        assert_eq!(status, StatusCode::OK, "{did_doc}");
+        let method = proof::verification_method(&vc).unwrap();
+        let key = did::assertion_key(&did_doc, &method).unwrap();
+        proof::verify(&vc, &key).unwrap();
+        let mut tampered = vc.clone();
+        tampered["credentialSubject"]["identifier"][0]["identityHash"] = json!("Mallory");
+        assert!(proof::verify(&tampered, &key).is_err());
+
+        // The server's own check of a document: verified, and the tampered copy is not.
+        let report = verify_doc(&app, &vc).await;
+        assert_eq!(report["verified"], true, "{report}");
+        for c in ["proof", "dates", "status"] {
+            assert_eq!(check(&report, c)["ok"], true, "{report}");
+        }
+        let report = verify_doc(&app, &tampered).await;
+        assert_eq!(report["verified"], false);
+        assert_eq!(check(&report, "proof")["ok"], false, "{report}");
+
+        // Revocation flips the bit in the status list (at once), and verification says so.
+        let list_url = vc["credentialStatus"]["statusListCredential"].as_str().unwrap().to_owned();
+        let index: u64 = vc["credentialStatus"]["statusListIndex"].as_str().unwrap().parse().unwrap();
+        let list_path = list_url.strip_prefix(&app.base).unwrap().to_owned();
+        let before = raw_get(&app, &list_path).await;
+        let etag = before.headers()["etag"].to_str().unwrap().to_owned();
+        let list: Value = before.json().await.unwrap();
+        assert!(!status_list::is_set(list["credentialSubject"]["encodedList"].as_str().unwrap(), index).unwrap());
+        let unchanged = app.client.get(&list_url).header("if-none-match", &etag).send().await.unwrap();
+        assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
+        app.post(&format!("/api/v1/awards/{id}/revoke"), json!({"reason": "forged evidence", "category": "misconduct"}))
+            .await
+            .expect(StatusCode::OK);
+        let after = app.client.get(&list_url).header("if-none-match", &etag).send().await.unwrap();
+        assert_eq!(after.status(), StatusCode::OK, "a new list, a new tag");
+        let list: Value = after.json().await.unwrap();
+        assert!(status_list::is_set(list["credentialSubject"]["encodedList"].as_str().unwrap(), index).unwrap());
+        proof::verify(&list, &key).unwrap();
+        let report = verify_doc(&app, &vc).await;
+        assert_eq!(report["verified"], false);
+        assert_eq!(check(&report, "status")["detail"], "revoked");
+
+        // By ID, without an account: the category, never the reason.
+        let (status, v) = public_json(&app, &format!("/api/v1/verify/{id}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!((v["status"].as_str(), v["learner_name"].as_str(), v["signature_valid"].as_bool()), (Some("revoked"), Some("Ana Álvarez"), Some(true)), "{v}");
+        assert_eq!(v["revocation_category"], "Misconduct");
+        assert!(!v.to_string().contains("forged"), "{v}");
+        let page = raw_get(&app, &format!("/verify/{id}")).await.text().await.unwrap();
+        assert!(page.contains("This certificate was revoked by its issuer.") && page.contains("Misconduct"), "{page}");
+        assert!(!page.contains("forged"));
+    }
+}
+
+both_backends! {
+    async fn renewals_show_their_lineage_and_name_their_predecessor(app) {
+        let first = seed(&app).await;
+        let c = app
+            .post("/api/v1/completions", json!({"event_id": "e2", "learner": "ana", "item": "C1", "completed_on": "2027-06-10"}))
+            .await
+            .expect(StatusCode::CREATED);
+        let second = c["outcomes"][0]["award"].as_str().unwrap().to_owned();
+        let (_, v) = public_json(&app, &format!("/api/v1/verify/{second}")).await;
+        assert_eq!(v["status"], "active", "{v}");
+        let ids: Vec<&str> = v["lineage"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, [first.as_str(), second.as_str()]);
+        assert_eq!(v["certified_since"], "2026-06-20");
+        let page = raw_get(&app, &format!("/verify/{second}")).await.text().await.unwrap();
+        assert!(page.contains("Certified continuously since 2026-06-20 (renewed 1 time)."), "{page}");
+        assert!(page.contains(&format!("href=\"/verify/{first}\"")), "{page}");
+        let vc = app.get(&format!("/api/v1/awards/{second}/credential")).await.expect(StatusCode::OK);
+        assert_eq!(vc["evidence"][0]["id"], format!("{}/verify/{first}", app.base));
+        // The older one says it was renewed.
+        let page = raw_get(&app, &format!("/verify/{first}")).await.text().await.unwrap();
+        assert!(page.contains("This certificate was renewed"), "{page}");
+    }
+}
+
+both_backends! {
+    async fn unknown_and_mistyped_ids_and_bad_requests_answer_clearly(app) {
+        let id = seed(&app).await;
+        // Hyphens and case do not matter.
+        let (status, _) = public_json(&app, &format!("/api/v1/verify/{}", id.replace('-', "").to_lowercase())).await;
+        assert_eq!(status, StatusCode::OK);
+        let mut typo: Vec<char> = id.chars().collect();
+        typo[0] = if typo[0] == 'A' { 'B' } else { 'A' };
+        let typo: String = typo.into_iter().collect();
+        let (status, p) = public_json(&app, &format!("/api/v1/verify/{typo}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+        assert!(p.to_string().contains("check character"), "{p}");
+        let res = raw_get(&app, &format!("/verify/{typo}")).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        // A well-formed ID nobody holds: not found, and nothing about similar ones.
+        let (status, p) = public_json(&app, "/api/v1/verify/0000-0000-0000-0000").await;
+        assert!(matches!(status, StatusCode::NOT_FOUND | StatusCode::UNPROCESSABLE_ENTITY), "{status} {p}");
+        app.get(&format!("/api/v1/awards/{id}/credential?suite=rsa-2048")).await.invalid_field("suite");
+        let res = app.client.get(format!("{}/api/v1/awards/{id}/credential", app.base)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "the credential itself needs an account");
+        let (status, _) = public_json(&app, "/status/nobody-1").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = public_json(&app, "/orgs/nobody/did.json").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let report = verify_doc(&app, &json!({"issuer": "did:web:elsewhere.example", "validFrom": "2020-01-01T00:00:00Z"})).await;
+        assert_eq!(report["verified"], false);
+        assert!(check(&report, "proof")["detail"].as_str().unwrap().contains("no proof"), "{report}");
+        let res = app.client.post(format!("{}/api/v1/verify", app.base)).body("not json").header("content-type", "application/json").send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    }
+}
+
+both_backends! {
+    async fn rotated_keys_sign_new_credentials_and_old_ones_still_verify(app) {
+        let id = seed(&app).await;
+        let old = app.get(&format!("/api/v1/awards/{id}/credential")).await.expect(StatusCode::OK);
+        let key_id = app.service.rotate_key(&recert_service::Principal::system(), "default").await.unwrap();
+        assert_eq!(key_id, "key-2");
+        let new = app.get(&format!("/api/v1/awards/{id}/credential")).await.expect(StatusCode::OK);
+        assert!(proof::verification_method(&new).unwrap().ends_with("#key-2"));
+        assert!(proof::verification_method(&old).unwrap().ends_with("#key-1"));
+        for vc in [&old, &new] {
+            let report = verify_doc(&app, vc).await;
+            assert_eq!(report["verified"], true, "{report}");
+        }
+    }
+}
+
+both_backends! {
+    async fn public_verification_is_rate_limited_per_address(app) {
+        let id = seed(&app).await;
+        let mut limited = false;
+        for _ in 0..130 {
+            let res = raw_get(&app, &format!("/api/v1/verify/{id}")).await;
+            if res.status() == StatusCode::TOO_MANY_REQUESTS {
+                limited = true;
+                break;
+            }
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+        assert!(limited, "the 121st verification in a minute is refused");
+    }
+}
