@@ -141,6 +141,60 @@ both_backends! {
     }
 }
 
+/// Validates `doc` against the vendored Open Badges 3.0 JSON Schema with Python's
+/// `jsonschema` (Debian `python3-jsonschema`; `.ci/run` installs it): `Ok` or every error.
+fn ob3_schema_errors(doc: &Value) -> Result<(), String> {
+    let schema = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../recert-credentials/schemas/ob_v3p0_achievementcredential_schema.json");
+    let script = "import json,sys\nfrom jsonschema import Draft201909Validator as V\n\
+        s=json.load(open(sys.argv[1]))\nd=json.load(sys.stdin)\n\
+        errs=[f'{list(e.path)}: {e.message}' for e in V(s).iter_errors(d)]\n\
+        print('\\n'.join(errs))\nsys.exit(1 if errs else 0)\n";
+    let python = ["python3", "/usr/bin/python3"]
+        .into_iter()
+        .find(|p| {
+            std::process::Command::new(p)
+                .args(["-c", "import jsonschema"])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .expect("python3 with jsonschema (apt-get install python3-jsonschema)");
+    let mut child = std::process::Command::new(python)
+        .args(["-c", script, schema.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(doc.to_string().as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+both_backends! {
+    async fn credentials_validate_against_the_open_badges_schema(app) {
+        let first = seed(&app).await;
+        let c = app
+            .post("/api/v1/completions", json!({"event_id": "e2", "learner": "ana", "item": "C1", "completed_on": "2027-06-10"}))
+            .await
+            .expect(StatusCode::CREATED);
+        let second = c["outcomes"][0]["award"].as_str().unwrap().to_owned();
+        for id in [&first, &second] {
+            let vc = app.get(&format!("/api/v1/awards/{id}/credential")).await.expect(StatusCode::OK);
+            ob3_schema_errors(&vc).unwrap_or_else(|e| panic!("{id}: {e}\n{vc:#}"));
+        }
+        // The validator does refuse what the schema forbids.
+        let vc = app.get(&format!("/api/v1/awards/{first}/credential")).await.expect(StatusCode::OK);
+        let mut broken = vc.clone();
+        broken["credentialSubject"]["achievement"].as_object_mut().unwrap().remove("criteria");
+        assert!(ob3_schema_errors(&broken).is_err());
+    }
+}
+
 both_backends! {
     async fn renewals_show_their_lineage_and_name_their_predecessor(app) {
         let first = seed(&app).await;

@@ -52,6 +52,27 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Check a credential document (a file, or - for standard input): its proof against
+    /// the key its issuer publishes, its dates and its revocation status. Prints each check;
+    /// exits 0 only when every one passes.
+    Verify {
+        /// The credential (JSON), or - to read standard input.
+        file: std::path::PathBuf,
+        /// The public base URL the server signs under (its DIDs and status lists start
+        /// with it) [default: http://<bind address>].
+        #[arg(long, env = "RECERT_BASE_URL")]
+        base_url: Option<String>,
+        /// The server's address, when no base URL is set [default: 127.0.0.1:8080].
+        #[arg(long, env = "RECERT_BIND")]
+        bind: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Signing keys of the organizations.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Run a benchmark; each prints a baseline measured in the same run beside its figure.
     Bench {
         #[command(subcommand)]
@@ -89,6 +110,19 @@ pub enum ReportCommand {
         /// Write to this file instead of standard output (required for xlsx on a terminal).
         #[arg(long)]
         output: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a new signing key to an organization: new credentials are signed with it; the
+    /// old keys stay in its DID document, so what they signed still verifies.
+    Rotate {
+        /// The organization's code [default: the first organization].
+        #[arg(long)]
+        organization: Option<String>,
         #[command(flatten)]
         db: DbArgs,
     },

@@ -7,7 +7,8 @@ mod config;
 use anyhow::{Context, Result};
 use clap::{CommandFactory, FromArgMatches};
 use cli::{
-    AuditCommand, Cli, Command, ConfigCommand, LmsCommand, ReportCommand, TokenCommand, UserCommand,
+    AuditCommand, Cli, Command, ConfigCommand, KeysCommand, LmsCommand, ReportCommand,
+    TokenCommand, UserCommand,
 };
 use config::Config;
 use recert_service::tokens::TokenDraft;
@@ -51,8 +52,70 @@ async fn main() -> Result<()> {
         Command::Token { command } => token(command, &cfg).await,
         Command::User { command } => user(command, &cfg).await,
         Command::Lms { command } => lms(command, &cfg).await,
+        Command::Verify { file, .. } => verify(&file, &cfg).await,
+        Command::Keys {
+            command: KeysCommand::Rotate { organization, .. },
+        } => keys_rotate(organization, &cfg).await,
         Command::Bench { which } => bench::run(which).await,
     }
+}
+
+/// The base URL links start with: the setting, else `http://<bind address>` as `serve`
+/// says.
+fn public_base(cfg: &Config) -> String {
+    cfg.get("base_url")
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("http://{}", cfg.text("bind")))
+}
+
+/// `recert verify FILE`: the checks `POST /api/v1/verify` makes, against this database's
+/// published keys and status lists.
+async fn verify(file: &std::path::Path, cfg: &Config) -> Result<()> {
+    let text = if file.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)?;
+        s
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?
+    };
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).context("the credential is not JSON")?;
+    let service = prepared(cfg, &public_base(cfg)).await?;
+    let report = service.verify_document(&doc).await.map_err(explain)?;
+    for c in &report.checks {
+        println!(
+            "{} {}: {}",
+            if c.ok { "ok  " } else { "FAIL" },
+            c.check,
+            c.detail
+        );
+    }
+    if report.verified {
+        println!("verified");
+        Ok(())
+    } else {
+        anyhow::bail!("not verified")
+    }
+}
+
+/// `recert keys rotate`: a new signing key for an organization.
+async fn keys_rotate(organization: Option<String>, cfg: &Config) -> Result<()> {
+    let service = prepared(cfg, &public_base(cfg)).await?;
+    let who = Principal::system();
+    let code = match organization {
+        Some(c) => c,
+        None => service
+            .list_organizations(&who)
+            .await
+            .map_err(explain)?
+            .into_iter()
+            .next()
+            .map(|o| o.code)
+            .context("there is no organization")?,
+    };
+    let key = service.rotate_key(&who, &code).await.map_err(explain)?;
+    println!("organization {code} now signs with {key}; earlier keys stay in its DID document");
+    Ok(())
 }
 
 /// `recert audit verify`: recomputes the hash chain; exits non-zero naming the first

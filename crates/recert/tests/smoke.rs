@@ -175,6 +175,44 @@ async fn check_demo(server: &Server, db_args: &[&str]) {
         today["rows"].as_array().unwrap().len() + 2,
         "{csv}"
     );
+
+    // A credential the server signed verifies with `recert verify` on the same database
+    // (the same keys and status lists), and a tampered copy does not.
+    let awards = get(format!(
+        "{}/api/v1/awards?limit=1&status=active",
+        server.base
+    ))
+    .await;
+    let id = awards["items"][0]["id"].as_str().unwrap().to_owned();
+    let vc = get(format!("{}/api/v1/awards/{id}/credential", server.base)).await;
+    let file = dir_of(db_args).join("credential.json");
+    std::fs::write(&file, vc.to_string()).unwrap();
+    let mut args = vec![
+        "verify",
+        file.to_str().unwrap(),
+        "--base-url",
+        server.base.as_str(),
+    ];
+    args.extend_from_slice(db_args);
+    let out = recert_ok(&args);
+    assert!(
+        out.contains("ok   proof: signed by") && out.ends_with("verified\n"),
+        "{out}"
+    );
+    let mut tampered = vc.clone();
+    tampered["name"] = serde_json::json!("Something else");
+    std::fs::write(&file, tampered.to_string()).unwrap();
+    let (ok, out, _) = recert_env(&args, &[]);
+    assert!(!ok && out.contains("FAIL proof"), "{out}");
+}
+
+/// The data directory among a command's arguments.
+fn dir_of(db_args: &[&str]) -> std::path::PathBuf {
+    let i = db_args
+        .iter()
+        .position(|a| *a == "--data-dir")
+        .expect("a --data-dir");
+    std::path::PathBuf::from(db_args[i + 1])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -249,8 +287,12 @@ async fn demo_serves_on_postgresql_too() {
         return;
     };
     recert_ok(&["migrate", "--database-url", &db.url]);
-    let server = serve_demo(&["--database-url", &db.url]);
-    check_demo(&server, &["--database-url", &db.url]).await;
+    // The data directory still holds the generated key-encryption key.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let args = ["--database-url", db.url.as_str(), "--data-dir", data];
+    let server = serve_demo(&args);
+    check_demo(&server, &args).await;
 }
 
 #[test]
