@@ -1,6 +1,9 @@
 //! Data Integrity proofs with Ed25519 (W3C vc-di-eddsa): `eddsa-jcs-2022`, which
-//! canonicalizes with JCS (RFC 8785). The signed bytes are SHA-256(JCS(proof options with
-//! the document's `@context`)) ‖ SHA-256(JCS(document without its proof)).
+//! canonicalizes with JCS (RFC 8785). The signed bytes are SHA-256(JCS(proof options)) ‖
+//! SHA-256(JCS(document without its proof)). The proof carries the document's `@context`
+//! (so the options hashed are exactly the proof as written, less its value), as the
+//! specification and Digital Bazaar's verifier do: a proof without one was checked by our
+//! own verifier only, and did not verify elsewhere.
 
 use crate::{CredentialError, PublicKey, Result, SigningKey};
 use serde_json::{Map, Value, json};
@@ -16,13 +19,11 @@ fn jcs(v: &Value) -> Result<Vec<u8>> {
     serde_jcs::to_vec(v).map_err(|e| doc_error(e.to_string()))
 }
 
-/// The bytes an `eddsa-jcs-2022` signature covers.
+/// The bytes an `eddsa-jcs-2022` signature covers: the proof as written less its value,
+/// and the document less its proof.
 fn hash_data(unsecured: &Value, options: &Map<String, Value>) -> Result<Vec<u8>> {
     let mut config = options.clone();
     config.remove("proofValue");
-    if let Some(ctx) = unsecured.get("@context") {
-        config.insert("@context".into(), ctx.clone());
-    }
     let mut out = Sha256::digest(jcs(&Value::Object(config))?).to_vec();
     out.extend_from_slice(&Sha256::digest(jcs(unsecured)?));
     Ok(out)
@@ -38,6 +39,9 @@ pub fn sign(
     created: &str,
 ) -> Result<Value> {
     let mut options = Map::new();
+    if let Some(ctx) = document.get("@context") {
+        options.insert("@context".into(), ctx.clone());
+    }
     options.insert("type".into(), json!("DataIntegrityProof"));
     options.insert("cryptosuite".into(), json!(JCS));
     options.insert("created".into(), json!(created));
@@ -97,13 +101,23 @@ pub fn verify(document: &Value, key: &PublicKey) -> Result<()> {
     if let Some(o) = unsecured.as_object_mut() {
         o.remove("proof");
     }
-    // A proof that carries its own context must carry the document's.
-    if let Some(ctx) = proof.get("@context")
-        && Some(ctx) != document.get("@context")
-    {
-        return Err(doc_error(
-            "the proof's @context differs from the document's",
-        ));
+    // A proof that carries a context: the document's must start with it, and it is the
+    // context the document was signed under.
+    if let Some(ctx) = proof.get("@context") {
+        let list = |v: Option<&Value>| match v {
+            Some(Value::Array(a)) => a.clone(),
+            Some(other) => vec![other.clone()],
+            None => Vec::new(),
+        };
+        let (p, d) = (list(Some(ctx)), list(document.get("@context")));
+        if p.len() > d.len() || p.iter().zip(&d).any(|(a, b)| a != b) {
+            return Err(doc_error(
+                "the document's @context does not start with the proof's",
+            ));
+        }
+        if let Some(o) = unsecured.as_object_mut() {
+            o.insert("@context".into(), ctx.clone());
+        }
     }
     if key.verify(&hash_data(&unsecured, proof)?, &signature) {
         Ok(())
