@@ -261,13 +261,31 @@ impl Service {
             }),
         };
         let (key_id, key) = self.signing_key(conn, org_id, &org.code).await?;
+        let unsigned = ob3::credential(&facts);
+        // Signed once per content and key: the same facts give the same document (and
+        // proof date) until something in it changes — the award, its holder's name, the
+        // program, the organization — or the key rotates.
+        let cache_key = {
+            use sha2::Digest;
+            let mut h = sha2::Sha256::new();
+            h.update(unsigned.to_string().as_bytes());
+            h.update(key_id.as_bytes());
+            h.finalize().to_vec()
+        };
+        if let Ok(cache) = self.signed.lock()
+            && let Some(doc) = cache.get(&cache_key)
+        {
+            return Ok(doc.clone());
+        }
         let created = self.now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-        Ok(proof::sign(
-            &ob3::credential(&facts),
-            &key,
-            &format!("{did}#{key_id}"),
-            &created,
-        )?)
+        let doc = proof::sign(&unsigned, &key, &format!("{did}#{key_id}"), &created)?;
+        if let Ok(mut cache) = self.signed.lock() {
+            if cache.len() >= 20_000 {
+                cache.clear();
+            }
+            cache.insert(cache_key, doc.clone());
+        }
+        Ok(doc)
     }
 
     /// A status list credential (`{organization}-{n}`), signed, with the bit of every

@@ -53,6 +53,8 @@ pub struct Service {
     trends: Arc<std::sync::Mutex<std::collections::HashMap<String, Trend>>>,
     /// Seals and opens the organizations' signing keys (see [`Service::with_kek`]).
     kek: Option<Arc<recert_credentials::Kek>>,
+    /// Signed credentials by what they say and the key that signed them.
+    signed: Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, serde_json::Value>>>,
 }
 
 /// A trend as computed: (audit head, day, % compliant per day).
@@ -78,6 +80,7 @@ impl Service {
             catalogue: Arc::default(),
             trends: Arc::default(),
             kek: None,
+            signed: Arc::default(),
         }
     }
 

@@ -523,6 +523,18 @@ fn routes(f: &Fixtures, who: Who) -> Vec<(Method, String, Option<Body>, &'static
         ),
         (
             get.clone(),
+            format!("/api/v1/awards/{ana_p}/credential"),
+            None,
+            SEES_ANA,
+        ),
+        (
+            get.clone(),
+            format!("/api/v1/awards/{ben_q}/credential"),
+            None,
+            READS_ALL,
+        ),
+        (
+            get.clone(),
             format!("/api/v1/awards/{ben_q}/history"),
             None,
             READS_ALL,
@@ -759,6 +771,18 @@ fn routes(f: &Fixtures, who: Who) -> Vec<(Method, String, Option<Body>, &'static
         ),
         (get.clone(), format!("/awards/{ana_p}"), None, SEES_ANA),
         (get.clone(), format!("/awards/{ben_q}"), None, READS_ALL),
+        (
+            get.clone(),
+            format!("/awards/{ana_p}/credential.json"),
+            None,
+            SEES_ANA,
+        ),
+        (
+            get.clone(),
+            format!("/awards/{ben_q}/credential.json"),
+            None,
+            READS_ALL,
+        ),
         (
             post.clone(),
             format!("/awards/{cem_p}"),

@@ -257,6 +257,22 @@ both_backends! {
 }
 
 both_backends! {
+    async fn a_credential_is_signed_once_and_again_when_what_it_says_changes(app) {
+        let id = seed(&app).await;
+        let first = app.get(&format!("/api/v1/awards/{id}/credential")).await.expect(StatusCode::OK);
+        app.set_time("2027-06-16");
+        let again = app.get(&format!("/api/v1/awards/{id}/credential")).await.expect(StatusCode::OK);
+        assert_eq!(first, again, "nothing changed: the same document");
+        app.patch("/api/v1/learners/ana", json!({"legal_name": "Ana Álvarez Ruiz"})).await.expect(StatusCode::OK);
+        let renamed = app.get(&format!("/api/v1/awards/{id}/credential")).await.expect(StatusCode::OK);
+        assert_eq!(renamed["credentialSubject"]["identifier"][0]["identityHash"], "Ana Álvarez Ruiz");
+        assert_ne!(renamed["proof"], first["proof"]);
+        let report = verify_doc(&app, &renamed).await;
+        assert_eq!(report["verified"], true, "{report}");
+    }
+}
+
+both_backends! {
     async fn rotated_keys_sign_new_credentials_and_old_ones_still_verify(app) {
         let id = seed(&app).await;
         let old = app.get(&format!("/api/v1/awards/{id}/credential")).await.expect(StatusCode::OK);

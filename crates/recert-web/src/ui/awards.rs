@@ -216,6 +216,34 @@ pub async fn show(
     Ok(render(&p))
 }
 
+/// The award's signed credential as a file, for whoever may see the award (the same
+/// document as `GET /api/v1/awards/{id}/credential`).
+pub async fn credential(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> PageResult {
+    let doc = state
+        .service
+        .credential(&viewer.session.principal, &id, None)
+        .await?;
+    let name = format!("certificate-{}.json", urlencode(&id));
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vc+ld+json".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        doc.to_string(),
+    )
+        .into_response())
+}
+
 fn done(id: &str, what: &str) -> Response {
     Redirect::to(&format!("/awards/{}?done={what}", urlencode(id))).into_response()
 }

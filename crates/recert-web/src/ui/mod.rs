@@ -334,6 +334,7 @@ pub fn routes() -> Router<AppState> {
         .route("/programs/{code}/awards", post(awards::create))
         .route("/awards/{id}", get(awards::show).post(awards::update))
         .route("/awards/{id}/revoke", post(awards::revoke))
+        .route("/awards/{id}/credential.json", get(awards::credential))
         .route("/awards/{id}/archive", post(awards::archive))
         .route("/learners", get(learners::list).post(learner_form::create))
         .route("/learners/{username}", get(learners::show))
