@@ -349,6 +349,10 @@ pub struct DbArgs {
     /// IANA time zone of that organization: issue and expiry dates are reckoned in it [default: UTC].
     #[arg(long, env = "RECERT_TIME_ZONE")]
     pub time_zone: Option<String>,
+    /// The key-encryption key (32 bytes, base64) that seals signing keys; set it in the
+    /// environment or the settings file rather than on a command line others can read.
+    #[arg(long, env = "RECERT_KEY_ENCRYPTION_KEY", hide_env_values = true)]
+    pub key_encryption_key: Option<String>,
     /// Log filter, tracing EnvFilter syntax [default: info,sqlx=warn,tower_http=warn].
     #[arg(long, env = "RECERT_LOG")]
     pub log: Option<String>,
