@@ -256,6 +256,14 @@ pub enum UserCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// An Open Badges 3.0 credential signed and verified (eddsa-jcs-2022), beside Digital
+    /// Bazaar's JavaScript libraries on the same credential (tools/vc-verify, when
+    /// installed).
+    #[command(name = "sign_verify", alias = "sign-verify")]
+    SignVerify {
+        #[arg(long, default_value_t = 2000)]
+        count: usize,
+    },
     /// Issue awards through the HTTP API (8 concurrent keep-alive clients) against bare
     /// single-row SQLite transactions.
     #[command(name = "issue_10k", alias = "issue-10k")]

@@ -7,6 +7,7 @@
 
 mod awards_1m;
 mod compliance_1m;
+mod sign_verify;
 
 use crate::cli::BenchCommand;
 use anyhow::{Context, Result, bail};
@@ -29,6 +30,7 @@ pub async fn run(which: BenchCommand) -> Result<()> {
         BenchCommand::Compliance1m { data, sites, runs } => {
             compliance_1m::run(data, sites, runs).await
         }
+        BenchCommand::SignVerify { count } => sign_verify::run(count),
     }
 }
 

