@@ -118,7 +118,7 @@ impl SigningKey {
     }
 
     pub fn public(&self) -> PublicKey {
-        PublicKey(self.0.verifying_key().to_bytes())
+        PublicKey(self.0.verifying_key())
     }
 
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
@@ -126,9 +126,10 @@ impl SigningKey {
     }
 }
 
-/// An Ed25519 public key.
+/// An Ed25519 public key, held decompressed: checked once when read, and every
+/// verification with it skips decompressing the point again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PublicKey(pub [u8; 32]);
+pub struct PublicKey(ed25519_dalek::VerifyingKey);
 
 /// The multicodec prefix of an Ed25519 public key (0xed, as a varint).
 const ED25519_PUB: [u8; 2] = [0xed, 0x01];
@@ -137,7 +138,7 @@ impl PublicKey {
     /// As a Multikey `publicKeyMultibase`: `z` + base58btc(0xed01 ‖ key), i.e. `z6Mk…`.
     pub fn multibase(&self) -> String {
         let mut bytes = ED25519_PUB.to_vec();
-        bytes.extend_from_slice(&self.0);
+        bytes.extend_from_slice(self.0.as_bytes());
         format!("z{}", bs58::encode(bytes).into_string())
     }
 
@@ -148,9 +149,12 @@ impl PublicKey {
         let bytes = bs58::decode(body).into_vec().map_err(key_error)?;
         match bytes.split_first_chunk::<2>() {
             Some((prefix, key)) if *prefix == ED25519_PUB => {
-                Ok(Self(key.try_into().map_err(|_| {
-                    key_error("an Ed25519 public key is 32 bytes")
-                })?))
+                let key: [u8; 32] = key
+                    .try_into()
+                    .map_err(|_| key_error("an Ed25519 public key is 32 bytes"))?;
+                ed25519_dalek::VerifyingKey::from_bytes(&key)
+                    .map(Self)
+                    .map_err(|_| key_error("not a point of Ed25519"))
             }
             _ => Err(key_error("not an Ed25519 Multikey")),
         }
@@ -158,13 +162,11 @@ impl PublicKey {
 
     /// Whether `signature` is this key's over `message` (strict: no malleable forms).
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&self.0) else {
-            return false;
-        };
         let Ok(sig) = <[u8; 64]>::try_from(signature) else {
             return false;
         };
-        key.verify(message, &ed25519_dalek::Signature::from_bytes(&sig))
+        self.0
+            .verify(message, &ed25519_dalek::Signature::from_bytes(&sig))
             .is_ok()
     }
 }
