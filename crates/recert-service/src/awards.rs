@@ -174,6 +174,8 @@ pub struct AwardView {
     #[schema(value_type = Option<String>, format = Date)]
     pub archived_on: Option<Date>,
     pub verify_url: String,
+    /// Whether the award's public share page is on (its holder may turn it off).
+    pub sharing: bool,
 }
 
 /// A program's current holders by status today.
@@ -384,6 +386,7 @@ impl Service {
             }),
             archived_on: a.archived_on,
             verify_url: self.verify_url(&a.id),
+            sharing: !r.sharing_off,
         })
     }
 
@@ -627,6 +630,7 @@ impl Service {
             award,
             created_at_ms: now,
             updated_at_ms: now,
+            sharing_off: false,
         };
         let view = self.view(ctx, &record, None)?;
         let after = with_change(snapshot(&view)?, extra);

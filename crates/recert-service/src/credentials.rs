@@ -66,6 +66,16 @@ pub struct VerifyView {
     pub issuer_did: String,
 }
 
+/// What an award's public share page shows: its verification, and the links to add it to
+/// a LinkedIn profile and to download it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShareView {
+    pub verify: VerifyView,
+    pub verify_url: String,
+    /// LinkedIn's "Add to profile" link with the certification's fields filled in.
+    pub linkedin_url: String,
+}
+
 /// One check of a credential document.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Check {
@@ -370,6 +380,84 @@ impl Service {
         })
     }
 
+    /// The public share page of an award, unless its holder turned sharing off (then it is
+    /// "not found", as for an ID nobody holds).
+    pub async fn share_view(&self, id: &str) -> Result<ShareView> {
+        let cid = crate::awards::parse_id(id)?;
+        let mut conn = self.store.read().await?;
+        let r = award_store::by_id(&mut conn, &cid)
+            .await?
+            .filter(|r| !r.sharing_off)
+            .ok_or_else(|| ServiceError::not_found("shared certificate", cid.as_str()))?;
+        drop(conn);
+        let verify = self.verify_public(id).await?;
+        let verify_url = self.verify_url(&r.award.id);
+        let mut params: Vec<(&str, String)> = vec![
+            ("startTask", "CERTIFICATION_NAME".into()),
+            ("name", verify.program_name.clone()),
+            ("organizationName", verify.organization.clone()),
+            ("issueYear", verify.issued_on.year().to_string()),
+            ("issueMonth", verify.issued_on.month().to_string()),
+        ];
+        if let Some(e) = verify.expires_on {
+            params.push(("expirationYear", e.year().to_string()));
+            params.push(("expirationMonth", e.month().to_string()));
+        }
+        params.push(("certUrl", verify_url.clone()));
+        params.push(("certId", verify.id.clone()));
+        let query: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", form_encode(v)))
+            .collect();
+        Ok(ShareView {
+            linkedin_url: format!("https://www.linkedin.com/profile/add?{}", query.join("&")),
+            verify,
+            verify_url,
+        })
+    }
+
+    /// The signed credential of a shared award, for anyone (the share page links it).
+    pub async fn shared_credential(&self, id: &str) -> Result<Value> {
+        let cid = crate::awards::parse_id(id)?;
+        let mut conn = self.store.read().await?;
+        let r = award_store::by_id(&mut conn, &cid)
+            .await?
+            .filter(|r| !r.sharing_off)
+            .ok_or_else(|| ServiceError::not_found("shared certificate", cid.as_str()))?;
+        self.signed_credential(&mut conn, &r).await
+    }
+
+    /// Turns an award's public share page on or off: its holder (signed in as themself) or
+    /// whoever may write the program's awards. Audited.
+    pub async fn set_sharing(&self, who: &Principal, id: &str, on: bool) -> Result<()> {
+        let cid = crate::awards::parse_id(id)?;
+        let mut tx = self.store.begin_write().await?;
+        let r = award_store::by_id(tx.conn(), &cid)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("award", cid.as_str()))?;
+        let holder = who.learner_id == Some(r.learner_id);
+        if !holder && !who.may(crate::auth::Action::WriteAward(r.program_id)) {
+            return Err(who.forbidden("change the sharing of this award"));
+        }
+        // Already as asked: nothing to record.
+        if r.sharing_off != on {
+            return Ok(());
+        }
+        award_store::set_sharing(tx.conn(), r.row_id, !on).await?;
+        tx.audit(NewEvent {
+            at: self.now(),
+            actor: &who.name,
+            action: "award.sharing_changed",
+            subject_type: "award",
+            subject_id: cid.as_str(),
+            before: Some(serde_json::json!({"sharing": !r.sharing_off})),
+            after: Some(serde_json::json!({"sharing": on})),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Checks a credential document: its proof against the key its issuer publishes, that
     /// the issuer signed it, its dates today, and its revocation status. Issuers other than
     /// this recert's organizations cannot be checked here (nothing is fetched).
@@ -534,4 +622,16 @@ fn check_suite(suite: Option<&str>) -> Result<()> {
 /// Parses a certificate ID the way verification pages do (for callers outside).
 pub fn parse_certificate_id(raw: &str) -> Result<CertificateId> {
     crate::awards::parse_id(raw)
+}
+
+/// `application/x-www-form-urlencoded` text of a query value.
+fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

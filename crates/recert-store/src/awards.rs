@@ -34,6 +34,8 @@ pub struct AwardRecord {
     pub award: Award,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+    /// The holder turned off the award's public share page.
+    pub sharing_off: bool,
 }
 
 fn from_row(row: &AnyRow) -> Result<AwardRecord> {
@@ -109,7 +111,19 @@ fn from_row(row: &AnyRow) -> Result<AwardRecord> {
         award,
         created_at_ms: rows::int(row, "created_at")?,
         updated_at_ms: rows::int(row, "updated_at")?,
+        sharing_off: rows::flag(row, "sharing_off")?,
     })
+}
+
+/// Turns an award's public share page off or on.
+pub async fn set_sharing(conn: &mut Writer, row_id: i64, off: bool) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
+    crate::sql::q("UPDATE awards SET sharing_off = $1 WHERE id = $2")
+        .bind(i64::from(off))
+        .bind(row_id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Derived date columns kept for status filters.

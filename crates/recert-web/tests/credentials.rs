@@ -225,6 +225,50 @@ both_backends! {
 }
 
 both_backends! {
+    async fn the_holder_shares_a_certificate_or_turns_its_page_off(app) {
+        let id = seed(&app).await;
+        let res = raw_get(&app, &format!("/share/{id}")).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let page = res.text().await.unwrap();
+        assert!(page.contains("<meta property=\"og:title\" content=\"Ana Álvarez holds Working at height\">"), "{page}");
+        let linkedin = format!(
+            "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&#38;name=Working%20at%20height&#38;organizationName="
+        );
+        assert!(page.contains(&linkedin), "{page}");
+        for part in ["issueYear=2026&#38;issueMonth=6", "expirationYear=2027&#38;expirationMonth=6", &format!("certId={id}"), "certUrl=http%3A%2F%2F127.0.0.1%3A"] {
+            assert!(page.contains(part), "{part} in {page}");
+        }
+        let res = raw_get(&app, &format!("/share/{id}/credential.json")).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let vc: Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+        assert_eq!(verify_doc(&app, &vc).await["verified"], true);
+
+        // Only the holder (or the program's writers) may turn it off; then the page is gone,
+        // the verification page stays.
+        app.post("/api/v1/learners", json!({"username": "ben", "legal_name": "Ben"})).await.expect(StatusCode::CREATED);
+        app.account("ben-user", "learner", Some("ben"), &[]).await;
+        let ben = app.web_session("ben-user").await;
+        let (status, _) = ben.post(&format!("/awards/{id}/sharing"), &[("on", "0")]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        app.account("ana-user", "learner", Some("ana"), &[]).await;
+        let ana = app.web_session("ana-user").await;
+        let (status, to) = ana.post_no_follow(&format!("/awards/{id}/sharing"), &[("on", "0"), ("back", "/my")]).await;
+        assert_eq!((status, to.as_deref()), (StatusCode::SEE_OTHER, Some("/my?done=sharing-off")));
+        let (_, my) = ana.get("/my?done=sharing-off").await;
+        assert!(my.contains("Sharing off") && my.contains("Turn sharing on"), "{my}");
+        assert_eq!(raw_get(&app, &format!("/share/{id}")).await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(raw_get(&app, &format!("/share/{id}/credential.json")).await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(raw_get(&app, &format!("/verify/{id}")).await.status(), StatusCode::OK);
+        let a = app.get(&format!("/api/v1/awards/{id}")).await.expect(StatusCode::OK);
+        assert_eq!(a["sharing"], false);
+        ana.post(&format!("/awards/{id}/sharing"), &[("on", "1")]).await;
+        assert_eq!(raw_get(&app, &format!("/share/{id}")).await.status(), StatusCode::OK);
+        let history = app.get(&format!("/api/v1/awards/{id}/history")).await.expect(StatusCode::OK);
+        assert!(history.to_string().contains("award.sharing_changed"), "{history}");
+    }
+}
+
+both_backends! {
     async fn unknown_and_mistyped_ids_and_bad_requests_answer_clearly(app) {
         let id = seed(&app).await;
         // Hyphens and case do not matter.

@@ -18,6 +18,7 @@ pub mod me;
 pub mod programs;
 pub mod reports;
 pub mod session;
+pub mod share;
 pub mod verify;
 
 use crate::AppState;
@@ -318,6 +319,9 @@ pub fn routes() -> Router<AppState> {
             get(accounts::password_form).post(accounts::change_password),
         )
         .route("/verify/{id}", get(verify::show))
+        .route("/share/{id}", get(share::show))
+        .route("/share/{id}/credential.json", get(share::credential))
+        .route("/awards/{id}/sharing", post(share::set))
         .route("/dashboard", get(reports::dashboard))
         .route("/dashboard/trend", get(reports::trend))
         .route("/audit", get(audit::log))

@@ -63,6 +63,8 @@ pub fn notice(done: Option<&str>) -> Option<String> {
             }
             "account-enabled" => "Account enabled.",
             "account-created" => "Account created.",
+            "sharing-on" => "Sharing on: the certificate's share page is public.",
+            "sharing-off" => "Sharing off: the share page is gone (the verification page stays).",
             "account-unlocked" => "Account unlocked.",
             "learner-updated" => "Learner saved.",
             "group-award-stopped" => {

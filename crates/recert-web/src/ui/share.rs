@@ -1,0 +1,88 @@
+//! An award's public share page (`/share/{id}`) with Open Graph tags, LinkedIn's "Add to
+//! profile" link and the signed credential; its holder can turn it off.
+
+use super::forms::Form;
+use super::{PageError, PageResult, render};
+use crate::AppState;
+use crate::extract::ApiPath;
+use askama::Template;
+use axum::extract::{ConnectInfo, State};
+use axum::response::{IntoResponse, Redirect};
+use recert_service::ServiceError;
+use recert_service::credentials::ShareView;
+use std::net::SocketAddr;
+
+#[derive(Template)]
+#[template(path = "share/show.html")]
+struct ShowPage {
+    s: ShareView,
+}
+
+fn limited(state: &AppState, peer: SocketAddr) -> Result<(), PageError> {
+    if state.verify_limiter.allow(peer.ip()) {
+        Ok(())
+    } else {
+        Err(PageError(ServiceError::TooManyRequests(
+            "Too many requests from this address: wait a minute and try again.".into(),
+        )))
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiPath(id): ApiPath<String>,
+) -> PageResult {
+    limited(&state, peer)?;
+    let s = state.service.share_view(&id).await?;
+    Ok(render(&ShowPage { s }))
+}
+
+/// The signed credential of a shared award, for anyone.
+pub async fn credential(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiPath(id): ApiPath<String>,
+) -> PageResult {
+    limited(&state, peer)?;
+    let doc = state.service.shared_credential(&id).await?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vc+ld+json".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"certificate-{}.json\"",
+                    super::session::urlencode(&id)
+                ),
+            ),
+        ],
+        doc.to_string(),
+    )
+        .into_response())
+}
+
+/// Turns sharing on (`on=1`) or off (`on=0`) and goes back to where the form was
+/// (`back`: a path on this site; My certifications by default).
+pub async fn set(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    form: Form,
+) -> PageResult {
+    let on = form.fields.get("on") == Some("1");
+    state
+        .service
+        .set_sharing(&form.viewer.session.principal, &id, on)
+        .await?;
+    let back = form
+        .fields
+        .get("back")
+        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
+        .unwrap_or("/my");
+    let sep = if back.contains('?') { '&' } else { '?' };
+    let done = if on { "sharing-on" } else { "sharing-off" };
+    Ok(Redirect::to(&format!("{back}{sep}done={done}")).into_response())
+}
