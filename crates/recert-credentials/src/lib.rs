@@ -7,6 +7,7 @@ pub mod did;
 pub mod keys;
 pub mod ob3;
 pub mod proof;
+pub mod render;
 pub mod status_list;
 
 pub use keys::{Kek, PublicKey, SigningKey};

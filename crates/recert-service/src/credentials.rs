@@ -72,8 +72,45 @@ pub struct VerifyView {
 pub struct ShareView {
     pub verify: VerifyView,
     pub verify_url: String,
+    /// The share page's own URL (its image is `{share_url}/certificate.png`).
+    pub share_url: String,
     /// LinkedIn's "Add to profile" link with the certification's fields filled in.
     pub linkedin_url: String,
+}
+
+/// A certificate document's format.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Document {
+    Pdf,
+    /// At 1× (842 × 595 pixels) or 2×.
+    Png {
+        scale: u8,
+    },
+}
+
+impl Document {
+    /// From `?scale=` (1 or 2; default 1) for a PNG.
+    pub fn png(scale: Option<&str>) -> Result<Self> {
+        match scale.map(str::trim).filter(|s| !s.is_empty()) {
+            None | Some("1") => Ok(Self::Png { scale: 1 }),
+            Some("2") => Ok(Self::Png { scale: 2 }),
+            Some(_) => Err(ServiceError::field("scale", "Choose a scale of 1 or 2")),
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Pdf => "application/pdf",
+            Self::Png { .. } => "image/png",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Pdf => "pdf",
+            Self::Png { .. } => "png",
+        }
+    }
 }
 
 /// One check of a credential document.
@@ -410,10 +447,79 @@ impl Service {
             .map(|(k, v)| format!("{k}={}", form_encode(v)))
             .collect();
         Ok(ShareView {
+            share_url: format!("{}/share/{}", self.base_url(), r.award.id),
             linkedin_url: format!("https://www.linkedin.com/profile/add?{}", query.join("&")),
             verify,
             verify_url,
         })
+    }
+
+    /// An award's certificate as a PDF or PNG, for whoever may see the award.
+    pub async fn certificate(&self, who: &Principal, id: &str, doc: Document) -> Result<Vec<u8>> {
+        let cid = crate::awards::parse_id(id)?;
+        let mut conn = self.store.read().await?;
+        let r = award_store::by_id(&mut conn, &cid)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("award", cid.as_str()))?;
+        crate::awards::require_award_reach(&mut conn, who, &r).await?;
+        self.draw(&mut conn, &r, doc).await
+    }
+
+    /// The certificate of a shared award as a PNG, for anyone (the share page's image).
+    pub async fn shared_certificate(&self, id: &str, doc: Document) -> Result<Vec<u8>> {
+        let cid = crate::awards::parse_id(id)?;
+        let mut conn = self.store.read().await?;
+        let r = award_store::by_id(&mut conn, &cid)
+            .await?
+            .filter(|r| !r.sharing_off)
+            .ok_or_else(|| ServiceError::not_found("shared certificate", cid.as_str()))?;
+        self.draw(&mut conn, &r, doc).await
+    }
+
+    /// Draws the certificate from the default template; drawings are kept by what they show
+    /// and their format, so a certificate is drawn once until something on it changes.
+    async fn draw(&self, conn: &mut Conn, r: &AwardRecord, doc: Document) -> Result<Vec<u8>> {
+        let ctx = self.catalogue(conn).await?;
+        let program = ctx.program(r.program_id)?;
+        let org = ctx.org(program)?;
+        let fields = recert_credentials::render::Fields {
+            organization: org.name.clone(),
+            learner_name: r.legal_name.clone(),
+            program_name: program.name.clone(),
+            program_code: program.code.to_string(),
+            issued_on: r.award.issued_on.to_string(),
+            expires_on: r.award.expires_on.map(|d| d.to_string()),
+            certificate_id: r.award.id.to_string(),
+            verify_url: self.verify_url(&r.award.id),
+        };
+        let svg = recert_credentials::render::svg(&fields)?;
+        let key = {
+            use sha2::Digest;
+            let mut h = sha2::Sha256::new();
+            h.update(svg.as_bytes());
+            h.update(format!("{doc:?}").as_bytes());
+            h.finalize().to_vec()
+        };
+        if let Ok(cache) = self.drawn.lock()
+            && let Some(bytes) = cache.get(&key)
+        {
+            return Ok(bytes.clone());
+        }
+        // Drawing is CPU work (milliseconds): off the request threads.
+        let bytes = tokio::task::spawn_blocking(move || match doc {
+            Document::Pdf => recert_credentials::render::pdf(&svg),
+            Document::Png { scale } => recert_credentials::render::png(&svg, f32::from(scale)),
+        })
+        .await
+        .map_err(ServiceError::internal)??;
+        if let Ok(mut cache) = self.drawn.lock() {
+            // About 60 KB each: a few thousand at most.
+            if cache.len() >= 2_000 {
+                cache.clear();
+            }
+            cache.insert(key, bytes.clone());
+        }
+        Ok(bytes)
     }
 
     /// The signed credential of a shared award, for anyone (the share page links it).

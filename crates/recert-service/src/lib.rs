@@ -55,6 +55,8 @@ pub struct Service {
     kek: Option<Arc<recert_credentials::Kek>>,
     /// Signed credentials by what they say and the key that signed them.
     signed: Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, serde_json::Value>>>,
+    /// Certificate documents drawn, by what they show and their format.
+    drawn: Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, Vec<u8>>>>,
 }
 
 /// A trend as computed: (audit head, day, % compliant per day).
@@ -81,6 +83,7 @@ impl Service {
             trends: Arc::default(),
             kek: None,
             signed: Arc::default(),
+            drawn: Arc::default(),
         }
     }
 

@@ -44,6 +44,7 @@ use utoipa::{Modify, OpenApi};
         api::earning::group_award, api::earning::group_awards, api::earning::stop_group_award,
         api::earning::backfill_preview, api::earning::backfill_run,
         api::credentials::credential, api::credentials::verify, api::credentials::verify_document,
+        api::credentials::certificate_pdf, api::credentials::certificate_png,
     ),
     components(schemas(crate::problem::Problem)),
     modifiers(&BearerAuth, &Conventions),

@@ -535,6 +535,18 @@ fn routes(f: &Fixtures, who: Who) -> Vec<(Method, String, Option<Body>, &'static
         ),
         (
             get.clone(),
+            format!("/api/v1/awards/{ana_p}/certificate.pdf"),
+            None,
+            SEES_ANA,
+        ),
+        (
+            get.clone(),
+            format!("/api/v1/awards/{ben_q}/certificate.png"),
+            None,
+            READS_ALL,
+        ),
+        (
+            get.clone(),
             format!("/api/v1/awards/{ben_q}/history"),
             None,
             READS_ALL,

@@ -225,6 +225,51 @@ both_backends! {
 }
 
 both_backends! {
+    async fn certificates_are_a_pdf_with_the_name_as_text_and_a_png_whose_qr_code_is_the_link(app) {
+        let id = seed(&app).await;
+        let get = |path: String| {
+            let (client, token, base) = (app.client.clone(), app.token.clone(), app.base.clone());
+            async move { client.get(format!("{base}{path}")).bearer_auth(token).send().await.unwrap() }
+        };
+        let res = get(format!("/api/v1/awards/{id}/certificate.pdf")).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["content-type"], "application/pdf");
+        let pdf = res.bytes().await.unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        // The name is text in the PDF (poppler's pdftotext reads it back).
+        match std::process::Command::new("pdftotext").arg("-v").output() {
+            Ok(_) => {
+                let dir = tempfile::tempdir().unwrap();
+                let file = dir.path().join("c.pdf");
+                std::fs::write(&file, &pdf).unwrap();
+                let out = std::process::Command::new("pdftotext").arg(&file).arg("-").output().unwrap();
+                let text = String::from_utf8_lossy(&out.stdout);
+                assert!(text.contains("Ana Álvarez") && text.contains("Working at height"), "{text}");
+            }
+            Err(_) => {
+                assert!(!in_ci(), "pdftotext (poppler-utils) is needed in CI; .ci/run installs it");
+                eprintln!("skipped: PDF text check (install poppler-utils)");
+            }
+        }
+        let res = get(format!("/api/v1/awards/{id}/certificate.png")).await;
+        assert_eq!(res.headers()["content-type"], "image/png");
+        let png = res.bytes().await.unwrap();
+        assert_eq!(recert_credentials::render::qr_in_png(&png).unwrap(), format!("{}/verify/{id}", app.base));
+        let res = get(format!("/api/v1/awards/{id}/certificate.png?scale=2")).await;
+        let twice = res.bytes().await.unwrap();
+        assert!(twice.len() > png.len());
+        app.get(&format!("/api/v1/awards/{id}/certificate.png?scale=9")).await.invalid_field("scale");
+        let res = app.client.get(format!("{}/api/v1/awards/{id}/certificate.pdf", app.base)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        // The share page shows the image to anyone (and names it for link previews).
+        let page = raw_get(&app, &format!("/share/{id}")).await.text().await.unwrap();
+        assert!(page.contains(&format!("<meta property=\"og:image\" content=\"{}/share/{id}/certificate.png\">", app.base)), "{page}");
+        let res = raw_get(&app, &format!("/share/{id}/certificate.png")).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+}
+
+both_backends! {
     async fn the_holder_shares_a_certificate_or_turns_its_page_off(app) {
         let id = seed(&app).await;
         let res = raw_get(&app, &format!("/share/{id}")).await;

@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use recert_service::ServiceError;
-use recert_service::credentials::{VerifyReport, VerifyView};
+use recert_service::credentials::{Document, VerifyReport, VerifyView};
 use serde_json::Value;
 use std::net::SocketAddr;
 
@@ -134,4 +134,66 @@ pub async fn status_list(
         return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
     }
     Ok((cache, typed(&doc, "application/vc+ld+json")).into_response())
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PngParams {
+    /// 1 (842 × 595 pixels, the default) or 2.
+    pub scale: Option<String>,
+}
+
+/// A certificate document as a response (a file with its name).
+pub fn document(bytes: Vec<u8>, doc: Document, id: &str) -> Response {
+    let safe: String = id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, doc.content_type().to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "inline; filename=\"certificate-{safe}.{}\"",
+                    doc.extension()
+                ),
+            ),
+            (header::CACHE_CONTROL, "private, max-age=300".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// An award's certificate as a PDF (fonts embedded, text selectable) with a QR code of its
+/// verification link.
+#[utoipa::path(get, path = "/api/v1/awards/{id}/certificate.pdf", tag = "credentials",
+    params(("id" = String, Path, description = "The certificate ID")),
+    responses((status = 200, description = "The certificate", content_type = "application/pdf", body = Vec<u8>),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such award")))]
+pub async fn certificate_pdf(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Response> {
+    let bytes = s.service.certificate(&who, &id, Document::Pdf).await?;
+    Ok(document(bytes, Document::Pdf, &id))
+}
+
+/// An award's certificate as a PNG image (`?scale=2` for twice the pixels).
+#[utoipa::path(get, path = "/api/v1/awards/{id}/certificate.png", tag = "credentials",
+    params(("id" = String, Path, description = "The certificate ID"), PngParams),
+    responses((status = 200, description = "The certificate", content_type = "image/png", body = Vec<u8>),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such award"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "A scale other than 1 or 2")))]
+pub async fn certificate_png(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(p): ApiQuery<PngParams>,
+) -> ApiResult<Response> {
+    let doc = Document::png(p.scale.as_deref())?;
+    let bytes = s.service.certificate(&who, &id, doc).await?;
+    Ok(document(bytes, doc, &id))
 }

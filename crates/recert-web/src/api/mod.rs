@@ -53,6 +53,14 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/awards/{id}/credential",
             get(credentials::credential),
         )
+        .route(
+            "/api/v1/awards/{id}/certificate.pdf",
+            get(credentials::certificate_pdf),
+        )
+        .route(
+            "/api/v1/awards/{id}/certificate.png",
+            get(credentials::certificate_png),
+        )
         .route("/api/v1/verify/{id}", get(credentials::verify))
         .route("/api/v1/verify", post(credentials::verify_document))
         .route("/orgs/{code}/did.json", get(credentials::did_document))

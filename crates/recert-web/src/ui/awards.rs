@@ -244,6 +244,41 @@ pub async fn credential(
         .into_response())
 }
 
+#[derive(serde::Deserialize)]
+pub struct ScaleQuery {
+    scale: Option<String>,
+}
+
+/// The award's certificate as a PDF, for whoever may see the award.
+pub async fn certificate_pdf(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> PageResult {
+    use recert_service::credentials::Document;
+    let bytes = state
+        .service
+        .certificate(&viewer.session.principal, &id, Document::Pdf)
+        .await?;
+    Ok(crate::api::credentials::document(bytes, Document::Pdf, &id))
+}
+
+/// The award's certificate as a PNG (`?scale=2`), for whoever may see the award.
+pub async fn certificate_png(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<ScaleQuery>,
+) -> PageResult {
+    use recert_service::credentials::Document;
+    let doc = Document::png(q.scale.as_deref())?;
+    let bytes = state
+        .service
+        .certificate(&viewer.session.principal, &id, doc)
+        .await?;
+    Ok(crate::api::credentials::document(bytes, doc, &id))
+}
+
 fn done(id: &str, what: &str) -> Response {
     Redirect::to(&format!("/awards/{}?done={what}", urlencode(id))).into_response()
 }

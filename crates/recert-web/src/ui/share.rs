@@ -65,6 +65,18 @@ pub async fn credential(
         .into_response())
 }
 
+/// The certificate of a shared award as a PNG, for anyone (the share page's image).
+pub async fn certificate_png(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiPath(id): ApiPath<String>,
+) -> PageResult {
+    limited(&state, peer)?;
+    let doc = recert_service::credentials::Document::Png { scale: 1 };
+    let bytes = state.service.shared_certificate(&id, doc).await?;
+    Ok(crate::api::credentials::document(bytes, doc, &id))
+}
+
 /// Turns sharing on (`on=1`) or off (`on=0`) and goes back to where the form was
 /// (`back`: a path on this site; My certifications by default).
 pub async fn set(
