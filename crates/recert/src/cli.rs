@@ -256,6 +256,13 @@ pub enum UserCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// A certificate drawn from the default template: PDF, PNG 1× and 2× (medians; no
+    /// baseline: absolute targets).
+    #[command(name = "render")]
+    Render {
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+    },
     /// An Open Badges 3.0 credential signed and verified (eddsa-jcs-2022), beside Digital
     /// Bazaar's JavaScript libraries on the same credential (tools/vc-verify, when
     /// installed).

@@ -7,6 +7,7 @@
 
 mod awards_1m;
 mod compliance_1m;
+mod render;
 mod sign_verify;
 
 use crate::cli::BenchCommand;
@@ -31,6 +32,7 @@ pub async fn run(which: BenchCommand) -> Result<()> {
             compliance_1m::run(data, sites, runs).await
         }
         BenchCommand::SignVerify { count } => sign_verify::run(count),
+        BenchCommand::Render { runs } => render::run(runs),
     }
 }
 
