@@ -312,26 +312,16 @@ impl Service {
         // Signed once per content and key: the same facts give the same document (and
         // proof date) until something in it changes — the award, its holder's name, the
         // program, the organization — or the key rotates.
-        let cache_key = {
-            use sha2::Digest;
-            let mut h = sha2::Sha256::new();
-            h.update(unsigned.to_string().as_bytes());
-            h.update(key_id.as_bytes());
-            h.finalize().to_vec()
-        };
-        if let Ok(cache) = self.signed.lock()
-            && let Some(doc) = cache.get(&cache_key)
-        {
-            return Ok(doc.clone());
+        let cache_key = crate::cache::ContentCache::<Value>::key(&[
+            unsigned.to_string().as_bytes(),
+            key_id.as_bytes(),
+        ]);
+        if let Some(doc) = self.signed.get(&cache_key) {
+            return Ok(doc);
         }
         let created = self.now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
         let doc = proof::sign(&unsigned, &key, &format!("{did}#{key_id}"), &created)?;
-        if let Ok(mut cache) = self.signed.lock() {
-            if cache.len() >= 20_000 {
-                cache.clear();
-            }
-            cache.insert(cache_key, doc.clone());
-        }
+        self.signed.put(cache_key, doc.clone());
         Ok(doc)
     }
 
@@ -420,12 +410,8 @@ impl Service {
     /// The public share page of an award, unless its holder turned sharing off (then it is
     /// "not found", as for an ID nobody holds).
     pub async fn share_view(&self, id: &str) -> Result<ShareView> {
-        let cid = crate::awards::parse_id(id)?;
         let mut conn = self.store.read().await?;
-        let r = award_store::by_id(&mut conn, &cid)
-            .await?
-            .filter(|r| !r.sharing_off)
-            .ok_or_else(|| ServiceError::not_found("shared certificate", cid.as_str()))?;
+        let r = shared_award(&mut conn, id).await?;
         drop(conn);
         let verify = self.verify_public(id).await?;
         let verify_url = self.verify_url(&r.award.id);
@@ -467,12 +453,8 @@ impl Service {
 
     /// The certificate of a shared award as a PNG, for anyone (the share page's image).
     pub async fn shared_certificate(&self, id: &str, doc: Document) -> Result<Vec<u8>> {
-        let cid = crate::awards::parse_id(id)?;
         let mut conn = self.store.read().await?;
-        let r = award_store::by_id(&mut conn, &cid)
-            .await?
-            .filter(|r| !r.sharing_off)
-            .ok_or_else(|| ServiceError::not_found("shared certificate", cid.as_str()))?;
+        let r = shared_award(&mut conn, id).await?;
         self.draw(&mut conn, &r, doc).await
     }
 
@@ -493,17 +475,12 @@ impl Service {
             verify_url: self.verify_url(&r.award.id),
         };
         let svg = recert_credentials::render::svg(&fields)?;
-        let key = {
-            use sha2::Digest;
-            let mut h = sha2::Sha256::new();
-            h.update(svg.as_bytes());
-            h.update(format!("{doc:?}").as_bytes());
-            h.finalize().to_vec()
-        };
-        if let Ok(cache) = self.drawn.lock()
-            && let Some(bytes) = cache.get(&key)
-        {
-            return Ok(bytes.clone());
+        let key = crate::cache::ContentCache::<Vec<u8>>::key(&[
+            svg.as_bytes(),
+            format!("{doc:?}").as_bytes(),
+        ]);
+        if let Some(bytes) = self.drawn.get(&key) {
+            return Ok(bytes);
         }
         // Drawing is CPU work (milliseconds): off the request threads.
         let bytes = tokio::task::spawn_blocking(move || match doc {
@@ -512,24 +489,14 @@ impl Service {
         })
         .await
         .map_err(ServiceError::internal)??;
-        if let Ok(mut cache) = self.drawn.lock() {
-            // About 60 KB each: a few thousand at most.
-            if cache.len() >= 2_000 {
-                cache.clear();
-            }
-            cache.insert(key, bytes.clone());
-        }
+        self.drawn.put(key, bytes.clone());
         Ok(bytes)
     }
 
     /// The signed credential of a shared award, for anyone (the share page links it).
     pub async fn shared_credential(&self, id: &str) -> Result<Value> {
-        let cid = crate::awards::parse_id(id)?;
         let mut conn = self.store.read().await?;
-        let r = award_store::by_id(&mut conn, &cid)
-            .await?
-            .filter(|r| !r.sharing_off)
-            .ok_or_else(|| ServiceError::not_found("shared certificate", cid.as_str()))?;
+        let r = shared_award(&mut conn, id).await?;
         self.signed_credential(&mut conn, &r).await
     }
 
@@ -740,4 +707,13 @@ fn form_encode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// An award whose holder shares it; "not found" otherwise, as for an ID nobody holds.
+async fn shared_award(conn: &mut Conn, id: &str) -> Result<AwardRecord> {
+    let cid = crate::awards::parse_id(id)?;
+    award_store::by_id(conn, &cid)
+        .await?
+        .filter(|r| !r.sharing_off)
+        .ok_or_else(|| ServiceError::not_found("shared certificate", cid.as_str()))
 }

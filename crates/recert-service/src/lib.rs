@@ -6,6 +6,7 @@ pub mod auth;
 pub mod award_batches;
 pub mod awards;
 pub mod backfill;
+mod cache;
 pub mod clock;
 pub mod completions;
 pub mod credentials;
@@ -54,9 +55,9 @@ pub struct Service {
     /// Seals and opens the organizations' signing keys (see [`Service::with_kek`]).
     kek: Option<Arc<recert_credentials::Kek>>,
     /// Signed credentials by what they say and the key that signed them.
-    signed: Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, serde_json::Value>>>,
-    /// Certificate documents drawn, by what they show and their format.
-    drawn: Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, Vec<u8>>>>,
+    signed: Arc<cache::ContentCache<serde_json::Value>>,
+    /// Certificate documents drawn, by what they show and their format (about 60 KB each).
+    drawn: Arc<cache::ContentCache<Vec<u8>>>,
 }
 
 /// A trend as computed: (audit head, day, % compliant per day).
@@ -82,8 +83,8 @@ impl Service {
             catalogue: Arc::default(),
             trends: Arc::default(),
             kek: None,
-            signed: Arc::default(),
-            drawn: Arc::default(),
+            signed: Arc::new(cache::ContentCache::new(20_000)),
+            drawn: Arc::new(cache::ContentCache::new(2_000)),
         }
     }
 

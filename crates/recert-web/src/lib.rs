@@ -31,6 +31,21 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Counts a public verification request from `ip`; refuses one over the address's
+    /// allowance for this minute.
+    pub fn allow_verification(
+        &self,
+        ip: std::net::IpAddr,
+    ) -> Result<(), recert_service::ServiceError> {
+        if self.verify_limiter.allow(ip) {
+            Ok(())
+        } else {
+            Err(recert_service::ServiceError::TooManyRequests(
+                "Too many verifications from this address: wait a minute and try again.".into(),
+            ))
+        }
+    }
+
     /// Cookies are marked Secure whenever recert's public address is HTTPS.
     pub fn secure_cookies(&self) -> bool {
         self.service.base_url().starts_with("https://")

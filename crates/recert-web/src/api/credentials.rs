@@ -9,7 +9,6 @@ use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use recert_service::ServiceError;
 use recert_service::credentials::{Document, VerifyReport, VerifyView};
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -47,17 +46,6 @@ pub async fn credential(
     Ok(typed(&doc, "application/vc+ld+json"))
 }
 
-/// Refuses a caller over the verification allowance (per address and minute).
-fn limited(s: &AppState, peer: SocketAddr) -> Result<(), ServiceError> {
-    if s.verify_limiter.allow(peer.ip()) {
-        Ok(())
-    } else {
-        Err(ServiceError::TooManyRequests(
-            "too many verifications from this address: wait a minute".into(),
-        ))
-    }
-}
-
 /// What anyone may know of a certificate by its ID: holder, program, issuer, dates, status
 /// today, whether its signature checks, and its chain of renewals. No account needed.
 #[utoipa::path(get, path = "/api/v1/verify/{id}", tag = "credentials", security(()),
@@ -71,7 +59,7 @@ pub async fn verify(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<VerifyView>> {
-    limited(&s, peer)?;
+    s.allow_verification(peer.ip())?;
     Ok(Json(s.service.verify_public(&id).await?))
 }
 
@@ -87,7 +75,7 @@ pub async fn verify_document(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     crate::extract::ApiJson(doc): crate::extract::ApiJson<Value>,
 ) -> ApiResult<Json<VerifyReport>> {
-    limited(&s, peer)?;
+    s.allow_verification(peer.ip())?;
     Ok(Json(s.service.verify_document(&doc).await?))
 }
 

@@ -2,13 +2,12 @@
 //! profile" link and the signed credential; its holder can turn it off.
 
 use super::forms::Form;
-use super::{PageError, PageResult, render};
+use super::{PageResult, render};
 use crate::AppState;
 use crate::extract::ApiPath;
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Redirect};
-use recert_service::ServiceError;
 use recert_service::credentials::ShareView;
 use std::net::SocketAddr;
 
@@ -18,22 +17,12 @@ struct ShowPage {
     s: ShareView,
 }
 
-fn limited(state: &AppState, peer: SocketAddr) -> Result<(), PageError> {
-    if state.verify_limiter.allow(peer.ip()) {
-        Ok(())
-    } else {
-        Err(PageError(ServiceError::TooManyRequests(
-            "Too many requests from this address: wait a minute and try again.".into(),
-        )))
-    }
-}
-
 pub async fn show(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiPath(id): ApiPath<String>,
 ) -> PageResult {
-    limited(&state, peer)?;
+    state.allow_verification(peer.ip())?;
     let s = state.service.share_view(&id).await?;
     Ok(render(&ShowPage { s }))
 }
@@ -44,7 +33,7 @@ pub async fn credential(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiPath(id): ApiPath<String>,
 ) -> PageResult {
-    limited(&state, peer)?;
+    state.allow_verification(peer.ip())?;
     let doc = state.service.shared_credential(&id).await?;
     Ok((
         [
@@ -71,7 +60,7 @@ pub async fn certificate_png(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiPath(id): ApiPath<String>,
 ) -> PageResult {
-    limited(&state, peer)?;
+    state.allow_verification(peer.ip())?;
     let doc = recert_service::credentials::Document::Png { scale: 1 };
     let bytes = state.service.shared_certificate(&id, doc).await?;
     Ok(crate::api::credentials::document(bytes, doc, &id))

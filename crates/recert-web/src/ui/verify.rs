@@ -2,13 +2,12 @@
 //! valid today and whether its signature checks, its chain of renewals, and what to do
 //! when it is not valid. No account needed; rate-limited per address.
 
-use super::{PageError, PageResult, render};
+use super::{PageResult, render};
 use crate::AppState;
 use crate::extract::ApiPath;
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
 use recert_domain::Status;
-use recert_service::ServiceError;
 use recert_service::credentials::VerifyView;
 use std::net::SocketAddr;
 
@@ -63,11 +62,7 @@ pub async fn show(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiPath(id): ApiPath<String>,
 ) -> PageResult {
-    if !state.verify_limiter.allow(peer.ip()) {
-        return Err(PageError(ServiceError::TooManyRequests(
-            "Too many verifications from this address: wait a minute and try again.".into(),
-        )));
-    }
+    state.allow_verification(peer.ip())?;
     let v = state.service.verify_public(&id).await?;
     let checked = recert_service::history::minute_utc(state.service.now())
         .trim_end_matches(" UTC")
