@@ -9,6 +9,7 @@ pub mod ob3;
 pub mod proof;
 pub mod render;
 pub mod status_list;
+pub mod template;
 
 pub use keys::{Kek, PublicKey, SigningKey};
 

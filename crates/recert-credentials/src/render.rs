@@ -6,7 +6,8 @@
 use crate::{CredentialError, Result};
 use std::sync::{Arc, OnceLock};
 
-const DEFAULT_TEMPLATE: &str = include_str!("../templates/default.svg");
+/// The certificate template every program draws with until it has its own.
+pub const DEFAULT_TEMPLATE: &str = include_str!("../templates/default.svg");
 const SANS: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 const SANS_BOLD: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold.ttf");
 
@@ -40,8 +41,10 @@ fn fit(text: &str, base: f64, min: f64) -> (f64, bool) {
     }
 }
 
-/// The QR code of `url` as an SVG element placed at the certificate's lower right.
-fn qr(url: &str) -> Result<String> {
+/// The QR code of `url` as an SVG element: at the default certificate's lower right, or
+/// (`at` = `None`) filling whatever box a template places it in, e.g.
+/// `<svg x="470" y="270" width="120" height="120">{{ qr }}</svg>`.
+fn qr(url: &str, at: Option<(u32, u32, u32)>) -> Result<String> {
     let code = qrcode::QrCode::new(url.as_bytes()).map_err(render_error)?;
     let svg = code
         .render::<qrcode::render::svg::Color>()
@@ -61,8 +64,12 @@ fn qr(url: &str) -> Result<String> {
         .split_whitespace()
         .filter(|a| !a.starts_with("width=") && !a.starts_with("height="))
         .collect();
+    let place = match at {
+        Some((x, y, size)) => format!("x=\"{x}\" y=\"{y}\" width=\"{size}\" height=\"{size}\""),
+        None => "width=\"100%\" height=\"100%\"".to_owned(),
+    };
     Ok(format!(
-        "<svg x=\"676\" y=\"410\" width=\"130\" height=\"130\" {}>{}",
+        "<svg {place} {}>{}",
         attrs.join(" "),
         &svg[open_end + 1..]
     ))
@@ -70,10 +77,16 @@ fn qr(url: &str) -> Result<String> {
 
 /// The default template filled in with `f`.
 pub fn svg(f: &Fields) -> Result<String> {
+    svg_with(None, f)
+}
+
+/// A template (a program's own, sanitized by [`crate::template::sanitize`]; the default
+/// when `None`) filled in with `f`.
+pub fn svg_with(template: Option<&str>, f: &Fields) -> Result<String> {
     let mut env = minijinja::Environment::new();
     // Every field is text: escaped as XML, so a name like `<b>&` stays a name.
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
-    env.add_template("default.svg", DEFAULT_TEMPLATE)
+    env.add_template("default.svg", template.unwrap_or(DEFAULT_TEMPLATE))
         .map_err(render_error)?;
     let (name_size, name_squeeze) = fit(&f.learner_name, 36.0, 18.0);
     let (program_size, program_squeeze) = fit(&f.program_name, 26.0, 14.0);
@@ -83,7 +96,7 @@ pub fn svg(f: &Fields) -> Result<String> {
         program_name => &f.program_name,
         program_code => &f.program_code,
         issued_on => &f.issued_on,
-        expires_on => &f.expires_on,
+        expires_on => if template.is_some() { minijinja::Value::from(f.expires_on.clone().unwrap_or_default()) } else { minijinja::Value::from(f.expires_on.clone()) },
         certificate_id => &f.certificate_id,
         verify_url => &f.verify_url,
         accent => "#1f4e79",
@@ -91,7 +104,10 @@ pub fn svg(f: &Fields) -> Result<String> {
         name_squeeze => name_squeeze,
         program_size => program_size,
         program_squeeze => program_squeeze,
-        qr => minijinja::Value::from_safe_string(qr(&f.verify_url)?),
+        qr => minijinja::Value::from_safe_string(qr(
+            &f.verify_url,
+            if template.is_some() { None } else { Some((676, 410, 130)) },
+        )?),
     };
     env.get_template("default.svg")
         .and_then(|t| t.render(ctx))

@@ -15,6 +15,7 @@ use recert_domain::{CertificateId, Date, Pathway, Status};
 use recert_store::Conn;
 use recert_store::audit::NewEvent;
 use recert_store::awards::{self as award_store, AwardRecord};
+use recert_store::programs as program_store;
 use recert_store::signing_keys::{self as key_store, StoredKey};
 use serde::Serialize;
 use serde_json::Value;
@@ -111,6 +112,14 @@ impl Document {
             Self::Png { .. } => "png",
         }
     }
+}
+
+/// What storing a template did: what the sanitizer took out.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TemplateStored {
+    pub program: String,
+    /// Each thing removed from the upload (scripts, event handlers, external references…).
+    pub removed: Vec<String>,
 }
 
 /// One check of a credential document.
@@ -474,7 +483,8 @@ impl Service {
             certificate_id: r.award.id.to_string(),
             verify_url: self.verify_url(&r.award.id),
         };
-        let svg = recert_credentials::render::svg(&fields)?;
+        let template = program_store::certificate_template(conn, r.program_id).await?;
+        let svg = recert_credentials::render::svg_with(template.as_deref(), &fields)?;
         let key = crate::cache::ContentCache::<Vec<u8>>::key(&[
             svg.as_bytes(),
             format!("{doc:?}").as_bytes(),
@@ -491,6 +501,77 @@ impl Service {
         .map_err(ServiceError::internal)??;
         self.drawn.put(key, bytes.clone());
         Ok(bytes)
+    }
+
+    /// Stores a program's certificate template (SVG with `{{ field }}` placeholders),
+    /// sanitized; refuses one that cannot be made safe, saying why. Audited.
+    pub async fn set_certificate_template(
+        &self,
+        who: &Principal,
+        code: &str,
+        svg: &str,
+    ) -> Result<TemplateStored> {
+        let mut tx = self.store.begin_write().await?;
+        let (id, program) = program_store::by_code(tx.conn(), code)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("program", code))?;
+        who.require(crate::auth::Action::ManageProgram(id))?;
+        let clean = recert_credentials::template::sanitize(svg)
+            .map_err(|e| ServiceError::field("template", e.0))?;
+        // It must draw: a template that parses but does not render is refused now, not at
+        // the first download.
+        let sample = sample_fields(&program.name, program.code.as_str(), self.base_url());
+        let filled = recert_credentials::render::svg_with(Some(&clean.svg), &sample)
+            .map_err(|e| ServiceError::field("template", e.to_string()))?;
+        recert_credentials::render::png(&filled, 0.25)
+            .map_err(|e| ServiceError::field("template", e.to_string()))?;
+        let before = program_store::certificate_template(tx.conn(), id).await?;
+        program_store::set_certificate_template(tx.conn(), id, Some(&clean.svg)).await?;
+        tx.audit(NewEvent {
+            at: self.now(),
+            actor: &who.name,
+            action: "program.template_changed",
+            subject_type: "program",
+            subject_id: program.code.as_str(),
+            before: Some(serde_json::json!({"custom_template": before.is_some()})),
+            after: Some(serde_json::json!({"custom_template": true, "removed": clean.removed})),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(TemplateStored {
+            program: program.code.to_string(),
+            removed: clean.removed,
+        })
+    }
+
+    /// A program's certificate template (its own, else the default), for whoever reads
+    /// the catalogue.
+    pub async fn certificate_template(&self, who: &Principal, code: &str) -> Result<String> {
+        who.require(crate::auth::Action::ReadCatalog)?;
+        let mut conn = self.store.read().await?;
+        let (id, _) = program_store::by_code(&mut conn, code)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("program", code))?;
+        Ok(program_store::certificate_template(&mut conn, id)
+            .await?
+            .unwrap_or_else(|| recert_credentials::render::DEFAULT_TEMPLATE.to_owned()))
+    }
+
+    /// The program's template drawn on sample data, as a PNG.
+    pub async fn template_preview(&self, who: &Principal, code: &str) -> Result<Vec<u8>> {
+        who.require(crate::auth::Action::ReadCatalog)?;
+        let mut conn = self.store.read().await?;
+        let (id, program) = program_store::by_code(&mut conn, code)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("program", code))?;
+        let template = program_store::certificate_template(&mut conn, id).await?;
+        drop(conn);
+        let sample = sample_fields(&program.name, program.code.as_str(), self.base_url());
+        let svg = recert_credentials::render::svg_with(template.as_deref(), &sample)?;
+        tokio::task::spawn_blocking(move || recert_credentials::render::png(&svg, 1.0))
+            .await
+            .map_err(ServiceError::internal)?
+            .map_err(ServiceError::from)
     }
 
     /// The signed credential of a shared award, for anyone (the share page links it).
@@ -716,4 +797,18 @@ async fn shared_award(conn: &mut Conn, id: &str) -> Result<AwardRecord> {
         .await?
         .filter(|r| !r.sharing_off)
         .ok_or_else(|| ServiceError::not_found("shared certificate", cid.as_str()))
+}
+
+/// Sample fields for previews: a real program, a made-up holder.
+fn sample_fields(program_name: &str, code: &str, base: &str) -> recert_credentials::render::Fields {
+    recert_credentials::render::Fields {
+        organization: "Your organization".into(),
+        learner_name: "Ana Álvarez Ruiz".into(),
+        program_name: program_name.to_owned(),
+        program_code: code.to_owned(),
+        issued_on: "2027-01-10".into(),
+        expires_on: Some("2028-01-10".into()),
+        certificate_id: "7K3M-9QXD-2HBR-4VTW".into(),
+        verify_url: format!("{base}/verify/7K3M-9QXD-2HBR-4VTW"),
+    }
 }

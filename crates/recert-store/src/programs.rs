@@ -424,3 +424,27 @@ async fn replace_items(
     }
     Ok(())
 }
+
+/// A program's own certificate template, if it has one.
+pub async fn certificate_template(conn: &mut AnyConnection, id: i64) -> Result<Option<String>> {
+    let row = crate::sql::q("SELECT certificate_template FROM programs WHERE id = $1")
+        .bind(id)
+        .fetch_one(conn)
+        .await?;
+    rows::opt_text(&row, "certificate_template")
+}
+
+/// Stores (or with `None` drops) a program's certificate template.
+pub async fn set_certificate_template(
+    conn: &mut crate::Writer,
+    id: i64,
+    svg: Option<&str>,
+) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
+    crate::sql::q("UPDATE programs SET certificate_template = $1 WHERE id = $2")
+        .bind(svg)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -45,6 +45,7 @@ use utoipa::{Modify, OpenApi};
         api::earning::backfill_preview, api::earning::backfill_run,
         api::credentials::credential, api::credentials::verify, api::credentials::verify_document,
         api::credentials::certificate_pdf, api::credentials::certificate_png,
+        api::credentials::put_template, api::credentials::get_template, api::credentials::template_preview,
     ),
     components(schemas(crate::problem::Problem)),
     modifiers(&BearerAuth, &Conventions),

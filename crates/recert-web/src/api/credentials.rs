@@ -9,7 +9,8 @@ use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use recert_service::credentials::{Document, VerifyReport, VerifyView};
+use recert_service::ServiceError;
+use recert_service::credentials::{Document, TemplateStored, VerifyReport, VerifyView};
 use serde_json::Value;
 use std::net::SocketAddr;
 
@@ -184,4 +185,71 @@ pub async fn certificate_png(
     let doc = Document::png(p.scale.as_deref())?;
     let bytes = s.service.certificate(&who, &id, doc).await?;
     Ok(document(bytes, doc, &id))
+}
+
+/// Stores a program's certificate template: an SVG (`Content-Type: image/svg+xml`) with
+/// `{{ field }}` placeholders (organization, learner_name, program_name, program_code,
+/// issued_on, expires_on, certificate_id, verify_url, qr; place the QR code with
+/// `<svg x=".." y=".." width=".." height="..">{{ qr }}</svg>`). It is sanitized: scripts, event
+/// handlers, `foreignObject` and external references are removed and listed in the answer;
+/// a template too large, too wide or not SVG is refused.
+#[utoipa::path(put, path = "/api/v1/programs/{code}/template", tag = "credentials",
+    params(("code" = String, Path, description = "The program's code")),
+    request_body(content = String, description = "The SVG template", content_type = "image/svg+xml"),
+    responses((status = 200, body = TemplateStored),
+        (status = 415, body = Problem, content_type = "application/problem+json", description = "Not SVG"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "Refused, with the reason")))]
+pub async fn put_template(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(code): ApiPath<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<TemplateStored>> {
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !kind.starts_with("image/svg+xml") {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "send the template as Content-Type: image/svg+xml",
+        )
+        .into());
+    }
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ServiceError::field("template", "the template is not UTF-8 text"))?;
+    Ok(Json(
+        s.service
+            .set_certificate_template(&who, &code, text)
+            .await?,
+    ))
+}
+
+/// A program's certificate template (its own, or the default).
+#[utoipa::path(get, path = "/api/v1/programs/{code}/template", tag = "credentials",
+    params(("code" = String, Path, description = "The program's code")),
+    responses((status = 200, description = "The SVG template", content_type = "image/svg+xml", body = String)))]
+pub async fn get_template(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Response> {
+    let svg = s.service.certificate_template(&who, &code).await?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
+/// The program's template drawn on sample data.
+#[utoipa::path(get, path = "/api/v1/programs/{code}/template/preview.png", tag = "credentials",
+    params(("code" = String, Path, description = "The program's code")),
+    responses((status = 200, description = "The preview", content_type = "image/png", body = Vec<u8>)))]
+pub async fn template_preview(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Response> {
+    let png = s.service.template_preview(&who, &code).await?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
 }

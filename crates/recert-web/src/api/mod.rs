@@ -61,6 +61,14 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/awards/{id}/certificate.png",
             get(credentials::certificate_png),
         )
+        .route(
+            "/api/v1/programs/{code}/template",
+            get(credentials::get_template).put(credentials::put_template),
+        )
+        .route(
+            "/api/v1/programs/{code}/template/preview.png",
+            get(credentials::template_preview),
+        )
         .route("/api/v1/verify/{id}", get(credentials::verify))
         .route("/api/v1/verify", post(credentials::verify_document))
         .route("/orgs/{code}/did.json", get(credentials::did_document))
