@@ -347,6 +347,28 @@ both_backends! {
 }
 
 both_backends! {
+    async fn the_program_page_previews_the_certificate_and_edits_its_template(app) {
+        seed(&app).await;
+        app.account("root", "admin", None, &[]).await;
+        let web = app.web_session("root").await;
+        let (_, page) = web.get("/programs/Y1").await;
+        assert!(page.contains("src=\"/programs/Y1/template/preview.png\""), "{page}");
+        assert!(page.contains("{{ learner_name }}"), "the current template to edit from");
+        let res = app.client.get(format!("{}/programs/Y1/template/preview.png", app.base))
+            .header("cookie", format!("recert_session={}", web.session)).send().await.unwrap();
+        assert_eq!(res.headers()["content-type"], "image/png");
+        let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="600" height="400" onclick="x()"><text x="10" y="50">{{ learner_name }}</text></svg>"#;
+        let (status, to) = web.post_no_follow("/programs/Y1/template", &[("template", svg)]).await;
+        assert_eq!((status, to.as_deref()), (StatusCode::SEE_OTHER, Some("/programs/Y1?done=template-saved&removed=1#template")));
+        let (_, page) = web.get("/programs/Y1?done=template-saved&removed=1").await;
+        assert!(page.contains("1 unsafe part was removed"), "{page}");
+        let (status, page) = web.post("/programs/Y1/template", &[("template", "<svg width=\"99999\" height=\"1\"/>")]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(recert_testkit::error_beside(&page, "template").unwrap().contains("out of range"), "{page}");
+    }
+}
+
+both_backends! {
     async fn the_holder_shares_a_certificate_or_turns_its_page_off(app) {
         let id = seed(&app).await;
         let res = raw_get(&app, &format!("/share/{id}")).await;

@@ -338,6 +338,11 @@ pub fn routes() -> Router<AppState> {
             get(programs::edit).post(programs::update),
         )
         .route("/programs/{code}/archive", post(programs::archive))
+        .route("/programs/{code}/template", post(programs::save_template))
+        .route(
+            "/programs/{code}/template/preview.png",
+            get(programs::template_preview),
+        )
         .route("/programs/{code}/awards", post(awards::create))
         .route("/awards/{id}", get(awards::show).post(awards::update))
         .route("/awards/{id}/revoke", post(awards::revoke))

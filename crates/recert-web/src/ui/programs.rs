@@ -63,6 +63,7 @@ pub fn notice(done: Option<&str>) -> Option<String> {
             }
             "account-enabled" => "Account enabled.",
             "account-created" => "Account created.",
+            "template-saved" => "Certificate template saved: certificates draw with it from now on.",
             "sharing-on" => "Sharing on: the certificate's share page is public.",
             "sharing-off" => "Sharing off: the share page is gone (the verification page stays).",
             "account-unlocked" => "Account unlocked.",
@@ -567,6 +568,9 @@ pub struct ShowPage {
     /// The add-item form as typed, and its errors.
     pub item_form: super::earning::ItemForm,
     pub item_errors: FieldErrors,
+    /// The certificate template form as typed (empty: not being edited), and its errors.
+    pub template_text: String,
+    pub template_errors: FieldErrors,
     /// A group award's preview, waiting for confirmation.
     pub preview: Option<recert_service::award_batches::AwardBatchResult>,
     /// Who holds it today, by status.
@@ -595,6 +599,8 @@ pub struct ShowQuery {
     done: Option<String>,
     /// With `done=awarded`: how many were awarded of how many named.
     awarded: Option<usize>,
+    /// With `done=template-saved`: how many unsafe parts the sanitizer removed.
+    removed: Option<usize>,
     of: Option<usize>,
     /// `csv` or `xlsx`: the awarded learners with the status filter, as a file.
     format: Option<String>,
@@ -687,6 +693,12 @@ pub async fn show_page(
     } else {
         Vec::new()
     };
+    // The template as it is, to edit from (managers only).
+    let template_text = if who.may(recert_service::auth::Action::ManageProgram(p.row_id)) {
+        state.service.certificate_template(who, code).await?
+    } else {
+        String::new()
+    };
     Ok(ShowPage {
         list,
         holders,
@@ -706,6 +718,8 @@ pub async fn show_page(
         results: Vec::new(),
         item_form: super::earning::ItemForm::default(),
         item_errors: FieldErrors::default(),
+        template_text,
+        template_errors: FieldErrors::default(),
         preview: None,
     })
 }
@@ -746,8 +760,69 @@ pub async fn show(
             "Awarded {n} of {of} learner{}.",
             if of == 1 { "" } else { "s" }
         )),
+        (Some("template-saved"), _, _) if q.removed.is_some_and(|n| n > 0) => Some(format!(
+            "Certificate template saved. {} unsafe part{} removed (scripts, event handlers or outside references); the audit log names each.",
+            q.removed.unwrap_or(0),
+            if q.removed == Some(1) {
+                " was"
+            } else {
+                "s were"
+            }
+        )),
         (done, _, _) => notice(done),
     };
     page.c = page.c.with_notice(said);
     Ok(render(&page))
+}
+
+/// The program's certificate template drawn on sample data (its live preview).
+pub async fn template_preview(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> PageResult {
+    let png = state
+        .service
+        .template_preview(&viewer.session.principal, &code)
+        .await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "image/png"),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        png,
+    )
+        .into_response())
+}
+
+/// Stores the certificate template typed or pasted in the form; refused input comes back
+/// beside the field, and what the sanitizer removed is said after saving.
+pub async fn save_template(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    form: super::forms::Form,
+) -> PageResult {
+    let svg = form.fields.text("template");
+    match state
+        .service
+        .set_certificate_template(&form.viewer.session.principal, &code, &svg)
+        .await
+    {
+        Ok(stored) => {
+            let removed = stored.removed.len().to_string();
+            Ok(axum::response::Redirect::to(&format!(
+                "/programs/{}?done=template-saved&removed={removed}#template",
+                super::session::urlencode(&code)
+            ))
+            .into_response())
+        }
+        Err(e) => {
+            let errors =
+                FieldErrors::from_service(&e, super::forms::same_name).ok_or(PageError(e))?;
+            let mut page = show_page(&state, &form.viewer, &code, None, None, None).await?;
+            page.template_text = svg;
+            page.template_errors = errors;
+            Ok(super::render_invalid(&page))
+        }
+    }
 }
