@@ -10,6 +10,9 @@ use std::sync::{Arc, OnceLock};
 pub const DEFAULT_TEMPLATE: &str = include_str!("../templates/default.svg");
 const SANS: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 const SANS_BOLD: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold.ttf");
+/// For the characters DejaVu Sans lacks (Chinese and Japanese; not Hangul): usvg falls
+/// back to it glyph by glyph.
+const FALLBACK: &[u8] = include_bytes!("../fonts/DroidSansFallbackFull.ttf");
 
 fn render_error(e: impl std::fmt::Display) -> CredentialError {
     CredentialError::Document(format!("certificate: {e}"))
@@ -120,6 +123,7 @@ fn fonts() -> Arc<usvg::fontdb::Database> {
         let mut db = usvg::fontdb::Database::new();
         db.load_font_data(SANS.to_vec());
         db.load_font_data(SANS_BOLD.to_vec());
+        db.load_font_data(FALLBACK.to_vec());
         db.set_sans_serif_family("DejaVu Sans");
         db.set_serif_family("DejaVu Sans");
         Arc::new(db)
@@ -213,6 +217,27 @@ mod tests {
             "a very long name is squeezed to its line"
         );
         assert!(fit("Ana Álvarez", 36.0, 18.0) == (36.0, false));
+    }
+
+    #[test]
+    fn names_in_any_script_are_drawn_with_a_bundled_font() {
+        // Hangul is not in the bundled fallback yet (Droid Sans Fallback has none).
+        for name in [
+            "王小明",
+            "山田太郎",
+            "Γιώργος Παπαδόπουλος",
+            "Сергей Иванов",
+            "Zoë Ø'Brien",
+        ] {
+            let pdf = pdf(&svg(&fields(name)).unwrap()).unwrap();
+            let text = String::from_utf8_lossy(&pdf);
+            let cjk = name.chars().any(|c| c as u32 >= 0x3000);
+            assert_eq!(
+                text.contains("DroidSansFallback"),
+                cjk,
+                "{name}: the fallback font is embedded only when needed"
+            );
+        }
     }
 
     #[test]
