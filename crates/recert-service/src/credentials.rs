@@ -166,24 +166,23 @@ impl Service {
         Ok(did::did_web(self.base_url(), org_code)?)
     }
 
-    /// The organization's current signing key (the newest), creating its first one when
-    /// it has none.
-    async fn signing_key(
-        &self,
-        conn: &mut Conn,
-        org_id: i64,
-        org_code: &str,
-    ) -> Result<(String, SigningKey)> {
+    /// The organization's current signing key (the newest), still sealed, creating its
+    /// first one when it has none.
+    async fn current_key(&self, conn: &mut Conn, org_id: i64, org_code: &str) -> Result<StoredKey> {
         let keys = key_store::of_organization(conn, org_id).await?;
-        let stored = match keys.last() {
-            Some(k) => k.clone(),
-            None => self.add_key(org_id, org_code, "system", true).await?,
-        };
+        match keys.last() {
+            Some(k) => Ok(k.clone()),
+            None => self.add_key(org_id, org_code, "system", true).await,
+        }
+    }
+
+    /// Opens a stored key with the key-encryption key (only when something is signed).
+    fn open_key(&self, org_code: &str, stored: &StoredKey) -> Result<SigningKey> {
         let secret = self.kek()?.open(
             &stored.sealed_secret,
             seal_context(org_code, &stored.key_id).as_bytes(),
         )?;
-        Ok((stored.key_id, SigningKey::from_secret(&secret)?))
+        Ok(SigningKey::from_secret(&secret)?)
     }
 
     /// Adds a signing key to an organization (`key-1`, `key-2`, …), audited. With
@@ -316,7 +315,8 @@ impl Service {
                 index,
             }),
         };
-        let (key_id, key) = self.signing_key(conn, org_id, &org.code).await?;
+        let stored = self.current_key(conn, org_id, &org.code).await?;
+        let key_id = &stored.key_id;
         let unsigned = ob3::credential(&facts);
         // Signed once per content and key: the same facts give the same document (and
         // proof date) until something in it changes — the award, its holder's name, the
@@ -328,6 +328,8 @@ impl Service {
         if let Some(doc) = self.signed.get(&cache_key) {
             return Ok(doc);
         }
+        // The key is opened only to sign: a document already signed needs no secret.
+        let key = self.open_key(&org.code, &stored)?;
         let created = self.now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
         let doc = proof::sign(&unsigned, &key, &format!("{did}#{key_id}"), &created)?;
         self.signed.put(cache_key, doc.clone());
@@ -338,27 +340,39 @@ impl Service {
     /// revoked award in its range set. Computed when asked, so a revocation shows at once on
     /// every instance.
     pub async fn status_list(&self, name: &str) -> Result<Value> {
+        let mut conn = self.store.read().await?;
+        let (org_code, org_id, encoded) = self.revocation_bits(&mut conn, name).await?;
+        let did = self.issuer_did(&org_code)?;
+        let url = format!("{}/status/{name}", self.base_url());
+        let stored = self.current_key(&mut conn, org_id, &org_code).await?;
+        let key = self.open_key(&org_code, &stored)?;
+        // Dated by the day, so the list's bytes (and its ETag) change only with its bits.
+        let today = self.now().strftime("%Y-%m-%dT00:00:00Z").to_string();
+        let doc = status_list::list_credential(&url, &did, &today, &encoded);
+        Ok(proof::sign(
+            &doc,
+            &key,
+            &format!("{did}#{}", stored.key_id),
+            &today,
+        )?)
+    }
+
+    /// A status list's organization and its encoded bits (what the list credential carries
+    /// and what checking a credential's status reads), from the revoked awards in its range.
+    async fn revocation_bits(&self, conn: &mut Conn, name: &str) -> Result<(String, i64, String)> {
         let not_found = || ServiceError::not_found("status list", name);
         let (org_code, n) = name.rsplit_once('-').ok_or_else(not_found)?;
         let n: u64 = n.parse().ok().filter(|n| *n >= 1).ok_or_else(not_found)?;
-        let mut conn = self.store.read().await?;
-        let ctx = self.catalogue(&mut conn).await?;
+        let ctx = self.catalogue(conn).await?;
         let org_id = org_id(&ctx, org_code).map_err(|_| not_found())?;
         let from = i64::try_from((n - 1) * LIST_SIZE).map_err(|_| not_found())?;
         let to = from + LIST_SIZE as i64;
-        let revoked: Vec<u64> = key_store::revoked_in(&mut conn, org_id, from, to)
+        let revoked: Vec<u64> = key_store::revoked_in(conn, org_id, from, to)
             .await?
             .into_iter()
             .map(|id| (id - from) as u64)
             .collect();
-        let did = self.issuer_did(org_code)?;
-        let url = format!("{}/status/{name}", self.base_url());
-        let encoded = status_list::encode(&revoked)?;
-        let (key_id, key) = self.signing_key(&mut conn, org_id, org_code).await?;
-        // Dated by the day, so the list's bytes (and its ETag) change only with its bits.
-        let today = self.now().strftime("%Y-%m-%dT00:00:00Z").to_string();
-        let doc = status_list::list_credential(&url, &did, &today, &encoded);
-        Ok(proof::sign(&doc, &key, &format!("{did}#{key_id}"), &today)?)
+        Ok((org_code.to_owned(), org_id, status_list::encode(&revoked)?))
     }
 
     /// What anyone may know of a certificate by its ID: who, what, by whom, its status
@@ -703,15 +717,15 @@ impl Service {
                 .and_then(|i| i.parse::<u64>().ok());
             let prefix = format!("{}/status/", self.base_url());
             match (list.strip_prefix(&prefix), index) {
-                (Some(name), Some(i)) => match self.status_list(name).await {
-                    Ok(l) => {
-                        let encoded = l["credentialSubject"]["encodedList"].as_str().unwrap_or("");
-                        match status_list::is_set(encoded, i) {
-                            Ok(true) => add("status", false, "revoked".into()),
-                            Ok(false) => add("status", true, "not revoked".into()),
-                            Err(e) => add("status", false, e.to_string()),
-                        }
-                    }
+                (Some(name), Some(i)) => match self
+                    .revocation_bits(&mut *self.store.read().await?, name)
+                    .await
+                {
+                    Ok((_, _, encoded)) => match status_list::is_set(&encoded, i) {
+                        Ok(true) => add("status", false, "revoked".into()),
+                        Ok(false) => add("status", true, "not revoked".into()),
+                        Err(e) => add("status", false, e.to_string()),
+                    },
                     Err(_) => add("status", false, format!("no status list {list}")),
                 },
                 _ => add(

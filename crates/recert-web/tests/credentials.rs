@@ -30,6 +30,18 @@ async fn seed(app: &TestApp) -> String {
     c["outcomes"][0]["award"].as_str().unwrap().to_owned()
 }
 
+/// Ana completes C1 again on 2027-06-10, inside her renewal window: the renewing award.
+async fn renew(app: &TestApp) -> String {
+    let c = app
+        .post(
+            "/api/v1/completions",
+            json!({"event_id": "e2", "learner": "ana", "item": "C1", "completed_on": "2027-06-10"}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    c["outcomes"][0]["award"].as_str().unwrap().to_owned()
+}
+
 async fn raw_get(app: &TestApp, path: &str) -> reqwest::Response {
     app.client
         .get(format!("{}{path}", app.base))
@@ -183,11 +195,7 @@ fn ob3_schema_errors(doc: &Value) -> Result<(), String> {
 both_backends! {
     async fn credentials_validate_against_the_open_badges_schema(app) {
         let first = seed(&app).await;
-        let c = app
-            .post("/api/v1/completions", json!({"event_id": "e2", "learner": "ana", "item": "C1", "completed_on": "2027-06-10"}))
-            .await
-            .expect(StatusCode::CREATED);
-        let second = c["outcomes"][0]["award"].as_str().unwrap().to_owned();
+        let second = renew(&app).await;
         for id in [&first, &second] {
             let vc = app.get(&format!("/api/v1/awards/{id}/credential")).await.expect(StatusCode::OK);
             ob3_schema_errors(&vc).unwrap_or_else(|e| panic!("{id}: {e}\n{vc:#}"));
@@ -203,11 +211,7 @@ both_backends! {
 both_backends! {
     async fn renewals_show_their_lineage_and_name_their_predecessor(app) {
         let first = seed(&app).await;
-        let c = app
-            .post("/api/v1/completions", json!({"event_id": "e2", "learner": "ana", "item": "C1", "completed_on": "2027-06-10"}))
-            .await
-            .expect(StatusCode::CREATED);
-        let second = c["outcomes"][0]["award"].as_str().unwrap().to_owned();
+        let second = renew(&app).await;
         let (_, v) = public_json(&app, &format!("/api/v1/verify/{second}")).await;
         assert_eq!(v["status"], "active", "{v}");
         let ids: Vec<&str> = v["lineage"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();

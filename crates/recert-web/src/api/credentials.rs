@@ -21,6 +21,20 @@ pub struct CredentialParams {
     pub suite: Option<String>,
 }
 
+/// A signed credential as a file to download (`certificate-{id}.json`), for the pages.
+pub fn credential_file(doc: &Value, id: &str) -> Response {
+    let name =
+        super::reports::content_disposition("attachment", &format!("certificate-{id}"), "json");
+    (
+        [
+            (header::CONTENT_TYPE, "application/vc+ld+json".to_owned()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        doc.to_string(),
+    )
+        .into_response()
+}
+
 /// JSON with a content type of its own (`application/vc+ld+json`, `application/did+json`).
 fn typed(value: &Value, content_type: &'static str) -> Response {
     (
@@ -134,20 +148,15 @@ pub struct PngParams {
 
 /// A certificate document as a response (a file with its name).
 pub fn document(bytes: Vec<u8>, doc: Document, id: &str) -> Response {
-    let safe: String = id
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-        .collect();
+    let name = super::reports::content_disposition(
+        "inline",
+        &format!("certificate-{id}"),
+        doc.extension(),
+    );
     (
         [
             (header::CONTENT_TYPE, doc.content_type().to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "inline; filename=\"certificate-{safe}.{}\"",
-                    doc.extension()
-                ),
-            ),
+            (header::CONTENT_DISPOSITION, name),
             (header::CACHE_CONTROL, "private, max-age=300".to_owned()),
         ],
         bytes,

@@ -69,6 +69,12 @@ pub fn file(bytes: Vec<u8>, format: Format, stem: &str) -> Response {
 
 /// `attachment; filename="…"` with only characters every client takes in a header.
 fn disposition(stem: &str, format: Format) -> String {
+    content_disposition("attachment", stem, format.extension())
+}
+
+/// `{kind}; filename="{stem}.{extension}"`, the stem reduced to characters every client
+/// takes in a header (the others become `-`).
+pub fn content_disposition(kind: &str, stem: &str, extension: &str) -> String {
     let safe: String = stem
         .chars()
         .map(|c| {
@@ -79,7 +85,7 @@ fn disposition(stem: &str, format: Format) -> String {
             }
         })
         .collect();
-    format!("attachment; filename=\"{safe}.{}\"", format.extension())
+    format!("{kind}; filename=\"{safe}.{extension}\"")
 }
 
 /// A file sent as the service writes it (chunked), so an export of any size takes

@@ -227,21 +227,7 @@ pub async fn credential(
         .service
         .credential(&viewer.session.principal, &id, None)
         .await?;
-    let name = format!("certificate-{}.json", urlencode(&id));
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/vc+ld+json".to_owned(),
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        doc.to_string(),
-    )
-        .into_response())
+    Ok(crate::api::credentials::credential_file(&doc, &id))
 }
 
 #[derive(serde::Deserialize)]

@@ -186,16 +186,7 @@ impl List {
 
     /// A column heading's link: sorts by `key`, or reverses it when it is the sort.
     pub fn sort_href(&self, key: &str) -> String {
-        let next = if self.sort.key == key {
-            if self.sort.descending {
-                key.to_owned()
-            } else {
-                format!("-{key}")
-            }
-        } else {
-            key.to_owned()
-        };
-        self.href(Some(&next), &[])
+        self.href(Some(&self.sort.toggle(key)), &[])
     }
 
     /// `aria-sort` for a column heading.

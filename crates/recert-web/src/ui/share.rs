@@ -35,23 +35,7 @@ pub async fn credential(
 ) -> PageResult {
     state.allow_verification(peer.ip())?;
     let doc = state.service.shared_credential(&id).await?;
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/vc+ld+json".to_owned(),
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"certificate-{}.json\"",
-                    super::session::urlencode(&id)
-                ),
-            ),
-        ],
-        doc.to_string(),
-    )
-        .into_response())
+    Ok(crate::api::credentials::credential_file(&doc, &id))
 }
 
 /// The certificate of a shared award as a PNG, for anyone (the share page's image).
