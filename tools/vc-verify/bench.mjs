@@ -1,7 +1,8 @@
 // The baseline of `recert bench sign_verify`: the same credential signed and verified with
-// Digital Bazaar's libraries (eddsa-jcs-2022), COUNT times each, offline.
+// Digital Bazaar's libraries, COUNT times each, offline, in SUITE (eddsa-rdfc-2022 or
+// eddsa-jcs-2022).
 //
-//   node bench.mjs COUNT CREDENTIAL.json
+//   node bench.mjs COUNT CREDENTIAL.json SUITE
 //
 // Prints one JSON line {"sign_per_s", "verify_per_s"}.
 import * as vc from '@digitalbazaar/vc';
@@ -10,11 +11,13 @@ import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {
   createSignCryptosuite, createVerifyCryptosuite
 } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
+import {cryptosuite as rdfc} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import {readFileSync} from 'node:fs';
 import {documents, documentLoader} from './offline.mjs';
 
 const count = Number(process.argv[2]);
 const credential = JSON.parse(readFileSync(process.argv[3], 'utf8'));
+const suiteName = process.argv[4] || 'eddsa-jcs-2022';
 delete credential.proof;
 delete credential.credentialStatus;
 
@@ -30,8 +33,10 @@ documents.set(controller, {
   verificationMethod: [exported],
   assertionMethod: [keyPair.id],
 });
-const signSuite = new DataIntegrityProof({signer: keyPair.signer(), cryptosuite: createSignCryptosuite()});
-const verifySuite = new DataIntegrityProof({cryptosuite: createVerifyCryptosuite()});
+const [signCryptosuite, verifyCryptosuite] = suiteName === 'eddsa-rdfc-2022' ?
+  [rdfc, rdfc] : [createSignCryptosuite(), createVerifyCryptosuite()];
+const signSuite = new DataIntegrityProof({signer: keyPair.signer(), cryptosuite: signCryptosuite});
+const verifySuite = new DataIntegrityProof({cryptosuite: verifyCryptosuite});
 
 let signed;
 let start = performance.now();

@@ -4,11 +4,13 @@
 //
 //   node verify.mjs CREDENTIAL.json DID_DOCUMENT.json STATUS_LIST.json [NOW]
 //
+// Either suite, eddsa-rdfc-2022 or eddsa-jcs-2022.
 // Prints one JSON line {"verified", "proof", "status", "revoked", "errors"} and exits 0
 // only when the credential verifies: proof and dates check, and it is not revoked.
 import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {createVerifyCryptosuite} from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
+import {cryptosuite as rdfc} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import {checkStatus} from '@digitalbazaar/vc-bitstring-status-list';
 import {readFileSync} from 'node:fs';
 import {documents, documentLoader} from './offline.mjs';
@@ -40,7 +42,12 @@ for(const method of didDocument.verificationMethod) {
 documents.set(statusList.id, statusList);
 
 
-const suite = new DataIntegrityProof({cryptosuite: createVerifyCryptosuite()});
+// Both of recert's suites: the credential's proof and the status list's are checked by
+// whichever matches their cryptosuite.
+const suite = [
+  new DataIntegrityProof({cryptosuite: rdfc}),
+  new DataIntegrityProof({cryptosuite: createVerifyCryptosuite()}),
+];
 const options = {credential, suite, documentLoader, checkStatus};
 const result = await vc.verifyCredential(options);
 const errors = [];

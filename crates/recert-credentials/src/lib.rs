@@ -5,6 +5,7 @@
 
 pub mod did;
 pub mod keys;
+pub mod logo;
 pub mod ob3;
 pub mod proof;
 pub mod render;

@@ -29,6 +29,8 @@ pub struct Fields {
     pub expires_on: Option<String>,
     pub certificate_id: String,
     pub verify_url: String,
+    /// The organization's logo as a `data:` URL ([`crate::logo::data_url`]), if it has one.
+    pub logo: Option<String>,
 }
 
 /// A font size that lets `text` fit the 700-point line at `base`, never below `min`; past
@@ -107,6 +109,12 @@ pub fn svg_with(template: Option<&str>, f: &Fields) -> Result<String> {
         name_squeeze => name_squeeze,
         program_size => program_size,
         program_squeeze => program_squeeze,
+        // An <image> filling the box a template places it in, e.g.
+        // `<svg x="50" y="40" width="150" height="70">{{ logo }}</svg>`; nothing without one.
+        logo => minijinja::Value::from_safe_string(f.logo.as_deref().map(|url| format!(
+            "<image width=\"100%\" height=\"100%\" preserveAspectRatio=\"xMidYMid meet\" href=\"{}\"/>",
+            url.replace('&', "&amp;").replace('"', "&quot;")
+        )).unwrap_or_default()),
         qr => minijinja::Value::from_safe_string(qr(
             &f.verify_url,
             if template.is_some() { None } else { Some((676, 410, 130)) },
@@ -203,6 +211,7 @@ mod tests {
             expires_on: Some("2028-01-10".into()),
             certificate_id: "7K3M-9QXD-2HBR-4VTW".into(),
             verify_url: "https://certs.example/verify/7K3M-9QXD-2HBR-4VTW".into(),
+            logo: None,
         }
     }
 

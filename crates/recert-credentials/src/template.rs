@@ -11,7 +11,7 @@ pub const MAX_BYTES: usize = 256 * 1024;
 pub const MAX_DIMENSION: f64 = 4000.0;
 
 /// The fields a template may name, as `{{ name }}`.
-pub const FIELDS: [&str; 9] = [
+pub const FIELDS: [&str; 10] = [
     "organization",
     "learner_name",
     "program_name",
@@ -21,6 +21,7 @@ pub const FIELDS: [&str; 9] = [
     "certificate_id",
     "verify_url",
     "qr",
+    "logo",
 ];
 
 /// A template as stored, and what was taken out of it.
@@ -138,12 +139,18 @@ pub fn sanitize(svg: &str) -> Result<Sanitized, Refused> {
         )));
     }
     check_placeholders(svg)?;
+    clean(svg, "template")
+}
+
+/// An SVG with everything that could run, reach out or hide content taken out (and named),
+/// or why it is refused. `what` names it in messages ("template", "logo").
+pub(crate) fn clean(svg: &str, what: &str) -> Result<Sanitized, Refused> {
     // No DTD: entities (and their expansion bombs) are refused by the parser.
     let doc = roxmltree::Document::parse(svg)
-        .map_err(|e| Refused(format!("the template is not well-formed SVG: {e}")))?;
+        .map_err(|e| Refused(format!("the {what} is not well-formed SVG: {e}")))?;
     let root = doc.root_element();
     if root.tag_name().name() != "svg" {
-        return Err(Refused("the template's root element must be <svg>".into()));
+        return Err(Refused(format!("the {what}'s root element must be <svg>")));
     }
     if root.attribute("width").is_none() || root.attribute("height").is_none() {
         return Err(Refused("the <svg> needs a width and a height".into()));

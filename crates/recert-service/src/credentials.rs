@@ -26,8 +26,7 @@ impl From<CredentialError> for ServiceError {
     }
 }
 
-/// The cryptosuites a credential can be asked in.
-pub const SUITES: [&str; 1] = [proof::JCS];
+pub use recert_credentials::proof::Suite;
 
 /// One link of a certification's chain of renewals, oldest first.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -65,6 +64,8 @@ pub struct VerifyView {
     pub certified_since: Option<Date>,
     /// The signed credential's URL (for people with access) and the issuer's DID.
     pub issuer_did: String,
+    /// The issuer's logo (`/orgs/{code}/logo`), when it has one.
+    pub logo_url: Option<String>,
 }
 
 /// What an award's public share page shows: its verification, and the links to add it to
@@ -274,17 +275,32 @@ impl Service {
         id: &str,
         suite: Option<&str>,
     ) -> Result<Value> {
-        check_suite(suite)?;
+        let suite = parse_suite(suite)?;
         let id = crate::awards::parse_id(id)?;
         let mut conn = self.store.read().await?;
         let r = award_store::by_id(&mut conn, &id)
             .await?
             .ok_or_else(|| ServiceError::not_found("award", id.as_str()))?;
         crate::awards::require_award_reach(&mut conn, who, &r).await?;
-        self.signed_credential(&mut conn, &r).await
+        self.signed_credential(&mut conn, &r, suite).await
     }
 
-    async fn signed_credential(&self, conn: &mut Conn, r: &AwardRecord) -> Result<Value> {
+    async fn signed_credential(
+        &self,
+        conn: &mut Conn,
+        r: &AwardRecord,
+        suite: Suite,
+    ) -> Result<Value> {
+        Ok(self.signed_and_keyed(conn, r, suite).await?.0)
+    }
+
+    /// The signed credential, and the key it is cached by (what it was made from).
+    async fn signed_and_keyed(
+        &self,
+        conn: &mut Conn,
+        r: &AwardRecord,
+        suite: Suite,
+    ) -> Result<(Value, Vec<u8>)> {
         let ctx = self.catalogue(conn).await?;
         let program = ctx.program(r.program_id)?;
         let org = ctx.org(program)?;
@@ -324,16 +340,17 @@ impl Service {
         let cache_key = crate::cache::ContentCache::<Value>::key(&[
             unsigned.to_string().as_bytes(),
             key_id.as_bytes(),
+            suite.name().as_bytes(),
         ]);
         if let Some(doc) = self.signed.get(&cache_key) {
-            return Ok(doc);
+            return Ok((doc, cache_key));
         }
         // The key is opened only to sign: a document already signed needs no secret.
         let key = self.open_key(&org.code, &stored)?;
         let created = self.now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-        let doc = proof::sign(&unsigned, &key, &format!("{did}#{key_id}"), &created)?;
-        self.signed.put(cache_key, doc.clone());
-        Ok(doc)
+        let doc = proof::sign(&unsigned, &key, &format!("{did}#{key_id}"), &created, suite)?;
+        self.signed.put(cache_key.clone(), doc.clone());
+        Ok((doc, cache_key))
     }
 
     /// A status list credential (`{organization}-{n}`), signed, with the bit of every
@@ -349,11 +366,13 @@ impl Service {
         // Dated by the day, so the list's bytes (and its ETag) change only with its bits.
         let today = self.now().strftime("%Y-%m-%dT00:00:00Z").to_string();
         let doc = status_list::list_credential(&url, &did, &today, &encoded);
+        // In the default suite, the one every verifier of the credentials also knows.
         Ok(proof::sign(
             &doc,
             &key,
             &format!("{did}#{}", stored.key_id),
             &today,
+            Suite::default(),
         )?)
     }
 
@@ -403,12 +422,33 @@ impl Service {
             }
         }
         lineage.reverse();
-        let signed = self.signed_credential(&mut conn, &r).await?;
+        let (signed, made_from) = self
+            .signed_and_keyed(&mut conn, &r, Suite::default())
+            .await?;
         let did_doc = self.did_document(&org.code).await?;
-        let signature_valid = proof::verification_method(&signed)
+        let signature_valid = match proof::verification_method(&signed)
             .ok()
             .and_then(|m| did::assertion_key(&did_doc, &m))
-            .is_some_and(|k| proof::verify(&signed, &k).is_ok());
+        {
+            None => false,
+            // Checked once per signed document and published key: the same document
+            // checks the same way against the same key, and a full RDF check costs
+            // milliseconds that a busy verification page should not spend each time.
+            Some(k) => {
+                let check = crate::cache::ContentCache::<bool>::key(&[
+                    &made_from,
+                    k.multibase().as_bytes(),
+                ]);
+                match self.checked.get(&check) {
+                    Some(ok) => ok,
+                    None => {
+                        let ok = proof::verify(&signed, &k).is_ok();
+                        self.checked.put(check, ok);
+                        ok
+                    }
+                }
+            }
+        };
         Ok(VerifyView {
             id: view.id,
             status: view.status,
@@ -427,6 +467,9 @@ impl Service {
                 .as_ref()
                 .map(|x| x.category.label().to_owned()),
             issuer_did: self.issuer_did(&org.code)?,
+            logo_url: recert_store::organizations::has_logo(&mut conn, org_id(&ctx, &org.code)?)
+                .await?
+                .then(|| format!("{}/orgs/{}/logo", self.base_url(), org.code)),
         })
     }
 
@@ -496,6 +539,7 @@ impl Service {
             expires_on: r.award.expires_on.map(|d| d.to_string()),
             certificate_id: r.award.id.to_string(),
             verify_url: self.verify_url(&r.award.id),
+            logo: self.logo_data_url(conn, org_id(&ctx, &org.code)?).await?,
         };
         let template = program_store::certificate_template(conn, r.program_id).await?;
         let svg = recert_credentials::render::svg_with(template.as_deref(), &fields)?;
@@ -579,8 +623,14 @@ impl Service {
             .await?
             .ok_or_else(|| ServiceError::not_found("program", code))?;
         let template = program_store::certificate_template(&mut conn, id).await?;
+        let ctx = self.catalogue(&mut conn).await?;
+        let org = ctx.org(ctx.program(id)?)?;
+        let mut sample = sample_fields(&program.name, program.code.as_str(), self.base_url());
+        sample.organization = org.name.clone();
+        sample.logo = self
+            .logo_data_url(&mut conn, org_id(&ctx, &org.code)?)
+            .await?;
         drop(conn);
-        let sample = sample_fields(&program.name, program.code.as_str(), self.base_url());
         let svg = recert_credentials::render::svg_with(template.as_deref(), &sample)?;
         tokio::task::spawn_blocking(move || recert_credentials::render::png(&svg, 1.0))
             .await
@@ -589,10 +639,11 @@ impl Service {
     }
 
     /// The signed credential of a shared award, for anyone (the share page links it).
-    pub async fn shared_credential(&self, id: &str) -> Result<Value> {
+    pub async fn shared_credential(&self, id: &str, suite: Option<&str>) -> Result<Value> {
+        let suite = parse_suite(suite)?;
         let mut conn = self.store.read().await?;
         let r = shared_award(&mut conn, id).await?;
-        self.signed_credential(&mut conn, &r).await
+        self.signed_credential(&mut conn, &r, suite).await
     }
 
     /// Turns an award's public share page on or off: its holder (signed in as themself) or
@@ -668,7 +719,9 @@ impl Service {
                         add("proof", false, format!("{m} is not the issuer's key"))
                     }
                     Some(k) => match proof::verify(doc, &k) {
-                        Ok(()) => add("proof", true, format!("signed by {m} ({})", proof::JCS)),
+                        Ok(suite) => {
+                            add("proof", true, format!("signed by {m} ({})", suite.name()))
+                        }
                         Err(e) => add("proof", false, e.to_string()),
                     },
                 }
@@ -773,17 +826,20 @@ fn link(r: &AwardRecord) -> LineageLink {
     }
 }
 
-fn check_suite(suite: Option<&str>) -> Result<()> {
+/// The suite asked for (`?suite=`), the default when none is.
+pub fn parse_suite(suite: Option<&str>) -> Result<Suite> {
     match suite.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(()),
-        Some(s) if SUITES.contains(&s) => Ok(()),
-        Some(s) => Err(ServiceError::field(
-            "suite",
-            format!(
-                "Unknown cryptosuite {s:?}: this recert signs with {}",
-                SUITES.join(", ")
-            ),
-        )),
+        None => Ok(Suite::default()),
+        Some(s) => Suite::named(s).ok_or_else(|| {
+            ServiceError::field(
+                "suite",
+                format!(
+                    "Unknown cryptosuite {s:?}: this recert signs with {} (the default) or {}",
+                    proof::RDFC,
+                    proof::JCS
+                ),
+            )
+        }),
     }
 }
 
@@ -824,5 +880,6 @@ fn sample_fields(program_name: &str, code: &str, base: &str) -> recert_credentia
         expires_on: Some("2028-01-10".into()),
         certificate_id: "7K3M-9QXD-2HBR-4VTW".into(),
         verify_url: format!("{base}/verify/7K3M-9QXD-2HBR-4VTW"),
+        logo: None,
     }
 }

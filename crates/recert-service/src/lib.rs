@@ -19,6 +19,7 @@ pub mod groups;
 pub mod history;
 pub mod learners;
 pub mod listing;
+pub mod logos;
 pub mod page;
 pub mod programs;
 pub mod reports;
@@ -56,6 +57,8 @@ pub struct Service {
     kek: Option<Arc<recert_credentials::Kek>>,
     /// Signed credentials by what they say and the key that signed them.
     signed: Arc<cache::ContentCache<serde_json::Value>>,
+    /// Whether a signed credential checks against its published key (see `verify_public`).
+    checked: Arc<cache::ContentCache<bool>>,
     /// Certificate documents drawn, by what they show and their format (about 60 KB each).
     drawn: Arc<cache::ContentCache<Vec<u8>>>,
 }
@@ -84,6 +87,7 @@ impl Service {
             trends: Arc::default(),
             kek: None,
             signed: Arc::new(cache::ContentCache::new(20_000)),
+            checked: Arc::new(cache::ContentCache::new(20_000)),
             drawn: Arc::new(cache::ContentCache::new(2_000)),
         }
     }

@@ -46,6 +46,7 @@ use utoipa::{Modify, OpenApi};
         api::credentials::credential, api::credentials::verify, api::credentials::verify_document,
         api::credentials::certificate_pdf, api::credentials::certificate_png,
         api::credentials::put_template, api::credentials::get_template, api::credentials::template_preview,
+        api::credentials::put_logo, api::credentials::delete_logo,
     ),
     components(schemas(crate::problem::Problem)),
     modifiers(&BearerAuth, &Conventions),

@@ -94,7 +94,14 @@ both_backends! {
         assert_eq!(vc["credentialSubject"]["result"][0]["value"], "92%");
         let issuer = vc["issuer"]["id"].as_str().unwrap().to_owned();
         assert!(issuer.starts_with("did:web:127.0.0.1%3A") && issuer.ends_with(":orgs:default"), "{issuer}");
-        assert_eq!(vc["proof"][0]["cryptosuite"], "eddsa-jcs-2022");
+        assert_eq!(vc["proof"][0]["cryptosuite"], "eddsa-rdfc-2022", "the default suite");
+        let jcs = app.get(&format!("/api/v1/awards/{id}/credential?suite=eddsa-jcs-2022")).await.expect(StatusCode::OK);
+        assert_eq!(jcs["proof"][0]["cryptosuite"], "eddsa-jcs-2022");
+        let mut unsigned = jcs.clone();
+        unsigned.as_object_mut().unwrap().remove("proof");
+        let mut same = vc.clone();
+        same.as_object_mut().unwrap().remove("proof");
+        assert_eq!(unsigned, same, "the suites sign the same credential");
 
         // The issuer's DID document is where did:web says, and its key checks the proof
         // (here, without asking the server to verify).
@@ -118,6 +125,11 @@ both_backends! {
         let report = verify_doc(&app, &tampered).await;
         assert_eq!(report["verified"], false);
         assert_eq!(check(&report, "proof")["ok"], false, "{report}");
+        // The other suite, too.
+        proof::verify(&jcs, &key).unwrap();
+        let report = verify_doc(&app, &jcs).await;
+        assert_eq!(report["verified"], true, "{report}");
+        assert!(check(&report, "proof")["detail"].as_str().unwrap().ends_with("(eddsa-jcs-2022)"), "{report}");
 
         // Revocation flips the bit in the status list (at once), and verification says so.
         let list_url = vc["credentialStatus"]["statusListCredential"].as_str().unwrap().to_owned();
@@ -379,10 +391,8 @@ both_backends! {
         assert_eq!(res.status(), StatusCode::OK);
         let page = res.text().await.unwrap();
         assert!(page.contains("<meta property=\"og:title\" content=\"Ana Álvarez holds Working at height\">"), "{page}");
-        let linkedin = format!(
-            "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&#38;name=Working%20at%20height&#38;organizationName="
-        );
-        assert!(page.contains(&linkedin), "{page}");
+        let linkedin = "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&#38;name=Working%20at%20height&#38;organizationName=";
+        assert!(page.contains(linkedin), "{page}");
         for part in ["issueYear=2026&#38;issueMonth=6", "expirationYear=2027&#38;expirationMonth=6", &format!("certId={id}"), "certUrl=http%3A%2F%2F127.0.0.1%3A"] {
             assert!(page.contains(part), "{part} in {page}");
         }
@@ -555,28 +565,34 @@ fn digital_bazaar_verify(
 both_backends! {
     async fn credentials_verify_with_digital_bazaar_libraries_offline(app) {
         let id = seed(&app).await;
-        let vc = app.get(&format!("/api/v1/awards/{id}/credential")).await.expect(StatusCode::OK);
-        let issuer = vc["issuer"]["id"].as_str().unwrap();
+        let rdfc = app.get(&format!("/api/v1/awards/{id}/credential")).await.expect(StatusCode::OK);
+        let jcs = app.get(&format!("/api/v1/awards/{id}/credential?suite=eddsa-jcs-2022")).await.expect(StatusCode::OK);
+        let issuer = rdfc["issuer"]["id"].as_str().unwrap();
         let did_path = did::did_url(issuer, "http").unwrap();
         let (_, did_doc) = public_json(&app, did_path.strip_prefix(&app.base).unwrap()).await;
-        let list_url = vc["credentialStatus"]["statusListCredential"].as_str().unwrap().to_owned();
+        let list_url = rdfc["credentialStatus"]["statusListCredential"].as_str().unwrap().to_owned();
         let (_, list) = public_json(&app, list_url.strip_prefix(&app.base).unwrap()).await;
         let now = "2027-06-15T12:00:00Z";
-        let Some((ok, answer)) = digital_bazaar_verify(&vc, &did_doc, &list, now) else {
-            return;
-        };
-        assert!(ok && answer["verified"] == true, "{answer}");
-        // A tampered copy fails.
-        let mut tampered = vc.clone();
-        tampered["credentialSubject"]["identifier"][0]["identityHash"] = json!("Mallory");
-        let (ok, answer) = digital_bazaar_verify(&tampered, &did_doc, &list, now).unwrap();
-        assert!(!ok && answer["proof"] == false, "{answer}");
-        // After revocation, the status list check fails.
+        for (suite, vc) in [("eddsa-rdfc-2022", &rdfc), ("eddsa-jcs-2022", &jcs)] {
+            assert_eq!(vc["proof"][0]["cryptosuite"], suite);
+            let Some((ok, answer)) = digital_bazaar_verify(vc, &did_doc, &list, now) else {
+                return;
+            };
+            assert!(ok && answer["verified"] == true, "{suite}: {answer}");
+            // A tampered copy fails.
+            let mut tampered = vc.clone();
+            tampered["credentialSubject"]["identifier"][0]["identityHash"] = json!("Mallory");
+            let (ok, answer) = digital_bazaar_verify(&tampered, &did_doc, &list, now).unwrap();
+            assert!(!ok && answer["proof"] == false, "{suite}: {answer}");
+        }
+        // After revocation, the status list check fails, in both suites.
         app.post(&format!("/api/v1/awards/{id}/revoke"), json!({"reason": "error", "category": "issued_in_error"}))
             .await
             .expect(StatusCode::OK);
         let (_, list) = public_json(&app, list_url.strip_prefix(&app.base).unwrap()).await;
-        let (ok, answer) = digital_bazaar_verify(&vc, &did_doc, &list, now).unwrap();
-        assert!(!ok && answer["proof"] == true && answer["revoked"] == true, "{answer}");
+        for vc in [&rdfc, &jcs] {
+            let (ok, answer) = digital_bazaar_verify(vc, &did_doc, &list, now).unwrap();
+            assert!(!ok && answer["proof"] == true && answer["revoked"] == true, "{answer}");
+        }
     }
 }

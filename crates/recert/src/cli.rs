@@ -263,9 +263,9 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         runs: usize,
     },
-    /// An Open Badges 3.0 credential signed and verified (eddsa-jcs-2022), beside Digital
-    /// Bazaar's JavaScript libraries on the same credential (tools/vc-verify, when
-    /// installed).
+    /// An Open Badges 3.0 credential signed and verified in each suite (eddsa-rdfc-2022,
+    /// eddsa-jcs-2022), beside Digital Bazaar's JavaScript libraries on the same
+    /// credential (tools/vc-verify, when installed).
     #[command(name = "sign_verify", alias = "sign-verify")]
     SignVerify {
         #[arg(long, default_value_t = 2000)]

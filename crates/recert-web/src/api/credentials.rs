@@ -11,13 +11,16 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use recert_service::ServiceError;
 use recert_service::credentials::{Document, TemplateStored, VerifyReport, VerifyView};
+use recert_service::logos::LogoStored;
 use serde_json::Value;
 use std::net::SocketAddr;
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CredentialParams {
-    /// The cryptosuite of the proof: `eddsa-jcs-2022`.
+    /// The cryptosuite of the proof: `eddsa-rdfc-2022` (the default: RDF canonicalization,
+    /// what most Open Badges 3.0 verifiers expect) or `eddsa-jcs-2022` (JSON
+    /// canonicalization, faster).
     pub suite: Option<String>,
 }
 
@@ -198,8 +201,8 @@ pub async fn certificate_png(
 
 /// Stores a program's certificate template: an SVG (`Content-Type: image/svg+xml`) with
 /// `{{ field }}` placeholders (organization, learner_name, program_name, program_code,
-/// issued_on, expires_on, certificate_id, verify_url, qr; place the QR code with
-/// `<svg x=".." y=".." width=".." height="..">{{ qr }}</svg>`). It is sanitized: scripts, event
+/// issued_on, expires_on, certificate_id, verify_url, qr, logo; place the QR code and the
+/// organization's logo with `<svg x=".." y=".." width=".." height="..">{{ qr }}</svg>`). It is sanitized: scripts, event
 /// handlers, `foreignObject` and external references are removed and listed in the answer;
 /// a template too large, too wide or not SVG is refused.
 #[utoipa::path(put, path = "/api/v1/programs/{code}/template", tag = "credentials",
@@ -261,4 +264,79 @@ pub async fn template_preview(
 ) -> ApiResult<Response> {
     let png = s.service.template_preview(&who, &code).await?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
+}
+
+/// Sets an organization's logo, drawn on its certificates and shown on its verification
+/// pages: a PNG (`Content-Type: image/png`, at most 2,000 pixels a side) or an SVG
+/// (`image/svg+xml`, sanitized like a template: what was removed is listed). At most
+/// 512 KB. Administrators only.
+#[utoipa::path(put, path = "/api/v1/organizations/{code}/logo", tag = "credentials",
+    params(("code" = String, Path, description = "The organization's code")),
+    request_body(content = Vec<u8>, description = "The logo", content_type = "image/png"),
+    responses((status = 200, body = LogoStored),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such organization"),
+        (status = 415, body = Problem, content_type = "application/problem+json", description = "Neither PNG nor SVG"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "Refused, with the reason")))]
+pub async fn put_logo(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(code): ApiPath<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<LogoStored>> {
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !(kind.starts_with("image/png") || kind.starts_with("image/svg+xml")) {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "send the logo as Content-Type: image/png or image/svg+xml",
+        )
+        .into());
+    }
+    Ok(Json(s.service.set_logo(&who, &code, &body).await?))
+}
+
+/// Removes an organization's logo. Administrators only.
+#[utoipa::path(delete, path = "/api/v1/organizations/{code}/logo", tag = "credentials",
+    params(("code" = String, Path, description = "The organization's code")),
+    responses((status = 204, description = "Removed (or there was none)"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such organization")))]
+pub async fn delete_logo(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    s.service.remove_logo(&who, &code).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An organization's logo, for anyone (its verification pages show it). An SVG is served
+/// sandboxed, so even opened on its own nothing in it could run.
+pub async fn logo(
+    State(s): State<AppState>,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Response> {
+    let logo = s.service.logo(&code).await?;
+    let content_type = if logo.content_type == "image/svg+xml" {
+        "image/svg+xml"
+    } else {
+        "image/png"
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox",
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        logo.bytes,
+    )
+        .into_response())
 }

@@ -158,7 +158,16 @@ pub async fn revoke_connection(
 /// Reads an external training report from a multipart form: its text fields and the
 /// optional `evidence` file. Shared by the API and the pages.
 pub async fn read_report_form(
+    mp: Multipart,
+) -> Result<(Vec<(String, String)>, Option<Upload>), ServiceError> {
+    read_multipart(mp, "evidence").await
+}
+
+/// A multipart form's text fields and its one file (the field named `file_field`), each
+/// checked for characters no record may hold.
+pub async fn read_multipart(
     mut mp: Multipart,
+    file_field: &str,
 ) -> Result<(Vec<(String, String)>, Option<Upload>), ServiceError> {
     let mut fields = Vec::new();
     let mut upload = None;
@@ -168,20 +177,20 @@ pub async fn read_report_form(
             Ok(None) => break,
             Err(e) => {
                 return Err(ServiceError::field(
-                    "evidence",
+                    file_field,
                     format!("the upload could not be read: {}", e.body_text()),
                 ));
             }
         };
         let name = field.name().unwrap_or_default().to_owned();
         recert_domain::names::check_chars("field name", &name)?;
-        if name == "evidence" {
-            let file_name = field.file_name().unwrap_or("evidence").to_owned();
-            recert_domain::names::check_chars("evidence", &file_name)?;
+        if name == file_field {
+            let file_name = field.file_name().unwrap_or(file_field).to_owned();
+            recert_domain::names::check_chars(file_field, &file_name)?;
             let content_type = field.content_type().unwrap_or_default().to_owned();
             let bytes = field.bytes().await.map_err(|e| {
                 ServiceError::field(
-                    "evidence",
+                    file_field,
                     format!("the upload could not be read: {}", e.body_text()),
                 )
             })?;

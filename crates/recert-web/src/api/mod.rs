@@ -72,6 +72,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/verify/{id}", get(credentials::verify))
         .route("/api/v1/verify", post(credentials::verify_document))
         .route("/orgs/{code}/did.json", get(credentials::did_document))
+        .route("/orgs/{code}/logo", get(credentials::logo))
+        .route(
+            "/api/v1/organizations/{code}/logo",
+            axum::routing::put(credentials::put_logo).delete(credentials::delete_logo),
+        )
         .route("/status/{list}", get(credentials::status_list))
         .route("/api/v1/award-batches", post(award_batches::create))
         .route(

@@ -60,33 +60,6 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn only_paths_on_this_site_are_followed() {
-        assert_eq!(
-            safe_next(Some("/programs?status=grace")),
-            "/programs?status=grace"
-        );
-        for away in [
-            "//evil.example",
-            "/\t/evil.example",
-            "/\n/evil.example",
-            "/\\evil.example",
-            "\\\\evil.example",
-            "https://evil.example",
-            "/ /evil.example",
-            "/\u{1}x",
-            "",
-        ] {
-            assert_eq!(safe_next(Some(away)), "/", "{away:?}");
-        }
-        assert_eq!(safe_next(None), "/");
-    }
-}
-
 /// A fresh pre-session CSRF token and the cookie carrying it.
 fn login_csrf(state: &AppState) -> Result<(String, axum::http::HeaderValue), PageError> {
     let t = random_token(16)?;
@@ -291,5 +264,32 @@ pub async fn change_password(State(state): State<AppState>, form: Form) -> PageR
                 errors,
             }))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_paths_on_this_site_are_followed() {
+        assert_eq!(
+            safe_next(Some("/programs?status=grace")),
+            "/programs?status=grace"
+        );
+        for away in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "https://evil.example",
+            "/ /evil.example",
+            "/\u{1}x",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(away)), "/", "{away:?}");
+        }
+        assert_eq!(safe_next(None), "/");
     }
 }

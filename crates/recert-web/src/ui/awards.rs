@@ -217,15 +217,16 @@ pub async fn show(
 }
 
 /// The award's signed credential as a file, for whoever may see the award (the same
-/// document as `GET /api/v1/awards/{id}/credential`).
+/// document as `GET /api/v1/awards/{id}/credential`, `?suite=` too).
 pub async fn credential(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
+    Query(q): Query<crate::api::credentials::CredentialParams>,
 ) -> PageResult {
     let doc = state
         .service
-        .credential(&viewer.session.principal, &id, None)
+        .credential(&viewer.session.principal, &id, q.suite.as_deref())
         .await?;
     Ok(crate::api::credentials::credential_file(&doc, &id))
 }

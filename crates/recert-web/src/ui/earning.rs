@@ -335,12 +335,14 @@ pub async fn queue(
     Ok(render(&page))
 }
 
-/// Reads a multipart form posted by a signed-in viewer, its CSRF token checked.
-async fn multipart_form(
+/// Reads a multipart form posted by a signed-in viewer, its CSRF token checked; its file
+/// is the field `file_field`.
+pub(super) async fn multipart_form(
     viewer: &Viewer,
     mp: Multipart,
+    file_field: &str,
 ) -> Result<(Fields, Option<recert_service::external::Upload>), Response> {
-    let (fields, upload) = match crate::api::earning::read_report_form(mp).await {
+    let (fields, upload) = match crate::api::earning::read_multipart(mp, file_field).await {
         Ok(x) => x,
         Err(e) => return Err(PageError(e).into_response()),
     };
@@ -354,7 +356,7 @@ async fn multipart_form(
 /// Files a report (multipart, with an optional evidence file) from the queue page or from
 /// "My certifications" (`back=my`); a refused form comes back with messages beside fields.
 pub async fn report(State(state): State<AppState>, viewer: Viewer, mp: Multipart) -> PageResult {
-    let (fields, upload) = match multipart_form(&viewer, mp).await {
+    let (fields, upload) = match multipart_form(&viewer, mp, "evidence").await {
         Ok(x) => x,
         Err(res) => return Ok(res),
     };

@@ -15,6 +15,7 @@ pub mod learner_form;
 pub mod learners;
 pub mod listing;
 pub mod me;
+pub mod organizations;
 pub mod programs;
 pub mod reports;
 pub mod session;
@@ -393,6 +394,15 @@ pub fn routes() -> Router<AppState> {
         .route("/my", get(me::my_certifications))
         .route("/team", get(me::team))
         .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/organizations", get(organizations::show))
+        .route(
+            "/admin/organizations/{code}/logo",
+            post(organizations::upload_logo),
+        )
+        .route(
+            "/admin/organizations/{code}/logo/remove",
+            post(organizations::remove_logo),
+        )
         .route("/admin/users/{username}/{change}", post(admin::change_user))
         .route(
             "/admin/tokens",

@@ -27,14 +27,18 @@ pub async fn show(
     Ok(render(&ShowPage { s }))
 }
 
-/// The signed credential of a shared award, for anyone.
+/// The signed credential of a shared award, for anyone (`?suite=` as in the API).
 pub async fn credential(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiPath(id): ApiPath<String>,
+    axum::extract::Query(q): axum::extract::Query<crate::api::credentials::CredentialParams>,
 ) -> PageResult {
     state.allow_verification(peer.ip())?;
-    let doc = state.service.shared_credential(&id).await?;
+    let doc = state
+        .service
+        .shared_credential(&id, q.suite.as_deref())
+        .await?;
     Ok(crate::api::credentials::credential_file(&doc, &id))
 }
 

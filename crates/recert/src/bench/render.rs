@@ -33,6 +33,11 @@ pub fn run(runs: usize) -> Result<()> {
         expires_on: Some("2028-01-10".into()),
         certificate_id: "7K3M-9QXD-2HBR-4VTW".into(),
         verify_url: "https://certs.example/verify/7K3M-9QXD-2HBR-4VTW".into(),
+        // With a logo, as an organization's certificates usually are.
+        logo: Some(recert_credentials::logo::data_url(
+            br##"<svg xmlns="http://www.w3.org/2000/svg" width="150" height="70"><rect x="2" y="2" width="66" height="66" rx="12" fill="#1f4e79"/><path d="M14 36 l14 14 l28 -30" stroke="#fff" stroke-width="8" fill="none"/><text x="76" y="44" font-size="22" font-weight="bold" fill="#1f4e79">NWI</text></svg>"##,
+            "image/svg+xml",
+        )),
     };
     let (svg_t, _) = time(runs, || Ok(render::svg(&fields)?.into_bytes()))?;
     let svg = render::svg(&fields)?;
