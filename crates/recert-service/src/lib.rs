@@ -61,6 +61,10 @@ pub struct Service {
     checked: Arc<cache::ContentCache<bool>>,
     /// Certificate documents drawn, by what they show and their format (about 60 KB each).
     drawn: Arc<cache::ContentCache<Vec<u8>>>,
+    /// Public verifications by certificate ID (see [`Service::verify_public`]).
+    verifications: Arc<cache::HeadCache<credentials::VerifyView>>,
+    /// The audit head as last read (see [`Service::current_head`]).
+    head_probe: Arc<cache::HeadProbe>,
 }
 
 /// A trend as computed: (audit head, day, % compliant per day).
@@ -89,7 +93,25 @@ impl Service {
             signed: Arc::new(cache::ContentCache::new(20_000)),
             checked: Arc::new(cache::ContentCache::new(20_000)),
             drawn: Arc::new(cache::ContentCache::new(2_000)),
+            verifications: Arc::new(cache::HeadCache::new(50_000)),
+            head_probe: Arc::default(),
         }
+    }
+
+    /// The audit head: what this process last committed, or what any instance did as read
+    /// from the database at most a second ago — whichever is newer.
+    pub(crate) async fn current_head(&self) -> Result<i64> {
+        let local = self.store.committed_head();
+        let read = match self.head_probe.fresh(std::time::Duration::from_secs(1)) {
+            Some(h) => h,
+            None => {
+                let mut conn = self.store.read().await?;
+                let h = recert_store::audit::head_seq(&mut conn).await?;
+                self.head_probe.set(h);
+                h
+            }
+        };
+        Ok(local.max(read))
     }
 
     pub fn now(&self) -> recert_domain::Timestamp {
@@ -134,6 +156,9 @@ impl Service {
             .await?;
         }
         tx.commit().await?;
+        if self.kek.is_some() {
+            self.ensure_signing_keys().await?;
+        }
         Ok(())
     }
 

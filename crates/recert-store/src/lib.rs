@@ -95,6 +95,9 @@ pub struct Store {
     /// SQLite allows one writer at a time; queueing writers here instead of in SQLite's busy
     /// handler (which sleeps and retries) keeps write latency flat under concurrency.
     write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// The audit head of the last write this process committed: what it has changed is
+    /// known here at once, without asking the database (see [`Store::committed_head`]).
+    committed: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl Store {
@@ -147,7 +150,16 @@ impl Store {
             pool,
             backend,
             write_gate: (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(()))),
+            committed: Arc::default(),
         })
+    }
+
+    /// The audit head (sequence number) of the last write this process committed, 0 before
+    /// any. Every change is audited, so a cache of what was read can key on the head: one
+    /// kept by this process is stale the moment this number moves; for changes made by
+    /// other instances, compare [`audit::head_seq`] now and then.
+    pub fn committed_head(&self) -> i64 {
+        self.committed.load(std::sync::atomic::Ordering::Acquire)
     }
 
     pub fn backend(&self) -> Backend {
@@ -180,7 +192,7 @@ impl Store {
     pub async fn begin_write(&self) -> Result<WriteTx> {
         let gate = self.gate().await;
         let tx = self.pool.begin().await?;
-        Self::locked(tx, gate).await
+        Self::locked(tx, gate, self.committed.clone()).await
     }
 
     /// [`Store::begin_write`] on the connection a request already read with: the reads
@@ -191,7 +203,7 @@ impl Store {
         let gate = self.gate().await;
         // `Transaction::begin` on an owned pool connection is what `Pool::begin` does.
         let tx = sqlx::Transaction::begin(conn, None).await?;
-        Self::locked(tx, gate).await
+        Self::locked(tx, gate, self.committed.clone()).await
     }
 
     async fn gate(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
@@ -204,6 +216,7 @@ impl Store {
     async fn locked(
         mut tx: sqlx::Transaction<'static, Any>,
         gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+        committed: Arc<std::sync::atomic::AtomicI64>,
     ) -> Result<WriteTx> {
         let head =
             crate::sql::q("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, last_hash")
@@ -215,6 +228,7 @@ impl Store {
             head,
             head_moved: false,
             _gate: gate,
+            committed,
         })
     }
 
@@ -251,6 +265,7 @@ pub struct WriteTx {
     /// transaction instead of once per event.
     head_moved: bool,
     _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+    committed: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl WriteTx {
@@ -268,6 +283,10 @@ impl WriteTx {
                 .await?;
         }
         self.tx.0.commit().await?;
+        if self.head_moved {
+            self.committed
+                .fetch_max(self.head.0, std::sync::atomic::Ordering::AcqRel);
+        }
         Ok(())
     }
 }

@@ -38,9 +38,10 @@ both_backends! {
         let mut conn = app.service.store.read().await.unwrap();
         let events = audit::list(&mut conn, None, 0, 100).await.unwrap();
         let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
-        assert_eq!(actions, vec!["organization.created", "token.created", "program.created", "learner.created", "award.created", "award.revoked"]);
+        // The default organization gets its first signing key when recert is prepared.
+        assert_eq!(actions, vec!["organization.created", "signing_key.created", "token.created", "program.created", "learner.created", "award.created", "award.revoked"]);
         assert!(events.windows(2).all(|w| w[1].prev_hash == w[0].hash));
-        assert_eq!(verdict(&app.service).await, Verdict::Intact { events: 6 });
+        assert_eq!(verdict(&app.service).await, Verdict::Intact { events: 7 });
     }
 }
 
@@ -49,16 +50,16 @@ both_backends! {
         app.program(json!({"code": "P", "name": "P", "validity": {"count": 1, "unit": "years"}})).await;
         app.learner("ana").await;
         let mut tx = app.service.store.begin_write().await.unwrap();
-        sqlx::query("UPDATE audit_events SET actor = 'mallory' WHERE seq = 3").execute(&mut **tx.conn()).await.unwrap();
+        sqlx::query("UPDATE audit_events SET actor = 'mallory' WHERE seq = 4").execute(&mut **tx.conn()).await.unwrap();
         tx.commit().await.unwrap();
-        assert!(matches!(verdict(&app.service).await, Verdict::Broken { seq: 3, .. }));
+        assert!(matches!(verdict(&app.service).await, Verdict::Broken { seq: 4, .. }));
         let mut tx = app.service.store.begin_write().await.unwrap();
-        sqlx::query("UPDATE audit_events SET actor = 'token:test-admin' WHERE seq = 3").execute(&mut **tx.conn()).await.unwrap();
+        sqlx::query("UPDATE audit_events SET actor = 'token:test-admin' WHERE seq = 4").execute(&mut **tx.conn()).await.unwrap();
         tx.commit().await.unwrap();
-        assert_eq!(verdict(&app.service).await, Verdict::Intact { events: 4 });
+        assert_eq!(verdict(&app.service).await, Verdict::Intact { events: 5 });
         // Removing the newest event is caught through the head.
         let mut tx = app.service.store.begin_write().await.unwrap();
-        sqlx::query("DELETE FROM audit_events WHERE seq = 4").execute(&mut **tx.conn()).await.unwrap();
+        sqlx::query("DELETE FROM audit_events WHERE seq = 5").execute(&mut **tx.conn()).await.unwrap();
         tx.commit().await.unwrap();
         assert!(matches!(verdict(&app.service).await, Verdict::Broken { .. }));
     }
@@ -85,7 +86,7 @@ both_backends! {
         for t in tasks {
             t.await.unwrap().unwrap();
         }
-        assert_eq!(verdict(&app.service).await, Verdict::Intact { events: 22 });
+        assert_eq!(verdict(&app.service).await, Verdict::Intact { events: 23 });
     }
 }
 

@@ -52,13 +52,35 @@ impl AppState {
     }
 }
 
+/// What a deployment may tune about how the server answers.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Public verifications (`/verify/…`, `/api/v1/verify/…`, share pages) per address per
+    /// minute, per instance.
+    pub verifications_per_minute: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            verifications_per_minute: ui::session::VERIFICATIONS_PER_ADDRESS_PER_MINUTE,
+        }
+    }
+}
+
 /// The whole application router.
 pub fn router(service: Service) -> Router {
+    router_with(service, Limits::default())
+}
+
+/// The application router with limits of its own (`recert bench verify_rps` lifts the
+/// per-address one: its load comes from one address).
+pub fn router_with(service: Service, limits: Limits) -> Router {
     let state = AppState {
         service: Arc::new(service),
         login_limiter: Arc::default(),
         verify_limiter: Arc::new(ui::session::AddressLimiter::new(
-            ui::session::VERIFICATIONS_PER_ADDRESS_PER_MINUTE,
+            limits.verifications_per_minute,
         )),
     };
     api::routes()
@@ -82,9 +104,19 @@ pub async fn serve(
     service: Service,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, service, Limits::default(), shutdown).await
+}
+
+/// [`serve`] with limits of its own.
+pub async fn serve_with(
+    listener: TcpListener,
+    service: Service,
+    limits: Limits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     axum::serve(
         listener,
-        router(service).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        router_with(service, limits).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await

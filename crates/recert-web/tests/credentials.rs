@@ -596,3 +596,19 @@ both_backends! {
         }
     }
 }
+
+both_backends! {
+    async fn verification_holds_up_when_many_ask_at_once(app) {
+        // More requests at once than the pool has connections: each must finish without
+        // waiting on a second connection another request holds (that starved the pool).
+        let id = seed(&app).await;
+        let mut tasks = Vec::new();
+        for _ in 0..64 {
+            let (client, url) = (app.client.clone(), format!("{}/api/v1/verify/{id}", app.base));
+            tasks.push(tokio::spawn(async move { client.get(url).send().await.map(|r| r.status()) }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap().unwrap(), StatusCode::OK);
+        }
+    }
+}

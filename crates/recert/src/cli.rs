@@ -304,6 +304,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// `GET /api/v1/verify/{id}` over a million awards under `wrk -t2 -c64`, beside nginx
+    /// serving the same JSON body as a static file with the same wrk settings.
+    #[command(name = "verify_rps", alias = "verify-rps")]
+    VerifyRps {
+        #[command(flatten)]
+        data: BenchData,
+        /// Seconds of load per server (wrk's -d).
+        #[arg(long, default_value_t = 10)]
+        duration: u32,
+    },
     /// Completions through `POST /api/v1/completions`, one per request (8 concurrent
     /// clients) and in batches, each earning an award, against bare SQLite inserts.
     Completions {

@@ -416,7 +416,8 @@ fn audit_verify_counts_an_intact_chain_and_names_a_row_edited_with_sqlite3() {
     recert_ok(&["token", "create", "--name", "ci", "--data-dir", data_dir]);
     recert_ok(&["lms", "create", "--name", "moodle", "--data-dir", data_dir]);
     let intact = recert_ok(&["audit", "verify", "--data-dir", data_dir]);
-    assert!(intact.contains("intact: 3 events"), "{intact}");
+    // The organization, its first signing key, the token, the LMS connection.
+    assert!(intact.contains("intact: 4 events"), "{intact}");
     if !on_path("sqlite3") {
         assert!(
             std::env::var("CI").is_err(),

@@ -90,7 +90,7 @@ async fn bench(
         eprintln!("bench compliance_1m: a copy of the data is in {keep}");
     }
     let sqlite_file = db.url.strip_prefix("sqlite://").map(str::to_owned);
-    let cli = sqlite_file.as_ref().and_then(|_| which("sqlite3"));
+    let cli = sqlite_file.as_ref().and_then(|_| super::which("sqlite3"));
     if sqlite_file.is_some() && cli.is_none() {
         bail!("the sqlite3 CLI is needed for the baseline (apt-get install sqlite3)");
     }
@@ -241,13 +241,6 @@ async fn add_sites(data: &Data, sites: usize) -> Result<()> {
     let mut conn = data.store.read().await?;
     sqlx::query("ANALYZE").execute(&mut *conn).await?;
     Ok(())
-}
-
-fn which(name: &str) -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
 }
 
 /// Runs the query in the `sqlite3` CLI; the time is the whole process, as a person at a

@@ -9,6 +9,7 @@ mod awards_1m;
 mod compliance_1m;
 mod render;
 mod sign_verify;
+mod verify_rps;
 
 use crate::cli::BenchCommand;
 use anyhow::{Context, Result, bail};
@@ -33,6 +34,7 @@ pub async fn run(which: BenchCommand) -> Result<()> {
         }
         BenchCommand::SignVerify { count } => sign_verify::run(count),
         BenchCommand::Render { runs } => render::run(runs),
+        BenchCommand::VerifyRps { data, duration } => verify_rps::run(data, duration).await,
     }
 }
 
@@ -93,6 +95,14 @@ type Served = (
 /// Serves `service` on a free local port and makes an admin token for it; stop it by
 /// sending on the channel and awaiting the task.
 pub(crate) async fn serve_local(service: Service) -> Result<Served> {
+    serve_local_with(service, recert_web::Limits::default()).await
+}
+
+/// [`serve_local`] with limits of its own.
+pub(crate) async fn serve_local_with(
+    service: Service,
+    limits: recert_web::Limits,
+) -> Result<Served> {
     let token = service
         .create_token(
             &Principal::system(),
@@ -103,7 +113,7 @@ pub(crate) async fn serve_local(service: Service) -> Result<Served> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(recert_web::serve(listener, service, async {
+    let server = tokio::spawn(recert_web::serve_with(listener, service, limits, async {
         let _ = stop_rx.await;
     }));
     Ok((addr, token, stop, server))
@@ -304,4 +314,13 @@ async fn baseline_inserts(dir: &std::path::Path, count: usize, per_tx: usize) ->
         tx.commit().await?;
     }
     Ok(started.elapsed())
+}
+
+/// A program on the `PATH` (or in `/usr/sbin`, where Debian puts nginx).
+pub(super) fn which(name: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([std::path::PathBuf::from("/usr/sbin")])
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
 }
