@@ -13,6 +13,9 @@ const SANS_BOLD: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold.ttf");
 /// For the characters DejaVu Sans lacks (Chinese and Japanese; not Hangul): usvg falls
 /// back to it glyph by glyph.
 const FALLBACK: &[u8] = include_bytes!("../fonts/DroidSansFallbackFull.ttf");
+/// Korean (all 11,172 Hangul syllables), which Droid Sans Fallback lacks: NanumSquare
+/// Regular (OFL-1.1), 0.7 MB.
+const HANGUL: &[u8] = include_bytes!("../fonts/NanumSquareR.ttf");
 
 fn render_error(e: impl std::fmt::Display) -> CredentialError {
     CredentialError::Document(format!("certificate: {e}"))
@@ -132,6 +135,7 @@ fn fonts() -> Arc<usvg::fontdb::Database> {
         db.load_font_data(SANS.to_vec());
         db.load_font_data(SANS_BOLD.to_vec());
         db.load_font_data(FALLBACK.to_vec());
+        db.load_font_data(HANGUL.to_vec());
         db.set_sans_serif_family("DejaVu Sans");
         db.set_serif_family("DejaVu Sans");
         Arc::new(db)
@@ -147,23 +151,65 @@ fn tree(svg: &str) -> Result<usvg::Tree> {
     usvg::Tree::from_str(svg, &options).map_err(render_error)
 }
 
-/// The SVG as a one-page PDF of its own size.
-pub fn pdf(svg: &str) -> Result<Vec<u8>> {
+/// The SVG as a one-page PDF of its own size, archival (PDF/A-2b: fonts embedded, colours
+/// device-independent, XMP metadata), titled `title` and dated `date` (`YYYY-MM-DD`: the
+/// certificate's issue date, so the same certificate is the same file whenever it is
+/// drawn). A drawing krilla cannot make conform (some uploaded template) is written as a
+/// plain PDF instead, and said in the log.
+pub fn pdf(svg: &str, title: &str, date: &str) -> Result<Vec<u8>> {
     let tree = tree(svg)?;
+    let mut parts = date.splitn(3, '-').map(|p| p.parse::<u16>().ok());
+    let (y, m, d) = (
+        parts.next().flatten(),
+        parts.next().flatten(),
+        parts.next().flatten(),
+    );
+    let date = match (y, m, d) {
+        (Some(y), Some(m), Some(d)) => krilla::metadata::DateTime::new(y)
+            .month(m.min(12) as u8)
+            .day(d.min(31) as u8),
+        _ => return Err(render_error(format!("{date:?} is not a date"))),
+    };
+    let draw = |archival| draw_pdf(&tree, title, date, archival);
+    match draw(true) {
+        Ok(bytes) => Ok(bytes),
+        Err(why) => {
+            tracing::warn!(%why, "certificate drawn as a plain PDF: it cannot be PDF/A-2b");
+            draw(false).map_err(render_error)
+        }
+    }
+}
+
+fn draw_pdf(
+    tree: &usvg::Tree,
+    title: &str,
+    date: krilla::metadata::DateTime,
+    archival: bool,
+) -> std::result::Result<Vec<u8>, String> {
+    use krilla::configure::{Archival, ConfigurationBuilder};
     let size = krilla::geom::Size::from_wh(tree.size().width(), tree.size().height())
-        .ok_or_else(|| render_error("the template has no size"))?;
-    let mut doc = krilla::Document::new();
+        .ok_or("the template has no size")?;
+    let mut settings = krilla::SerializeSettings::default();
+    if archival {
+        settings.configuration = ConfigurationBuilder::new()
+            .with_archival_validator(Archival::A2_B)
+            .finish()
+            .map_err(|e| format!("{e:?}"))?;
+    }
+    let mut doc = krilla::Document::new_with(settings);
+    doc.set_metadata(
+        krilla::metadata::Metadata::new()
+            .title(title.to_owned())
+            .language("en".to_owned())
+            .creator("recert".to_owned())
+            .creation_date(date),
+    );
     let mut page = doc.start_page_with(krilla::page::PageSettings::new(size));
     let mut surface = page.surface();
-    krilla_svg::SurfaceExt::draw_svg(
-        &mut surface,
-        &tree,
-        size,
-        krilla_svg::SvgSettings::default(),
-    );
+    krilla_svg::SurfaceExt::draw_svg(&mut surface, tree, size, krilla_svg::SvgSettings::default());
     surface.finish();
     page.finish();
-    doc.finish().map_err(|e| render_error(format!("{e:?}")))
+    doc.finish().map_err(|e| format!("{e:?}"))
 }
 
 /// The SVG as a PNG at `scale` (1 or 2), on white.
@@ -230,21 +276,27 @@ mod tests {
 
     #[test]
     fn names_in_any_script_are_drawn_with_a_bundled_font() {
-        // Hangul is not in the bundled fallback yet (Droid Sans Fallback has none).
+        let hangul = |c: char| ('\u{AC00}'..='\u{D7A3}').contains(&c);
         for name in [
             "王小明",
             "山田太郎",
+            "김민준",
             "Γιώργος Παπαδόπουλος",
             "Сергей Иванов",
             "Zoë Ø'Brien",
         ] {
-            let pdf = pdf(&svg(&fields(name)).unwrap()).unwrap();
+            let pdf = pdf(&svg(&fields(name)).unwrap(), name, "2027-01-10").unwrap();
             let text = String::from_utf8_lossy(&pdf);
-            let cjk = name.chars().any(|c| c as u32 >= 0x3000);
+            let cjk = name.chars().any(|c| c as u32 >= 0x3000 && !hangul(c));
             assert_eq!(
                 text.contains("DroidSansFallback"),
                 cjk,
                 "{name}: the fallback font is embedded only when needed"
+            );
+            assert_eq!(
+                text.contains("NanumSquare"),
+                name.chars().any(hangul),
+                "{name}: Hangul is drawn with NanumSquare"
             );
         }
     }
@@ -252,7 +304,14 @@ mod tests {
     #[test]
     fn pdf_and_png_are_drawn_and_the_qr_code_reads_back() {
         let s = svg(&fields("Ana Álvarez")).unwrap();
-        let pdf = pdf(&s).unwrap();
+        let pdf = pdf(&s, "Working at height — Ana Álvarez", "2027-01-10").unwrap();
+        // Archival: PDF/A-2b, as the XMP metadata says (krilla validated it when writing).
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(
+            text.contains("<pdfaid:part>2</pdfaid:part>")
+                && text.contains("<pdfaid:conformance>B</pdfaid:conformance>"),
+            "not PDF/A-2b"
+        );
         assert!(pdf.starts_with(b"%PDF-"));
         let png = png(&s, 1.0).unwrap();
         let pixmap = resvg::tiny_skia::Pixmap::decode_png(&png).unwrap();

@@ -587,6 +587,11 @@ impl Service {
         };
         let template = program_store::certificate_template(conn, r.program_id).await?;
         let svg = recert_credentials::render::svg_with(template.as_deref(), &fields)?;
+        let title = format!(
+            "{} — {} ({})",
+            fields.program_name, fields.learner_name, fields.certificate_id
+        );
+        let issued = fields.issued_on.clone();
         let key = crate::cache::ContentCache::<Vec<u8>>::key(&[
             svg.as_bytes(),
             format!("{doc:?}").as_bytes(),
@@ -596,7 +601,7 @@ impl Service {
         }
         // Drawing is CPU work (milliseconds): off the request threads.
         let bytes = tokio::task::spawn_blocking(move || match doc {
-            Document::Pdf => recert_credentials::render::pdf(&svg),
+            Document::Pdf => recert_credentials::render::pdf(&svg, &title, &issued),
             Document::Png { scale } => recert_credentials::render::png(&svg, f32::from(scale)),
         })
         .await

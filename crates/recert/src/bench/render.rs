@@ -41,7 +41,13 @@ pub fn run(runs: usize) -> Result<()> {
     };
     let (svg_t, _) = time(runs, || Ok(render::svg(&fields)?.into_bytes()))?;
     let svg = render::svg(&fields)?;
-    let (pdf_t, pdf_n) = time(runs, || Ok(render::pdf(&svg)?))?;
+    let (pdf_t, pdf_n) = time(runs, || {
+        Ok(render::pdf(
+            &svg,
+            "Annual site safety — Ana Álvarez",
+            "2027-01-10",
+        )?)
+    })?;
     let (png_t, png_n) = time(runs, || Ok(render::png(&svg, 1.0)?))?;
     let (png2_t, png2_n) = time(runs, || Ok(render::png(&svg, 2.0)?))?;
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
