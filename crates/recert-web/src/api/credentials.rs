@@ -24,6 +24,23 @@ pub struct CredentialParams {
     pub suite: Option<String>,
 }
 
+/// The problem (415) with a body whose `Content-Type` is none of `accepted`, naming what to
+/// send; `None` when it is one of them.
+fn wrong_content_type(headers: &HeaderMap, accepted: &[&str], what: &str) -> Option<Problem> {
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    (!accepted.iter().any(|a| kind.starts_with(a))).then(|| {
+        Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            format!("send {what} as Content-Type: {}", accepted.join(" or ")),
+        )
+    })
+}
+
 /// A signed credential as a file to download (`certificate-{id}.json`), for the pages.
 pub fn credential_file(doc: &Value, id: &str) -> Response {
     let name =
@@ -218,18 +235,8 @@ pub async fn put_template(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<TemplateStored>> {
-    let kind = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !kind.starts_with("image/svg+xml") {
-        return Err(Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Unsupported media type",
-            "send the template as Content-Type: image/svg+xml",
-        )
-        .into());
+    if let Some(p) = wrong_content_type(&headers, &["image/svg+xml"], "the template") {
+        return Err(p.into());
     }
     let text = std::str::from_utf8(&body)
         .map_err(|_| ServiceError::field("template", "the template is not UTF-8 text"))?;
@@ -284,18 +291,8 @@ pub async fn put_logo(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<LogoStored>> {
-    let kind = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !(kind.starts_with("image/png") || kind.starts_with("image/svg+xml")) {
-        return Err(Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Unsupported media type",
-            "send the logo as Content-Type: image/png or image/svg+xml",
-        )
-        .into());
+    if let Some(p) = wrong_content_type(&headers, &["image/png", "image/svg+xml"], "the logo") {
+        return Err(p.into());
     }
     Ok(Json(s.service.set_logo(&who, &code, &body).await?))
 }
