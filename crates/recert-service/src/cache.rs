@@ -1,6 +1,6 @@
 //! Results kept by what they were made from: a signed credential by its content and key,
-//! a drawn certificate by its SVG and format, a verification by the audit head it was read
-//! at. In memory, per instance, bounded: when full it starts again empty (the entries are
+//! a drawn certificate by its SVG and format; a verification, a logo or a compliance trend
+//! by the audit head it was read at. In memory, per instance, bounded: when full it starts again empty (the entries are
 //! cheap to make again, and correct either way).
 
 use std::collections::HashMap;

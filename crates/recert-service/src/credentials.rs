@@ -464,9 +464,10 @@ impl Service {
         let (signed, made_from) = self
             .signed_and_keyed(&mut conn, &r, Suite::default())
             .await?;
-        let logo_url = recert_store::organizations::has_logo(&mut conn, org_id(&ctx, &org.code)?)
+        let logo_url = self
+            .cached_logo(&mut conn, org_id(&ctx, &org.code)?)
             .await?
-            .then(|| format!("{}/orgs/{}/logo", self.base_url(), org.code));
+            .map(|_| format!("{}/orgs/{}/logo", self.base_url(), org.code));
         // The connection goes back before the DID document takes one of its own: holding
         // one while waiting for another starves the pool under load (every request waits
         // for a second connection that no request gives back).

@@ -52,7 +52,7 @@ pub struct Service {
     catalogue: Arc<std::sync::Mutex<Option<Catalogue>>>,
     /// Compliance trends by report scope, with the audit head and day they were computed
     /// at (see [`Service::compliance_trend`]).
-    trends: Arc<std::sync::Mutex<std::collections::HashMap<String, Trend>>>,
+    trends: Arc<cache::HeadCache<reports::Trend>>,
     /// Seals and opens the organizations' signing keys (see [`Service::with_kek`]).
     kek: Option<Arc<recert_credentials::Kek>>,
     /// Signed credentials by what they say and the key that signed them.
@@ -65,14 +65,9 @@ pub struct Service {
     verifications: Arc<cache::HeadCache<credentials::VerifyView>>,
     /// The audit head as last read (see [`Service::current_head`]).
     head_probe: Arc<cache::HeadProbe>,
+    /// Organizations' logos by organization id (see `Service::cached_logo`).
+    logos: Arc<cache::HeadCache<Option<Arc<logos::CachedLogo>>>>,
 }
-
-/// A trend as computed: (audit head, day, % compliant per day).
-type Trend = (
-    i64,
-    recert_domain::Date,
-    Vec<(recert_domain::Date, Option<f64>)>,
-);
 
 /// An in-memory copy of the catalogue: listings need every program's name, organization
 /// and archive day for each row, and reading them costs more than the page itself.
@@ -88,30 +83,42 @@ impl Service {
             clock,
             base_url: base_url.into().trim_end_matches('/').to_owned(),
             catalogue: Arc::default(),
-            trends: Arc::default(),
+            // A handful of report scopes in practice.
+            trends: Arc::new(cache::HeadCache::new(256)),
             kek: None,
             signed: Arc::new(cache::ContentCache::new(20_000)),
             checked: Arc::new(cache::ContentCache::new(20_000)),
             drawn: Arc::new(cache::ContentCache::new(2_000)),
             verifications: Arc::new(cache::HeadCache::new(50_000)),
             head_probe: Arc::default(),
+            logos: Arc::new(cache::HeadCache::new(1_000)),
         }
     }
 
     /// The audit head: what this process last committed, or what any instance did as read
     /// from the database at most a second ago — whichever is newer.
     pub(crate) async fn current_head(&self) -> Result<i64> {
-        let local = self.store.committed_head();
-        let read = match self.head_probe.fresh(std::time::Duration::from_secs(1)) {
-            Some(h) => h,
-            None => {
-                let mut conn = self.store.read().await?;
-                let h = recert_store::audit::head_seq(&mut conn).await?;
-                self.head_probe.set(h);
-                h
-            }
-        };
-        Ok(local.max(read))
+        if let Some(h) = self.recent_head() {
+            return Ok(h);
+        }
+        let mut conn = self.store.read().await?;
+        self.current_head_on(&mut conn).await
+    }
+
+    /// [`Service::current_head`] reading, when it must, on a connection the caller holds
+    /// (taking a second one while holding one starves the pool under load).
+    pub(crate) async fn current_head_on(&self, conn: &mut recert_store::Conn) -> Result<i64> {
+        if let Some(h) = self.recent_head() {
+            return Ok(h);
+        }
+        let read = recert_store::audit::head_seq(conn).await?;
+        self.head_probe.set(read);
+        Ok(self.store.committed_head().max(read))
+    }
+
+    fn recent_head(&self) -> Option<i64> {
+        let read = self.head_probe.fresh(std::time::Duration::from_secs(1))?;
+        Some(self.store.committed_head().max(read))
     }
 
     pub fn now(&self) -> recert_domain::Timestamp {

@@ -7,6 +7,7 @@ use recert_store::Conn;
 use recert_store::audit::NewEvent;
 use recert_store::organizations::{self as org_store, Logo};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// What storing a logo did.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -33,6 +34,13 @@ pub struct OrganizationView {
     pub logo_url: Option<String>,
 }
 
+/// A logo as kept in memory: as stored, and as the `data:` URL certificates draw.
+#[derive(Debug)]
+pub(crate) struct CachedLogo {
+    logo: Logo,
+    data_url: String,
+}
+
 /// A logo to serve: its bytes and content type.
 #[derive(Debug, Clone)]
 pub struct LogoFile {
@@ -54,7 +62,7 @@ impl Service {
         let mut conn = self.store.read().await?;
         let mut out = Vec::new();
         for (id, org) in recert_store::organizations::list(&mut conn).await? {
-            let has_logo = org_store::has_logo(&mut conn, id).await?;
+            let has_logo = self.cached_logo(&mut conn, id).await?.is_some();
             out.push(OrganizationView {
                 did: self.issuer_did(&org.code)?,
                 did_document_url: format!("{}/orgs/{}/did.json", self.base_url(), org.code),
@@ -129,13 +137,35 @@ impl Service {
     pub async fn logo(&self, code: &str) -> Result<LogoFile> {
         let mut conn = self.store.read().await?;
         let id = self.org_by_code(&mut conn, code).await?;
-        let logo = org_store::logo(&mut conn, id)
+        let logo = self
+            .cached_logo(&mut conn, id)
             .await?
             .ok_or_else(|| ServiceError::not_found("logo of organization", code))?;
         Ok(LogoFile {
-            bytes: logo.bytes,
-            content_type: logo.content_type,
+            bytes: logo.logo.bytes.clone(),
+            content_type: logo.logo.content_type.clone(),
         })
+    }
+
+    /// An organization's logo, read once and kept while the audit head stands (setting or
+    /// removing one is audited): every certificate drawn and every verification page
+    /// would otherwise read up to 512 KB from the database and encode it again.
+    pub(crate) async fn cached_logo(
+        &self,
+        conn: &mut Conn,
+        org_id: i64,
+    ) -> Result<Option<Arc<CachedLogo>>> {
+        let head = self.current_head_on(conn).await?;
+        let key = org_id.to_string();
+        if let Some(l) = self.logos.get(&key, head, 0) {
+            return Ok(l);
+        }
+        let logo = org_store::logo(conn, org_id).await?.map(|logo| {
+            let data_url = recert_credentials::logo::data_url(&logo.bytes, &logo.content_type);
+            Arc::new(CachedLogo { logo, data_url })
+        });
+        self.logos.put(key, head, 0, logo.clone());
+        Ok(logo)
     }
 
     /// The logo of an organization as a `data:` URL for a certificate, if it has one.
@@ -144,8 +174,9 @@ impl Service {
         conn: &mut Conn,
         org_id: i64,
     ) -> Result<Option<String>> {
-        Ok(org_store::logo(conn, org_id)
+        Ok(self
+            .cached_logo(conn, org_id)
             .await?
-            .map(|l| recert_credentials::logo::data_url(&l.bytes, &l.content_type)))
+            .map(|l| l.data_url.clone()))
     }
 }

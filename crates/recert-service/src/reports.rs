@@ -435,6 +435,9 @@ impl ComplianceReport {
     }
 }
 
+/// % compliant per day, oldest first (`None`: nobody was required that day).
+pub type Trend = Vec<(Date, Option<f64>)>;
+
 impl Service {
     /// The compliance report (SPEC §9): admins and auditors see every requirement, program
     /// managers those of their programs. Supervisors see their team on "My team".
@@ -905,7 +908,7 @@ impl Service {
     /// that day (computed, never stored). Eleven reports cost seconds over a million
     /// awards, so the answer is kept until the data changes (any write moves the audit
     /// chain's head) or the day does.
-    pub async fn compliance_trend(&self, who: &Principal) -> Result<Vec<(Date, Option<f64>)>> {
+    pub async fn compliance_trend(&self, who: &Principal) -> Result<Trend> {
         let scope = who.report_programs()?;
         let mut conn = self.store.read().await?;
         let ctx = self.catalogue(&mut conn).await?;
@@ -913,12 +916,12 @@ impl Service {
         let head = recert_store::audit::head_seq(&mut conn).await?;
         drop(conn);
         let key = format!("{scope:?}");
-        if let Ok(cache) = self.trends.lock()
-            && let Some((h, d, t)) = cache.get(&key)
-            && *h == head
-            && *d == today
-        {
-            return Ok(t.clone());
+        // Kept per day: the day's number stands for it.
+        let day_number = i64::from(today.year()) * 10_000
+            + i64::from(today.month()) * 100
+            + i64::from(today.day());
+        if let Some(t) = self.trends.get(&key, head, day_number) {
+            return Ok(t);
         }
         let mut trend = Vec::with_capacity(12);
         for back in (0..12).rev() {
@@ -938,13 +941,7 @@ impl Service {
                 .await?;
             trend.push((day, r.totals.fraction()));
         }
-        if let Ok(mut cache) = self.trends.lock() {
-            // A handful of scopes in practice; never let it grow without bound.
-            if cache.len() > 256 {
-                cache.clear();
-            }
-            cache.insert(key, (head, today, trend.clone()));
-        }
+        self.trends.put(key, head, day_number, trend.clone());
         Ok(trend)
     }
 }

@@ -90,15 +90,3 @@ pub async fn set_logo(conn: &mut Writer, id: i64, logo: Option<&Logo>) -> Result
         .await?;
     Ok(())
 }
-
-/// Whether an organization has a logo (without reading it).
-pub async fn has_logo(conn: &mut AnyConnection, id: i64) -> Result<bool> {
-    let row = crate::sql::q("SELECT logo_type FROM organizations WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
-    Ok(match row {
-        Some(r) => rows::opt_text(&r, "logo_type")?.is_some(),
-        None => false,
-    })
-}

@@ -160,54 +160,7 @@ pub async fn revoke_connection(
 pub async fn read_report_form(
     mp: Multipart,
 ) -> Result<(Vec<(String, String)>, Option<Upload>), ServiceError> {
-    read_multipart(mp, "evidence").await
-}
-
-/// A multipart form's text fields and its one file (the field named `file_field`), each
-/// checked for characters no record may hold.
-pub async fn read_multipart(
-    mut mp: Multipart,
-    file_field: &str,
-) -> Result<(Vec<(String, String)>, Option<Upload>), ServiceError> {
-    let mut fields = Vec::new();
-    let mut upload = None;
-    loop {
-        let field = match mp.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                return Err(ServiceError::field(
-                    file_field,
-                    format!("the upload could not be read: {}", e.body_text()),
-                ));
-            }
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        recert_domain::names::check_chars("field name", &name)?;
-        if name == file_field {
-            let file_name = field.file_name().unwrap_or(file_field).to_owned();
-            recert_domain::names::check_chars(file_field, &file_name)?;
-            let content_type = field.content_type().unwrap_or_default().to_owned();
-            let bytes = field.bytes().await.map_err(|e| {
-                ServiceError::field(
-                    file_field,
-                    format!("the upload could not be read: {}", e.body_text()),
-                )
-            })?;
-            upload = Some(Upload {
-                name: file_name,
-                content_type,
-                bytes: bytes.to_vec(),
-            });
-        } else {
-            let text = field.text().await.map_err(|e| {
-                ServiceError::field(&name, format!("could not be read: {}", e.body_text()))
-            })?;
-            recert_domain::names::check_chars(&name, &text)?;
-            fields.push((name, text));
-        }
-    }
-    Ok((fields, upload))
+    crate::extract::read_multipart(mp, "evidence").await
 }
 
 /// An external training draft from form fields.

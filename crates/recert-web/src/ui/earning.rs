@@ -1,7 +1,7 @@
 //! Pages for earning: a program's assigned items, backfill preview and run, the external
 //! training queue (and reporting, also from "My certifications"), LMS connections.
 
-use super::forms::{FieldErrors, Fields, Form, csrf_refused, same_secret};
+use super::forms::{FieldErrors, Fields, Form};
 use super::listing::List;
 use super::programs::{notice, show_page};
 use super::session::urlencode;
@@ -9,7 +9,7 @@ use super::{Chrome, PageError, PageResult, Viewer, render, render_invalid};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use recert_domain::program::ItemDraft;
 use recert_service::ServiceError;
 use recert_service::auth::Role;
@@ -335,28 +335,10 @@ pub async fn queue(
     Ok(render(&page))
 }
 
-/// Reads a multipart form posted by a signed-in viewer, its CSRF token checked; its file
-/// is the field `file_field`.
-pub(super) async fn multipart_form(
-    viewer: &Viewer,
-    mp: Multipart,
-    file_field: &str,
-) -> Result<(Fields, Option<recert_service::external::Upload>), Response> {
-    let (fields, upload) = match crate::api::earning::read_multipart(mp, file_field).await {
-        Ok(x) => x,
-        Err(e) => return Err(PageError(e).into_response()),
-    };
-    let fields = Fields(fields);
-    match fields.get("_csrf") {
-        Some(t) if same_secret(t, &viewer.session.csrf) => Ok((fields, upload)),
-        _ => Err(csrf_refused()),
-    }
-}
-
 /// Files a report (multipart, with an optional evidence file) from the queue page or from
 /// "My certifications" (`back=my`); a refused form comes back with messages beside fields.
 pub async fn report(State(state): State<AppState>, viewer: Viewer, mp: Multipart) -> PageResult {
-    let (fields, upload) = match multipart_form(&viewer, mp, "evidence").await {
+    let (fields, upload) = match super::forms::multipart_form(&viewer, mp, "evidence").await {
         Ok(x) => x,
         Err(res) => return Ok(res),
     };

@@ -237,6 +237,34 @@ impl IntoResponse for FieldErrors {
     }
 }
 
+/// Reads a multipart form posted by a signed-in viewer, its CSRF token checked; its file
+/// is the field `file_field`.
+pub async fn multipart_form(
+    viewer: &Viewer,
+    mp: axum::extract::Multipart,
+    file_field: &str,
+) -> Result<(Fields, Option<recert_service::external::Upload>), Response> {
+    let (fields, upload) = match crate::extract::read_multipart(mp, file_field).await {
+        Ok(x) => x,
+        Err(e) => return Err(super::PageError(e).into_response()),
+    };
+    let fields = Fields(fields);
+    match fields.get("_csrf") {
+        Some(t) if same_secret(t, &viewer.session.csrf) => Ok((fields, upload)),
+        _ => Err(csrf_refused()),
+    }
+}
+
+/// "1 unsafe part was" / "3 unsafe parts were": what a sanitizer took out of an upload, as
+/// the notices after saving a template or a logo say it.
+pub fn unsafe_parts_were(n: usize) -> String {
+    if n == 1 {
+        "1 unsafe part was".to_owned()
+    } else {
+        format!("{n} unsafe parts were")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,10 +40,10 @@ async fn page(state: &AppState, viewer: &Viewer) -> Result<OrganizationsPage, Pa
 fn notice(q: &DoneQuery) -> Option<String> {
     match q.done.as_deref()? {
         "logo-saved" => Some(
-            match q.removed.as_deref().and_then(|r| r.parse::<u32>().ok()) {
+            match q.removed.as_deref().and_then(|r| r.parse::<usize>().ok()) {
                 Some(n) if n > 0 => format!(
-                    "Logo saved. {n} unsafe part{} removed from it (listed in the audit log). Certificates drawn from now on show it.",
-                    if n == 1 { " was" } else { "s were" }
+                    "Logo saved. {} removed from it (listed in the audit log). Certificates drawn from now on show it.",
+                    super::forms::unsafe_parts_were(n)
                 ),
                 _ => "Logo saved. Certificates drawn from now on show it.".to_owned(),
             },
@@ -70,7 +70,7 @@ pub async fn upload_logo(
     Path(code): Path<String>,
     mp: Multipart,
 ) -> PageResult {
-    let (_, upload) = match super::earning::multipart_form(&viewer, mp, "logo").await {
+    let (_, upload) = match super::forms::multipart_form(&viewer, mp, "logo").await {
         Ok(x) => x,
         Err(res) => return Ok(res),
     };

@@ -761,13 +761,8 @@ pub async fn show(
             if of == 1 { "" } else { "s" }
         )),
         (Some("template-saved"), _, _) if q.removed.is_some_and(|n| n > 0) => Some(format!(
-            "Certificate template saved. {} unsafe part{} removed (scripts, event handlers or outside references); the audit log names each.",
-            q.removed.unwrap_or(0),
-            if q.removed == Some(1) {
-                " was"
-            } else {
-                "s were"
-            }
+            "Certificate template saved. {} removed (scripts, event handlers or outside references); the audit log names each.",
+            super::forms::unsafe_parts_were(q.removed.unwrap_or(0)),
         )),
         (done, _, _) => notice(done),
     };

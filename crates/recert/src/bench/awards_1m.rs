@@ -144,16 +144,30 @@ pub(super) async fn on_fresh_db(
     result
 }
 
-pub async fn run(data: crate::cli::BenchData, runs: usize) -> Result<()> {
+/// The million-award data of `data` (its sizes kept in range), generated on a fresh
+/// database for the benchmark `name`, which then runs on it.
+pub(super) async fn on_generated(
+    data: crate::cli::BenchData,
+    name: &str,
+    bench: impl AsyncFnOnce(&Db, Data) -> Result<()>,
+) -> Result<()> {
     on_fresh_db(data.database_url, async |db| {
-        bench(
+        let generated = generate(
             db,
             data.awards,
             data.learners.max(1),
             data.programs.clamp(1, 99),
-            runs.max(3),
+            name,
         )
-        .await
+        .await?;
+        bench(db, generated).await
+    })
+    .await
+}
+
+pub async fn run(data: crate::cli::BenchData, runs: usize) -> Result<()> {
+    on_generated(data, "awards_1m", async |_, generated| {
+        bench(generated, runs.max(3)).await
     })
     .await
 }
@@ -166,6 +180,8 @@ pub(super) struct Data {
     pub program_ids: Vec<(i64, recert_domain::Program)>,
     pub learner_ids: Vec<i64>,
     pub today: recert_domain::Date,
+    /// How many awards were generated.
+    pub awards: usize,
 }
 
 /// Generates `learners` learners and `awards` awards over `programs` programs (fixed seed).
@@ -229,16 +245,11 @@ pub(super) async fn generate(
         program_ids,
         learner_ids,
         today,
+        awards,
     })
 }
 
-async fn bench(
-    db: &Db,
-    awards: usize,
-    learners: usize,
-    programs: usize,
-    runs: usize,
-) -> Result<()> {
+async fn bench(data: Data, runs: usize) -> Result<()> {
     let Data {
         backend,
         store,
@@ -246,7 +257,8 @@ async fn bench(
         program_ids,
         today,
         ..
-    } = generate(db, awards, learners, programs, "awards_1m").await?;
+    } = data;
+    let programs = program_ids.len();
     let serving = service.clone();
     let (addr, token, stop, server) = super::serve_local(serving).await?;
     let base = format!("http://{addr}");

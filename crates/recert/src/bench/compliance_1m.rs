@@ -4,7 +4,7 @@
 //! SQLite (as a DBA would run it), through the driver on PostgreSQL. Both answers are
 //! compared figure by figure before any time is reported.
 
-use super::awards_1m::{Data, Db, generate, median, on_fresh_db};
+use super::awards_1m::{Data, Db, median, on_generated};
 use anyhow::{Context, Result, bail};
 use recert_service::Principal;
 use recert_service::reports::ComplianceQuery;
@@ -54,29 +54,13 @@ fn baseline_sql(day: &str, d30: &str, d60: &str, d90: &str) -> String {
 }
 
 pub async fn run(data: crate::cli::BenchData, sites: usize, runs: usize) -> Result<()> {
-    on_fresh_db(data.database_url, async |db| {
-        bench(
-            db,
-            data.awards,
-            data.learners.max(1),
-            data.programs.clamp(1, 99),
-            sites.clamp(1, 500),
-            runs.max(3),
-        )
-        .await
+    on_generated(data, "compliance_1m", async |db, generated| {
+        bench(db, generated, sites.clamp(1, 500), runs.max(3)).await
     })
     .await
 }
 
-async fn bench(
-    db: &Db,
-    awards: usize,
-    learners: usize,
-    programs: usize,
-    sites: usize,
-    runs: usize,
-) -> Result<()> {
-    let data = generate(db, awards, learners, programs, "compliance_1m").await?;
+async fn bench(db: &Db, data: Data, sites: usize, runs: usize) -> Result<()> {
     add_sites(&data, sites).await?;
     // A copy of the data to study the queries by hand (`sqlite3 FILE`), when asked.
     if let (Ok(keep), true) = (std::env::var("RECERT_BENCH_KEEP"), data.backend == "sqlite") {

@@ -4,7 +4,7 @@
 //! The per-address verification limit is lifted for the run: all of wrk's load comes from
 //! one address.
 
-use super::awards_1m::{Db, generate, on_fresh_db};
+use super::awards_1m::{Data, on_generated};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,17 +12,9 @@ use std::process::Command;
 pub async fn run(data: crate::cli::BenchData, duration: u32) -> Result<()> {
     let wrk = super::which("wrk").context("wrk is needed (apt-get install wrk)")?;
     let nginx = super::which("nginx").context("nginx is needed (apt-get install nginx-light)")?;
-    on_fresh_db(data.database_url, async |db| {
-        bench(
-            db,
-            data.awards,
-            data.learners.max(1),
-            data.programs.clamp(1, 99),
-            duration.clamp(1, 600),
-            &wrk,
-            &nginx,
-        )
-        .await
+    let seconds = duration.clamp(1, 600);
+    on_generated(data, "verify_rps", async |_, generated| {
+        bench(generated, seconds, &wrk, &nginx).await
     })
     .await
 }
@@ -34,17 +26,9 @@ struct Load {
     errors: u64,
 }
 
-async fn bench(
-    db: &Db,
-    awards: usize,
-    learners: usize,
-    programs: usize,
-    seconds: u32,
-    wrk: &Path,
-    nginx: &Path,
-) -> Result<()> {
+async fn bench(data: Data, seconds: u32, wrk: &Path, nginx: &Path) -> Result<()> {
     use sqlx::Row;
-    let data = generate(db, awards, learners, programs, "verify_rps").await?;
+    let awards = data.awards;
     // An award from the middle of the table (not one a cache warmed by the generator).
     let id: String = {
         let mut conn = data.store.read().await?;
