@@ -4,6 +4,7 @@
 //! arguments).
 
 pub mod did;
+pub mod jcs;
 pub mod keys;
 pub mod logo;
 pub mod ob3;

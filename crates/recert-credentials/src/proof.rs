@@ -45,7 +45,7 @@ impl Suite {
     /// A document in this suite's canonical form.
     fn canonical(self, v: &Value) -> Result<Vec<u8>> {
         match self {
-            Suite::Jcs => serde_jcs::to_vec(v).map_err(|e| doc_error(e.to_string())),
+            Suite::Jcs => crate::jcs::to_vec(v).map_err(doc_error),
             Suite::Rdfc => recert_rdfc::canonical_nquads(v)
                 .map(String::into_bytes)
                 .map_err(|e| doc_error(e.to_string())),

@@ -14,11 +14,14 @@ use json_syntax::Value as LdValue;
 use ssi_json_ld::ContextLoader;
 use ssi_json_ld::json_ld::syntax::TryFromJson as _;
 use ssi_json_ld::json_ld::{BlankIdBuf, IriBuf, Process as _};
+use ssi_rdf::LexicalQuad;
 use ssi_rdf::{AnyLdEnvironment, LdEnvironment};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{LazyLock, Mutex};
 use std::task::{Context, Poll, Waker};
+
+mod template;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RdfcError {
@@ -107,11 +110,34 @@ fn processed(
 /// The canonical N-Quads of a JSON-LD document (RDFC-1.0 with SHA-256): one line per
 /// quad, sorted, each ending in a newline.
 ///
+/// A document of a shape seen before has its quads made from that shape's template (see
+/// [`template`]), others by expansion.
+pub fn canonical_nquads(document: &serde_json::Value) -> Result<String, RdfcError> {
+    let quads = match template::quads(document, generic_quads) {
+        Some(quads) => quads,
+        None => generic_quads(document)?,
+    };
+    Ok(canonical_form(quads))
+}
+
+/// RDFC-1.0 of a set of quads: the dataset is a set (a quad the expansion gave twice, or
+/// that two equal strings made twice, counts once in the blank nodes' hashes, as in
+/// jsonld.js), then relabelled and sorted.
+fn canonical_form(mut quads: Vec<LexicalQuad>) -> String {
+    quads.sort();
+    quads.dedup();
+    ssi_rdf::urdna2015::normalize(quads.iter().map(LexicalQuad::as_lexical_quad_ref))
+        .into_nquads_lines()
+        .concat()
+}
+
+/// A document's quads by JSON-LD expansion and RDF conversion (not yet canonical).
+///
 /// The document is expanded from the processed form of its `@context` (see
 /// [`PROCESSED`]) rather than from the `@context` entry itself: the JSON-LD expansion
 /// algorithm's first step with an `@context` is to process it onto the (empty) active
 /// context, so starting from that result is the same expansion.
-pub fn canonical_nquads(document: &serde_json::Value) -> Result<String, RdfcError> {
+fn generic_quads(document: &serde_json::Value) -> Result<Vec<LexicalQuad>, RdfcError> {
     use ssi_json_ld::json_ld::Expand as _;
     use ssi_json_ld::json_ld::expansion::{Action, Options, Policy};
     let loader = LOADER
@@ -139,10 +165,8 @@ pub fn canonical_nquads(document: &serde_json::Value) -> Result<String, RdfcErro
         .map_err(|e| RdfcError::Expansion(e.to_string()))?;
     let expanded = with_typed_natives(expanded)?;
     let mut env = LdEnvironment::default();
-    let lines = env
-        .canonical_form_of(&expanded)
-        .map_err(|e| RdfcError::Quads(e.to_string()))?;
-    Ok(lines.concat())
+    env.quads_of(&expanded)
+        .map_err(|e| RdfcError::Quads(e.to_string()))
 }
 
 type Expanded = ssi_json_ld::json_ld::ExpandedDocument<IriBuf, BlankIdBuf>;
