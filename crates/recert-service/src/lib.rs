@@ -24,12 +24,13 @@ pub mod page;
 pub mod programs;
 pub mod reports;
 pub mod sessions;
+pub mod test_clock;
 pub mod tokens;
 pub mod users;
 pub mod xapi;
 
 pub use auth::{Principal, Role};
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, StoredClock, SystemClock};
 pub use error::ServiceError;
 pub use recert_store::audit::Event as AuditEvent;
 pub use recert_store::{Backend, Store};
@@ -47,6 +48,9 @@ pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 pub struct Service {
     pub store: Store,
     clock: Arc<dyn Clock>,
+    /// The clock sessions and lockouts run on: the same as `clock`, except on the test
+    /// clock, where moving time must not sign everyone out or lift a lockout.
+    real_clock: Arc<dyn Clock>,
     base_url: String,
     /// The programs and organizations as last read, with the version they were read at.
     catalogue: Arc<std::sync::Mutex<Option<Catalogue>>>,
@@ -67,6 +71,8 @@ pub struct Service {
     head_probe: Arc<cache::HeadProbe>,
     /// Organizations' logos by organization id (see `Service::cached_logo`).
     logos: Arc<cache::HeadCache<Option<Arc<logos::CachedLogo>>>>,
+    /// The test clock, on an instance that runs on one (see [`Service::with_test_clock`]).
+    test_clock: Option<Arc<clock::StoredClock>>,
 }
 
 /// An in-memory copy of the catalogue: listings need every program's name, organization
@@ -80,6 +86,7 @@ impl Service {
     pub fn new(store: Store, clock: Arc<dyn Clock>, base_url: impl Into<String>) -> Self {
         Self {
             store,
+            real_clock: clock.clone(),
             clock,
             base_url: base_url.into().trim_end_matches('/').to_owned(),
             catalogue: Arc::default(),
@@ -92,6 +99,7 @@ impl Service {
             verifications: Arc::new(cache::HeadCache::new(50_000)),
             head_probe: Arc::default(),
             logos: Arc::new(cache::HeadCache::new(1_000)),
+            test_clock: None,
         }
     }
 
@@ -127,6 +135,11 @@ impl Service {
 
     pub fn now_ms(&self) -> i64 {
         self.clock.now().as_millisecond()
+    }
+
+    /// Now by the real clock even on the test clock (see `real_clock`).
+    pub(crate) fn real_now_ms(&self) -> i64 {
+        self.real_clock.now().as_millisecond()
     }
 
     pub fn base_url(&self) -> &str {

@@ -95,7 +95,7 @@ impl Service {
         username: &str,
         password: &str,
     ) -> Result<std::result::Result<String, LoginRefused>> {
-        let now = self.now_ms();
+        let now = self.real_now_ms();
         let mut conn = self.store.read().await?;
         let user = user_store::by_username(&mut conn, username.trim()).await?;
         drop(conn);
@@ -166,7 +166,7 @@ impl Service {
     /// no one.
     pub async fn session(&self, token: &str) -> Result<Session> {
         let mut conn = self.store.read().await?;
-        let s = store::by_hash(&mut conn, &sha256_hex(token), self.now_ms())
+        let s = store::by_hash(&mut conn, &sha256_hex(token), self.real_now_ms())
             .await?
             .ok_or(ServiceError::Unauthenticated)?;
         let user = user_store::by_id(&mut conn, s.user_id)
@@ -192,7 +192,7 @@ impl Service {
     pub async fn logout(&self, token: &str) -> Result<()> {
         let hash = sha256_hex(token);
         let mut conn = self.store.read().await?;
-        let user = match store::by_hash(&mut conn, &hash, self.now_ms()).await? {
+        let user = match store::by_hash(&mut conn, &hash, self.real_now_ms()).await? {
             Some(s) => user_store::by_id(&mut conn, s.user_id).await?,
             None => None,
         };

@@ -138,7 +138,7 @@ impl Service {
             role: Role::parse(&u.role).ok_or_else(|| {
                 ServiceError::internal(format!("user {} has an unknown role", u.id))
             })?,
-            locked: u.locked_until_ms.is_some_and(|t| t > self.now_ms()),
+            locked: u.locked_until_ms.is_some_and(|t| t > self.real_now_ms()),
             disabled: u.disabled,
             created_at: millis_to_rfc3339(u.created_at_ms),
             learner: u.learner,

@@ -21,6 +21,7 @@ mod rows;
 pub mod sessions;
 pub mod signing_keys;
 pub mod sql;
+pub mod test_clock;
 pub mod tokens;
 pub mod users;
 

@@ -155,6 +155,16 @@ impl TestApp {
     /// Starts recert on `backend`; `None` when that backend is not configured (PostgreSQL
     /// outside CI).
     pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, false).await
+    }
+
+    /// As [`TestApp::spawn`], the instance on the test clock (`serve --test-clock`): "now"
+    /// is what the database says, moved with `PUT /api/v1/test-clock`.
+    pub async fn spawn_on_test_clock(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, true).await
+    }
+
+    async fn spawn_with(backend: Backend, test_clock: bool) -> Option<Self> {
         let db = TestDb::create(backend).await?;
         let store = Store::connect(&db.url)
             .await
@@ -164,8 +174,11 @@ impl TestApp {
             .await
             .expect("bind port 0");
         let base = format!("http://{}", listener.local_addr().expect("local addr"));
-        let service = Service::new(store, clock.clone(), base.clone())
+        let mut service = Service::new(store, clock.clone(), base.clone())
             .with_kek(recert_credentials::Kek::generate().expect("a key-encryption key"));
+        if test_clock {
+            service = service.with_test_clock();
+        }
         service
             .prepare("Test Org", "UTC")
             .await
@@ -459,6 +472,13 @@ impl Response {
 #[macro_export]
 macro_rules! both_backends {
     ($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block) => {
+        $crate::both_backends!(@with spawn $(#[$meta])* async fn $name($app) $body);
+    };
+    // The instance on the test clock (`serve --test-clock`).
+    ($(#[$meta:meta])* on_test_clock async fn $name:ident($app:ident) $body:block) => {
+        $crate::both_backends!(@with spawn_on_test_clock $(#[$meta])* async fn $name($app) $body);
+    };
+    (@with $spawn:ident $(#[$meta:meta])* async fn $name:ident($app:ident) $body:block) => {
         $(#[$meta])*
         mod $name {
             #[allow(unused_imports)]
@@ -468,13 +488,13 @@ macro_rules! both_backends {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                run($crate::TestApp::spawn($crate::Backend::Sqlite).await.expect("sqlite always runs")).await;
+                run($crate::TestApp::$spawn($crate::Backend::Sqlite).await.expect("sqlite always runs")).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             #[cfg_attr(not(recert_pg), ignore = "PostgreSQL case: set RECERT_TEST_POSTGRES_URL to run it")]
             async fn postgres() {
-                if let Some(app) = $crate::TestApp::spawn($crate::Backend::Postgres).await {
+                if let Some(app) = $crate::TestApp::$spawn($crate::Backend::Postgres).await {
                     run(app).await;
                 }
             }

@@ -546,7 +546,9 @@ async fn no_demo_page_is_wider_than_a_phone() {
     let Some((_driver, b)) = browser().await else {
         return;
     };
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    // On the test clock, so that every page carries its banner and the crawl reaches the
+    // page that moves it.
+    let app = TestApp::spawn_on_test_clock(Backend::Sqlite).await.unwrap();
     assert!(app.service.seed_demo().await.unwrap());
     let accounts = app.service.demo_accounts().await.unwrap();
     let base = app.base.clone();
@@ -653,6 +655,7 @@ async fn no_demo_page_is_wider_than_a_phone() {
         "/my?",
         "/team?",
         "/audit?",
+        "/admin/test-clock?",
     ] {
         assert!(
             visited_kinds.contains(kind),

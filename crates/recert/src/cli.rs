@@ -68,6 +68,11 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// The test clock that instances started with `serve --test-clock` take as now.
+    Clock {
+        #[command(subcommand)]
+        command: ClockCommand,
+    },
     /// Signing keys of the organizations.
     Keys {
         #[command(subcommand)]
@@ -110,6 +115,19 @@ pub enum ReportCommand {
         /// Write to this file instead of standard output (required for xlsx on a terminal).
         #[arg(long)]
         output: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClockCommand {
+    /// Move the test clock: every instance on this database started with `--test-clock`
+    /// takes it as now within a second. Audited.
+    Set {
+        /// An instant with its offset (2027-10-12T09:00:00Z), or a date (2027-10-12: 09:00
+        /// in the organization's time zone).
+        now: String,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -353,6 +371,10 @@ pub struct ServeArgs {
     /// Seed a realistic demo organization (once) and print demo accounts and a token.
     #[arg(long, env = "RECERT_DEMO")]
     pub demo: bool,
+    /// Take "now" from the test clock kept in the database (moved with `recert clock set`,
+    /// the API or the banner's page) instead of the system clock; every page says so.
+    #[arg(long, env = "RECERT_TEST_CLOCK")]
+    pub test_clock: bool,
     #[command(flatten)]
     pub db: DbArgs,
 }

@@ -70,6 +70,12 @@ pub const SETTINGS: &[Spec] = &[
         doc: "seed the demo organization and print demo accounts (serve)",
     },
     Spec {
+        key: "test_clock",
+        default: Some("false"),
+        secret: false,
+        doc: "take now from the test clock in the database, not the system clock (serve)",
+    },
+    Spec {
         key: "log",
         default: Some("info,sqlx=warn,tower_http=warn"),
         secret: false,

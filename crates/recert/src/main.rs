@@ -7,8 +7,8 @@ mod config;
 use anyhow::{Context, Result};
 use clap::{CommandFactory, FromArgMatches};
 use cli::{
-    AuditCommand, Cli, Command, ConfigCommand, KeysCommand, LmsCommand, ReportCommand,
-    TokenCommand, UserCommand,
+    AuditCommand, Cli, ClockCommand, Command, ConfigCommand, KeysCommand, LmsCommand,
+    ReportCommand, TokenCommand, UserCommand,
 };
 use config::Config;
 use recert_service::tokens::TokenDraft;
@@ -56,6 +56,9 @@ async fn main() -> Result<()> {
         Command::Keys {
             command: KeysCommand::Rotate { organization, .. },
         } => keys_rotate(organization, &cfg).await,
+        Command::Clock {
+            command: ClockCommand::Set { now, .. },
+        } => clock_set(&now, &cfg).await,
         Command::Bench { which } => bench::run(which).await,
     }
 }
@@ -115,6 +118,20 @@ async fn keys_rotate(organization: Option<String>, cfg: &Config) -> Result<()> {
     };
     let key = service.rotate_key(&who, &code).await.map_err(explain)?;
     println!("organization {code} now signs with {key}; earlier keys stay in its DID document");
+    Ok(())
+}
+
+/// `recert clock set`: stores the test clock.
+async fn clock_set(now: &str, cfg: &Config) -> Result<()> {
+    let service = prepared(cfg, &public_base(cfg)).await?;
+    let set = service
+        .set_test_clock(&Principal::system(), now)
+        .await
+        .map_err(explain)?;
+    println!(
+        "the test clock now reads {}; instances started with --test-clock take it as now within a second",
+        set.now
+    );
     Ok(())
 }
 
@@ -471,12 +488,33 @@ fn key_encryption_key(cfg: &Config) -> Result<recert_credentials::Kek> {
 
 async fn prepared(cfg: &Config, base_url: &str) -> Result<Service> {
     let store = open(cfg).await?;
-    let service =
+    let mut service =
         Service::new(store, Arc::new(SystemClock), base_url).with_kek(key_encryption_key(cfg)?);
+    if cfg.flag("test_clock") {
+        service = service.with_test_clock();
+    }
     service
         .prepare(&cfg.text("org_name"), &cfg.text("time_zone"))
         .await
         .context("preparing the database")?;
+    if service.on_test_clock() {
+        service
+            .refresh_test_clock()
+            .await
+            .context("reading the test clock")?;
+        tracing::warn!(now = %service.now(), "running on the test clock, not the system clock");
+        // Another instance, or `recert clock set`, may move it: read it again every second.
+        let watched = service.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                if let Err(e) = watched.refresh_test_clock().await {
+                    tracing::warn!(error = %e, "could not read the test clock");
+                }
+            }
+        });
+    }
     Ok(service)
 }
 

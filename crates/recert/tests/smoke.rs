@@ -441,3 +441,51 @@ fn audit_verify_counts_an_intact_chain_and_names_a_row_edited_with_sqlite3() {
     assert!(!ok, "an edited chain verified: {out}");
     assert!(err.contains("broken at event 2"), "{err}");
 }
+
+/// `recert clock set` moves the test clock of a running `serve --test-clock` (read again
+/// every second), and a date means 09:00 in the organization's zone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clock_set_moves_a_running_test_clock_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let out = recert_ok(&["clock", "set", "2027-10-12", "--data-dir", data]);
+    assert!(out.contains("2027-10-12T09:00:00Z"), "{out}");
+    let server = serve_demo(&["--data-dir", data, "--test-clock"]);
+    let client = reqwest::Client::new();
+    let now = || async {
+        let v: serde_json::Value = client
+            .get(format!("{}/api/v1/test-clock", server.base))
+            .bearer_auth(&server.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["test_clock"], true, "{v}");
+        v["now"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(now().await, "2027-10-12T09:00:00Z");
+    recert_ok(&["clock", "set", "2028-01-31T17:45:00Z", "--data-dir", data]);
+    let mut seen = String::new();
+    for _ in 0..50 {
+        seen = now().await;
+        if seen == "2028-01-31T17:45:00Z" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        seen, "2028-01-31T17:45:00Z",
+        "the instance follows within seconds"
+    );
+    // A bad value is refused with a message, not a panic.
+    let out = Command::new(env!("CARGO_BIN_EXE_recert"))
+        .args(["clock", "set", "the 12th", "--data-dir", data])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("now"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod award_batches;
 pub mod awards;
+pub mod clock;
 pub mod credentials;
 pub mod earning;
 pub mod groups;
@@ -33,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/readyz", get(health::readyz))
         .route("/api/v1/openapi.json", get(crate::openapi::document))
         .route("/api/v1/organizations", get(organizations::list))
+        .route("/api/v1/test-clock", get(clock::show).put(clock::set))
         .route(
             "/api/v1/programs",
             get(programs::list).post(programs::create),

@@ -20,6 +20,7 @@ pub mod programs;
 pub mod reports;
 pub mod session;
 pub mod share;
+pub mod test_clock;
 pub mod verify;
 
 use crate::AppState;
@@ -45,6 +46,8 @@ pub struct Chrome {
     pub section: &'static str,
     pub has_learner: bool,
     pub notice: Option<String>,
+    /// The test clock's now, on an instance running on one (see [`Viewer::test_clock`]).
+    pub test_clock: Option<String>,
     principal: Principal,
 }
 
@@ -58,6 +61,7 @@ impl Chrome {
             section,
             has_learner: viewer.session.learner.is_some(),
             notice: None,
+            test_clock: viewer.test_clock.clone(),
             principal: viewer.session.principal.clone(),
         }
     }
@@ -395,6 +399,10 @@ pub fn routes() -> Router<AppState> {
         .route("/team", get(me::team))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/organizations", get(organizations::show))
+        .route(
+            "/admin/test-clock",
+            get(test_clock::show).post(test_clock::set),
+        )
         .route(
             "/admin/organizations/{code}/logo",
             post(organizations::upload_logo),

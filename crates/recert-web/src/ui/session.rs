@@ -52,6 +52,9 @@ pub struct Viewer {
     pub session: Session,
     /// The cookie value (needed to sign out or change the password).
     pub token: String,
+    /// On an instance running on the test clock, the instant it takes as now (RFC 3339):
+    /// every page says so in a banner.
+    pub test_clock: Option<String>,
 }
 
 impl FromRequestParts<AppState> for Viewer {
@@ -77,7 +80,14 @@ impl FromRequestParts<AppState> for Viewer {
             return Err(to_login());
         };
         match state.service.session(&token).await {
-            Ok(session) => Ok(Self { session, token }),
+            Ok(session) => Ok(Self {
+                session,
+                token,
+                test_clock: state
+                    .service
+                    .on_test_clock()
+                    .then(|| state.service.now().to_string()),
+            }),
             Err(recert_service::ServiceError::Unauthenticated) => Err(to_login()),
             Err(e) => Err(super::PageError(e).into_response()),
         }
