@@ -11,6 +11,7 @@ pub mod error;
 pub mod group;
 pub mod learner;
 pub mod names;
+pub mod notices;
 pub mod organization;
 pub mod program;
 pub mod renewal;

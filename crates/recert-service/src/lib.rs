@@ -20,6 +20,9 @@ pub mod history;
 pub mod learners;
 pub mod listing;
 pub mod logos;
+pub mod mail;
+pub mod notices;
+pub mod outbox;
 pub mod page;
 pub mod programs;
 pub mod reports;
@@ -73,6 +76,10 @@ pub struct Service {
     logos: Arc<cache::HeadCache<Option<Arc<logos::CachedLogo>>>>,
     /// The test clock, on an instance that runs on one (see [`Service::with_test_clock`]).
     test_clock: Option<Arc<clock::StoredClock>>,
+    /// Delivers email, when a mail server is configured (see [`Service::with_mailer`]).
+    mailer: Option<Arc<mail::Mailer>>,
+    /// Wakes the scheduler loop before its interval (see [`Service::wake_scheduler`]).
+    scheduler_wake: Arc<tokio::sync::Notify>,
 }
 
 /// An in-memory copy of the catalogue: listings need every program's name, organization
@@ -100,6 +107,8 @@ impl Service {
             head_probe: Arc::default(),
             logos: Arc::new(cache::HeadCache::new(1_000)),
             test_clock: None,
+            mailer: None,
+            scheduler_wake: Arc::default(),
         }
     }
 

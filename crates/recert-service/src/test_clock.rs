@@ -115,6 +115,8 @@ impl Service {
         tx.commit().await?;
         if let Some(clock) = &self.test_clock {
             clock.set_ms(at.as_millisecond());
+            // Notices due on the new day go out now, not at the next interval.
+            self.wake_scheduler();
         }
         Ok(TestClockView {
             now: at.to_string(),

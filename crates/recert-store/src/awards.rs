@@ -127,6 +127,12 @@ pub async fn set_sharing(conn: &mut Writer, row_id: i64, off: bool) -> Result<()
 }
 
 /// Derived date columns kept for status filters.
+/// When the scheduler should look at a stored or changed award (see migration 0013): at
+/// once (its issue date) when it is current and expires, never otherwise.
+fn notice_from(a: &Award) -> Option<String> {
+    (a.is_current() && a.expiry().is_some()).then(|| rows::date_text(a.issued_on))
+}
+
 fn derived(a: &Award) -> (Option<String>, Option<String>) {
     match a.expiry() {
         Some(x) => (
@@ -215,8 +221,8 @@ pub async fn insert(
         "INSERT INTO awards (cert_id, program_id, learner_id, issued_on, completed_on, expires_on, always_valid, \
          window_opens_on, grace_ends_on, renewal_window_days, grace_days, grace_extension_days, score, \
          pass_threshold, association, source_ref, credits_hours, credits_category, content_version, fields, \
-         predecessor, pathway, is_current, created_at, updated_at, cycle_start, cycle_count) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,CAST($13 AS DOUBLE PRECISION),CAST($14 AS DOUBLE PRECISION),$15,$16,CAST($17 AS DOUBLE PRECISION),$18,$19,$20,$21,$22,$23,$24,$24,$25,$26) \
+         predecessor, pathway, is_current, created_at, updated_at, cycle_start, cycle_count, notice_from) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,CAST($13 AS DOUBLE PRECISION),CAST($14 AS DOUBLE PRECISION),$15,$16,CAST($17 AS DOUBLE PRECISION),$18,$19,$20,$21,$22,$23,$24,$24,$25,$26,$27) \
          RETURNING id",
     )
     .bind(a.id.as_str())
@@ -245,6 +251,7 @@ pub async fn insert(
     .bind(now_ms)
     .bind(a.cycle.map(|c| rows::date_text(c.start)))
     .bind(a.cycle.map(|c| i64::from(c.count)))
+    .bind(notice_from(a))
     .fetch_one(conn)
     .await?;
     rows::int(&row, "id")
@@ -270,7 +277,7 @@ pub async fn update(conn: &mut Writer, row_id: i64, a: &Award, now_ms: i64) -> R
          association = $10, source_ref = $11, credits_hours = CAST($12 AS DOUBLE PRECISION), credits_category = $13, content_version = $14, \
          fields = $15, superseded_by = $16, superseded_on = $17, pathway = $18, revoked_at = $19, revoked_on = $20, \
          revoked_reason = $21, revoked_category = $22, archived_on = $23, is_current = $24, updated_at = $25, \
-         closed_on = $26, cycle_start = $27, cycle_count = $28 \
+         closed_on = $26, cycle_start = $27, cycle_count = $28, notice_from = $30 \
          WHERE id = $29",
     )
     .bind(rows::date_text(a.issued_on))
@@ -302,6 +309,7 @@ pub async fn update(conn: &mut Writer, row_id: i64, a: &Award, now_ms: i64) -> R
     .bind(a.cycle.map(|c| rows::date_text(c.start)))
     .bind(a.cycle.map(|c| i64::from(c.count)))
     .bind(row_id)
+    .bind(notice_from(a))
     .execute(conn)
     .await?;
     Ok(())

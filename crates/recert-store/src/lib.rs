@@ -15,6 +15,7 @@ pub mod groups;
 pub mod learners;
 pub mod listing;
 pub mod lms;
+pub mod notices;
 pub mod organizations;
 pub mod programs;
 mod rows;

@@ -9,7 +9,10 @@
 use recert_service::tokens::TokenDraft;
 use recert_service::users::UserDraft;
 use recert_service::{ManualClock, Principal, Service, Store};
+
+mod smtp;
 use serde_json::Value;
+pub use smtp::SmtpSink;
 use sqlx::Connection;
 use std::sync::Arc;
 use std::time::Duration;

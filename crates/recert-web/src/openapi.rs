@@ -23,10 +23,10 @@ use utoipa::{Modify, OpenApi};
         (name = "accounts", description = "Sign-in accounts and API tokens (administrators)."),
         (name = "organizations", description = "The issuing organizations."),
         (name = "credentials", description = "Signed Open Badges 3.0 credentials and their verification (no account needed to verify)."),
-        (name = "operations", description = "Liveness and readiness checks; the test clock."),
+        (name = "operations", description = "Liveness and readiness checks; the test clock and the scheduler."),
     ),
     paths(
-        api::health::healthz, api::health::readyz, api::clock::show, api::clock::set, api::organizations::list,
+        api::health::healthz, api::health::readyz, api::clock::test_clock, api::clock::move_test_clock, api::scheduler::scheduler, api::organizations::list,
         api::programs::list, api::programs::create, api::programs::show, api::programs::update, api::programs::archive,
         api::reports::compliance, api::learners::list, api::learners::create, api::learners::show, api::learners::update,
         api::groups::list, api::groups::create, api::groups::show, api::groups::members, api::groups::add_members,

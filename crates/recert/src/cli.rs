@@ -375,6 +375,17 @@ pub struct ServeArgs {
     /// the API or the banner's page) instead of the system clock; every page says so.
     #[arg(long, env = "RECERT_TEST_CLOCK")]
     pub test_clock: bool,
+    /// The mail server reminders and notices go through: smtp://[user:pass@]host:port
+    /// (smtps:// = implicit TLS; ?starttls=required|opportunistic|never). Without it
+    /// messages wait in the outbox.
+    #[arg(long, env = "RECERT_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of every message: "Name <address>" [default: recert <recert@localhost>].
+    #[arg(long, env = "RECERT_MAIL_FROM")]
+    pub mail_from: Option<String>,
+    /// Seconds between scheduler passes (reminders, then delivery) [default: 60].
+    #[arg(long, env = "RECERT_SCHEDULER_INTERVAL")]
+    pub scheduler_interval: Option<String>,
     #[command(flatten)]
     pub db: DbArgs,
 }

@@ -76,6 +76,24 @@ pub const SETTINGS: &[Spec] = &[
         doc: "take now from the test clock in the database, not the system clock (serve)",
     },
     Spec {
+        key: "smtp_url",
+        default: None,
+        secret: true,
+        doc: "mail server for notices: smtp://[user:pass@]host:port, smtps://… (serve)",
+    },
+    Spec {
+        key: "mail_from",
+        default: Some("recert <recert@localhost>"),
+        secret: false,
+        doc: "sender of every message, \"Name <address>\" (serve)",
+    },
+    Spec {
+        key: "scheduler_interval",
+        default: Some("60"),
+        secret: false,
+        doc: "seconds between scheduler passes: reminders, then delivery (serve)",
+    },
+    Spec {
         key: "log",
         default: Some("info,sqlx=warn,tower_http=warn"),
         secret: false,

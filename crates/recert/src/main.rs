@@ -528,7 +528,35 @@ async fn serve(cfg: &Config) -> Result<()> {
         .get("base_url")
         .map(str::to_owned)
         .unwrap_or_else(|| format!("http://{local}"));
-    let service = prepared(cfg, &base_url).await?;
+    let mut service = prepared(cfg, &base_url).await?;
+    if let Some(url) = cfg.get("smtp_url") {
+        let mailer = recert_service::mail::Mailer::new(url, &cfg.text("mail_from"))
+            .map_err(|e| anyhow::anyhow!("the mail settings: {e}"))?;
+        tracing::info!(server = %mailer.server, "email goes through this server");
+        service = service.with_mailer(mailer);
+    } else {
+        tracing::info!("no smtp_url: messages wait in the outbox until one is set");
+    }
+    let interval: u64 = cfg
+        .text("scheduler_interval")
+        .parse()
+        .ok()
+        .filter(|s| *s > 0)
+        .context("scheduler_interval must be a whole number of seconds, at least 1")?;
+    let scheduled = service.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(interval));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = scheduled.scheduler_woken() => {}
+            }
+            if let Err(e) = scheduled.scheduler_tick().await {
+                tracing::warn!(error = %e, "scheduler pass failed; the next one retries");
+            }
+        }
+    });
     if cfg.flag("demo") {
         if service.seed_demo().await.context("seeding demo data")? {
             eprintln!("seeded the demo organization: 3 sites, 400 employees, 2 programs");

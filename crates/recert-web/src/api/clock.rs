@@ -12,7 +12,10 @@ use recert_service::test_clock::{TestClockDraft, TestClockView};
 /// Administrators only.
 #[utoipa::path(get, path = "/api/v1/test-clock", tag = "operations",
     responses((status = 200, body = TestClockView)))]
-pub async fn show(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<Json<TestClockView>> {
+pub async fn test_clock(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+) -> ApiResult<Json<TestClockView>> {
     Ok(Json(s.service.test_clock(&who)?))
 }
 
@@ -21,7 +24,7 @@ pub async fn show(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<Json<
 #[utoipa::path(put, path = "/api/v1/test-clock", tag = "operations", request_body = TestClockDraft,
     responses((status = 200, body = TestClockView),
         (status = 409, body = Problem, content_type = "application/problem+json")))]
-pub async fn set(
+pub async fn move_test_clock(
     State(s): State<AppState>,
     Auth(who): Auth,
     ApiJson(d): ApiJson<TestClockDraft>,

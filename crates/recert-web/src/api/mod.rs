@@ -13,6 +13,7 @@ pub mod learners;
 pub mod organizations;
 pub mod programs;
 pub mod reports;
+pub mod scheduler;
 
 use crate::AppState;
 use axum::Router;
@@ -34,7 +35,11 @@ pub fn routes() -> Router<AppState> {
         .route("/readyz", get(health::readyz))
         .route("/api/v1/openapi.json", get(crate::openapi::document))
         .route("/api/v1/organizations", get(organizations::list))
-        .route("/api/v1/test-clock", get(clock::show).put(clock::set))
+        .route(
+            "/api/v1/test-clock",
+            get(clock::test_clock).put(clock::move_test_clock),
+        )
+        .route("/api/v1/scheduler", get(scheduler::scheduler))
         .route(
             "/api/v1/programs",
             get(programs::list).post(programs::create),

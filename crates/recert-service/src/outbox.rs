@@ -1,0 +1,117 @@
+//! Delivering the outbox (SPEC §3.7, §9): messages queued in the same transaction as what
+//! caused them go out by email; a failure is retried with back-off (1 minute, 5, 30, 2
+//! hours, 12) and given up after the sixth attempt, its reason kept for the outbox page.
+//! Retries run on the real clock, even on the test clock: they are about the mail server,
+//! not the certifications.
+
+use crate::mail::Mailer;
+use crate::{Principal, Result, Service};
+use recert_store::notices as store;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// Delays before the 2nd, 3rd… attempt; after the last one a message is given up.
+const BACKOFF_MS: [i64; 5] = [60_000, 300_000, 1_800_000, 7_200_000, 43_200_000];
+/// How long a deliverer holds the messages it took.
+const LEASE_MS: i64 = 120_000;
+
+/// What the scheduler says about itself (`GET /api/v1/scheduler`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SchedulerView {
+    /// The instant this instance takes as now (the test clock's on such an instance).
+    pub now: String,
+    /// When the latest complete pass ran (by that clock), by any instance.
+    pub last_pass_at: Option<String>,
+    /// Messages not yet delivered or given up.
+    pub outbox_pending: i64,
+}
+
+impl Service {
+    /// This service, delivering email with `mailer`.
+    pub fn with_mailer(mut self, mailer: Mailer) -> Self {
+        self.mailer = Some(Arc::new(mailer));
+        self
+    }
+
+    /// Delivers the messages that are due. Without a mail server configured they wait.
+    /// Answers how many went out.
+    pub async fn deliver_outbox(&self) -> Result<usize> {
+        let Some(mailer) = &self.mailer else {
+            return Ok(0);
+        };
+        let mut sent = 0;
+        loop {
+            let now = self.real_now_ms();
+            let mut tx = self.store.begin_write().await?;
+            let batch =
+                store::claim(tx.conn(), self.store.backend(), now, now + LEASE_MS, 50).await?;
+            tx.commit().await?;
+            if batch.is_empty() {
+                return Ok(sent);
+            }
+            for m in batch {
+                let outcome = match serde_json::from_str::<serde_json::Value>(&m.message) {
+                    Ok(message) => mailer.send(&message).await,
+                    Err(e) => Err(format!("the stored message is not JSON: {e}")),
+                };
+                let now = self.real_now_ms();
+                let outcome = match outcome {
+                    Ok(()) => {
+                        sent += 1;
+                        Ok(())
+                    }
+                    Err(e) => {
+                        tracing::warn!(message = m.id, error = %e, "email not delivered");
+                        let retry = usize::try_from(m.attempts)
+                            .ok()
+                            .and_then(|a| BACKOFF_MS.get(a))
+                            .map(|d| now + d);
+                        Err((e, retry))
+                    }
+                };
+                let mut tx = self.store.begin_write().await?;
+                store::delivered(tx.conn(), m.id, now, outcome).await?;
+                tx.commit().await?;
+            }
+        }
+    }
+
+    /// The scheduler's state. Administrators only.
+    pub async fn scheduler_status(&self, who: &Principal) -> Result<SchedulerView> {
+        who.require(crate::auth::Action::Administer)?;
+        let mut conn = self.store.read().await?;
+        let last = store::last_pass(&mut conn).await?;
+        Ok(SchedulerView {
+            now: self.now().to_string(),
+            last_pass_at: last
+                .and_then(|ms| recert_domain::Timestamp::from_millisecond(ms).ok())
+                .map(|t| t.to_string()),
+            outbox_pending: store::pending(&mut conn).await?,
+        })
+    }
+
+    /// One scheduler pass as `recert serve` runs it: notices, then delivery.
+    pub async fn scheduler_tick(&self) -> Result<()> {
+        let report = self.notice_pass().await?;
+        if report.sent + report.skipped > 0 {
+            tracing::info!(
+                looked_at = report.looked_at,
+                sent = report.sent,
+                skipped = report.skipped,
+                "notices"
+            );
+        }
+        self.deliver_outbox().await?;
+        Ok(())
+    }
+
+    /// Wakes the scheduler loop at once (the test clock moved).
+    pub fn wake_scheduler(&self) {
+        self.scheduler_wake.notify_one();
+    }
+
+    /// Resolves when someone wakes the scheduler.
+    pub async fn scheduler_woken(&self) {
+        self.scheduler_wake.notified().await;
+    }
+}

@@ -1,0 +1,132 @@
+//! Reminders and notices by email (SPEC §3.7, §9), over a real SMTP conversation with
+//! aiosmtpd, the test clock moved through a certification's year: each notice on its day,
+//! once, to the learner with the manager in Cc from 30 days before expiry; after downtime
+//! only the latest due one. Both databases.
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+use recert_domain::dates::add_days;
+use recert_service::mail::Mailer;
+use recert_testkit::{SmtpSink, StatusCode, TestApp, both_backends};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn move_clock(app: &TestApp, day: recert_domain::Date) {
+    app.send(
+        Method::PUT,
+        "/api/v1/test-clock",
+        Some(json!({"now": day.to_string()})),
+        Some(&app.token),
+    )
+    .await
+    .expect(StatusCode::OK);
+}
+
+both_backends! {
+    on_test_clock async fn notices_go_out_on_their_days_once_with_the_manager_copied(app) {
+        let Some(sink) = SmtpSink::start() else { return };
+        let service = app.service.clone().with_mailer(Mailer::new(&sink.url(), "Recert <recert@example.org>").unwrap());
+        app.send(Method::PUT, "/api/v1/test-clock", Some(json!({"now": "2027-01-10"})), Some(&app.token)).await.expect(StatusCode::OK);
+        app.program(json!({"code": "SAFE", "name": "Site safety", "validity": {"count": 1, "unit": "years"},
+                           "grace_days": 30, "renewal_pathways": ["retake"]})).await;
+        app.post("/api/v1/learners", json!({"username": "boss", "legal_name": "Bea Boss", "email": "bea@example.org"}))
+            .await.expect(StatusCode::CREATED);
+        for u in ["ana", "ben"] {
+            app.post("/api/v1/learners", json!({"username": u, "legal_name": format!("Learner {u}"),
+                                                 "email": format!("{u}@example.org"), "manager": "boss"}))
+                .await.expect(StatusCode::CREATED);
+        }
+        let a = app.post("/api/v1/awards", json!({"learner": "ana", "program": "SAFE"})).await.expect(StatusCode::CREATED);
+        let id = a["id"].as_str().unwrap().to_owned();
+        let expiry: recert_domain::Date = a["expires_on"].as_str().unwrap().parse().unwrap();
+        let grace_ends = add_days(expiry, 30);
+
+        let run = || async {
+            service.notice_pass().await.unwrap();
+            service.deliver_outbox().await.unwrap();
+        };
+        // (day, event, offset header, manager copied)
+        let expected = [
+            (add_days(expiry, -90), "award.reminder", Some("90"), false),
+            (add_days(expiry, -60), "award.reminder", Some("60"), false),
+            (add_days(expiry, -30), "award.reminder", Some("30"), true),
+            (add_days(expiry, 1), "award.expired", None, true),
+            (add_days(grace_ends, -7), "award.grace_ending", None, true),
+            (add_days(grace_ends, 1), "award.lapsed", None, true),
+        ];
+        let mut seen = 0;
+        for (day, event, offset, cc) in expected {
+            // The day before: nothing yet.
+            move_clock(&app, add_days(day, -1)).await;
+            run().await;
+            assert_eq!(sink.messages().len(), seen, "nothing is due the day before {day}");
+            move_clock(&app, day).await;
+            run().await;
+            run().await; // a second pass the same day sends nothing again
+            let all = sink.messages();
+            assert_eq!(all.len(), seen + 1, "one message on {day}: {all:#?}");
+            let m: &Value = &all[seen];
+            seen += 1;
+            let h = &m["headers"];
+            assert_eq!(h["X-Recert-Event"], event, "{m:#}");
+            assert_eq!(h["X-Recert-Award"], id.as_str());
+            assert_eq!(h["X-Recert-Offset-Days"].as_str(), offset);
+            assert_eq!(m["mail_from"], "recert@example.org");
+            assert!(h["To"].as_str().unwrap().contains("ana@example.org"), "{m:#}");
+            let rcpt: Vec<&str> = m["rcpt_tos"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+            assert_eq!(rcpt.contains(&"bea@example.org"), cc, "manager copied on {day}: {m:#}");
+            assert_eq!(h.get("Cc").is_some(), cc);
+            assert!(h["Subject"].as_str().unwrap().contains("Site safety"), "{m:#}");
+            let renew = format!("{}/renew/{id}", app.base);
+            let text = m["text"].as_str().unwrap();
+            let html = m["html"].as_str().unwrap();
+            assert!(text.contains(&renew) && text.contains("Learner ana"), "{text}");
+            assert!(html.contains(&format!("href=\"{renew}\"")), "{html}");
+            assert!(text.contains("Expiry date:"), "{text}");
+        }
+
+        // Down from before the 90-day reminder of ben's award until 20 days before its
+        // expiry: only the 30-day reminder goes.
+        move_clock(&app, add_days(expiry, 400)).await;
+        let b = app.post("/api/v1/awards", json!({"learner": "ben", "program": "SAFE"})).await.expect(StatusCode::CREATED);
+        let ben_expiry: recert_domain::Date = b["expires_on"].as_str().unwrap().parse().unwrap();
+        move_clock(&app, add_days(ben_expiry, -20)).await;
+        run().await;
+        let all = sink.messages();
+        assert_eq!(all.len(), seen + 1, "{all:#?}");
+        assert_eq!(all[seen]["headers"]["X-Recert-Offset-Days"], "30");
+        assert_eq!(all[seen]["headers"]["X-Recert-Award"], b["id"]);
+
+        let s = app.get("/api/v1/scheduler").await.expect(StatusCode::OK);
+        assert_eq!(s["outbox_pending"], 0, "{s}");
+        assert_eq!(s["last_pass_at"], s["now"], "{s}");
+    }
+}
+
+both_backends! {
+    on_test_clock async fn a_mail_server_that_refuses_leaves_the_message_to_retry(app) {
+        // Nothing listens on this port: delivery fails, the message stays pending with
+        // the reason, and is tried again after its back-off (not at once).
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let service = app.service.clone()
+            .with_mailer(Mailer::new(&format!("smtp://127.0.0.1:{port}?starttls=never"), "recert@example.org").unwrap());
+        app.send(Method::PUT, "/api/v1/test-clock", Some(json!({"now": "2027-01-10"})), Some(&app.token)).await.expect(StatusCode::OK);
+        app.program(json!({"code": "SAFE", "name": "Site safety", "validity": {"count": 1, "unit": "years"}})).await;
+        app.post("/api/v1/learners", json!({"username": "ana", "legal_name": "Ana", "email": "ana@example.org"}))
+            .await.expect(StatusCode::CREATED);
+        let a = app.post("/api/v1/awards", json!({"learner": "ana", "program": "SAFE"})).await.expect(StatusCode::CREATED);
+        let expiry: recert_domain::Date = a["expires_on"].as_str().unwrap().parse().unwrap();
+        move_clock(&app, add_days(expiry, -90)).await;
+        service.notice_pass().await.unwrap();
+        assert_eq!(service.deliver_outbox().await.unwrap(), 0);
+        assert_eq!(app.get("/api/v1/scheduler").await.expect(StatusCode::OK)["outbox_pending"], 1);
+        // Retried on the real clock's back-off: not again right away.
+        assert_eq!(service.deliver_outbox().await.unwrap(), 0);
+        let mut conn = app.service.store.read().await.unwrap();
+        let (items, total) = recert_store::notices::recent(&mut conn, 10, 0).await.unwrap();
+        assert_eq!(total, 1);
+        assert_eq!(items[0].attempts, 1, "tried once, waiting for the next attempt");
+        assert_eq!(items[0].state, "pending");
+        assert!(items[0].last_error.as_deref().unwrap().contains(&port.to_string()), "{:?}", items[0].last_error);
+    }
+}
