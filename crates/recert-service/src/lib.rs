@@ -25,6 +25,7 @@ pub mod notices;
 pub mod outbox;
 pub mod page;
 pub mod programs;
+pub mod renewal_guide;
 pub mod reports;
 pub mod sessions;
 pub mod test_clock;

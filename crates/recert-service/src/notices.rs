@@ -124,7 +124,7 @@ pub(crate) fn compose(stage: Stage, codes: &Shortcodes) -> (String, String, Stri
 }
 
 /// A day in words: "31 December 2027".
-pub(crate) fn day_in_words(d: Date) -> String {
+pub fn day_in_words(d: Date) -> String {
     d.strftime("%-d %B %Y").to_string()
 }
 

@@ -17,6 +17,7 @@ pub mod listing;
 pub mod me;
 pub mod organizations;
 pub mod programs;
+pub mod renew;
 pub mod reports;
 pub mod session;
 pub mod share;
@@ -350,6 +351,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/programs/{code}/awards", post(awards::create))
         .route("/awards/{id}", get(awards::show).post(awards::update))
+        .route("/renew/{id}", get(renew::show))
         .route("/awards/{id}/revoke", post(awards::revoke))
         .route("/awards/{id}/credential.json", get(awards::credential))
         .route("/awards/{id}/archive", post(awards::archive))
