@@ -845,7 +845,7 @@ impl Service {
 
     /// The award to change, read under the write lock, with its program and its
     /// organization (only those: not the whole catalogue) and today in that zone.
-    async fn load_for_write(
+    pub(crate) async fn load_for_write(
         &self,
         tx: &mut recert_store::WriteTx,
         who: &Principal,
@@ -896,7 +896,7 @@ impl Service {
     }
 
     #[allow(clippy::too_many_arguments)] // one call shape for edit, revoke, unassign
-    async fn save(
+    pub(crate) async fn save(
         &self,
         mut tx: recert_store::WriteTx,
         who: &Principal,

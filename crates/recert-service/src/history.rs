@@ -41,6 +41,7 @@ pub fn action_label(action: &str) -> String {
         "award.superseded" => "Renewed by a newer certificate".into(),
         "award.renewed" => "Renewed".into(),
         "award.closed" => "Closed: lapsed, and a new certificate started".into(),
+        "award.grace_extended" => "Grace extended".into(),
         other => {
             // "learner.created" → "Learner created".
             let words = other.replace(['.', '_'], " ");

@@ -26,6 +26,7 @@ pub mod outbox;
 pub mod page;
 pub mod programs;
 pub mod renewal_guide;
+pub mod renewals;
 pub mod reports;
 pub mod sessions;
 pub mod test_clock;

@@ -33,7 +33,7 @@ use utoipa::{Modify, OpenApi};
         api::groups::remove_member, api::groups::add_requirement, api::groups::remove_requirement, api::groups::requirements,
         api::programs::add_item, api::programs::remove_item, api::programs::holders, api::award_batches::create,
         api::awards::list, api::awards::create, api::awards::show, api::awards::update, api::awards::revoke,
-        api::awards::archive, api::awards::history,
+        api::awards::archive, api::awards::history, api::awards::renew, api::awards::extend_grace,
         api::accounts::list_users, api::accounts::create_user,
         api::accounts::disable_user, api::accounts::enable_user, api::accounts::unlock_user, api::accounts::list_tokens,
         api::accounts::create_token, api::accounts::revoke_token,

@@ -153,3 +153,37 @@ pub async fn history(
     let events = s.service.award_history(&who, &id).await?;
     Ok(Json(serde_json::json!({ "items": events })))
 }
+
+/// Records a renewal by hand (administrators and the program's managers): answers the NEW
+/// award, whose `predecessor` is this one, `pathway` the one given and `association`
+/// `renewal`. 409 when the award cannot be renewed on that day (window not open, lapsed,
+/// already renewed, revoked, unassigned), saying which.
+#[utoipa::path(post, path = "/api/v1/awards/{id}/renew", tag = "awards", params(("id" = String, Path)),
+    request_body = recert_service::renewals::RenewDraft,
+    responses((status = 201, body = AwardView), (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn renew(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(d): ApiJson<recert_service::renewals::RenewDraft>,
+) -> ApiResult<(StatusCode, Json<AwardView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.service.renew_award(&who, &id, d).await?),
+    ))
+}
+
+/// Extends one award's grace period by some days, with a reason (administrators).
+#[utoipa::path(post, path = "/api/v1/awards/{id}/extend-grace", tag = "awards", params(("id" = String, Path)),
+    request_body = recert_service::renewals::ExtendGraceDraft,
+    responses((status = 200, body = AwardView), (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn extend_grace(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(d): ApiJson<recert_service::renewals::ExtendGraceDraft>,
+) -> ApiResult<Json<AwardView>> {
+    Ok(Json(s.service.extend_grace(&who, &id, d).await?))
+}

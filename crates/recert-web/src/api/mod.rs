@@ -119,6 +119,11 @@ pub fn routes() -> Router<AppState> {
             get(awards::show).patch(awards::update),
         )
         .route("/api/v1/awards/{id}/revoke", post(awards::revoke))
+        .route("/api/v1/awards/{id}/renew", post(awards::renew))
+        .route(
+            "/api/v1/awards/{id}/extend-grace",
+            post(awards::extend_grace),
+        )
         .route("/api/v1/awards/{id}/archive", post(awards::archive))
         .route("/api/v1/awards/{id}/history", get(awards::history))
         .route(
