@@ -789,6 +789,8 @@ fn routes(f: &Fixtures, who: Who) -> Vec<(Method, String, Option<Body>, &'static
         ),
         (get.clone(), format!("/awards/{ana_p}"), None, SEES_ANA),
         (get.clone(), format!("/awards/{ben_q}"), None, READS_ALL),
+        // (Renewing by hand and extending grace need an award in its window or grace:
+        // their refusals by role are in tests/renewals.rs.)
         (get.clone(), format!("/renew/{ana_p}"), None, SEES_ANA),
         (get.clone(), format!("/renew/{ben_q}"), None, READS_ALL),
         (

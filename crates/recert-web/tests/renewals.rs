@@ -90,3 +90,48 @@ both_backends! {
         renew("not-an-id".into(), json!({"pathway": "retake", "note": "x"})).await.problem(StatusCode::UNPROCESSABLE_ENTITY);
     }
 }
+
+both_backends! {
+    async fn renewals_and_grace_extensions_from_the_award_page(app) {
+        app.program(json!({"code": "Y1", "name": "Yearly", "validity": {"count": 1, "unit": "years"},
+                           "grace_days": 30, "renewal_window_days": 60, "renewal_pathways": ["retake", "signoff"]})).await;
+        app.learner("ana").await;
+        let a = app.post("/api/v1/awards", json!({"learner": "ana", "program": "Y1", "issued_on": "2027-06-15"}))
+            .await.expect(StatusCode::CREATED);
+        let id = a["id"].as_str().unwrap().to_owned();
+        let expiry: recert_domain::Date = a["expires_on"].as_str().unwrap().parse().unwrap();
+        app.account("root", "admin", None, &[]).await;
+        let web = app.web_session("root").await;
+        let (_, page) = web.get(&format!("/awards/{id}")).await;
+        assert!(!page.contains("Record a renewal"), "not before the window opens");
+
+        app.set_time(&add_days(expiry, -5).to_string());
+        // (A year on, the session has expired: the manual clock is the sessions' too.)
+        let web = app.web_session("root").await;
+        let (_, page) = web.get(&format!("/awards/{id}")).await;
+        assert!(page.contains("Record a renewal") && page.contains("Supervisor sign-off"), "{page}");
+        assert!(!page.contains("value=\"credits\""), "only the program's pathways");
+        let (status, page) = web.post(&format!("/awards/{id}/renew"), &[("renew_pathway", "signoff"), ("renew_note", "")]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(recert_testkit::error_beside(&page, "renew_note").is_some(), "{page}");
+        let (status, page) = web.post(&format!("/awards/{id}/renew"), &[("renew_pathway", "signoff"), ("renew_note", "Signed off by Bea")]).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains("Renewal recorded") && page.contains(&id), "the new award's page, naming its predecessor: {page}");
+
+        // Grace: the new award lapses, an administrator extends it from its page.
+        let new_id = app.get("/api/v1/awards?learner=ana&program=Y1&status=active").await.expect(StatusCode::OK)["items"][0]["id"]
+            .as_str().unwrap().to_owned();
+        assert_ne!(new_id, id);
+        let next: recert_domain::Date = app.get(&format!("/api/v1/awards/{new_id}")).await.expect(StatusCode::OK)["expires_on"]
+            .as_str().unwrap().parse().unwrap();
+        app.set_time(&add_days(next, 35).to_string());
+        let web = app.web_session("root").await;
+        let (status, page) = web.post(&format!("/awards/{new_id}/extend-grace"), &[("grace_days", "ten"), ("grace_reason", "x")]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(recert_testkit::error_beside(&page, "grace_days").is_some(), "{page}");
+        let (status, page) = web.post(&format!("/awards/{new_id}/extend-grace"), &[("grace_days", "14"), ("grace_reason", "Medical leave")]).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains("Grace extended."), "{page}");
+        assert_eq!(app.get(&format!("/api/v1/awards/{new_id}")).await.expect(StatusCode::OK)["status"], "grace");
+    }
+}

@@ -139,9 +139,13 @@ struct ShowPage {
     may_change: bool,
     edit: EditForm,
     errors: FieldErrors,
-    /// Which form the errors belong to: edit, revoke or archive.
+    /// Which form the errors belong to: edit, revoke, archive, renew or grace.
     errors_for: &'static str,
     categories: [recert_domain::award::RevocationCategory; 5],
+    /// The program's renewal pathways, for the renewal form.
+    pathways: Vec<recert_domain::program::Pathway>,
+    /// The viewer may extend grace (administrators).
+    may_extend_grace: bool,
 }
 
 impl ShowPage {
@@ -162,6 +166,11 @@ struct EditForm {
     revoke_reason: String,
     revoke_category: String,
     archive_reason: String,
+    renew_pathway: String,
+    renew_completed_on: String,
+    renew_note: String,
+    grace_days: String,
+    grace_reason: String,
 }
 
 impl EditForm {
@@ -202,6 +211,8 @@ async fn page(state: &AppState, viewer: &Viewer, id: &str) -> Result<ShowPage, P
         errors: FieldErrors::default(),
         errors_for: "",
         categories: recert_domain::award::RevocationCategory::ALL,
+        pathways: program.program.renewal_pathways.clone(),
+        may_extend_grace: who.may(recert_service::auth::Action::Administer),
     })
 }
 
@@ -292,6 +303,11 @@ async fn failed(
         revoke_reason: f.text("revoke_reason"),
         revoke_category: f.text("revoke_category"),
         archive_reason: f.text("archive_reason"),
+        renew_pathway: f.text("renew_pathway"),
+        renew_completed_on: f.text("renew_completed_on"),
+        renew_note: f.text("renew_note"),
+        grace_days: f.text("grace_days"),
+        grace_reason: f.text("grace_reason"),
     };
     if errors_for != "edit" {
         let fresh = EditForm::of(&p.a);
@@ -299,6 +315,11 @@ async fn failed(
             revoke_reason: p.edit.revoke_reason,
             revoke_category: p.edit.revoke_category,
             archive_reason: p.edit.archive_reason,
+            renew_pathway: p.edit.renew_pathway,
+            renew_completed_on: p.edit.renew_completed_on,
+            renew_note: p.edit.renew_note,
+            grace_days: p.edit.grace_days,
+            grace_reason: p.edit.grace_reason,
             ..fresh
         };
     }
@@ -383,5 +404,64 @@ pub async fn archive(
     {
         Ok(_) => Ok(done(&id, "unassigned")),
         Err(e) => failed(&state, &form, &id, e, "archive", archive_field).await,
+    }
+}
+
+fn renew_field(api: &str) -> Option<String> {
+    Some(format!("renew_{api}"))
+}
+
+fn grace_field(api: &str) -> Option<String> {
+    Some(format!("grace_{api}"))
+}
+
+/// `POST /awards/{id}/renew`: a renewal recorded by hand; on success, the new award's page.
+pub async fn renew(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Form,
+) -> PageResult {
+    let f = &form.fields;
+    let draft = recert_service::renewals::RenewDraft {
+        pathway: f.get("renew_pathway").map(str::to_owned),
+        completed_on: f.get("renew_completed_on").map(str::to_owned),
+        note: Some(f.text("renew_note")),
+    };
+    match state
+        .service
+        .renew_award(&form.viewer.session.principal, &id, draft)
+        .await
+    {
+        Ok(new) => Ok(done(&new.id, "renewed")),
+        Err(e) => failed(&state, &form, &id, e, "renew", renew_field).await,
+    }
+}
+
+/// `POST /awards/{id}/extend-grace`.
+pub async fn extend_grace(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Form,
+) -> PageResult {
+    let f = &form.fields;
+    let days = match f.get("grace_days").map(|d| d.parse::<i64>()) {
+        Some(Ok(d)) => Some(d),
+        Some(Err(_)) => {
+            let e = ServiceError::field("days", "is a whole number of days");
+            return failed(&state, &form, &id, e, "grace", grace_field).await;
+        }
+        None => None,
+    };
+    let draft = recert_service::renewals::ExtendGraceDraft {
+        days,
+        reason: Some(f.text("grace_reason")),
+    };
+    match state
+        .service
+        .extend_grace(&form.viewer.session.principal, &id, draft)
+        .await
+    {
+        Ok(_) => Ok(done(&id, "grace-extended")),
+        Err(e) => failed(&state, &form, &id, e, "grace", grace_field).await,
     }
 }

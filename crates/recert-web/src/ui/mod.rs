@@ -351,6 +351,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/programs/{code}/awards", post(awards::create))
         .route("/awards/{id}", get(awards::show).post(awards::update))
+        .route("/awards/{id}/renew", post(awards::renew))
+        .route("/awards/{id}/extend-grace", post(awards::extend_grace))
         .route("/renew/{id}", get(renew::show))
         .route("/awards/{id}/revoke", post(awards::revoke))
         .route("/awards/{id}/credential.json", get(awards::credential))

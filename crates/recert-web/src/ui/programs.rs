@@ -44,6 +44,8 @@ pub fn notice(done: Option<&str>) -> Option<String> {
             "award-updated" => "Award saved.",
             "revoked" => "Certificate revoked.",
             "unassigned" => "Award unassigned. It is kept in the learner's history.",
+            "renewed" => "Renewal recorded: this is the new certificate. The one it renews is kept in its history.",
+            "grace-extended" => "Grace extended.",
             "group-created" => "Group created.",
             "members-added" => "Members added.",
             "member-removed" => "Member removed.",
