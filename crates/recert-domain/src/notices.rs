@@ -23,10 +23,6 @@ pub const STALE_AFTER_DAYS: i64 = 30;
 /// "Grace ends soon" goes out this many days before the last day of grace.
 pub const GRACE_ENDING_DAYS: i64 = 7;
 
-/// From this many days before expiry on, reminders copy the learner's manager (SPEC §9
-/// `escalation_offset_days`, its default); every notice after expiry does too.
-pub const DEFAULT_ESCALATION_DAYS: i64 = 30;
-
 /// One notice of an award's cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stage {

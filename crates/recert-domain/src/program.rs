@@ -181,6 +181,10 @@ pub struct Program {
     pub grace_days: u32,
     /// Days before expiry a reminder goes out; negative = after expiry.
     pub reminder_offsets_days: Vec<i32>,
+    /// From this many days before expiry, reminders copy the learner's manager; every
+    /// notice after expiry does too.
+    #[serde(default = "default_escalation")]
+    pub escalation_offset_days: u32,
     pub renewal_pathways: Vec<Pathway>,
     pub renewal_anchor: RenewalAnchor,
     pub credits_required: Option<CreditsRequired>,
@@ -243,6 +247,9 @@ pub struct ProgramDraft {
     pub renewal_window_days: Option<i64>,
     pub grace_days: Option<i64>,
     pub reminder_offsets_days: Option<Vec<i64>>,
+    /// Days before expiry from which reminders copy the manager (0–3650; default 30).
+    #[schema(minimum = 0, maximum = 3650)]
+    pub escalation_offset_days: Option<i64>,
     pub renewal_pathways: Option<Vec<String>>,
     pub renewal_anchor: Option<String>,
     #[serde(default, deserialize_with = "crate::names::present")]
@@ -263,6 +270,13 @@ pub struct ProgramDraft {
 pub const DEFAULT_WINDOW_DAYS: u32 = 90;
 pub const DEFAULT_GRACE_DAYS: u32 = 30;
 pub const DEFAULT_REMINDERS: [i32; 4] = [90, 60, 30, -1];
+
+/// Reminders copy the manager from 30 days before expiry unless a program says otherwise.
+pub const DEFAULT_ESCALATION_DAYS: u32 = 30;
+
+fn default_escalation() -> u32 {
+    DEFAULT_ESCALATION_DAYS
+}
 
 fn bounded_days(errors: &mut Errors, field: &str, v: i64, max: i64) -> u32 {
     if v < 0 {
@@ -360,6 +374,10 @@ impl ProgramDraft {
             None => base.map_or(DEFAULT_REMINDERS.to_vec(), |b| {
                 b.reminder_offsets_days.clone()
             }),
+        };
+        let escalation_offset_days = match self.escalation_offset_days {
+            Some(v) => bounded_days(&mut e, "escalation_offset_days", v, 3650),
+            None => base.map_or(DEFAULT_ESCALATION_DAYS, |b| b.escalation_offset_days),
         };
         let renewal_pathways = match &self.renewal_pathways {
             Some(list) => {
@@ -491,6 +509,7 @@ impl ProgramDraft {
                     renewal_window_days,
                     grace_days,
                     reminder_offsets_days,
+                    escalation_offset_days,
                     renewal_pathways,
                     renewal_anchor,
                     credits_required,

@@ -252,7 +252,7 @@ impl Service {
             return Ok(false);
         };
         let mut cc = Vec::new();
-        if notices::copies_manager(stage, notices::DEFAULT_ESCALATION_DAYS)
+        if notices::copies_manager(stage, i64::from(program.escalation_offset_days))
             && let Some(m) = &learner.manager
             && let Some((_, manager)) =
                 recert_store::learners::by_username(tx.conn(), m.as_str()).await?

@@ -37,6 +37,7 @@ fn from_row(row: &AnyRow, items: Vec<ProgramItem>) -> Result<(i64, Program)> {
             renewal_window_days: rows::u32_of(row, "renewal_window_days")?,
             grace_days: rows::u32_of(row, "grace_days")?,
             reminder_offsets_days: rows::json(row, "reminder_offsets_days")?,
+            escalation_offset_days: rows::u32_of(row, "escalation_offset_days")?,
             renewal_pathways: rows::json(row, "renewal_pathways")?,
             renewal_anchor: anchor,
             credits_required: rows::opt_json(row, "credits_required")?,
@@ -293,8 +294,8 @@ pub async fn insert(conn: &mut Writer, p: &Program, org_id: i64, now_ms: i64) ->
          validity_count, validity_unit, renewal_window_days, grace_days, reminder_offsets_days, \
          renewal_pathways, renewal_anchor, credits_required, refresher_item, content_version, \
          custom_fields, grace_counts_as_compliant, archived_on, created_at, updated_at, \
-         external_training_approval) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$19,$20) RETURNING id",
+         external_training_approval, escalation_offset_days) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$19,$20,$21) RETURNING id",
     )
     .bind(p.code.as_str())
     .bind(p.code.as_str().to_lowercase())
@@ -316,6 +317,7 @@ pub async fn insert(conn: &mut Writer, p: &Program, org_id: i64, now_ms: i64) ->
     .bind(rows::opt_date_text(p.archived_on))
     .bind(now_ms)
     .bind(i64::from(p.external_training_approval))
+    .bind(i64::from(p.escalation_offset_days))
     .fetch_one(&mut *conn)
     .await?;
     let id = rows::int(&row, "id")?;
@@ -338,7 +340,8 @@ pub async fn update(
          validity_unit = $5, renewal_window_days = $6, grace_days = $7, reminder_offsets_days = $8, \
          renewal_pathways = $9, renewal_anchor = $10, credits_required = $11, refresher_item = $12, \
          content_version = $13, custom_fields = $14, grace_counts_as_compliant = $15, \
-         archived_on = $16, updated_at = $17, external_training_approval = $19, revision = revision + 1 WHERE id = $18",
+         archived_on = $16, updated_at = $17, external_training_approval = $19, escalation_offset_days = $20, \
+         revision = revision + 1 WHERE id = $18",
     )
     .bind(org_id)
     .bind(&p.name)
@@ -359,6 +362,7 @@ pub async fn update(
     .bind(now_ms)
     .bind(id)
     .bind(i64::from(p.external_training_approval))
+    .bind(i64::from(p.escalation_offset_days))
     .execute(&mut *conn)
     .await?;
     replace_items(conn, id, &p.items).await

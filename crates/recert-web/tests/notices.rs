@@ -1,6 +1,6 @@
 //! Reminders and notices by email (SPEC §3.7, §9), over a real SMTP conversation with
 //! aiosmtpd, the test clock moved through a certification's year: each notice on its day,
-//! once, to the learner with the manager in Cc from 30 days before expiry; after downtime
+//! once, to the learner with the manager in Cc from the program's escalation offset; after downtime
 //! only the latest due one. Both databases.
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
@@ -27,8 +27,9 @@ both_backends! {
         let Some(sink) = SmtpSink::start() else { return };
         let service = app.service.clone().with_mailer(Mailer::new(&sink.url(), "Recert <recert@example.org>").unwrap());
         app.send(Method::PUT, "/api/v1/test-clock", Some(json!({"now": "2027-01-10"})), Some(&app.token)).await.expect(StatusCode::OK);
+        // The manager is copied from 60 days before expiry in this program.
         app.program(json!({"code": "SAFE", "name": "Site safety", "validity": {"count": 1, "unit": "years"},
-                           "grace_days": 30, "renewal_pathways": ["retake"]})).await;
+                           "grace_days": 30, "renewal_pathways": ["retake"], "escalation_offset_days": 60})).await;
         app.post("/api/v1/learners", json!({"username": "boss", "legal_name": "Bea Boss", "email": "bea@example.org"}))
             .await.expect(StatusCode::CREATED);
         for u in ["ana", "ben"] {
@@ -48,7 +49,7 @@ both_backends! {
         // (day, event, offset header, manager copied)
         let expected = [
             (add_days(expiry, -90), "award.reminder", Some("90"), false),
-            (add_days(expiry, -60), "award.reminder", Some("60"), false),
+            (add_days(expiry, -60), "award.reminder", Some("60"), true),
             (add_days(expiry, -30), "award.reminder", Some("30"), true),
             (add_days(expiry, 1), "award.expired", None, true),
             (add_days(grace_ends, -7), "award.grace_ending", None, true),

@@ -12,6 +12,7 @@ both_backends! {
         assert_eq!(p["renewal_window_days"], 90);
         assert_eq!(p["grace_days"], 30);
         assert_eq!(p["reminder_offsets_days"], json!([90, 60, 30, -1]));
+        assert_eq!(p["escalation_offset_days"], 30);
         assert_eq!(p["renewal_anchor"], "previous_expiry");
         assert_eq!(p["archived"], false);
         let shown = app.get("/api/v1/programs/SAFE-1").await.expect(StatusCode::OK);
@@ -134,5 +135,23 @@ both_backends! {
             }
         }
         assert_eq!(seen, (0..7).map(|i| format!("P{i}")).collect::<Vec<_>>());
+    }
+}
+
+both_backends! {
+    async fn the_manager_escalation_offset_is_a_program_setting(app) {
+        let p = app.program(json!({"code": "E", "name": "E", "validity": {"count": 1, "unit": "years"},
+                                   "escalation_offset_days": 45})).await;
+        assert_eq!(p["escalation_offset_days"], 45);
+        let p = app.patch("/api/v1/programs/E", json!({"escalation_offset_days": 60})).await.expect(StatusCode::OK);
+        assert_eq!(p["escalation_offset_days"], 60);
+        // Other edits keep it.
+        let p = app.patch("/api/v1/programs/E", json!({"name": "E2"})).await.expect(StatusCode::OK);
+        assert_eq!(p["escalation_offset_days"], 60);
+        for bad in [json!(-1), json!(3651), json!("soon"), json!(1.5)] {
+            let r = app.patch("/api/v1/programs/E", json!({"escalation_offset_days": bad})).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", r.text);
+        }
+        assert_eq!(app.get("/api/v1/programs/E").await.expect(StatusCode::OK)["escalation_offset_days"], 60);
     }
 }

@@ -112,6 +112,7 @@ pub struct ProgramForm {
     pub renewal_window_days: String,
     pub grace_days: String,
     pub reminder_offsets_days: String,
+    pub escalation_offset_days: String,
     pub renewal_pathways: Vec<String>,
     pub renewal_anchor: String,
     pub credits_hours: String,
@@ -131,6 +132,7 @@ impl ProgramForm {
             validity_unit: ValidityUnit::Years.as_str().into(),
             renewal_window_days: program::DEFAULT_WINDOW_DAYS.to_string(),
             grace_days: program::DEFAULT_GRACE_DAYS.to_string(),
+            escalation_offset_days: program::DEFAULT_ESCALATION_DAYS.to_string(),
             reminder_offsets_days: program::DEFAULT_REMINDERS.map(|d| d.to_string()).join(", "),
             renewal_anchor: RenewalAnchor::PreviousExpiry.as_str().into(),
             renewal_pathways: vec![Pathway::Retake.as_str().into()],
@@ -148,6 +150,7 @@ impl ProgramForm {
             validity_unit: p.validity.unit.as_str().into(),
             renewal_window_days: p.renewal_window_days.to_string(),
             grace_days: p.grace_days.to_string(),
+            escalation_offset_days: p.escalation_offset_days.to_string(),
             reminder_offsets_days: p
                 .reminder_offsets_days
                 .iter()
@@ -201,6 +204,7 @@ impl ProgramForm {
             validity_unit: f.text("validity_unit"),
             renewal_window_days: f.text("renewal_window_days"),
             grace_days: f.text("grace_days"),
+            escalation_offset_days: f.text("escalation_offset_days"),
             reminder_offsets_days: f.text("reminder_offsets_days"),
             renewal_pathways: f.all("renewal_pathways"),
             renewal_anchor: f.text("renewal_anchor"),
@@ -239,6 +243,7 @@ impl ProgramForm {
         let count = int("validity_count", &self.validity_count);
         let window = int("renewal_window_days", &self.renewal_window_days);
         let grace = int("grace_days", &self.grace_days);
+        let escalation = int("escalation_offset_days", &self.escalation_offset_days);
         let mut offsets = Vec::new();
         for part in self
             .reminder_offsets_days
@@ -356,6 +361,9 @@ impl ProgramForm {
             }
             if let Some(g) = grace {
                 obj.insert("grace_days".into(), json!(g));
+            }
+            if let Some(x) = escalation {
+                obj.insert("escalation_offset_days".into(), json!(x));
             }
             if base.is_some() {
                 // The code is the program's key: it is not edited.
