@@ -115,3 +115,113 @@ impl Service {
         self.scheduler_wake.notified().await;
     }
 }
+
+/// One message as the outbox page shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub created_at: String,
+    pub event: String,
+    pub award: Option<String>,
+    pub to: String,
+    pub subject: String,
+    /// pending, sent or failed (given up).
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    /// When it is tried next (pending ones).
+    pub next_attempt_at: Option<String>,
+}
+
+/// A page of the outbox, with the counts that answer "is mail going out?".
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxPage {
+    pub items: Vec<OutboxItem>,
+    pub total: i64,
+    pub pending: i64,
+    pub failed: i64,
+    pub sent: i64,
+    /// The mail server in use (without credentials), or `None` when none is set.
+    pub server: Option<String>,
+}
+
+fn instant(ms: i64) -> String {
+    recert_domain::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+impl Service {
+    /// The outbox, failures first (administrators): `offset`/`limit` page it.
+    pub async fn outbox(&self, who: &Principal, offset: i64, limit: i64) -> Result<OutboxPage> {
+        who.require(crate::auth::Action::Administer)?;
+        let mut conn = self.store.read().await?;
+        let (rows, total) = store::recent(&mut conn, limit.clamp(1, 200), offset.max(0)).await?;
+        let (pending, failed, sent) = store::counts(&mut conn).await?;
+        let items = rows
+            .into_iter()
+            .map(|q| {
+                let m: serde_json::Value = serde_json::from_str(&q.message).unwrap_or_default();
+                let list = |k: &str| {
+                    m[k].as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|v| v.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        })
+                        .unwrap_or_default()
+                };
+                let to = match list("cc") {
+                    cc if cc.is_empty() => list("to"),
+                    cc => format!("{} (Cc {cc})", list("to")),
+                };
+                OutboxItem {
+                    id: q.id,
+                    created_at: instant(q.created_ms),
+                    event: q.event,
+                    award: q.award,
+                    to,
+                    subject: m["subject"].as_str().unwrap_or_default().to_owned(),
+                    next_attempt_at: (q.state == "pending").then(|| instant(q.next_attempt_ms)),
+                    state: q.state,
+                    attempts: q.attempts,
+                    last_error: q.last_error,
+                }
+            })
+            .collect();
+        Ok(OutboxPage {
+            items,
+            total,
+            pending,
+            failed,
+            sent,
+            server: self.mailer.as_ref().map(|m| m.server.clone()),
+        })
+    }
+
+    /// Puts a message that was not delivered back in the queue, to go at the next pass
+    /// (administrators). Audited.
+    pub async fn resend_message(&self, who: &Principal, id: i64) -> Result<()> {
+        who.require(crate::auth::Action::Administer)?;
+        let mut tx = self.store.begin_write().await?;
+        if !store::resend(tx.conn(), id, self.real_now_ms()).await? {
+            return Err(crate::ServiceError::Conflict(format!(
+                "message {id} does not exist or was already delivered"
+            )));
+        }
+        tx.audit(recert_store::audit::NewEvent {
+            at: self.now(),
+            actor: &who.name,
+            action: "message.resent",
+            subject_type: "message",
+            subject_id: &id.to_string(),
+            before: None,
+            after: None,
+        })
+        .await?;
+        tx.commit().await?;
+        self.wake_scheduler();
+        Ok(())
+    }
+}

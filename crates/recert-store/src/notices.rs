@@ -231,7 +231,23 @@ pub async fn pending(conn: &mut AnyConnection) -> Result<i64> {
     rows::int(&row, "n")
 }
 
-/// The most recent messages, newest first: failed ones first when `failed_first`.
+/// Messages by state: pending, failed (given up), sent.
+pub async fn counts(conn: &mut AnyConnection) -> Result<(i64, i64, i64)> {
+    let row = crate::sql::q(
+        "SELECT COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS pending, \
+         COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS failed, \
+         COALESCE(SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END), 0) AS sent FROM outbox",
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((
+        rows::int(&row, "pending")?,
+        rows::int(&row, "failed")?,
+        rows::int(&row, "sent")?,
+    ))
+}
+
+/// One page of messages: given up first, then waiting, then sent; newest first within each.
 pub async fn recent(
     conn: &mut AnyConnection,
     limit: i64,

@@ -1015,6 +1015,7 @@ fn routes(f: &Fixtures, who: Who) -> Vec<(Method, String, Option<Body>, &'static
         // (Moving the test clock answers 409 on this instance, on the real clock: its
         // refusals by role are in tests/test_clock.rs.)
         (get.clone(), "/admin/test-clock".into(), None, ADMIN),
+        (get.clone(), "/admin/outbox".into(), None, ADMIN),
         (get.clone(), "/api/v1/test-clock".into(), None, ADMIN),
         (get.clone(), "/api/v1/scheduler".into(), None, ADMIN),
         (

@@ -129,5 +129,25 @@ both_backends! {
         assert_eq!(items[0].attempts, 1, "tried once, waiting for the next attempt");
         assert_eq!(items[0].state, "pending");
         assert!(items[0].last_error.as_deref().unwrap().contains(&port.to_string()), "{:?}", items[0].last_error);
+
+        // The outbox page says so, and sends it again on request (administrators).
+        app.account("root", "admin", None, &[]).await;
+        let web = app.web_session("root").await;
+        let (status, page) = web.get("/admin/outbox").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("1 waiting") && page.contains("award.reminder") && page.contains(&port.to_string()), "{page}");
+        assert!(page.contains("ana@example.org") && page.contains("Send again"), "{page}");
+        let (status, page) = web.post(&format!("/admin/outbox/{}/resend", items[0].id), &[]).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains("queued again"), "{page}");
+        let (_, again) = recert_store::notices::recent(&mut conn, 10, 0).await.unwrap();
+        assert_eq!(again, 1);
+        let (items, _) = recert_store::notices::recent(&mut conn, 10, 0).await.unwrap();
+        assert_eq!((items[0].attempts, items[0].state.as_str()), (0, "pending"));
+        let (status, _) = web.post("/admin/outbox/999999/resend", &[]).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        app.account("aud", "auditor", None, &[]).await;
+        let (status, _) = app.web_session("aud").await.get("/admin/outbox").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
     }
 }

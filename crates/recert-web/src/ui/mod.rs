@@ -16,6 +16,7 @@ pub mod learners;
 pub mod listing;
 pub mod me;
 pub mod organizations;
+pub mod outbox;
 pub mod programs;
 pub mod renew;
 pub mod reports;
@@ -403,6 +404,8 @@ pub fn routes() -> Router<AppState> {
         .route("/team", get(me::team))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/organizations", get(organizations::show))
+        .route("/admin/outbox", get(outbox::show))
+        .route("/admin/outbox/{id}/resend", post(outbox::resend))
         .route(
             "/admin/test-clock",
             get(test_clock::show).post(test_clock::set),
