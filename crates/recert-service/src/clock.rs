@@ -18,7 +18,8 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock tests set by hand.
+/// A clock set by hand: tests' clock, and the test clock of `recert serve --test-clock`
+/// (which sets it from the database; see `Service::with_test_clock`).
 #[derive(Debug)]
 pub struct ManualClock(Mutex<Timestamp>);
 
@@ -40,39 +41,5 @@ impl Clock for ManualClock {
             .lock()
             .map(|t| *t)
             .unwrap_or_else(|p| *p.into_inner())
-    }
-}
-
-/// The test clock (`recert serve --test-clock`): "now" is a value kept in the database, so
-/// every instance on it agrees, and it stands still until someone moves it — a person
-/// walking the demo through a year, or a test, sees exactly the day they chose. This holds
-/// the value as last read or set here; [`crate::Service::refresh_test_clock`] reads it
-/// again (the server does every second, and the scheduler before each pass).
-#[derive(Debug)]
-pub struct StoredClock(std::sync::atomic::AtomicI64);
-
-impl StoredClock {
-    /// Until a value is read, the system clock's.
-    pub fn new() -> Self {
-        Self(std::sync::atomic::AtomicI64::new(
-            Timestamp::now().as_millisecond(),
-        ))
-    }
-
-    pub fn set_ms(&self, ms: i64) {
-        self.0.store(ms, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-impl Default for StoredClock {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Clock for StoredClock {
-    fn now(&self) -> Timestamp {
-        Timestamp::from_millisecond(self.0.load(std::sync::atomic::Ordering::Relaxed))
-            .unwrap_or_else(|_| Timestamp::now())
     }
 }

@@ -35,7 +35,7 @@ pub mod users;
 pub mod xapi;
 
 pub use auth::{Principal, Role};
-pub use clock::{Clock, ManualClock, StoredClock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::ServiceError;
 pub use recert_store::audit::Event as AuditEvent;
 pub use recert_store::{Backend, Store};
@@ -77,7 +77,7 @@ pub struct Service {
     /// Organizations' logos by organization id (see `Service::cached_logo`).
     logos: Arc<cache::HeadCache<Option<Arc<logos::CachedLogo>>>>,
     /// The test clock, on an instance that runs on one (see [`Service::with_test_clock`]).
-    test_clock: Option<Arc<clock::StoredClock>>,
+    test_clock: Option<Arc<ManualClock>>,
     /// Delivers email, when a mail server is configured (see [`Service::with_mailer`]).
     mailer: Option<Arc<mail::Mailer>>,
     /// Wakes the scheduler loop before its interval (see [`Service::wake_scheduler`]).

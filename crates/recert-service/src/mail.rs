@@ -75,13 +75,25 @@ impl Mailer {
             Some((u, h)) => (Some(u), h),
             None => (None, rest),
         };
-        let (host, port) = match hostport.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => (
-                h.trim_start_matches('[').trim_end_matches(']'),
-                p.parse::<u16>()
-                    .map_err(|_| format!("smtp_url port {p:?} is not a number"))?,
-            ),
-            _ => (hostport, if implicit_tls { 465 } else { 25 }),
+        // `host`, `host:port`, `[v6]` or `[v6]:port`.
+        let (host, port) = match hostport.strip_prefix('[') {
+            Some(v6) => {
+                let (h, after) = v6
+                    .split_once(']')
+                    .ok_or_else(|| "smtp_url has an unclosed [".to_owned())?;
+                (h, after.strip_prefix(':'))
+            }
+            None => match hostport.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (hostport, None),
+            },
+        };
+        let port = match port {
+            Some(p) => p
+                .parse::<u16>()
+                .map_err(|_| format!("smtp_url port {p:?} is not a number"))?,
+            None if implicit_tls => 465,
+            None => 25,
         };
         if host.is_empty() {
             return Err("smtp_url names no host".into());

@@ -243,22 +243,16 @@ impl Service {
         expiry: Date,
         today: Date,
     ) -> Result<bool> {
-        let Some((_, learner)) =
-            recert_store::learners::by_username(tx.conn(), rec.award.learner.as_str()).await?
-        else {
-            return Ok(false);
-        };
-        let Some(to) = learner.email.as_deref().filter(|e| !e.is_empty()) else {
+        let (email, manager) =
+            recert_store::learners::notice_contacts(tx.conn(), rec.learner_id).await?;
+        let Some(to) = email else {
             return Ok(false);
         };
         let mut cc = Vec::new();
         if notices::copies_manager(stage, i64::from(program.escalation_offset_days))
-            && let Some(m) = &learner.manager
-            && let Some((_, manager)) =
-                recert_store::learners::by_username(tx.conn(), m.as_str()).await?
-            && let Some(e) = manager.email.as_deref().filter(|e| !e.is_empty())
+            && let Some((name, e)) = &manager
         {
-            cc.push(mailbox(&manager.legal_name, e));
+            cc.push(mailbox(name, e));
         }
         let base = self.base_url();
         let cert = rec.award.id.as_str();
@@ -281,7 +275,7 @@ impl Service {
             headers.insert("X-Recert-Offset-Days".into(), d.to_string().into());
         }
         let message = serde_json::json!({
-            "to": [mailbox(&rec.legal_name, to)],
+            "to": [mailbox(&rec.legal_name, &to)],
             "cc": cc,
             "subject": subject,
             "text": text,

@@ -5,7 +5,7 @@
 
 use crate::awards::AwardView;
 use crate::{Principal, Result, Service};
-use recert_domain::program::{ItemKind, Pathway, Program};
+use recert_domain::program::{Pathway, Program};
 use recert_domain::status::Status;
 
 /// A course or other item to take, with where it opens.
@@ -41,18 +41,20 @@ pub struct RenewalGuide {
     pub initial: Vec<ItemLink>,
 }
 
-fn kind_word(k: ItemKind) -> &'static str {
-    k.label()
-}
-
 impl Service {
     /// The renewal page of an award: who may see the award may see this.
     pub async fn renewal_guide(&self, who: &Principal, id: &str) -> Result<RenewalGuide> {
         let award = self.award(who, id, None).await?;
         let mut conn = self.store.read().await?;
-        let program = recert_store::programs::by_code(&mut conn, &award.program)
+        // From the catalogue in memory: reading the award just loaded it.
+        let program = self
+            .catalogue(&mut conn)
             .await?
+            .programs
+            .iter()
             .map(|(_, p)| p)
+            .find(|p| p.code.as_str() == award.program)
+            .cloned()
             .ok_or_else(|| crate::ServiceError::not_found("program", award.program.clone()))?;
         let manager = match recert_store::learners::by_username(&mut conn, &award.learner).await? {
             Some((_, l)) => match l.manager {
@@ -70,7 +72,7 @@ impl Service {
                 .find(|i| i.code == code)
                 .map(|i| ItemLink {
                     code: i.code.clone(),
-                    kind: kind_word(i.kind),
+                    kind: i.kind.label(),
                     url: i.url.clone(),
                 })
         };

@@ -142,13 +142,10 @@ impl Service {
             Some((x, c)) => (Some(x), Some(c)),
             None => (None, None),
         };
-        let learner = recert_store::learners::by_username(tx.conn(), a.learner.as_str())
-            .await?
-            .ok_or_else(|| ServiceError::internal(format!("learner {} missing", a.learner)))?;
         let new = NewAward {
             learner_id: current.learner_id,
             username: a.learner.clone(),
-            legal_name: learner.1.legal_name.clone(),
+            legal_name: current.legal_name.clone(),
             program_id: current.program_id,
             issued_on: on,
             completed_on: Some(on),

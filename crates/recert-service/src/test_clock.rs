@@ -4,8 +4,7 @@
 //! `recert clock set` moves it from the command line; the API and the banner form move it
 //! on such an instance only. Every move is audited.
 
-use crate::clock::StoredClock;
-use crate::{Principal, Result, Service, ServiceError};
+use crate::{ManualClock, Principal, Result, Service, ServiceError};
 use recert_domain::Timestamp;
 use recert_domain::organization::{self, DEFAULT_CODE};
 use recert_store::audit::NewEvent;
@@ -24,10 +23,11 @@ pub struct TestClockView {
 
 impl Service {
     /// This service on the test clock: "now" is the stored value (read by
-    /// [`Service::refresh_test_clock`]), not the system clock. Sessions and lockouts keep
+    /// [`Service::refresh_test_clock`]; until one is read, the system's), standing still
+    /// until moved. Sessions and lockouts keep
     /// the clock it had: moving time signs no one out.
     pub fn with_test_clock(mut self) -> Self {
-        let clock = Arc::new(StoredClock::new());
+        let clock = Arc::new(ManualClock::new(Timestamp::now()));
         self.clock = clock.clone();
         self.test_clock = Some(clock);
         self
@@ -42,8 +42,11 @@ impl Service {
     pub async fn refresh_test_clock(&self) -> Result<()> {
         if let Some(clock) = &self.test_clock {
             let mut conn = self.store.read().await?;
-            if let Some(ms) = recert_store::test_clock::get(&mut conn).await? {
-                clock.set_ms(ms);
+            if let Some(at) = recert_store::test_clock::get(&mut conn)
+                .await?
+                .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+            {
+                clock.set(at);
             }
         }
         Ok(())
@@ -114,7 +117,7 @@ impl Service {
         .await?;
         tx.commit().await?;
         if let Some(clock) = &self.test_clock {
-            clock.set_ms(at.as_millisecond());
+            clock.set(at);
             // Notices due on the new day go out now, not at the next interval.
             self.wake_scheduler();
         }

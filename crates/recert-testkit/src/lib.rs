@@ -49,13 +49,35 @@ fn random_hex(n: usize) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// Whether the tests run in CI (`CI=true`): there every independent check must run, and a
+/// missing tool or server fails instead of skipping with a note.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// The first Python interpreter that can import `module`: `PYTHON`, then `python3` on
+/// PATH, then Debian's own (where `apt-get install python3-…` puts modules, even when PATH
+/// starts with another Python).
+pub fn python_with(module: &str) -> Option<String> {
+    std::env::var("PYTHON")
+        .ok()
+        .into_iter()
+        .chain(["python3".to_owned(), "/usr/bin/python3".to_owned()])
+        .find(|py| {
+            std::process::Command::new(py)
+                .args(["-c", &format!("import {module}")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+}
+
 /// The PostgreSQL URL for tests, or `None` (with a note) when not configured outside CI.
 /// In CI a missing URL fails the test: the PostgreSQL half must run there.
 pub fn postgres_url() -> Option<String> {
     match std::env::var(POSTGRES_ENV) {
         Ok(u) if !u.is_empty() => Some(u),
         _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+            if in_ci() {
                 panic!(
                     "{POSTGRES_ENV} must be set in CI: the PostgreSQL tests may not be skipped there"
                 );

@@ -3,6 +3,7 @@
 //! JSON line — envelope, headers, decoded subject, text and HTML parts — for the test to
 //! read.
 
+use crate::in_ci;
 use serde_json::Value;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -48,25 +49,11 @@ impl Drop for SmtpSink {
     }
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
 impl SmtpSink {
     /// Starts one on a free port. `None` when no Python with aiosmtpd is installed —
     /// outside CI only: in CI that fails the test.
     pub fn start() -> Option<Self> {
-        let python = std::env::var("PYTHON")
-            .ok()
-            .into_iter()
-            .chain(["python3".to_owned(), "/usr/bin/python3".to_owned()])
-            .find(|py| {
-                Command::new(py)
-                    .args(["-c", "import aiosmtpd"])
-                    .output()
-                    .is_ok_and(|o| o.status.success())
-            });
-        let Some(python) = python else {
+        let Some(python) = crate::python_with("aiosmtpd") else {
             assert!(
                 !in_ci(),
                 "python3 with aiosmtpd must be installed in CI (.ci/run installs python3-aiosmtpd)"

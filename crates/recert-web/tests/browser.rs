@@ -6,7 +6,7 @@
 //! skipped with a note when missing, except with `CI=true`, where it fails.
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use recert_testkit::{Backend, PASSWORD, StatusCode, TestApp};
+use recert_testkit::{Backend, PASSWORD, StatusCode, TestApp, in_ci};
 use serde_json::json;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -36,10 +36,6 @@ impl Drop for Driver {
         let _ = self.process.kill();
         let _ = self.process.wait();
     }
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
 async fn browser() -> Option<(Driver, Client)> {
@@ -326,26 +322,10 @@ fn xlsx_cells(bytes: &[u8]) -> Option<Vec<Vec<String>>> {
         wb = openpyxl.load_workbook(sys.argv[1])\n\
         for row in wb.active.iter_rows():\n\
         \x20   print('\\t'.join(f'{type(c.value).__name__}:{c.value}:{c.number_format}' for c in row))\n";
-    // The first interpreter that has openpyxl: `PYTHON`, then `python3` on PATH, then
-    // Debian's own (where `apt-get install python3-openpyxl` puts it, even when PATH
-    // starts with another Python).
-    let candidates: Vec<String> = std::env::var("PYTHON")
-        .ok()
-        .into_iter()
-        .chain(["python3".to_owned(), "/usr/bin/python3".to_owned()])
-        .collect();
-    let out = candidates
-        .iter()
-        .map(|py| Command::new(py).args(["-c", script]).arg(&path).output())
-        .find(|o| o.as_ref().is_ok_and(|o| o.status.success()))
-        .unwrap_or_else(|| {
-            Command::new("python3")
-                .args(["-c", script])
-                .arg(&path)
-                .output()
-        });
+    let out = recert_testkit::python_with("openpyxl")
+        .map(|py| Command::new(py).args(["-c", script]).arg(&path).output());
     match out {
-        Ok(o) if o.status.success() => Some(
+        Some(Ok(o)) if o.status.success() => Some(
             String::from_utf8(o.stdout)
                 .unwrap()
                 .lines()

@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use recert_credentials::{did, proof, status_list};
-use recert_testkit::{StatusCode, TestApp, both_backends};
+use recert_testkit::{StatusCode, TestApp, both_backends, in_ci};
 use serde_json::{Value, json};
 
 /// Y1 (one year) earned by completing C1; ana completed it on 2026-06-20, so on
@@ -174,14 +174,7 @@ fn ob3_schema_errors(doc: &Value) -> Result<(), String> {
         s=json.load(open(sys.argv[1]))\nd=json.load(sys.stdin)\n\
         errs=[f'{list(e.path)}: {e.message}' for e in V(s).iter_errors(d)]\n\
         print('\\n'.join(errs))\nsys.exit(1 if errs else 0)\n";
-    let python = ["python3", "/usr/bin/python3"]
-        .into_iter()
-        .find(|p| {
-            std::process::Command::new(p)
-                .args(["-c", "import jsonschema"])
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
+    let python = recert_testkit::python_with("jsonschema")
         .expect("python3 with jsonschema (apt-get install python3-jsonschema)");
     let mut child = std::process::Command::new(python)
         .args(["-c", script, schema.to_str().unwrap()])
@@ -504,11 +497,6 @@ both_backends! {
         }
         assert!(limited, "the 121st verification in a minute is refused");
     }
-}
-
-/// In CI every independent check must run; elsewhere a missing tool skips it with a note.
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
 /// Runs Digital Bazaar's verifier (`tools/vc-verify`, node) on a credential with the
