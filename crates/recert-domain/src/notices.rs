@@ -48,6 +48,19 @@ impl Stage {
         }
     }
 
+    /// The stage stored under `key` (see [`Stage::key`]).
+    pub fn parse(key: &str) -> Option<Stage> {
+        match key {
+            "expired" => Some(Stage::Expired),
+            "grace_ending" => Some(Stage::GraceEnding),
+            "lapsed" => Some(Stage::Lapsed),
+            _ => key
+                .strip_prefix("reminder:")
+                .and_then(|d| d.parse().ok())
+                .map(Stage::Reminder),
+        }
+    }
+
     /// The webhook event type (SPEC §9) this notice is.
     pub fn event(self) -> &'static str {
         match self {
@@ -142,6 +155,21 @@ mod tests {
     }
 
     const OFFSETS: [i32; 4] = [90, 60, 30, -1];
+
+    #[test]
+    fn a_stage_reads_back_from_its_key() {
+        for s in [
+            Stage::Reminder(90),
+            Stage::Reminder(-1),
+            Stage::Expired,
+            Stage::GraceEnding,
+            Stage::Lapsed,
+        ] {
+            assert_eq!(Stage::parse(&s.key()), Some(s));
+        }
+        assert_eq!(Stage::parse("reminder:x"), None);
+        assert_eq!(Stage::parse("sent"), None);
+    }
 
     #[test]
     fn a_cycle_has_reminders_expiry_grace_ending_and_lapse_in_order() {

@@ -1,6 +1,6 @@
 //! Email over SMTP (SPEC §9): `smtp://[user:pass@]host:port` (`smtps://` = implicit TLS;
 //! `?starttls=required|opportunistic|never`, default opportunistic) and a From mailbox.
-//! Messages come from the outbox as JSON (see `notices::queue_notice`) and go out with a
+//! Messages come from the outbox as JSON (see `notices::notice_message`) and go out with a
 //! text and an HTML part and their `X-Recert-*` headers.
 
 use lettre::message::header::{HeaderName, HeaderValue};

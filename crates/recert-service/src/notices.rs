@@ -1,5 +1,5 @@
 //! The scheduler's notice pass (SPEC §3.7): for each award whose next notice has come
-//! (`awards.notice_from`), decide with [`recert_domain::notices::plan`] what to send,
+//! (the notice queue of migration 0015), decide with [`recert_domain::notices::plan`] what to send,
 //! record it (at most once per award and stage, even with several schedulers on one
 //! database) and queue the email in the same transaction.
 
@@ -13,7 +13,7 @@ use serde::Serialize;
 use std::collections::HashSet;
 
 /// Awards looked at per transaction.
-const BATCH: i64 = 200;
+const BATCH: i64 = 500;
 /// Batches per pass at most; what is left waits for the next pass.
 const MAX_BATCHES: usize = 500;
 
@@ -44,24 +44,47 @@ pub(crate) struct Shortcodes {
 
 impl Shortcodes {
     /// `template` with every `[shortcode]` replaced; `escape` is applied to the values
-    /// (HTML bodies escape them, text bodies do not).
+    /// (HTML bodies escape them, text bodies do not). One pass over the template; an
+    /// unknown `[word]` stays as written.
     pub fn fill(&self, template: &str, escape: fn(&str) -> String) -> String {
-        let pairs = [
-            ("[learner_name]", self.learner_name.clone()),
-            ("[certification_name]", self.certification_name.clone()),
-            ("[certification_code]", self.certification_code.clone()),
-            ("[expiry_date]", self.expiry_date.clone()),
-            ("[days_left]", self.days_left.to_string()),
-            ("[renew_link]", self.renew_link.clone()),
-            ("[certificate_link]", self.certificate_link.clone()),
-            ("[verify_link]", self.verify_link.clone()),
-            ("[pathways]", self.pathways.clone()),
-        ];
-        let mut out = template.to_owned();
-        for (code, value) in pairs {
-            out = out.replace(code, &escape(&value));
+        let mut out = String::with_capacity(template.len() + 256);
+        let mut rest = template;
+        while let Some(open) = rest.find('[') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open..];
+            let value = after
+                .find(']')
+                .and_then(|close| self.value(&after[1..close]).map(|v| (close, v)));
+            match value {
+                Some((close, v)) => {
+                    out.push_str(&escape(&v));
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    out.push('[');
+                    rest = &after[1..];
+                }
+            }
         }
+        out.push_str(rest);
         out
+    }
+
+    /// The value of one shortcode, by its name.
+    fn value(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
+        use std::borrow::Cow::{Borrowed, Owned};
+        Some(match name {
+            "learner_name" => Borrowed(&self.learner_name),
+            "certification_name" => Borrowed(&self.certification_name),
+            "certification_code" => Borrowed(&self.certification_code),
+            "expiry_date" => Borrowed(&self.expiry_date),
+            "days_left" => Owned(self.days_left.to_string()),
+            "renew_link" => Borrowed(&self.renew_link),
+            "certificate_link" => Borrowed(&self.certificate_link),
+            "verify_link" => Borrowed(&self.verify_link),
+            "pathways" => Borrowed(&self.pathways),
+            _ => return None,
+        })
     }
 }
 
@@ -137,9 +160,18 @@ fn mailbox(name: &str, address: &str) -> String {
     format!("\"{name}\" <{address}>")
 }
 
+/// One award's part of a pass: the stages to record, the message to send if its stage is
+/// recorded now, and when to look at it next.
+struct Decided {
+    notices: Vec<store::Notice>,
+    send: Option<(Stage, Option<store::NewMessage>)>,
+    next: Option<Date>,
+}
+
 impl Service {
     /// One pass of the scheduler over the awards whose notices are due: records each
-    /// notice once and queues its email. Safe to run on every instance at once.
+    /// notice once and queues its email. Safe to run on every instance at once. Its cost
+    /// grows with the awards due, not with all awards: a few statements per batch of them.
     pub async fn notice_pass(&self) -> Result<PassReport> {
         self.refresh_test_clock().await?;
         let mut report = PassReport::default();
@@ -157,17 +189,40 @@ impl Service {
                 .unwrap_or_else(|| {
                     recert_domain::dates::day_in_zone(self.now(), &jiff::tz::TimeZone::UTC)
                 });
-            let due =
-                store::due_awards(tx.conn(), self.store.backend(), &latest.to_string(), BATCH)
-                    .await?;
-            let fresh: Vec<String> = due.into_iter().filter(|c| seen.insert(c.clone())).collect();
+            let due = store::due(tx.conn(), &latest.to_string(), BATCH).await?;
+            let fresh: Vec<store::Due> =
+                due.into_iter().filter(|d| seen.insert(d.row_id)).collect();
             if fresh.is_empty() {
                 tx.commit().await?;
                 break;
             }
-            for cert in &fresh {
-                self.notice_one(&mut tx, &ctx, cert, &mut report).await?;
+            let decided: Vec<(i64, Decided)> = fresh
+                .iter()
+                .map(|d| Ok((d.row_id, self.decide(&ctx, d)?)))
+                .collect::<Result<_>>()?;
+            report.looked_at += decided.len();
+            let notices: Vec<store::Notice> = decided
+                .iter()
+                .flat_map(|(_, d)| d.notices.iter().cloned())
+                .collect();
+            store::record(tx.conn(), self.store.backend(), &notices, self.now_ms()).await?;
+            report.skipped += notices.iter().filter(|n| !n.sent).count();
+            let mut messages = Vec::new();
+            let mut next = Vec::with_capacity(decided.len());
+            for (row, d) in decided {
+                if let Some((_, Some(message))) = d.send {
+                    messages.push(message);
+                }
+                next.push((row, d.next));
             }
+            report.sent += store::enqueue(
+                tx.conn(),
+                self.store.backend(),
+                &messages,
+                self.real_now_ms(),
+            )
+            .await? as usize;
+            store::requeue(tx.conn(), self.store.backend(), &latest.to_string(), &next).await?;
             tx.commit().await?;
         }
         let mut tx = self.store.begin_write().await?;
@@ -176,88 +231,117 @@ impl Service {
         Ok(report)
     }
 
-    async fn notice_one(
-        &self,
-        tx: &mut recert_store::WriteTx,
-        ctx: &Context,
-        cert: &str,
-        report: &mut PassReport,
-    ) -> Result<()> {
-        report.looked_at += 1;
-        let id = recert_domain::certificate_id::CertificateId::parse(cert)
-            .map_err(crate::ServiceError::internal)?;
-        let Some(rec) = recert_store::awards::by_id(tx.conn(), &id).await? else {
-            return Ok(());
+    /// What one due award needs today, from its dates alone.
+    fn decide(&self, ctx: &Context, due: &store::Due) -> Result<Decided> {
+        let Some((expiry, grace_ends)) = due.dates else {
+            return Ok(Decided {
+                notices: Vec::new(),
+                send: None,
+                next: None,
+            });
         };
-        let (true, Some(expiry)) = (rec.award.is_current(), rec.award.expiry()) else {
-            store::set_notice_from(tx.conn(), rec.row_id, None).await?;
-            return Ok(());
-        };
-        let program = ctx.program(rec.program_id)?;
+        let program = ctx.program(due.program_id)?;
         let org = ctx.org(program)?;
         let today = self.today_in(org);
-        let grace_ends = rec.award.grace_ends(expiry);
         let stages = notices::stages(expiry, grace_ends, &program.reminder_offsets_days);
-        let keys = store::recorded(tx.conn(), rec.row_id).await?;
         let recorded: Vec<Stage> = stages
             .iter()
             .map(|(s, _)| *s)
-            .filter(|s| keys.contains(&s.key()))
+            .filter(|s| due.recorded.iter().any(|k| *k == s.key()))
             .collect();
         let plan = notices::plan(&stages, &recorded, today);
-        let now = self.now_ms();
-        let due_on = |s: Stage| {
-            stages
+        let notice = |stage: Stage, sent: bool| store::Notice {
+            award_row: due.row_id,
+            stage,
+            due_on: stages
                 .iter()
-                .find(|(x, _)| *x == s)
-                .map(|(_, d)| d.to_string())
-                .unwrap_or_default()
+                .find(|(x, _)| *x == stage)
+                .map_or(today, |(_, d)| *d),
+            sent,
         };
-        for s in &plan.skip {
-            if store::record(tx.conn(), rec.row_id, &s.key(), &due_on(*s), false, now).await? {
-                report.skipped += 1;
-            }
-        }
-        if let Some(s) = plan.send
-            && store::record(tx.conn(), rec.row_id, &s.key(), &due_on(s), true, now).await?
-            && self
-                .queue_notice(tx, &rec, program, s, expiry, today)
-                .await?
-        {
-            report.sent += 1;
-        }
-        let next = plan.next.map(|d| d.to_string());
-        store::set_notice_from(tx.conn(), rec.row_id, next.as_deref()).await?;
-        Ok(())
+        let mut list: Vec<store::Notice> = plan.skip.iter().map(|s| notice(*s, false)).collect();
+        // The email is composed when it goes out (see `notice_email`): the outbox holds
+        // which notice it is, written with the notice's record in one transaction. That
+        // keeps a pass to small writes, and a reminder for an award renewed meanwhile is
+        // dropped rather than sent.
+        let send = plan.send.map(|s| {
+            list.push(notice(s, true));
+            let message = due.email.as_ref().map(|_| store::NewMessage {
+                channel: "email",
+                event: s.event(),
+                award: Some(due.cert_id.clone()),
+                dedupe_key: format!("notice:{}:{}:email", due.cert_id, s.key()),
+                message: serde_json::json!({ "notice": s.key() }).to_string(),
+            });
+            (s, message)
+        });
+        Ok(Decided {
+            notices: list,
+            send,
+            next: plan.next,
+        })
     }
 
-    /// Queues the email of one notice, to the learner with their manager in Cc from the
-    /// escalation offset on. `false` when the learner has no email address (the notice is
-    /// still recorded: it is not retried when one is added later).
-    async fn queue_notice(
+    /// The email of a queued message: a notice's is composed now from the award as it
+    /// stands (`Err` with the reason when it is not to be sent any more); any other is
+    /// stored whole.
+    pub(crate) async fn email_of(
         &self,
-        tx: &mut recert_store::WriteTx,
-        rec: &recert_store::awards::AwardRecord,
+        queued: &store::Queued,
+    ) -> Result<std::result::Result<serde_json::Value, String>> {
+        let message: serde_json::Value = match serde_json::from_str(&queued.message) {
+            Ok(m) => m,
+            Err(e) => return Ok(Err(format!("the stored message is not JSON: {e}"))),
+        };
+        let Some(key) = message.get("notice").and_then(|k| k.as_str()) else {
+            return Ok(Ok(message));
+        };
+        let (Some(stage), Some(cert)) = (Stage::parse(key), queued.award.as_deref()) else {
+            return Ok(Err(format!(
+                "the stored notice {key:?} is not one recert knows"
+            )));
+        };
+        let mut conn = self.store.read().await?;
+        let ctx = self.catalogue(&mut conn).await?;
+        let Some(due) = store::target(&mut conn, cert).await? else {
+            return Ok(Err(format!("certificate {cert} no longer exists")));
+        };
+        let Some((expiry, _)) = due.dates else {
+            return Ok(Err(
+                "the award was renewed, revoked or unassigned before the notice went out".into(),
+            ));
+        };
+        let Some(to) = &due.email else {
+            return Ok(Err("the learner no longer has an email address".into()));
+        };
+        let program = ctx.program(due.program_id)?;
+        let today = self.today_in(ctx.org(program)?);
+        Ok(Ok(
+            self.notice_email(&due, to, program, stage, expiry, today)
+        ))
+    }
+
+    /// The email of one notice, to the learner with their manager in Cc from the
+    /// escalation offset on.
+    fn notice_email(
+        &self,
+        due: &store::Due,
+        to: &str,
         program: &recert_domain::Program,
         stage: Stage,
         expiry: Date,
         today: Date,
-    ) -> Result<bool> {
-        let (email, manager) =
-            recert_store::learners::notice_contacts(tx.conn(), rec.learner_id).await?;
-        let Some(to) = email else {
-            return Ok(false);
-        };
+    ) -> serde_json::Value {
         let mut cc = Vec::new();
         if notices::copies_manager(stage, i64::from(program.escalation_offset_days))
-            && let Some((name, e)) = &manager
+            && let Some((name, e)) = &due.manager
         {
             cc.push(mailbox(name, e));
         }
         let base = self.base_url();
-        let cert = rec.award.id.as_str();
+        let cert = &due.cert_id;
         let codes = Shortcodes {
-            learner_name: rec.legal_name.clone(),
+            learner_name: due.legal_name.clone(),
             certification_name: program.name.clone(),
             certification_code: program.code.to_string(),
             expiry_date: day_in_words(expiry),
@@ -270,31 +354,18 @@ impl Service {
         let (subject, text, html) = compose(stage, &codes);
         let mut headers = serde_json::Map::new();
         headers.insert("X-Recert-Event".into(), stage.event().into());
-        headers.insert("X-Recert-Award".into(), cert.into());
+        headers.insert("X-Recert-Award".into(), cert.as_str().into());
         if let Stage::Reminder(d) = stage {
             headers.insert("X-Recert-Offset-Days".into(), d.to_string().into());
         }
-        let message = serde_json::json!({
-            "to": [mailbox(&rec.legal_name, &to)],
+        serde_json::json!({
+            "to": [mailbox(&due.legal_name, to)],
             "cc": cc,
             "subject": subject,
             "text": text,
             "html": html,
             "headers": headers,
-        });
-        store::enqueue(
-            tx.conn(),
-            &store::NewMessage {
-                channel: "email".into(),
-                event: stage.event().into(),
-                award: Some(cert.to_owned()),
-                dedupe_key: format!("notice:{cert}:{}:email", stage.key()),
-                message: message.to_string(),
-            },
-            self.real_now_ms(),
-        )
-        .await?;
-        Ok(true)
+        })
     }
 }
 
@@ -314,5 +385,41 @@ fn pathways_in_words(program: &recert_domain::Program) -> String {
         "see the renewal page".into()
     } else {
         words.join(", or ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(name: &str) -> Shortcodes {
+        Shortcodes {
+            learner_name: name.into(),
+            certification_name: "Site <safety>".into(),
+            certification_code: "SAFE".into(),
+            expiry_date: "31 December 2027".into(),
+            days_left: 30,
+            renew_link: "https://r.example/renew/X".into(),
+            certificate_link: "https://r.example/awards/X".into(),
+            verify_link: "https://r.example/verify/X".into(),
+            pathways: "retake an assigned course".into(),
+        }
+    }
+
+    #[test]
+    fn shortcodes_are_filled_once_and_unknown_ones_stay() {
+        // A value that looks like a shortcode is not expanded again.
+        let c = codes("[renew_link] Ann");
+        assert_eq!(
+            c.fill(
+                "Hi [learner_name], [days_left] days: [renew_link] [unknown] [",
+                str::to_owned
+            ),
+            "Hi [renew_link] Ann, 30 days: https://r.example/renew/X [unknown] ["
+        );
+        assert_eq!(
+            c.fill("[certification_name]", escape_html),
+            "Site &lt;safety&gt;"
+        );
     }
 }

@@ -26,6 +26,14 @@ pub struct SchedulerView {
     pub outbox_pending: i64,
 }
 
+/// What one scheduler pass did.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TickReport {
+    pub notices: crate::notices::PassReport,
+    /// Messages delivered (email accepted by the mail server).
+    pub delivered: usize,
+}
+
 impl Service {
     /// This service, delivering email with `mailer`.
     pub fn with_mailer(mut self, mailer: Mailer) -> Self {
@@ -50,9 +58,14 @@ impl Service {
                 return Ok(sent);
             }
             for m in batch {
-                let outcome = match serde_json::from_str::<serde_json::Value>(&m.message) {
+                let outcome = match self.email_of(&m).await? {
                     Ok(message) => mailer.send(&message).await,
-                    Err(e) => Err(format!("the stored message is not JSON: {e}")),
+                    Err(reason) => {
+                        let mut tx = self.store.begin_write().await?;
+                        store::cancel(tx.conn(), m.id, &reason).await?;
+                        tx.commit().await?;
+                        continue;
+                    }
                 };
                 let now = self.real_now_ms();
                 let outcome = match outcome {
@@ -91,18 +104,24 @@ impl Service {
     }
 
     /// One scheduler pass as `recert serve` runs it: notices, then delivery.
-    pub async fn scheduler_tick(&self) -> Result<()> {
-        let report = self.notice_pass().await?;
-        if report.sent + report.skipped > 0 {
+    pub async fn scheduler_tick(&self) -> Result<TickReport> {
+        let notices = self.notice_pass().await?;
+        if notices.sent + notices.skipped > 0 {
             tracing::info!(
-                looked_at = report.looked_at,
-                sent = report.sent,
-                skipped = report.skipped,
+                looked_at = notices.looked_at,
+                sent = notices.sent,
+                skipped = notices.skipped,
                 "notices"
             );
         }
-        self.deliver_outbox().await?;
-        Ok(())
+        let delivered = self.deliver_outbox().await?;
+        Ok(TickReport { notices, delivered })
+    }
+
+    /// A scheduler pass now, on request (administrators).
+    pub async fn run_scheduler(&self, who: &Principal) -> Result<TickReport> {
+        who.require(crate::auth::Action::Administer)?;
+        self.scheduler_tick().await
     }
 
     /// Wakes the scheduler loop at once (the test clock moved).
@@ -125,7 +144,8 @@ pub struct OutboxItem {
     pub award: Option<String>,
     pub to: String,
     pub subject: String,
-    /// pending, sent or failed (given up).
+    /// pending, sent, failed (given up) or cancelled (no longer needed: the award was
+    /// renewed, say, before the notice went out).
     pub state: String,
     pub attempts: i64,
     pub last_error: Option<String>,
@@ -158,10 +178,12 @@ impl Service {
         let mut conn = self.store.read().await?;
         let (rows, total) = store::recent(&mut conn, limit.clamp(1, 200), offset.max(0)).await?;
         let (pending, failed, sent) = store::counts(&mut conn).await?;
-        let items = rows
-            .into_iter()
-            .map(|q| {
-                let m: serde_json::Value = serde_json::from_str(&q.message).unwrap_or_default();
+        drop(conn);
+        let mut items = Vec::with_capacity(rows.len());
+        for q in rows {
+            // A notice is shown as it would go out now; one that will not shows empty.
+            let m = self.email_of(&q).await?.unwrap_or_default();
+            items.push({
                 let list = |k: &str| {
                     m[k].as_array()
                         .map(|a| {
@@ -188,8 +210,8 @@ impl Service {
                     attempts: q.attempts,
                     last_error: q.last_error,
                 }
-            })
-            .collect();
+            });
+        }
         Ok(OutboxPage {
             items,
             total,

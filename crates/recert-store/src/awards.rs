@@ -38,7 +38,7 @@ pub struct AwardRecord {
     pub sharing_off: bool,
 }
 
-fn from_row(row: &AnyRow) -> Result<AwardRecord> {
+pub(crate) fn from_row(row: &AnyRow) -> Result<AwardRecord> {
     let superseded = match (
         rows::opt_text(row, "superseded_by")?,
         rows::opt_date(row, "superseded_on")?,
@@ -126,13 +126,23 @@ pub async fn set_sharing(conn: &mut Writer, row_id: i64, off: bool) -> Result<()
     Ok(())
 }
 
-/// Derived date columns kept for status filters.
-/// When the scheduler should look at a stored or changed award (see migration 0013): at
-/// once (its issue date) when it is current and expires, never otherwise.
-fn notice_from(a: &Award) -> Option<String> {
-    (a.is_current() && a.expiry().is_some()).then(|| rows::date_text(a.issued_on))
+/// Puts a stored or changed award before the scheduler (see migration 0015): at once
+/// (its issue day) when it is current and expires; otherwise not, and an entry left from
+/// before is dropped when it comes due.
+async fn queue_for_notices(conn: &mut AnyConnection, row_id: i64, a: &Award) -> Result<()> {
+    if a.is_current() && a.expiry().is_some() {
+        crate::sql::q(
+            "INSERT INTO notice_queue (due_on, award_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(rows::date_text(a.issued_on))
+        .bind(row_id)
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
 }
 
+/// Derived date columns kept for status filters.
 fn derived(a: &Award) -> (Option<String>, Option<String>) {
     match a.expiry() {
         Some(x) => (
@@ -221,8 +231,8 @@ pub async fn insert(
         "INSERT INTO awards (cert_id, program_id, learner_id, issued_on, completed_on, expires_on, always_valid, \
          window_opens_on, grace_ends_on, renewal_window_days, grace_days, grace_extension_days, score, \
          pass_threshold, association, source_ref, credits_hours, credits_category, content_version, fields, \
-         predecessor, pathway, is_current, created_at, updated_at, cycle_start, cycle_count, notice_from) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,CAST($13 AS DOUBLE PRECISION),CAST($14 AS DOUBLE PRECISION),$15,$16,CAST($17 AS DOUBLE PRECISION),$18,$19,$20,$21,$22,$23,$24,$24,$25,$26,$27) \
+         predecessor, pathway, is_current, created_at, updated_at, cycle_start, cycle_count) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,CAST($13 AS DOUBLE PRECISION),CAST($14 AS DOUBLE PRECISION),$15,$16,CAST($17 AS DOUBLE PRECISION),$18,$19,$20,$21,$22,$23,$24,$24,$25,$26) \
          RETURNING id",
     )
     .bind(a.id.as_str())
@@ -251,10 +261,11 @@ pub async fn insert(
     .bind(now_ms)
     .bind(a.cycle.map(|c| rows::date_text(c.start)))
     .bind(a.cycle.map(|c| i64::from(c.count)))
-    .bind(notice_from(a))
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?;
-    rows::int(&row, "id")
+    let id = rows::int(&row, "id")?;
+    queue_for_notices(conn, id, a).await?;
+    Ok(id)
 }
 
 /// Rewrites every mutable column of a stored award from `a`. Whether it stays current
@@ -277,7 +288,7 @@ pub async fn update(conn: &mut Writer, row_id: i64, a: &Award, now_ms: i64) -> R
          association = $10, source_ref = $11, credits_hours = CAST($12 AS DOUBLE PRECISION), credits_category = $13, content_version = $14, \
          fields = $15, superseded_by = $16, superseded_on = $17, pathway = $18, revoked_at = $19, revoked_on = $20, \
          revoked_reason = $21, revoked_category = $22, archived_on = $23, is_current = $24, updated_at = $25, \
-         closed_on = $26, cycle_start = $27, cycle_count = $28, notice_from = $30 \
+         closed_on = $26, cycle_start = $27, cycle_count = $28 \
          WHERE id = $29",
     )
     .bind(rows::date_text(a.issued_on))
@@ -309,10 +320,9 @@ pub async fn update(conn: &mut Writer, row_id: i64, a: &Award, now_ms: i64) -> R
     .bind(a.cycle.map(|c| rows::date_text(c.start)))
     .bind(a.cycle.map(|c| i64::from(c.count)))
     .bind(row_id)
-    .bind(notice_from(a))
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    queue_for_notices(conn, row_id, a).await
 }
 
 /// Filters for listing awards (SPEC §9).

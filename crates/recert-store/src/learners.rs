@@ -106,33 +106,6 @@ pub async fn manager_id(conn: &mut AnyConnection, learner_id: i64) -> Result<Opt
     })
 }
 
-/// Where a learner's notices go: their email, and their manager's name and email (each
-/// `None` when not recorded), in one query — the scheduler asks this for every notice.
-pub async fn notice_contacts(
-    conn: &mut AnyConnection,
-    learner_id: i64,
-) -> Result<(Option<String>, Option<(String, String)>)> {
-    let row = crate::sql::q(
-        "SELECT l.email, m.legal_name AS manager_name, m.email AS manager_email \
-         FROM learners l LEFT JOIN learners m ON m.id = l.manager_id WHERE l.id = $1",
-    )
-    .bind(learner_id)
-    .fetch_optional(conn)
-    .await?;
-    let Some(r) = row else {
-        return Ok((None, None));
-    };
-    let present = |v: Option<String>| v.filter(|s| !s.is_empty());
-    let manager = match (
-        rows::opt_text(&r, "manager_name")?,
-        present(rows::opt_text(&r, "manager_email")?),
-    ) {
-        (Some(name), Some(email)) => Some((name, email)),
-        _ => None,
-    };
-    Ok((present(rows::opt_text(&r, "email")?), manager))
-}
-
 /// A learner's row id, username and legal name: what writes about them need.
 pub async fn identity(
     conn: &mut AnyConnection,

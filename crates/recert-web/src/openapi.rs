@@ -26,7 +26,7 @@ use utoipa::{Modify, OpenApi};
         (name = "operations", description = "Liveness and readiness checks; the test clock and the scheduler."),
     ),
     paths(
-        api::health::healthz, api::health::readyz, api::clock::test_clock, api::clock::move_test_clock, api::scheduler::scheduler, api::organizations::list,
+        api::health::healthz, api::health::readyz, api::clock::test_clock, api::clock::move_test_clock, api::scheduler::scheduler, api::scheduler::run, api::organizations::list,
         api::programs::list, api::programs::create, api::programs::show, api::programs::update, api::programs::archive,
         api::reports::compliance, api::learners::list, api::learners::create, api::learners::show, api::learners::update,
         api::groups::list, api::groups::create, api::groups::show, api::groups::members, api::groups::add_members,

@@ -1018,6 +1018,7 @@ fn routes(f: &Fixtures, who: Who) -> Vec<(Method, String, Option<Body>, &'static
         (get.clone(), "/admin/outbox".into(), None, ADMIN),
         (get.clone(), "/api/v1/test-clock".into(), None, ADMIN),
         (get.clone(), "/api/v1/scheduler".into(), None, ADMIN),
+        (post.clone(), "/api/v1/scheduler/run".into(), None, ADMIN),
         (
             post.clone(),
             "/admin/lms".into(),

@@ -322,6 +322,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// One scheduler pass over a million awards of which 1% have a notice due, beside the
+    /// bare indexed `SELECT` of the due rows on the same database.
+    #[command(name = "reminders_1m", alias = "reminders-1m")]
+    Reminders1m {
+        #[command(flatten)]
+        data: BenchData,
+        /// Timed runs (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Share of the awards with a notice due, in percent.
+        #[arg(long, default_value_t = 1.0)]
+        due_percent: f64,
+    },
     /// `GET /api/v1/verify/{id}` over a million awards under `wrk -t2 -c64`, beside nginx
     /// serving the same JSON body as a static file with the same wrk settings.
     #[command(name = "verify_rps", alias = "verify-rps")]

@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
             get(clock::test_clock).put(clock::move_test_clock),
         )
         .route("/api/v1/scheduler", get(scheduler::scheduler))
+        .route("/api/v1/scheduler/run", post(scheduler::run))
         .route(
             "/api/v1/programs",
             get(programs::list).post(programs::create),

@@ -454,7 +454,7 @@ async fn service_call(
 }
 
 /// Reads every column of every row as a client of the query would.
-fn read_all(rows: &[sqlx::any::AnyRow]) {
+pub(super) fn read_all(rows: &[sqlx::any::AnyRow]) {
     use sqlx::{Column, Row};
     for r in rows {
         for c in r.columns() {

@@ -7,6 +7,7 @@
 
 mod awards_1m;
 mod compliance_1m;
+mod reminders_1m;
 mod render;
 mod sign_verify;
 mod verify_rps;
@@ -32,6 +33,11 @@ pub async fn run(which: BenchCommand) -> Result<()> {
         BenchCommand::Compliance1m { data, sites, runs } => {
             compliance_1m::run(data, sites, runs).await
         }
+        BenchCommand::Reminders1m {
+            data,
+            runs,
+            due_percent,
+        } => reminders_1m::run(data, runs, due_percent).await,
         BenchCommand::SignVerify { count } => sign_verify::run(count),
         BenchCommand::Render { runs } => render::run(runs),
         BenchCommand::VerifyRps { data, duration } => verify_rps::run(data, duration).await,
