@@ -151,3 +151,39 @@ both_backends! {
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
 }
+
+both_backends! {
+    on_test_clock async fn a_notice_for_an_award_renewed_before_it_went_out_is_not_sent(app) {
+        // The pass queues the 30-day reminder while no mail server is set; the learner
+        // renews before one is; the reminder is then dropped, not sent, and the outbox
+        // says why. The renewed award's own notices start from its issue day.
+        let Some(sink) = SmtpSink::start() else { return };
+        move_clock(&app, "2027-01-10".parse().unwrap()).await;
+        app.program(json!({"code": "SAFE", "name": "Site safety", "validity": {"count": 1, "unit": "years"},
+                           "renewal_pathways": ["retake"]})).await;
+        app.post("/api/v1/learners", json!({"username": "ana", "legal_name": "Ana", "email": "ana@example.org"}))
+            .await.expect(StatusCode::CREATED);
+        let a = app.post("/api/v1/awards", json!({"learner": "ana", "program": "SAFE"})).await.expect(StatusCode::CREATED);
+        let id = a["id"].as_str().unwrap().to_owned();
+        let expiry: recert_domain::Date = a["expires_on"].as_str().unwrap().parse().unwrap();
+        move_clock(&app, add_days(expiry, -30)).await;
+        let pass = app.post("/api/v1/scheduler/run", json!({})).await.expect(StatusCode::OK);
+        assert_eq!(pass["notices"]["sent"], 1, "{pass}");
+        assert_eq!(pass["delivered"], 0, "no mail server yet: {pass}");
+        app.post(&format!("/api/v1/awards/{id}/renew"), json!({"pathway": "retake", "note": "retook it"}))
+            .await.expect(StatusCode::CREATED);
+
+        let service = app.service.clone().with_mailer(Mailer::new(&sink.url(), "recert@example.org").unwrap());
+        assert_eq!(service.deliver_outbox().await.unwrap(), 0);
+        assert!(sink.messages().is_empty(), "{:#?}", sink.messages());
+        let mut conn = app.service.store.read().await.unwrap();
+        let (items, _) = recert_store::notices::recent(&mut conn, 10, 0).await.unwrap();
+        assert_eq!(items[0].state, "cancelled");
+        assert!(items[0].last_error.as_deref().unwrap().contains("renewed"), "{:?}", items[0].last_error);
+        app.account("root", "admin", None, &[]).await;
+        let (_, page) = app.web_session("root").await.get("/admin/outbox").await;
+        assert!(page.contains("not sent") && page.contains("renewed, revoked or unassigned"), "{page}");
+        assert!(!page.contains("Send again"), "{page}");
+        assert_eq!(app.get("/api/v1/scheduler").await.expect(StatusCode::OK)["outbox_pending"], 0);
+    }
+}
