@@ -13,66 +13,22 @@ use recert_testkit::SmtpSink;
 use recert_testkit::{Backend, TestDb};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-struct Instance {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
+mod common;
+use common::{Server, recert_ok};
 
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn recert_ok(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_recert"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "recert {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Starts `recert serve --test-clock` on a free port; waits for its address.
-fn serve(db_args: &[&str], smtp: &str) -> Instance {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_recert"))
-        .args(["serve", "--test-clock", "--bind", "127.0.0.1:0"])
-        .args(["--smtp-url", smtp, "--scheduler-interval", "1"])
-        .args(db_args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start recert");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = mpsc::channel();
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let kept = log.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            kept.lock().unwrap().push(line.clone());
-            let _ = tx.send(line);
-        }
-    });
-    let base = loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(120))
-            .expect("recert printed its address");
-        if let Some(rest) = line.split("recert is listening on ").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    Instance { child, base, log }
+/// `recert serve --test-clock` on a free port, its scheduler on every second.
+fn serve(db_args: &[&str], smtp: &str) -> Server {
+    let mut args = vec![
+        "--test-clock",
+        "--smtp-url",
+        smtp,
+        "--scheduler-interval",
+        "1",
+    ];
+    args.extend_from_slice(db_args);
+    common::serve(&args)
 }
 
 struct Api {

@@ -3,71 +3,17 @@
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use recert_testkit::{Backend, TestDb};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
-struct Server {
-    child: Child,
-    base: String,
-    token: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod common;
+use common::{Server, recert_ok};
 
 /// Runs `recert serve --demo` on port 0 and waits for the address and demo token it prints.
 fn serve_demo(db_args: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_recert"))
-        .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
-        .args(db_args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start recert");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let (mut base, mut token) = (None, None);
-    while base.is_none() || token.is_none() {
-        let line = rx
-            .recv_timeout(Duration::from_secs(240))
-            .expect("recert printed its address and token");
-        if let Some(rest) = line.split("demo admin API token (shown once): ").nth(1) {
-            token = Some(rest.trim().to_owned());
-        }
-        if let Some(rest) = line.split("recert is listening on ").nth(1) {
-            base = rest.split_whitespace().next().map(str::to_owned);
-        }
-    }
-    Server {
-        child,
-        base: base.unwrap_or_default(),
-        token: token.unwrap_or_default(),
-    }
-}
-
-/// Runs the binary to completion, asserting success; returns its standard output.
-fn recert_ok(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_recert"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "recert {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    let mut args = vec!["--demo"];
+    args.extend_from_slice(db_args);
+    common::serve(&args)
 }
 
 async fn check_demo(server: &Server, db_args: &[&str]) {
