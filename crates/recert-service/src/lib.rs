@@ -29,6 +29,7 @@ pub mod renewal_guide;
 pub mod renewals;
 pub mod reports;
 pub mod sessions;
+pub mod signoffs;
 pub mod test_clock;
 pub mod tokens;
 pub mod users;

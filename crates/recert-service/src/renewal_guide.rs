@@ -39,6 +39,8 @@ pub struct RenewalGuide {
     pub steps: Vec<RenewalStep>,
     /// After lapse (or when nothing else is left): what earns the certification anew.
     pub initial: Vec<ItemLink>,
+    /// The latest sign-off request about this certificate, if any.
+    pub signoff: Option<crate::signoffs::SignoffView>,
 }
 
 impl Service {
@@ -130,7 +132,11 @@ impl Service {
         } else {
             Vec::new()
         };
+        let signoff = recert_store::signoffs::latest_for(&mut conn, &award.id)
+            .await?
+            .map(crate::signoffs::view);
         Ok(RenewalGuide {
+            signoff,
             initial: all_items,
             award,
             program,

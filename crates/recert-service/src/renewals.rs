@@ -82,6 +82,39 @@ impl Service {
                 format!("{on} is in the future: record a renewal once it has happened"),
             ));
         }
+        let view = self
+            .renew_current(
+                &mut tx,
+                &who.name,
+                &ctx,
+                current,
+                &program,
+                pathway,
+                on,
+                Some(serde_json::json!({"note": note})),
+                format!("manual:{}", who.name),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Renews `current` by `pathway` on day `on`: the program must allow the pathway and
+    /// the award be open to renewal that day ([`renewable`]). Answers the new award. Every
+    /// renewal by a pathway other than an earning (by hand, by sign-off) goes through here.
+    #[allow(clippy::too_many_arguments)] // the facts of one renewal, each needed
+    pub(crate) async fn renew_current(
+        &self,
+        tx: &mut recert_store::WriteTx,
+        actor: &str,
+        ctx: &crate::awards::Context,
+        current: recert_store::awards::AwardRecord,
+        program: &recert_domain::Program,
+        pathway: Pathway,
+        on: recert_domain::Date,
+        extra: Option<serde_json::Value>,
+        source_ref: String,
+    ) -> Result<crate::awards::AwardView> {
         if !program.renewal_pathways.contains(&pathway) {
             return Err(ServiceError::field(
                 "pathway",
@@ -99,40 +132,7 @@ impl Service {
             ));
         }
         let a = &current.award;
-        match status_on(a, &program, on) {
-            Status::Expiring | Status::Grace => {}
-            Status::Active if a.expiry().is_none() => {
-                return Err(ServiceError::Conflict(format!(
-                    "certificate {} never expires: there is nothing to renew",
-                    a.id
-                )));
-            }
-            Status::Active => {
-                return Err(ServiceError::Conflict(format!(
-                    "the renewal window of certificate {} opens on {}",
-                    a.id,
-                    a.expiry()
-                        .map(|x| a.window_opens(x).to_string())
-                        .unwrap_or_default()
-                )));
-            }
-            Status::Lapsed => {
-                return Err(ServiceError::Conflict(format!(
-                    "certificate {} lapsed on {}: only the initial requirements earn it again",
-                    a.id,
-                    a.expiry()
-                        .map(|x| a.grace_ends(x).to_string())
-                        .unwrap_or_default()
-                )));
-            }
-            other => {
-                return Err(ServiceError::Conflict(format!(
-                    "certificate {} is {} and cannot be renewed",
-                    a.id,
-                    other.as_str()
-                )));
-            }
-        }
+        renewable(a, program, on)?;
         let (expires_on, cycle) = match recert_domain::renewal::renewal_expiry(
             program.validity,
             program.renewal_anchor,
@@ -153,26 +153,15 @@ impl Service {
             score: None,
             pass_threshold: None,
             association: Association::Renewal,
-            source_ref: Some(format!("manual:{}", who.name)),
+            source_ref: Some(source_ref),
             credits: None,
             content_version: None,
             fields: Default::default(),
             pathway: Some(pathway),
             cycle,
         };
-        let extra = serde_json::json!({"note": note});
-        let view = self
-            .issue(
-                &mut tx,
-                &who.name,
-                &ctx,
-                new,
-                Replace::Supersede(current),
-                Some(extra),
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(view)
+        self.issue(tx, actor, ctx, new, Replace::Supersede(current), extra)
+            .await
     }
 
     /// Extends one award's grace by some days, with a reason. Administrators only.
@@ -231,4 +220,48 @@ impl Service {
         )
         .await
     }
+}
+
+/// Whether `a` can be renewed on day `on`: from the window's opening to the end of grace.
+/// The error says why not (window not open yet, lapsed, renewed, revoked, unassigned).
+pub(crate) fn renewable(
+    a: &recert_domain::Award,
+    program: &recert_domain::Program,
+    on: recert_domain::Date,
+) -> Result<()> {
+    match status_on(a, program, on) {
+        Status::Expiring | Status::Grace => {}
+        Status::Active if a.expiry().is_none() => {
+            return Err(ServiceError::Conflict(format!(
+                "certificate {} never expires: there is nothing to renew",
+                a.id
+            )));
+        }
+        Status::Active => {
+            return Err(ServiceError::Conflict(format!(
+                "the renewal window of certificate {} opens on {}",
+                a.id,
+                a.expiry()
+                    .map(|x| a.window_opens(x).to_string())
+                    .unwrap_or_default()
+            )));
+        }
+        Status::Lapsed => {
+            return Err(ServiceError::Conflict(format!(
+                "certificate {} lapsed on {}: only the initial requirements earn it again",
+                a.id,
+                a.expiry()
+                    .map(|x| a.grace_ends(x).to_string())
+                    .unwrap_or_default()
+            )));
+        }
+        other => {
+            return Err(ServiceError::Conflict(format!(
+                "certificate {} is {} and cannot be renewed",
+                a.id,
+                other.as_str()
+            )));
+        }
+    }
+    Ok(())
 }

@@ -21,6 +21,7 @@ pub mod programs;
 mod rows;
 pub mod sessions;
 pub mod signing_keys;
+pub mod signoffs;
 pub mod sql;
 pub mod test_clock;
 pub mod tokens;

@@ -29,6 +29,8 @@ const SEES_ANA: &[Who] = &[Admin, Pm, Auditor, Supervisor, Learner];
 const SEES_BEN: &[Who] = &[Admin, Pm, Auditor];
 const HAS_LEARNER: &[Who] = &[Supervisor, Learner];
 const SUPERVISOR: &[Who] = &[Supervisor];
+/// Who has a sign-off queue: supervisors (theirs) and administrators (everyone's).
+const SIGNS_OFF: &[Who] = &[Admin, Supervisor];
 const NOBODY: &[Who] = &[];
 /// Who may report external training toward P: learners and supervisors for themselves,
 /// admins for anyone, program managers for programs they run (auditors never).
@@ -1019,6 +1021,8 @@ fn routes(f: &Fixtures, who: Who) -> Vec<(Method, String, Option<Body>, &'static
         (get.clone(), "/api/v1/test-clock".into(), None, ADMIN),
         (get.clone(), "/api/v1/scheduler".into(), None, ADMIN),
         (post.clone(), "/api/v1/scheduler/run".into(), None, ADMIN),
+        (get.clone(), "/signoffs".into(), None, SIGNS_OFF),
+        (get.clone(), "/api/v1/signoffs".into(), None, SIGNS_OFF),
         (
             post.clone(),
             "/admin/lms".into(),

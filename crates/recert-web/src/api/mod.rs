@@ -14,6 +14,7 @@ pub mod organizations;
 pub mod programs;
 pub mod reports;
 pub mod scheduler;
+pub mod signoffs;
 
 use crate::AppState;
 use axum::Router;
@@ -41,6 +42,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/scheduler", get(scheduler::scheduler))
         .route("/api/v1/scheduler/run", post(scheduler::run))
+        .route(
+            "/api/v1/signoffs",
+            get(signoffs::list).post(signoffs::request),
+        )
+        .route("/api/v1/signoffs/{id}/approve", post(signoffs::approve))
+        .route("/api/v1/signoffs/{id}/decline", post(signoffs::decline))
         .route(
             "/api/v1/programs",
             get(programs::list).post(programs::create),

@@ -22,6 +22,7 @@ pub mod renew;
 pub mod reports;
 pub mod session;
 pub mod share;
+pub mod signoffs;
 pub mod test_clock;
 pub mod verify;
 
@@ -355,6 +356,10 @@ pub fn routes() -> Router<AppState> {
         .route("/awards/{id}/renew", post(awards::renew))
         .route("/awards/{id}/extend-grace", post(awards::extend_grace))
         .route("/renew/{id}", get(renew::show))
+        .route("/renew/{id}/signoff", post(renew::ask_signoff))
+        .route("/signoffs", get(signoffs::queue))
+        .route("/signoffs/{id}/approve", post(signoffs::approve))
+        .route("/signoffs/{id}/decline", post(signoffs::decline))
         .route("/awards/{id}/revoke", post(awards::revoke))
         .route("/awards/{id}/credential.json", get(awards::credential))
         .route("/awards/{id}/archive", post(awards::archive))

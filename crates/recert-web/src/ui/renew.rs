@@ -4,7 +4,8 @@
 use super::{Chrome, PageResult, Viewer, render};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
+use axum::response::IntoResponse;
 use recert_domain::status::Status;
 use recert_service::notices::day_in_words;
 use recert_service::renewal_guide::RenewalGuide;
@@ -18,6 +19,17 @@ struct RenewPage {
     lead: String,
     /// The viewer is not the holder (a manager or an administrator looking).
     on_behalf: bool,
+    /// Why asking for a sign-off was refused, if it was.
+    signoff_error: Option<String>,
+}
+
+impl RenewPage {
+    fn signoff_pending(&self) -> bool {
+        self.g
+            .signoff
+            .as_ref()
+            .is_some_and(|s| s.state == "pending")
+    }
 }
 
 fn lead(g: &RenewalGuide) -> String {
@@ -54,24 +66,66 @@ fn lead(g: &RenewalGuide) -> String {
     }
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-) -> PageResult {
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ShowQuery {
+    done: Option<String>,
+}
+
+async fn page(state: &AppState, viewer: &Viewer, id: &str) -> Result<RenewPage, super::PageError> {
     let g = state
         .service
-        .renewal_guide(&viewer.session.principal, &id)
+        .renewal_guide(&viewer.session.principal, id)
         .await?;
     let on_behalf = viewer
         .session
         .learner
         .as_ref()
         .is_none_or(|l| l.as_str() != g.award.learner);
-    Ok(render(&RenewPage {
-        c: Chrome::new(&viewer, format!("Renew {}", g.award.program_name), "my"),
+    Ok(RenewPage {
+        c: Chrome::new(viewer, format!("Renew {}", g.award.program_name), "my"),
         lead: lead(&g),
         on_behalf,
         g,
-    }))
+        signoff_error: None,
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<ShowQuery>,
+) -> PageResult {
+    let mut p = page(&state, &viewer, &id).await?;
+    if q.done.as_deref() == Some("asked") {
+        p.c = p.c.with_notice(Some(
+            "Asked: your manager has been emailed and will see it in their sign-off queue.".into(),
+        ));
+    }
+    Ok(render(&p))
+}
+
+/// The holder asks their manager to sign off (the "Ask … to sign off" button).
+pub async fn ask_signoff(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: super::forms::Form,
+) -> PageResult {
+    let draft = recert_service::signoffs::SignoffDraft {
+        award: Some(id.clone()),
+    };
+    match state
+        .service
+        .request_signoff(&form.viewer.session.principal, draft)
+        .await
+    {
+        Ok(_) => {
+            Ok(axum::response::Redirect::to(&format!("/renew/{id}?done=asked")).into_response())
+        }
+        Err(e) => {
+            let mut p = page(&state, &form.viewer, &id).await?;
+            p.signoff_error = Some(e.to_string());
+            Ok(super::render_invalid(&p))
+        }
+    }
 }

@@ -1,0 +1,316 @@
+//! Supervisor sign-off (SPEC §3.4, §9): the learner (or an administrator) asks the
+//! learner's manager to confirm a certification; the manager (or an administrator)
+//! approves, which renews it by the `signoff` pathway, or declines, with a comment. The
+//! request is refused, saying why, when the program has no sign-off pathway, the award is
+//! not open to renewal, the learner has no manager, or a request is already open.
+
+use crate::{Principal, Result, Service, ServiceError};
+use recert_domain::names::{check_chars, optional_text};
+use recert_domain::program::Pathway;
+use recert_store::notices as outbox;
+use recert_store::signoffs as store;
+use serde::{Deserialize, Serialize};
+
+/// A sign-off request as the API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SignoffView {
+    pub id: i64,
+    /// The certificate ID to renew.
+    pub award: String,
+    pub program: String,
+    pub program_name: String,
+    pub learner: String,
+    pub learner_name: String,
+    /// The manager asked.
+    pub manager: String,
+    pub manager_name: String,
+    /// pending, approved or declined.
+    pub state: String,
+    pub requested_by: String,
+    pub requested_at: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub comment: Option<String>,
+    /// The new certificate an approval issued.
+    pub renewal: Option<String>,
+}
+
+pub(crate) fn view(s: store::Signoff) -> SignoffView {
+    let at = |ms: i64| {
+        crate::instant(ms)
+            .map(|t| t.to_string())
+            .unwrap_or_default()
+    };
+    SignoffView {
+        id: s.id,
+        award: s.cert_id,
+        program: s.program_code,
+        program_name: s.program_name,
+        learner: s.learner,
+        learner_name: s.learner_name,
+        manager: s.manager,
+        manager_name: s.manager_name,
+        state: s.state,
+        requested_by: s.requested_by,
+        requested_at: at(s.requested_at_ms),
+        decided_by: s.decided_by,
+        decided_at: s.decided_at_ms.map(at),
+        comment: s.comment,
+        renewal: s.renewal,
+    }
+}
+
+/// A request: the certificate to renew.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignoffDraft {
+    pub award: Option<String>,
+}
+
+/// A decision's comment (optional; kept with the request and in the audit trail).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionDraft {
+    pub comment: Option<String>,
+}
+
+impl Service {
+    /// Asks the learner's manager to sign off one of the learner's certifications. The
+    /// learner themself or an administrator. Emails the manager.
+    pub async fn request_signoff(
+        &self,
+        who: &Principal,
+        draft: SignoffDraft,
+    ) -> Result<SignoffView> {
+        let Some(id) = draft.award.filter(|a| !a.is_empty()) else {
+            return Err(ServiceError::field(
+                "award",
+                "is required: the certificate ID to renew",
+            ));
+        };
+        // The ID is this request's `award` field: a mistyped one is named so.
+        let cert = recert_domain::CertificateId::parse(&id).map_err(|mut e| {
+            for f in &mut e.0 {
+                f.field = "award".into();
+            }
+            ServiceError::from(e)
+        })?;
+        let mut tx = self.store.begin_write().await?;
+        let current = recert_store::awards::by_id(tx.conn(), &cert)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("award", cert.as_str()))?;
+        let is_admin = who.role == crate::auth::Role::Admin;
+        if !is_admin && who.learner_id != Some(current.learner_id) {
+            // Someone else's award: as if it did not exist.
+            return Err(ServiceError::not_found("award", cert.as_str()));
+        }
+        let (_, program, ctx) =
+            crate::awards::Context::for_program(tx.conn(), current.award.program.as_str())
+                .await?
+                .ok_or_else(|| ServiceError::internal("the award's program is missing"))?;
+        if !program.renewal_pathways.contains(&Pathway::Signoff) {
+            return Err(ServiceError::Conflict(format!(
+                "{} is not renewed by sign-off",
+                program.code
+            )));
+        }
+        let today = self.today_in(ctx.org(&program)?);
+        crate::renewals::renewable(&current.award, &program, today)?;
+        let Some((manager_id, manager_name, manager_email)) =
+            store::manager_of(tx.conn(), current.learner_id).await?
+        else {
+            return Err(ServiceError::Conflict(format!(
+                "{} has no manager to sign off: an administrator can record the renewal instead",
+                current.legal_name
+            )));
+        };
+        if store::pending_for(tx.conn(), current.row_id)
+            .await?
+            .is_some()
+        {
+            return Err(ServiceError::Conflict(format!(
+                "a sign-off of certificate {cert} is already waiting for {manager_name}"
+            )));
+        }
+        let now = self.real_now_ms();
+        let sid = store::insert(
+            tx.conn(),
+            current.row_id,
+            current.learner_id,
+            manager_id,
+            &who.name,
+            now,
+        )
+        .await?;
+        let made = store::by_id(tx.conn(), sid)
+            .await?
+            .ok_or_else(|| ServiceError::internal("the request just stored is missing"))?;
+        let shown = view(made);
+        tx.audit(recert_store::audit::NewEvent {
+            at: self.now(),
+            actor: &who.name,
+            action: "signoff.requested",
+            subject_type: "award",
+            subject_id: cert.as_str(),
+            before: None,
+            after: Some(serde_json::to_value(&shown).map_err(ServiceError::internal)?),
+        })
+        .await?;
+        if let Some(to) = manager_email {
+            let base = self.base_url();
+            let text = format!(
+                "Hello {manager_name},\n\n{} asks you to sign off their {} certification ({}), which expires on {}.\n\nApprove or decline it: {base}/signoffs\n\nCertificate: {base}/awards/{cert}\n",
+                current.legal_name,
+                program.name,
+                program.code,
+                current
+                    .award
+                    .expiry()
+                    .map(crate::notices::day_in_words)
+                    .unwrap_or_default(),
+            );
+            let message = serde_json::json!({
+                "to": [format!("\"{}\" <{to}>", manager_name.replace(['"', '\\'], ""))],
+                "cc": [],
+                "subject": format!("{} asks you to sign off {}", current.legal_name, program.name),
+                "text": text,
+                "html": format!("<!doctype html><html><body><pre style=\"font-family:sans-serif;white-space:pre-wrap\">{}</pre></body></html>",
+                    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")),
+                "headers": {"X-Recert-Event": "signoff.requested", "X-Recert-Award": cert.as_str()},
+            });
+            outbox::enqueue(
+                tx.conn(),
+                self.store.backend(),
+                &[outbox::NewMessage {
+                    channel: "email",
+                    event: "signoff.requested",
+                    award: Some(cert.as_str().to_owned()),
+                    dedupe_key: format!("signoff:{sid}:requested:email"),
+                    message: message.to_string(),
+                }],
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.wake_scheduler();
+        Ok(shown)
+    }
+
+    /// Approves (renewing the certification by the `signoff` pathway, today) or declines
+    /// a pending request. The manager asked, or an administrator.
+    pub async fn decide_signoff(
+        &self,
+        who: &Principal,
+        id: i64,
+        approve: bool,
+        draft: DecisionDraft,
+    ) -> Result<SignoffView> {
+        let comment = optional_text("comment", draft.comment.as_deref(), 2000)?;
+        check_chars("comment", &comment)?;
+        let comment = Some(comment).filter(|c| !c.is_empty());
+        let mut tx = self.store.begin_write().await?;
+        let s = store::by_id(tx.conn(), id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("sign-off", id.to_string()))?;
+        let is_admin = who.role == crate::auth::Role::Admin;
+        let is_their_manager =
+            who.role == crate::auth::Role::Supervisor && who.learner_id == Some(s.manager_id);
+        if !is_admin && !is_their_manager {
+            return Err(ServiceError::not_found("sign-off", id.to_string()));
+        }
+        if s.state != "pending" {
+            return Err(ServiceError::Conflict(format!(
+                "sign-off {id} was {} already",
+                s.state
+            )));
+        }
+        let mut renewal = None;
+        if approve {
+            let cert = crate::awards::parse_id(&s.cert_id)?;
+            let current = recert_store::awards::by_id(tx.conn(), &cert)
+                .await?
+                .ok_or_else(|| ServiceError::not_found("award", cert.as_str()))?;
+            let (_, program, ctx) =
+                crate::awards::Context::for_program(tx.conn(), current.award.program.as_str())
+                    .await?
+                    .ok_or_else(|| ServiceError::internal("the award's program is missing"))?;
+            let today = self.today_in(ctx.org(&program)?);
+            let new = self
+                .renew_current(
+                    &mut tx,
+                    &who.name,
+                    &ctx,
+                    current,
+                    &program,
+                    Pathway::Signoff,
+                    today,
+                    Some(serde_json::json!({"signoff": id, "comment": comment})),
+                    format!("signoff:{id}"),
+                )
+                .await?;
+            renewal = Some(new.id.clone());
+        }
+        let state = if approve { "approved" } else { "declined" };
+        if !store::decide(
+            tx.conn(),
+            id,
+            state,
+            &who.name,
+            self.real_now_ms(),
+            comment.as_deref(),
+            renewal.as_deref(),
+        )
+        .await?
+        {
+            return Err(ServiceError::Conflict(format!(
+                "sign-off {id} was decided already"
+            )));
+        }
+        let decided = view(
+            store::by_id(tx.conn(), id)
+                .await?
+                .ok_or_else(|| ServiceError::internal("the request just decided is missing"))?,
+        );
+        tx.audit(recert_store::audit::NewEvent {
+            at: self.now(),
+            actor: &who.name,
+            action: "signoff.decided",
+            subject_type: "award",
+            subject_id: &decided.award,
+            before: None,
+            after: Some(serde_json::to_value(&decided).map_err(ServiceError::internal)?),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(decided)
+    }
+
+    /// Sign-off requests: a supervisor's own queue (asked of them), or every one for an
+    /// administrator; `state` filters (pending, approved, declined).
+    pub async fn signoffs(&self, who: &Principal, state: Option<&str>) -> Result<Vec<SignoffView>> {
+        if let Some(s) = state
+            && !["pending", "approved", "declined"].contains(&s)
+        {
+            return Err(ServiceError::field(
+                "state",
+                "is pending, approved or declined",
+            ));
+        }
+        let manager = match (who.role, who.learner_id) {
+            (crate::auth::Role::Admin, _) => None,
+            (crate::auth::Role::Supervisor, Some(me)) => Some(me),
+            _ => {
+                return Err(ServiceError::Forbidden(
+                    "only supervisors and administrators have a sign-off queue".into(),
+                ));
+            }
+        };
+        let mut conn = self.store.read().await?;
+        Ok(store::list(&mut conn, manager, state)
+            .await?
+            .into_iter()
+            .map(view)
+            .collect())
+    }
+}
