@@ -152,7 +152,7 @@ pub fn day_in_words(d: Date) -> String {
 }
 
 /// A mailbox for a header: `Name <address>`, the name quoted.
-fn mailbox(name: &str, address: &str) -> String {
+pub(crate) fn mailbox(name: &str, address: &str) -> String {
     let name: String = name
         .chars()
         .filter(|c| !c.is_control() && *c != '"' && *c != '\\')

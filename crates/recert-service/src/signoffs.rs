@@ -170,7 +170,7 @@ impl Service {
                     .unwrap_or_default(),
             );
             let message = serde_json::json!({
-                "to": [format!("\"{}\" <{to}>", manager_name.replace(['"', '\\'], ""))],
+                "to": [crate::notices::mailbox(&manager_name, &to)],
                 "cc": [],
                 "subject": format!("{} asks you to sign off {}", current.legal_name, program.name),
                 "text": text,

@@ -1,5 +1,6 @@
 //! Supervisor sign-off requests (migration 0016).
 
+use crate::sql::{Arg, Sql};
 use crate::{Result, Writer, rows};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -80,9 +81,15 @@ pub async fn insert(
     rows::int(&row, "id")
 }
 
-pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<Signoff>> {
-    crate::sql::q_assembled(format!("{SELECT} WHERE s.id = $1"))
-        .bind(id)
+/// The one request `filter` (SQL over `s` and `a`, with `$1`) finds, newest first.
+async fn one(conn: &mut AnyConnection, filter: &str, arg: Arg) -> Result<Option<Signoff>> {
+    let mut q = Sql::new(SELECT);
+    let p = q.arg(arg);
+    q.push(&format!(
+        " WHERE {} ORDER BY s.id DESC LIMIT 1",
+        filter.replace("$1", &p)
+    ));
+    q.query()
         .fetch_optional(conn)
         .await?
         .as_ref()
@@ -90,17 +97,23 @@ pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<Signoff>>
         .transpose()
 }
 
+pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<Signoff>> {
+    one(conn, "s.id = $1", Arg::Int(id)).await
+}
+
 /// The open request for an award, if any.
 pub async fn pending_for(conn: &mut AnyConnection, award_id: i64) -> Result<Option<Signoff>> {
-    crate::sql::q_assembled(format!(
-        "{SELECT} WHERE s.award_id = $1 AND s.state = 'pending'"
-    ))
-    .bind(award_id)
-    .fetch_optional(conn)
-    .await?
-    .as_ref()
-    .map(from_row)
-    .transpose()
+    one(
+        conn,
+        "s.award_id = $1 AND s.state = 'pending'",
+        Arg::Int(award_id),
+    )
+    .await
+}
+
+/// The latest request about a certificate, if any.
+pub async fn latest_for(conn: &mut AnyConnection, cert_id: &str) -> Result<Option<Signoff>> {
+    one(conn, "a.cert_id = $1", Arg::Text(cert_id.to_owned())).await
 }
 
 /// Requests in a state (`None`: all), those asked of one manager or of anyone, oldest
@@ -110,14 +123,14 @@ pub async fn list(
     manager_id: Option<i64>,
     state: Option<&str>,
 ) -> Result<Vec<Signoff>> {
-    let mut q = crate::sql::Sql::new(SELECT);
+    let mut q = Sql::new(SELECT);
     q.push(" WHERE 1 = 1");
     if let Some(m) = manager_id {
-        let p = q.arg(crate::sql::Arg::Int(m));
+        let p = q.arg(Arg::Int(m));
         q.push(&format!(" AND s.manager_id = {p}"));
     }
     if let Some(st) = state {
-        let p = q.arg(crate::sql::Arg::Text(st.to_owned()));
+        let p = q.arg(Arg::Text(st.to_owned()));
         q.push(&format!(" AND s.state = {p}"));
     }
     q.push(" ORDER BY s.id");
@@ -174,18 +187,5 @@ pub async fn manager_of(
             rows::opt_text(&r, "email")?.filter(|e| !e.is_empty()),
         ))
     })
-    .transpose()
-}
-
-/// The latest request about a certificate, if any.
-pub async fn latest_for(conn: &mut AnyConnection, cert_id: &str) -> Result<Option<Signoff>> {
-    crate::sql::q_assembled(format!(
-        "{SELECT} WHERE a.cert_id = $1 ORDER BY s.id DESC LIMIT 1"
-    ))
-    .bind(cert_id)
-    .fetch_optional(conn)
-    .await?
-    .as_ref()
-    .map(from_row)
     .transpose()
 }
