@@ -851,11 +851,21 @@ impl Service {
         who: &Principal,
         id: &str,
     ) -> Result<(AwardRecord, Program, Date, Context)> {
-        let id = parse_id(id)?;
-        let r = store::by_id(tx.conn(), &id)
+        let loaded = self.load_award(tx, &parse_id(id)?).await?;
+        who.require(Action::WriteAward(loaded.0.program_id))?;
+        Ok(loaded)
+    }
+
+    /// An award with its program, the program's "today" and the context a write needs,
+    /// read inside the write; who may write is the caller's to check.
+    pub(crate) async fn load_award(
+        &self,
+        tx: &mut recert_store::WriteTx,
+        id: &CertificateId,
+    ) -> Result<(AwardRecord, Program, Date, Context)> {
+        let r = store::by_id(tx.conn(), id)
             .await?
             .ok_or_else(|| ServiceError::not_found("award", id.as_str()))?;
-        who.require(Action::WriteAward(r.program_id))?;
         let (_, program, ctx) = Context::for_program(tx.conn(), r.award.program.as_str())
             .await?
             .ok_or_else(|| ServiceError::internal(format!("program {} missing", r.program_id)))?;

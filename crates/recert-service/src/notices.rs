@@ -127,7 +127,7 @@ const HTML: &str = "<!doctype html><html><body style=\"font-family: sans-serif; 
 <p style=\"color:#555\">Certification: [certification_name] ([certification_code])<br>Expiry date: [expiry_date]</p>\
 </body></html>";
 
-fn escape_html(s: &str) -> String {
+pub(crate) fn escape_html(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -284,9 +284,11 @@ impl Service {
 
     /// The email of a queued message: a notice's is composed now from the award as it
     /// stands (`Err` with the reason when it is not to be sent any more); any other is
-    /// stored whole.
+    /// stored whole. Read on the caller's connection: a page or a delivery batch
+    /// composes many on one.
     pub(crate) async fn email_of(
         &self,
+        conn: &mut recert_store::Conn,
         queued: &store::Queued,
     ) -> Result<std::result::Result<serde_json::Value, String>> {
         let message: serde_json::Value = match serde_json::from_str(&queued.message) {
@@ -301,9 +303,8 @@ impl Service {
                 "the stored notice {key:?} is not one recert knows"
             )));
         };
-        let mut conn = self.store.read().await?;
-        let ctx = self.catalogue(&mut conn).await?;
-        let Some(due) = store::target(&mut conn, cert).await? else {
+        let ctx = self.catalogue(conn).await?;
+        let Some(due) = store::target(conn, cert).await? else {
             return Ok(Err(format!("certificate {cert} no longer exists")));
         };
         let Some((expiry, _)) = due.dates else {

@@ -57,8 +57,17 @@ impl Service {
             if batch.is_empty() {
                 return Ok(sent);
             }
-            for m in batch {
-                let outcome = match self.email_of(&m).await? {
+            // Composed on one connection, released before the mail server is spoken to.
+            let mut composed = Vec::with_capacity(batch.len());
+            {
+                let mut conn = self.store.read().await?;
+                for m in batch {
+                    let email = self.email_of(&mut conn, &m).await?;
+                    composed.push((m, email));
+                }
+            }
+            for (m, email) in composed {
+                let outcome = match email {
                     Ok(message) => mailer.send(&message).await,
                     Err(reason) => {
                         let mut tx = self.store.begin_write().await?;
@@ -178,11 +187,10 @@ impl Service {
         let mut conn = self.store.read().await?;
         let (rows, total) = store::recent(&mut conn, limit.clamp(1, 200), offset.max(0)).await?;
         let (pending, failed, sent) = store::counts(&mut conn).await?;
-        drop(conn);
         let mut items = Vec::with_capacity(rows.len());
         for q in rows {
             // A notice is shown as it would go out now; one that will not shows empty.
-            let m = self.email_of(&q).await?.unwrap_or_default();
+            let m = self.email_of(&mut conn, &q).await?.unwrap_or_default();
             items.push({
                 let list = |k: &str| {
                     m[k].as_array()

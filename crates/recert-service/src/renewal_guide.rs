@@ -58,15 +58,7 @@ impl Service {
             .find(|p| p.code.as_str() == award.program)
             .cloned()
             .ok_or_else(|| crate::ServiceError::not_found("program", award.program.clone()))?;
-        let manager = match recert_store::learners::by_username(&mut conn, &award.learner).await? {
-            Some((_, l)) => match l.manager {
-                Some(m) => recert_store::learners::by_username(&mut conn, m.as_str())
-                    .await?
-                    .map(|(_, m)| m.legal_name),
-                None => None,
-            },
-            None => None,
-        };
+        let manager = recert_store::learners::manager_name(&mut conn, &award.learner).await?;
         let link = |code: &str| {
             program
                 .items

@@ -96,25 +96,18 @@ impl Service {
             ServiceError::from(e)
         })?;
         let mut tx = self.store.begin_write().await?;
-        let current = recert_store::awards::by_id(tx.conn(), &cert)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("award", cert.as_str()))?;
+        let (current, program, today, _) = self.load_award(&mut tx, &cert).await?;
         let is_admin = who.role == crate::auth::Role::Admin;
         if !is_admin && who.learner_id != Some(current.learner_id) {
             // Someone else's award: as if it did not exist.
             return Err(ServiceError::not_found("award", cert.as_str()));
         }
-        let (_, program, ctx) =
-            crate::awards::Context::for_program(tx.conn(), current.award.program.as_str())
-                .await?
-                .ok_or_else(|| ServiceError::internal("the award's program is missing"))?;
         if !program.renewal_pathways.contains(&Pathway::Signoff) {
             return Err(ServiceError::Conflict(format!(
                 "{} is not renewed by sign-off",
                 program.code
             )));
         }
-        let today = self.today_in(ctx.org(&program)?);
         crate::renewals::renewable(&current.award, &program, today)?;
         let Some((manager_id, manager_name, manager_email)) =
             store::manager_of(tx.conn(), current.learner_id).await?
@@ -175,7 +168,7 @@ impl Service {
                 "subject": format!("{} asks you to sign off {}", current.legal_name, program.name),
                 "text": text,
                 "html": format!("<!doctype html><html><body><pre style=\"font-family:sans-serif;white-space:pre-wrap\">{}</pre></body></html>",
-                    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")),
+                    crate::notices::escape_html(&text)),
                 "headers": {"X-Recert-Event": "signoff.requested", "X-Recert-Award": cert.as_str()},
             });
             outbox::enqueue(
@@ -228,14 +221,7 @@ impl Service {
         let mut renewal = None;
         if approve {
             let cert = crate::awards::parse_id(&s.cert_id)?;
-            let current = recert_store::awards::by_id(tx.conn(), &cert)
-                .await?
-                .ok_or_else(|| ServiceError::not_found("award", cert.as_str()))?;
-            let (_, program, ctx) =
-                crate::awards::Context::for_program(tx.conn(), current.award.program.as_str())
-                    .await?
-                    .ok_or_else(|| ServiceError::internal("the award's program is missing"))?;
-            let today = self.today_in(ctx.org(&program)?);
+            let (current, program, today, ctx) = self.load_award(&mut tx, &cert).await?;
             let new = self
                 .renew_current(
                     &mut tx,

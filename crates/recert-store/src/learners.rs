@@ -106,6 +106,18 @@ pub async fn manager_id(conn: &mut AnyConnection, learner_id: i64) -> Result<Opt
     })
 }
 
+/// The legal name of a learner's manager, if they have one, in one query.
+pub async fn manager_name(conn: &mut AnyConnection, username: &str) -> Result<Option<String>> {
+    let row = crate::sql::q(
+        "SELECT m.legal_name FROM learners l JOIN learners m ON m.id = l.manager_id \
+         WHERE l.username = $1",
+    )
+    .bind(username)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| rows::text(&r, "legal_name")).transpose()
+}
+
 /// A learner's row id, username and legal name: what writes about them need.
 pub async fn identity(
     conn: &mut AnyConnection,
