@@ -111,7 +111,7 @@ impl Service {
             "description": "Mandatory yearly certification in site safety, lockout/tagout and emergency response.",
             "validity": {"count": 1, "unit": "years"},
             "renewal_window_days": 90, "grace_days": 30, "reminder_offsets_days": [90, 60, 30, -1],
-            "renewal_pathways": ["retake", "refresher"], "refresher_item": "SAFE-REFRESH",
+            "renewal_pathways": ["retake", "refresher", "signoff"], "refresher_item": "SAFE-REFRESH",
             "content_version": "2026.2",
             "items": [
                 {"code": "SAFE-101", "kind": "course", "pass_threshold": 0.8, "assigned_on": "2020-01-01",
