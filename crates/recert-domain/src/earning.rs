@@ -272,6 +272,14 @@ pub fn decide(
     match status_on(current, program, facts.completed_on) {
         Status::Expiring | Status::Grace => {
             let pathway = match via {
+                // The refresher item may be assigned too: completing it inside the window
+                // is a refresher renewal wherever the program allows one.
+                Via::Item(item)
+                    if program.refresher_item.as_deref() == Some(item.code.as_str())
+                        && program.renewal_pathways.contains(&Pathway::Refresher) =>
+                {
+                    Pathway::Refresher
+                }
                 Via::Item(_) => Pathway::Retake,
                 Via::Refresher => Pathway::Refresher,
                 // External training is none of the renewal pathways of SPEC §3.4.
@@ -556,6 +564,25 @@ mod tests {
         let g = grant(decide(&p, Via::Refresher, f, Some(&current), false));
         assert_eq!(g.pathway, Some(Pathway::Refresher));
         assert_eq!(g.expires_on, Some(d(2027, 12, 1)));
+    }
+
+    #[test]
+    fn an_assigned_refresher_item_renews_by_the_refresher_pathway() {
+        let mut p = program(None);
+        let current = held(&p, d(2026, 2, 1));
+        let f = facts(d(2026, 12, 1), None);
+        let code = p.items[0].code.clone();
+        p.refresher_item = Some(code.clone());
+        let item = p.items[0].clone();
+        // Without the refresher pathway it is a retake, as any assigned item.
+        let g = grant(decide(&p, Via::Item(&item), f, Some(&current), false));
+        assert_eq!(g.pathway, Some(Pathway::Retake));
+        p.renewal_pathways.push(Pathway::Refresher);
+        let g = grant(decide(&p, Via::Item(&item), f, Some(&current), false));
+        assert_eq!(g.pathway, Some(Pathway::Refresher));
+        // Without a certificate it earns the program, as an assigned item does.
+        let g = grant(decide(&p, Via::Item(&item), f, None, false));
+        assert_eq!(g.pathway, None);
     }
 
     #[test]

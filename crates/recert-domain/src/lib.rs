@@ -5,6 +5,7 @@
 
 pub mod award;
 pub mod certificate_id;
+pub mod credits;
 pub mod dates;
 pub mod earning;
 pub mod error;

@@ -188,6 +188,9 @@ pub struct Program {
     pub renewal_pathways: Vec<Pathway>,
     pub renewal_anchor: RenewalAnchor,
     pub credits_required: Option<CreditsRequired>,
+    /// Credit providers whose entries are approved without review.
+    #[serde(default)]
+    pub approved_providers: Vec<String>,
     pub refresher_item: Option<String>,
     pub items: Vec<ProgramItem>,
     pub content_version: Option<String>,
@@ -255,6 +258,8 @@ pub struct ProgramDraft {
     #[serde(default, deserialize_with = "crate::names::present")]
     #[schema(value_type = Option<CreditsRequired>)]
     pub credits_required: Option<Option<CreditsRequired>>,
+    /// Credit providers whose entries are approved without review (at most 100).
+    pub approved_providers: Option<Vec<String>>,
     #[serde(default, deserialize_with = "crate::names::present")]
     #[schema(value_type = Option<String>)]
     pub refresher_item: Option<Option<String>>,
@@ -427,6 +432,29 @@ impl ProgramDraft {
                 }
             }
         }
+        let approved_providers = match &self.approved_providers {
+            Some(list) => {
+                if list.len() > 100 {
+                    e.add("approved_providers", "at most 100 providers");
+                }
+                let mut out: Vec<String> = Vec::with_capacity(list.len());
+                for (i, raw) in list.iter().enumerate() {
+                    let field = format!("approved_providers[{i}]");
+                    if let Some(name) = e.check(required_text(&field, raw, 200)) {
+                        let key = crate::credits::category_key(&name);
+                        if out.iter().any(|o| crate::credits::category_key(o) == key) {
+                            e.add(field, format!("{name:?} is listed twice"));
+                        } else {
+                            out.push(name);
+                        }
+                    }
+                }
+                out
+            }
+            None => base
+                .map(|b| b.approved_providers.clone())
+                .unwrap_or_default(),
+        };
         let refresher_item = match self.refresher_item {
             Some(Some(s)) if s.trim().is_empty() => None,
             Some(r) => r.map(|s| s.trim().to_owned()),
@@ -513,6 +541,7 @@ impl ProgramDraft {
                     renewal_pathways,
                     renewal_anchor,
                     credits_required,
+                    approved_providers,
                     refresher_item,
                     items,
                     content_version,

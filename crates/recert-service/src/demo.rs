@@ -111,7 +111,9 @@ impl Service {
             "description": "Mandatory yearly certification in site safety, lockout/tagout and emergency response.",
             "validity": {"count": 1, "unit": "years"},
             "renewal_window_days": 90, "grace_days": 30, "reminder_offsets_days": [90, 60, 30, -1],
-            "renewal_pathways": ["retake", "refresher", "signoff"], "refresher_item": "SAFE-REFRESH",
+            "renewal_pathways": ["retake", "refresher", "credits", "signoff"], "refresher_item": "SAFE-REFRESH",
+            "credits_required": {"hours": 4, "categories": {"first aid": 1}},
+            "approved_providers": ["St John Ambulance", "Red Cross"],
             "content_version": "2026.2",
             "items": [
                 {"code": "SAFE-101", "kind": "course", "pass_threshold": 0.8, "assigned_on": "2020-01-01",
@@ -127,6 +129,7 @@ impl Service {
             "validity": {"count": 2, "unit": "years"},
             "renewal_window_days": 180, "grace_days": 60, "reminder_offsets_days": [180, 90, 30, -1],
             "renewal_pathways": ["credits", "retake"], "credits_required": {"hours": 20, "categories": {"ethics": 2}},
+            "approved_providers": ["Institution of Process Engineers"],
             "items": [{"code": "CPE-EXAM", "kind": "assessment", "pass_threshold": 0.7, "assigned_on": "2020-01-01"}]
         }))?;
         self.create_program(&who, pro).await?;
@@ -275,6 +278,38 @@ impl Service {
                 None,
             )
             .await?;
+        }
+        // Continuing-education credits logged by engineers toward CPE: some from the
+        // approved institution, some waiting in the approvers' queue.
+        let mut logged = 0;
+        for (username, _, _) in people {
+            if logged == 6 {
+                break;
+            }
+            let (provider, category, hours) = if logged % 2 == 0 {
+                ("Institution of Process Engineers", "ethics", 2.0)
+            } else {
+                ("Process Safety Summit", "process safety", 6.5)
+            };
+            let draft = crate::credits::CreditDraft {
+                learner: Some(username.clone()),
+                program: Some("CPE".into()),
+                completed_on: Some(today.to_string()),
+                hours: Some(hours),
+                category: Some(category.into()),
+                provider: Some(provider.into()),
+            };
+            // Only current CPE holders take credits; the others are refused and skipped.
+            let as_learner = Principal {
+                learner_id: {
+                    let mut conn = self.store.read().await?;
+                    recert_store::learners::id_of(&mut conn, username).await?
+                },
+                ..Principal::unscoped(format!("user:{username}"), crate::Role::Learner)
+            };
+            if self.log_credit(&as_learner, draft, None).await.is_ok() {
+                logged += 1;
+            }
         }
         Ok(())
     }

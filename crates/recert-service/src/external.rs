@@ -118,6 +118,35 @@ fn clean_file_name(raw: &str) -> String {
     }
 }
 
+/// An uploaded evidence file checked for size, with a clean name and a content type;
+/// an empty upload is no file. Shared by external training and credit entries.
+pub(crate) fn evidence_of(e: &mut Errors, upload: Option<Upload>) -> Option<Evidence> {
+    match upload {
+        Some(u) if u.bytes.is_empty() => None,
+        Some(u) if u.bytes.len() > MAX_EVIDENCE_BYTES => {
+            e.add(
+                "evidence",
+                format!(
+                    "the file is {} MB; at most {} MB is accepted",
+                    u.bytes.len().div_ceil(1024 * 1024),
+                    MAX_EVIDENCE_BYTES / (1024 * 1024)
+                ),
+            );
+            None
+        }
+        Some(u) => Some(Evidence {
+            name: clean_file_name(&u.name),
+            content_type: if u.content_type.trim().is_empty() {
+                "application/octet-stream".into()
+            } else {
+                u.content_type.chars().take(100).collect()
+            },
+            bytes: u.bytes,
+        }),
+        None => None,
+    }
+}
+
 impl Service {
     /// Files a report; approves it at once when the reporter may approve it or the program
     /// does not ask for approval.
@@ -235,30 +264,7 @@ impl Service {
         {
             e.add("hours", "must be a number of hours from 0 to 10000");
         }
-        let evidence = match upload {
-            Some(u) if u.bytes.is_empty() => None,
-            Some(u) if u.bytes.len() > MAX_EVIDENCE_BYTES => {
-                e.add(
-                    "evidence",
-                    format!(
-                        "the file is {} MB; at most {} MB is accepted",
-                        u.bytes.len().div_ceil(1024 * 1024),
-                        MAX_EVIDENCE_BYTES / (1024 * 1024)
-                    ),
-                );
-                None
-            }
-            Some(u) => Some(Evidence {
-                name: clean_file_name(&u.name),
-                content_type: if u.content_type.trim().is_empty() {
-                    "application/octet-stream".into()
-                } else {
-                    u.content_type.chars().take(100).collect()
-                },
-                bytes: u.bytes,
-            }),
-            None => None,
-        };
+        let evidence = evidence_of(&mut e, upload);
         e.finish()?;
         let (
             Some((learner_id, username, legal_name)),

@@ -10,6 +10,7 @@ mod cache;
 pub mod clock;
 pub mod completions;
 pub mod credentials;
+pub mod credits;
 pub mod demo;
 pub mod error;
 pub mod exports;

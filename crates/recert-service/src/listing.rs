@@ -97,6 +97,10 @@ pub mod keys {
         names(recert_store::external::Filter::SORTS)
     }
 
+    pub fn credits() -> Vec<&'static str> {
+        names(recert_store::credits::Filter::SORTS)
+    }
+
     pub fn completions() -> Vec<&'static str> {
         names(recert_store::completions::Filter::SORTS)
     }

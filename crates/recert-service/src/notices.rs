@@ -160,6 +160,47 @@ pub(crate) fn mailbox(name: &str, address: &str) -> String {
     format!("\"{name}\" <{address}>")
 }
 
+/// A one-off email (a sign-off request, a credit decision) to one person, as an outbox
+/// message: the text as written, and an HTML part with its paragraphs and links.
+pub(crate) fn plain_email(
+    to: (&str, &str),
+    subject: &str,
+    text: &str,
+    event: &'static str,
+    award: &str,
+) -> String {
+    let html: String = text
+        .split("\n\n")
+        .map(|para| {
+            let lines: Vec<String> = para
+                .lines()
+                .map(|line| {
+                    line.split(' ')
+                        .map(|w| {
+                            if w.starts_with("https://") || w.starts_with("http://") {
+                                format!("<a href=\"{0}\">{0}</a>", escape_html(w))
+                            } else {
+                                escape_html(w)
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect();
+            format!("<p>{}</p>", lines.join("<br>"))
+        })
+        .collect();
+    serde_json::json!({
+        "to": [mailbox(to.0, to.1)],
+        "cc": [],
+        "subject": subject,
+        "text": text,
+        "html": format!("<!doctype html><html><body style=\"font-family:sans-serif\">{html}</body></html>"),
+        "headers": {"X-Recert-Event": event, "X-Recert-Award": award},
+    })
+    .to_string()
+}
+
 /// One award's part of a pass: the stages to record, the message to send if its stage is
 /// recorded now, and when to look at it next.
 struct Decided {

@@ -29,6 +29,9 @@ pub struct SchedulerView {
 /// What one scheduler pass did.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TickReport {
+    /// Certifications renewed because their approved credits already met the
+    /// requirement when the renewal window opened.
+    pub credit_renewals: usize,
     pub notices: crate::notices::PassReport,
     /// Messages delivered (email accepted by the mail server).
     pub delivered: usize,
@@ -114,6 +117,11 @@ impl Service {
 
     /// One scheduler pass as `recert serve` runs it: notices, then delivery.
     pub async fn scheduler_tick(&self) -> Result<TickReport> {
+        // Renewals first, so nobody is reminded of a certification renewed today.
+        let credit_renewals = self.credit_renewal_pass().await?;
+        if credit_renewals > 0 {
+            tracing::info!(renewed = credit_renewals, "credit renewals");
+        }
         let notices = self.notice_pass().await?;
         if notices.sent + notices.skipped > 0 {
             tracing::info!(
@@ -124,7 +132,11 @@ impl Service {
             );
         }
         let delivered = self.deliver_outbox().await?;
-        Ok(TickReport { notices, delivered })
+        Ok(TickReport {
+            credit_renewals,
+            notices,
+            delivered,
+        })
     }
 
     /// A scheduler pass now, on request (administrators).

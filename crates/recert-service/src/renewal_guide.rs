@@ -41,6 +41,8 @@ pub struct RenewalGuide {
     pub initial: Vec<ItemLink>,
     /// The latest sign-off request about this certificate, if any.
     pub signoff: Option<crate::signoffs::SignoffView>,
+    /// The cycle's credits, when the program renews by credits and the award still can.
+    pub credits: Option<crate::credits::CreditStanding>,
 }
 
 impl Service {
@@ -127,7 +129,14 @@ impl Service {
         let signoff = recert_store::signoffs::latest_for(&mut conn, &award.id)
             .await?
             .map(crate::signoffs::view);
+        drop(conn);
+        let credits = if renewable && program.renewal_pathways.contains(&Pathway::Credits) {
+            Some(self.credit_standing(who, id).await?)
+        } else {
+            None
+        };
         Ok(RenewalGuide {
+            credits,
             signoff,
             initial: all_items,
             award,

@@ -93,6 +93,7 @@ impl Service {
                 on,
                 Some(serde_json::json!({"note": note})),
                 format!("manual:{}", who.name),
+                None,
             )
             .await?;
         tx.commit().await?;
@@ -114,6 +115,7 @@ impl Service {
         on: recert_domain::Date,
         extra: Option<serde_json::Value>,
         source_ref: String,
+        credits: Option<recert_domain::award::Credits>,
     ) -> Result<crate::awards::AwardView> {
         if !program.renewal_pathways.contains(&pathway) {
             return Err(ServiceError::field(
@@ -154,7 +156,7 @@ impl Service {
             pass_threshold: None,
             association: Association::Renewal,
             source_ref: Some(source_ref),
-            credits: None,
+            credits,
             content_version: None,
             fields: Default::default(),
             pathway: Some(pathway),

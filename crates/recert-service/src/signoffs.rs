@@ -162,15 +162,16 @@ impl Service {
                     .map(crate::notices::day_in_words)
                     .unwrap_or_default(),
             );
-            let message = serde_json::json!({
-                "to": [crate::notices::mailbox(&manager_name, &to)],
-                "cc": [],
-                "subject": format!("{} asks you to sign off {}", current.legal_name, program.name),
-                "text": text,
-                "html": format!("<!doctype html><html><body><pre style=\"font-family:sans-serif;white-space:pre-wrap\">{}</pre></body></html>",
-                    crate::notices::escape_html(&text)),
-                "headers": {"X-Recert-Event": "signoff.requested", "X-Recert-Award": cert.as_str()},
-            });
+            let message = crate::notices::plain_email(
+                (&manager_name, &to),
+                &format!(
+                    "{} asks you to sign off {}",
+                    current.legal_name, program.name
+                ),
+                &text,
+                "signoff.requested",
+                cert.as_str(),
+            );
             outbox::enqueue(
                 tx.conn(),
                 self.store.backend(),
@@ -179,7 +180,7 @@ impl Service {
                     event: "signoff.requested",
                     award: Some(cert.as_str().to_owned()),
                     dedupe_key: format!("signoff:{sid}:requested:email"),
-                    message: message.to_string(),
+                    message,
                 }],
                 now,
             )
@@ -233,6 +234,7 @@ impl Service {
                     today,
                     Some(serde_json::json!({"signoff": id, "comment": comment})),
                     format!("signoff:{id}"),
+                    None,
                 )
                 .await?;
             renewal = Some(new.id.clone());

@@ -127,9 +127,19 @@ pub async fn decide(conn: &mut Writer, r: &Report) -> Result<()> {
 }
 
 pub async fn evidence(conn: &mut AnyConnection, id: i64) -> Result<Option<Evidence>> {
-    let row = crate::sql::q(
-        "SELECT evidence_name, evidence_type, evidence FROM external_training WHERE id = $1 AND evidence IS NOT NULL",
-    )
+    evidence_in(conn, "external_training", id).await
+}
+
+/// The evidence file of row `id` of `table` (external training reports and credit
+/// entries keep their files in the same columns).
+pub(crate) async fn evidence_in(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    id: i64,
+) -> Result<Option<Evidence>> {
+    let row = crate::sql::q_assembled(format!(
+        "SELECT evidence_name, evidence_type, evidence FROM {table} WHERE id = $1 AND evidence IS NOT NULL"
+    ))
     .bind(id)
     .fetch_optional(conn)
     .await?;

@@ -468,3 +468,16 @@ async fn by_mbox_sha1(
     .await?;
     row.as_ref().map(identity_of).transpose()
 }
+
+/// A learner's email address, when they have one.
+pub async fn email_of(conn: &mut AnyConnection, id: i64) -> Result<Option<String>> {
+    let row = crate::sql::q("SELECT email FROM learners WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row
+        .map(|r| rows::opt_text(&r, "email"))
+        .transpose()?
+        .flatten()
+        .filter(|e| !e.is_empty()))
+}

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod awards;
 pub mod completions;
 pub mod compliance;
+pub mod credits;
 pub mod external;
 pub mod group_awards;
 pub mod groups;

@@ -41,6 +41,7 @@ fn from_row(row: &AnyRow, items: Vec<ProgramItem>) -> Result<(i64, Program)> {
             renewal_pathways: rows::json(row, "renewal_pathways")?,
             renewal_anchor: anchor,
             credits_required: rows::opt_json(row, "credits_required")?,
+            approved_providers: rows::json(row, "approved_providers")?,
             refresher_item: rows::opt_text(row, "refresher_item")?,
             items,
             content_version: rows::opt_text(row, "content_version")?,
@@ -277,25 +278,26 @@ pub async fn current_award_counts(
         .collect()
 }
 
-fn json_fields(p: &Program) -> Result<[String; 3]> {
+fn json_fields(p: &Program) -> Result<[String; 4]> {
     Ok([
         rows::to_json(&p.reminder_offsets_days)?,
         rows::to_json(&p.renewal_pathways)?,
         rows::to_json(&p.custom_fields)?,
+        rows::to_json(&p.approved_providers)?,
     ])
 }
 
 pub async fn insert(conn: &mut Writer, p: &Program, org_id: i64, now_ms: i64) -> Result<i64> {
     let conn: &mut AnyConnection = conn;
-    let [reminders, pathways, custom] = json_fields(p)?;
+    let [reminders, pathways, custom, providers] = json_fields(p)?;
     let credits = p.credits_required.as_ref().map(rows::to_json).transpose()?;
     let row = crate::sql::q(
         "INSERT INTO programs (code, code_folded, organization_id, name, description, \
          validity_count, validity_unit, renewal_window_days, grace_days, reminder_offsets_days, \
          renewal_pathways, renewal_anchor, credits_required, refresher_item, content_version, \
          custom_fields, grace_counts_as_compliant, archived_on, created_at, updated_at, \
-         external_training_approval, escalation_offset_days) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$19,$20,$21) RETURNING id",
+         external_training_approval, escalation_offset_days, approved_providers) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$19,$20,$21,$22) RETURNING id",
     )
     .bind(p.code.as_str())
     .bind(p.code.as_str().to_lowercase())
@@ -318,6 +320,7 @@ pub async fn insert(conn: &mut Writer, p: &Program, org_id: i64, now_ms: i64) ->
     .bind(now_ms)
     .bind(i64::from(p.external_training_approval))
     .bind(i64::from(p.escalation_offset_days))
+    .bind(providers)
     .fetch_one(&mut *conn)
     .await?;
     let id = rows::int(&row, "id")?;
@@ -333,7 +336,7 @@ pub async fn update(
     now_ms: i64,
 ) -> Result<()> {
     let conn: &mut AnyConnection = conn;
-    let [reminders, pathways, custom] = json_fields(p)?;
+    let [reminders, pathways, custom, providers] = json_fields(p)?;
     let credits = p.credits_required.as_ref().map(rows::to_json).transpose()?;
     crate::sql::q(
         "UPDATE programs SET organization_id = $1, name = $2, description = $3, validity_count = $4, \
@@ -341,7 +344,7 @@ pub async fn update(
          renewal_pathways = $9, renewal_anchor = $10, credits_required = $11, refresher_item = $12, \
          content_version = $13, custom_fields = $14, grace_counts_as_compliant = $15, \
          archived_on = $16, updated_at = $17, external_training_approval = $19, escalation_offset_days = $20, \
-         revision = revision + 1 WHERE id = $18",
+         approved_providers = $21, revision = revision + 1 WHERE id = $18",
     )
     .bind(org_id)
     .bind(&p.name)
@@ -363,6 +366,7 @@ pub async fn update(
     .bind(id)
     .bind(i64::from(p.external_training_approval))
     .bind(i64::from(p.escalation_offset_days))
+    .bind(providers)
     .execute(&mut *conn)
     .await?;
     replace_items(conn, id, &p.items).await

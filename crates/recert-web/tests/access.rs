@@ -54,6 +54,14 @@ struct Fixtures {
     ana_report_page: i64,
     ben_report_page: i64,
     standing: i64,
+    /// Pending credit entries: ana's toward P (with evidence) and ben's toward Q, for the
+    /// API; another pair for the pages.
+    ana_credit: i64,
+    ben_credit: i64,
+    ana_credit_page: i64,
+    ben_credit_page: i64,
+    /// The day the awards were issued (credits must fall in the cycle).
+    today: &'static str,
     token_api: i64,
     token_page: i64,
 }
@@ -62,7 +70,8 @@ async fn seed(app: &TestApp) -> Fixtures {
     for code in ["P", "Q", "Z"] {
         app.program(
             json!({"code": code, "name": code, "validity": {"count": 1, "unit": "years"},
-            "items": [{"code": format!("{code}-DEL")}]}),
+            "items": [{"code": format!("{code}-DEL")}], "renewal_pathways": ["retake", "credits"],
+            "credits_required": {"hours": 20}}),
         )
         .await;
     }
@@ -137,6 +146,48 @@ async fn seed(app: &TestApp) -> Fixtures {
         assert_eq!(r.status(), StatusCode::CREATED);
         reports.push(r.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
     }
+    let today: &'static str = Box::leak(
+        app.get(&format!("/api/v1/awards/{ana_p}"))
+            .await
+            .expect(StatusCode::OK)["issued_on"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+            .into_boxed_str(),
+    );
+    let mut credits = Vec::new();
+    for learner in ["ana", "ben", "ana", "ben"] {
+        let token = app
+            .user_token(
+                &format!("{learner}-credits-{}", credits.len()),
+                "learner",
+                Some(learner),
+                &[],
+            )
+            .await;
+        let form = reqwest::multipart::Form::new()
+            .text("program", if learner == "ana" { "P" } else { "Q" })
+            .text("hours", "2")
+            .text("provider", "Elsewhere")
+            .text("completed_on", today)
+            .part(
+                "evidence",
+                reqwest::multipart::Part::bytes(b"%PDF-1.4".to_vec())
+                    .file_name("hours.pdf")
+                    .mime_str("application/pdf")
+                    .unwrap(),
+            );
+        let r = app
+            .client
+            .post(format!("{}/api/v1/credits", app.base))
+            .bearer_auth(&token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        credits.push(r.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+    }
     let standing = app
         .post(
             "/api/v1/group-awards",
@@ -174,6 +225,11 @@ async fn seed(app: &TestApp) -> Fixtures {
         ana_report_page: reports[2],
         ben_report_page: reports[3],
         standing,
+        ana_credit: credits[0],
+        ben_credit: credits[1],
+        ana_credit_page: credits[2],
+        ben_credit_page: credits[3],
+        today,
         token_api: tokens[0],
         token_page: tokens[1],
     }
@@ -352,11 +408,101 @@ fn routes(f: &Fixtures, who: Who) -> Vec<(Method, String, Option<Body>, &'static
         standing,
         token_api,
         token_page,
+        ..
     } = f;
     vec![
         (get.clone(), "/healthz".into(), None, EVERYONE),
         (get.clone(), "/readyz".into(), None, EVERYONE),
         (get.clone(), "/api/v1/openapi.json".into(), None, EVERYONE),
+        // Credits first: later routes change P and end ben's award.
+        (get.clone(), "/api/v1/credits".into(), None, SIGNED_IN),
+        (
+            post.clone(),
+            "/api/v1/credits".into(),
+            j(
+                json!({"learner": "ana", "program": "P", "hours": 1, "provider": "x", "completed_on": f.today}),
+            ),
+            REPORTS_P,
+        ),
+        (
+            post.clone(),
+            "/api/v1/credits".into(),
+            j(
+                json!({"learner": "ben", "program": "Q", "hours": 1, "provider": "x", "completed_on": f.today}),
+            ),
+            ADMIN,
+        ),
+        (
+            get.clone(),
+            format!("/api/v1/credits/{}", f.ana_credit),
+            None,
+            SEES_ANA,
+        ),
+        (
+            get.clone(),
+            format!("/api/v1/credits/{}", f.ben_credit),
+            None,
+            READS_ALL,
+        ),
+        (
+            get.clone(),
+            format!("/api/v1/credits/{}/evidence", f.ana_credit),
+            None,
+            SEES_ANA,
+        ),
+        (
+            post.clone(),
+            format!("/api/v1/credits/{}/approve", f.ana_credit),
+            j(json!({})),
+            RUNS_P,
+        ),
+        (
+            post.clone(),
+            format!("/api/v1/credits/{}/reject", f.ben_credit),
+            j(json!({"note": "no"})),
+            ADMIN,
+        ),
+        (
+            get.clone(),
+            format!("/api/v1/awards/{}/credits", f.ana_p),
+            None,
+            SEES_ANA,
+        ),
+        (
+            get.clone(),
+            format!("/api/v1/awards/{}/credits", f.ben_q),
+            None,
+            READS_ALL,
+        ),
+        (get.clone(), "/credits".into(), None, SEES_TRAINING),
+        (
+            get.clone(),
+            format!("/credits/{}/evidence", f.ana_credit),
+            None,
+            SEES_ANA,
+        ),
+        (
+            post.clone(),
+            format!("/credits/{}/approve", f.ana_credit_page),
+            None,
+            RUNS_P,
+        ),
+        (
+            post.clone(),
+            format!("/credits/{}/reject", f.ben_credit_page),
+            fm(vec![("note", "no")]),
+            ADMIN,
+        ),
+        (
+            post.clone(),
+            format!("/renew/{}/credits", f.ana_p),
+            m(vec![
+                ("hours", "1"),
+                ("provider", "x"),
+                ("completed_on", f.today),
+            ]),
+            REPORTS_P,
+        ),
         (get.clone(), "/api/v1/organizations".into(), None, SIGNED_IN),
         (get.clone(), "/api/v1/programs".into(), None, SIGNED_IN),
         (

@@ -6,6 +6,7 @@ pub mod award_batches;
 pub mod awards;
 pub mod clock;
 pub mod credentials;
+pub mod credits;
 pub mod earning;
 pub mod groups;
 pub mod health;
@@ -47,6 +48,17 @@ pub fn routes() -> Router<AppState> {
             get(signoffs::list).post(signoffs::request),
         )
         .route("/api/v1/signoffs/{id}/approve", post(signoffs::approve))
+        .route(
+            "/api/v1/credits",
+            get(credits::list)
+                .post(credits::log)
+                .layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
+        )
+        .route("/api/v1/credits/{id}", get(credits::show))
+        .route("/api/v1/credits/{id}/evidence", get(credits::evidence))
+        .route("/api/v1/credits/{id}/approve", post(credits::approve))
+        .route("/api/v1/credits/{id}/reject", post(credits::reject))
+        .route("/api/v1/awards/{id}/credits", get(credits::standing))
         .route("/api/v1/signoffs/{id}/decline", post(signoffs::decline))
         .route(
             "/api/v1/programs",

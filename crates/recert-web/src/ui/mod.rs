@@ -8,6 +8,7 @@ pub mod assets;
 pub mod audit;
 pub mod awards;
 pub mod charts;
+pub mod credits;
 pub mod earning;
 pub mod forms;
 pub mod groups;
@@ -357,6 +358,15 @@ pub fn routes() -> Router<AppState> {
         .route("/awards/{id}/extend-grace", post(awards::extend_grace))
         .route("/renew/{id}", get(renew::show))
         .route("/renew/{id}/signoff", post(renew::ask_signoff))
+        .route(
+            "/renew/{id}/credits",
+            post(renew::log_credit)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
+        )
+        .route("/credits", get(credits::queue))
+        .route("/credits/{id}/evidence", get(credits::evidence))
+        .route("/credits/{id}/approve", post(credits::approve))
+        .route("/credits/{id}/reject", post(credits::reject))
         .route("/signoffs", get(signoffs::queue))
         .route("/signoffs/{id}/approve", post(signoffs::approve))
         .route("/signoffs/{id}/decline", post(signoffs::decline))

@@ -1,6 +1,7 @@
 //! `/renew/{award}`: the learner's renewal page, the target of every reminder's
 //! [renew_link]. Signed-out visitors go through sign-in and come back here.
 
+use super::forms::FieldErrors;
 use super::{Chrome, PageResult, Viewer, render};
 use crate::AppState;
 use askama::Template;
@@ -21,6 +22,18 @@ struct RenewPage {
     on_behalf: bool,
     /// Why asking for a sign-off was refused, if it was.
     signoff_error: Option<String>,
+    /// The credit form as typed and what was wrong with it, after a refused entry.
+    credit_form: CreditForm,
+    credit_errors: FieldErrors,
+}
+
+/// The credit form as typed.
+#[derive(Debug, Clone, Default)]
+pub struct CreditForm {
+    pub completed_on: String,
+    pub hours: String,
+    pub category: String,
+    pub provider: String,
 }
 
 impl RenewPage {
@@ -87,6 +100,8 @@ async fn page(state: &AppState, viewer: &Viewer, id: &str) -> Result<RenewPage, 
         on_behalf,
         g,
         signoff_error: None,
+        credit_form: CreditForm::default(),
+        credit_errors: FieldErrors::default(),
     })
 }
 
@@ -97,10 +112,16 @@ pub async fn show(
     Query(q): Query<ShowQuery>,
 ) -> PageResult {
     let mut p = page(&state, &viewer, &id).await?;
-    if q.done.as_deref() == Some("asked") {
-        p.c = p.c.with_notice(Some(
-            "Asked: your manager has been emailed and will see it in their sign-off queue.".into(),
-        ));
+    let notice = match q.done.as_deref() {
+        Some("asked") => {
+            Some("Asked: your manager has been emailed and will see it in their sign-off queue.")
+        }
+        Some("credit-pending") => Some("Logged: the credits wait for an approver's review."),
+        Some("credit-approved") => Some("Logged and approved: they count toward this cycle."),
+        _ => None,
+    };
+    if let Some(n) = notice {
+        p.c = p.c.with_notice(Some(n.into()));
     }
     Ok(render(&p))
 }
@@ -125,6 +146,56 @@ pub async fn ask_signoff(
         Err(e) => {
             let mut p = page(&state, &form.viewer, &id).await?;
             p.signoff_error = Some(e.to_string());
+            Ok(super::render_invalid(&p))
+        }
+    }
+}
+
+/// Logs credits from the renewal page's form (multipart, with an optional evidence file).
+/// A renewal the entry completes goes straight to the new certificate.
+pub async fn log_credit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    mp: axum::extract::Multipart,
+) -> PageResult {
+    let (fields, upload) = match super::forms::multipart_form(&viewer, mp, "evidence").await {
+        Ok(x) => x,
+        Err(res) => return Ok(res),
+    };
+    let mut p = page(&state, &viewer, &id).await?;
+    // Whose and which: the award's, never what the form claims.
+    let mut all = fields.0.clone();
+    all.retain(|(k, _)| k != "learner" && k != "program");
+    all.push(("learner".into(), p.g.award.learner.clone()));
+    all.push(("program".into(), p.g.award.program.clone()));
+    let result = match crate::api::credits::credit_draft(&all) {
+        Ok(d) => {
+            state
+                .service
+                .log_credit(&viewer.session.principal, d, upload)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(logged) => {
+            let to = match (&logged.renewed, logged.entry.state.as_str()) {
+                (Some(new), _) => format!("/awards/{new}?done=renewed"),
+                (None, "approved") => format!("/renew/{id}?done=credit-approved#credits"),
+                _ => format!("/renew/{id}?done=credit-pending#credits"),
+            };
+            Ok(axum::response::Redirect::to(&to).into_response())
+        }
+        Err(e) => {
+            p.credit_errors = FieldErrors::from_service(&e, super::forms::same_name)
+                .ok_or(super::PageError(e))?;
+            p.credit_form = CreditForm {
+                completed_on: fields.text("completed_on"),
+                hours: fields.text("hours"),
+                category: fields.text("category"),
+                provider: fields.text("provider"),
+            };
             Ok(super::render_invalid(&p))
         }
     }
