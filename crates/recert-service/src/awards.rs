@@ -648,6 +648,19 @@ impl Service {
             after: Some(after),
         })
         .await?;
+        let event = if renewal {
+            "award.renewed"
+        } else {
+            "award.issued"
+        };
+        self.emit(
+            tx,
+            event,
+            &view.id,
+            serde_json::json!({}),
+            format!("{event}:{}", view.id),
+        )
+        .await?;
         Ok(view)
     }
 
@@ -1051,6 +1064,15 @@ impl Service {
             reason,
             category,
         });
+        let cert = r.award.id.as_str().to_owned();
+        self.emit(
+            &mut tx,
+            "award.revoked",
+            &cert,
+            serde_json::json!({}),
+            format!("award.revoked:{cert}"),
+        )
+        .await?;
         self.save(tx, who, "award.revoked", &ctx, &r, &a, None)
             .await
     }

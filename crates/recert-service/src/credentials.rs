@@ -154,7 +154,7 @@ impl Service {
         self
     }
 
-    fn kek(&self) -> Result<&Kek> {
+    pub(crate) fn kek(&self) -> Result<&Kek> {
         self.kek.as_deref().ok_or_else(|| {
             ServiceError::internal(
                 "no key-encryption key is configured: credentials cannot be signed",

@@ -529,6 +529,14 @@ impl Service {
         .await?;
         self.email_credit_decision(&mut tx, &entry, renewed.as_deref())
             .await?;
+        self.emit(
+            &mut tx,
+            "credit.decided",
+            &entry.cert_id,
+            serde_json::json!({ "credit": &shown }),
+            format!("credit:{}", entry.id),
+        )
+        .await?;
         tx.commit().await?;
         self.wake_scheduler();
         Ok(CreditLogged {

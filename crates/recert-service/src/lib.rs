@@ -34,6 +34,8 @@ pub mod signoffs;
 pub mod test_clock;
 pub mod tokens;
 pub mod users;
+pub mod webhook_post;
+pub mod webhooks;
 pub mod xapi;
 
 pub use auth::{Principal, Role};

@@ -204,6 +204,8 @@ pub(crate) fn plain_email(
 /// One award's part of a pass: the stages to record, the message to send if its stage is
 /// recorded now, and when to look at it next.
 struct Decided {
+    /// The certificate ID.
+    cert: String,
     notices: Vec<store::Notice>,
     send: Option<(Stage, Option<store::NewMessage>)>,
     next: Option<Date>,
@@ -249,10 +251,17 @@ impl Service {
             store::record(tx.conn(), self.store.backend(), &notices, self.now_ms()).await?;
             report.skipped += notices.iter().filter(|n| !n.sent).count();
             let mut messages = Vec::new();
+            let mut events = Vec::new();
             let mut next = Vec::with_capacity(decided.len());
             for (row, d) in decided {
-                if let Some((_, Some(message))) = d.send {
-                    messages.push(message);
+                if let Some((stage, message)) = d.send {
+                    messages.extend(message);
+                    let data = match stage {
+                        Stage::Reminder(days) => serde_json::json!({ "offset_days": days }),
+                        _ => serde_json::json!({}),
+                    };
+                    let key = format!("notice:{}:{}", d.cert, stage.key());
+                    events.push((stage.event(), d.cert, data, key));
                 }
                 next.push((row, d.next));
             }
@@ -263,6 +272,8 @@ impl Service {
                 self.real_now_ms(),
             )
             .await? as usize;
+            let hooks = self.webhook_messages(tx.conn(), &events).await?;
+            store::enqueue(tx.conn(), self.store.backend(), &hooks, self.real_now_ms()).await?;
             store::requeue(tx.conn(), self.store.backend(), &latest.to_string(), &next).await?;
             tx.commit().await?;
         }
@@ -276,6 +287,7 @@ impl Service {
     fn decide(&self, ctx: &Context, due: &store::Due) -> Result<Decided> {
         let Some((expiry, grace_ends)) = due.dates else {
             return Ok(Decided {
+                cert: due.cert_id.clone(),
                 notices: Vec::new(),
                 send: None,
                 next: None,
@@ -317,6 +329,7 @@ impl Service {
             (s, message)
         });
         Ok(Decided {
+            cert: due.cert_id.clone(),
             notices: list,
             send,
             next: plan.next,

@@ -44,41 +44,56 @@ impl Service {
         self
     }
 
-    /// Delivers the messages that are due. Without a mail server configured they wait.
-    /// Answers how many went out.
+    /// Delivers the messages that are due: email (which waits without a mail server
+    /// configured) and webhooks. Answers how many went out.
     pub async fn deliver_outbox(&self) -> Result<usize> {
-        let Some(mailer) = &self.mailer else {
-            return Ok(0);
-        };
+        let mailer = self.mailer.clone();
         let mut sent = 0;
         loop {
             let now = self.real_now_ms();
             let mut tx = self.store.begin_write().await?;
-            let batch =
-                store::claim(tx.conn(), self.store.backend(), now, now + LEASE_MS, 50).await?;
+            let batch = store::claim(
+                tx.conn(),
+                self.store.backend(),
+                now,
+                now + LEASE_MS,
+                50,
+                mailer.is_some(),
+            )
+            .await?;
             tx.commit().await?;
             if batch.is_empty() {
                 return Ok(sent);
             }
-            // Composed on one connection, released before the mail server is spoken to.
+            // Emails composed on one connection, released before the mail server is
+            // spoken to.
             let mut composed = Vec::with_capacity(batch.len());
             {
                 let mut conn = self.store.read().await?;
                 for m in batch {
-                    let email = self.email_of(&mut conn, &m).await?;
+                    let email = if m.channel == "email" {
+                        Some(self.email_of(&mut conn, &m).await?)
+                    } else {
+                        None
+                    };
                     composed.push((m, email));
                 }
             }
             for (m, email) in composed {
-                let outcome = match email {
-                    Ok(message) => mailer.send(&message).await,
-                    Err(reason) => {
-                        let mut tx = self.store.begin_write().await?;
-                        store::cancel(tx.conn(), m.id, &reason).await?;
-                        tx.commit().await?;
-                        continue;
-                    }
+                let outcome = match (email, &mailer) {
+                    (Some(Ok(message)), Some(mailer)) => mailer.send(&message).await,
+                    (Some(Err(reason)), _) => Err(format!("cancel: {reason}")),
+                    (None, _) => self.post_webhook(&m).await?,
+                    (Some(Ok(_)), None) => continue,
                 };
+                if let Err(reason) = &outcome
+                    && let Some(reason) = reason.strip_prefix("cancel: ")
+                {
+                    let mut tx = self.store.begin_write().await?;
+                    store::cancel(tx.conn(), m.id, reason).await?;
+                    tx.commit().await?;
+                    continue;
+                }
                 let now = self.real_now_ms();
                 let outcome = match outcome {
                     Ok(()) => {
@@ -86,7 +101,7 @@ impl Service {
                         Ok(())
                     }
                     Err(e) => {
-                        tracing::warn!(message = m.id, error = %e, "email not delivered");
+                        tracing::warn!(message = m.id, channel = %m.channel, error = %e, "message not delivered");
                         let retry = usize::try_from(m.attempts)
                             .ok()
                             .and_then(|a| BACKOFF_MS.get(a))
@@ -201,8 +216,17 @@ impl Service {
         let (pending, failed, sent) = store::counts(&mut conn).await?;
         let mut items = Vec::with_capacity(rows.len());
         for q in rows {
-            // A notice is shown as it would go out now; one that will not shows empty.
-            let m = self.email_of(&mut conn, &q).await?.unwrap_or_default();
+            // A notice is shown as it would go out now; one that will not shows empty. A
+            // webhook message names its webhook and event.
+            let m = if q.channel == "webhook" {
+                let hook: serde_json::Value = serde_json::from_str(&q.message).unwrap_or_default();
+                serde_json::json!({
+                    "to": [format!("webhook {}", hook["webhook"])],
+                    "subject": format!("{} (webhook)", q.event),
+                })
+            } else {
+                self.email_of(&mut conn, &q).await?.unwrap_or_default()
+            };
             items.push({
                 let list = |k: &str| {
                     m[k].as_array()

@@ -149,6 +149,14 @@ impl Service {
             after: Some(serde_json::to_value(&shown).map_err(ServiceError::internal)?),
         })
         .await?;
+        self.emit(
+            &mut tx,
+            "signoff.requested",
+            cert.as_str(),
+            serde_json::json!({ "signoff": &shown }),
+            format!("signoff:{sid}:requested"),
+        )
+        .await?;
         if let Some(to) = manager_email {
             let base = self.base_url();
             let text = format!(
@@ -269,6 +277,14 @@ impl Service {
             before: None,
             after: Some(serde_json::to_value(&decided).map_err(ServiceError::internal)?),
         })
+        .await?;
+        self.emit(
+            &mut tx,
+            "signoff.decided",
+            &decided.award,
+            serde_json::json!({ "signoff": &decided }),
+            format!("signoff:{id}:decided"),
+        )
         .await?;
         tx.commit().await?;
         Ok(decided)

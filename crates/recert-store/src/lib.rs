@@ -27,6 +27,7 @@ pub mod sql;
 pub mod test_clock;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, pool::PoolConnection};

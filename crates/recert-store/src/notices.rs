@@ -359,15 +359,22 @@ pub async fn claim(
     now_ms: i64,
     lease_until_ms: i64,
     limit: i64,
+    with_email: bool,
 ) -> Result<Vec<Queued>> {
     let conn: &mut AnyConnection = conn;
+    // Without a mail server, email waits and webhooks still go.
+    let channel = if with_email {
+        ""
+    } else {
+        " AND channel <> 'email'"
+    };
     let lock = match backend {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
     let rows = crate::sql::q_assembled(format!(
         "UPDATE outbox SET locked_until_ms = $1 WHERE id IN (SELECT id FROM outbox \
-         WHERE state = 'pending' AND next_attempt_ms <= $2 \
+         WHERE state = 'pending' AND next_attempt_ms <= $2{channel} \
          AND (locked_until_ms IS NULL OR locked_until_ms < $2) ORDER BY id LIMIT $3{lock}) \
          RETURNING {COLUMNS}"
     ))

@@ -16,6 +16,7 @@ use utoipa::{Modify, OpenApi};
         (name = "groups", description = "Teams, sites, branches, departments and cohorts; their members and the programs they must hold."),
         (name = "awards", description = "Certificates held by learners: award one or many, read with status as of any day, edit, revoke, unassign."),
         (name = "credits", description = "Continuing-education credits: entries toward renewing a certification, their approval, and each cycle's progress."),
+        (name = "webhooks", description = "Webhooks: endpoints told of award, credit and sign-off events, signed per Standard Webhooks, with their delivery log."),
         (name = "signoffs", description = "Supervisor sign-off: a learner asks their manager to confirm a certification; approval renews it."),
         (name = "completions", description = "Completion events from learning systems; each may earn or renew programs."),
         (name = "lms-connections", description = "Credentials a learning system uses on the xAPI endpoint."),
@@ -28,7 +29,7 @@ use utoipa::{Modify, OpenApi};
         (name = "operations", description = "Liveness and readiness checks; the test clock and the scheduler."),
     ),
     paths(
-        api::health::healthz, api::health::readyz, api::clock::test_clock, api::clock::move_test_clock, api::scheduler::scheduler, api::scheduler::run, api::signoffs::list, api::signoffs::request, api::signoffs::approve, api::signoffs::decline, api::credits::log, api::credits::list, api::credits::show, api::credits::evidence, api::credits::approve, api::credits::reject, api::credits::standing, api::organizations::list,
+        api::health::healthz, api::health::readyz, api::clock::test_clock, api::clock::move_test_clock, api::scheduler::scheduler, api::scheduler::run, api::signoffs::list, api::signoffs::request, api::signoffs::approve, api::signoffs::decline, api::credits::log, api::credits::list, api::credits::show, api::credits::evidence, api::credits::approve, api::credits::reject, api::credits::standing, api::webhooks::create, api::webhooks::list, api::webhooks::show, api::webhooks::delete, api::webhooks::deliveries, api::organizations::list,
         api::programs::list, api::programs::create, api::programs::show, api::programs::update, api::programs::archive,
         api::reports::compliance, api::learners::list, api::learners::create, api::learners::show, api::learners::update,
         api::groups::list, api::groups::create, api::groups::show, api::groups::members, api::groups::add_members,

@@ -62,6 +62,8 @@ struct Fixtures {
     ben_credit_page: i64,
     /// The day the awards were issued (credits must fall in the cycle).
     today: &'static str,
+    /// Webhooks: one to read, one to delete through the API, one through the page.
+    hooks: [i64; 3],
     token_api: i64,
     token_page: i64,
 }
@@ -188,6 +190,18 @@ async fn seed(app: &TestApp) -> Fixtures {
         assert_eq!(r.status(), StatusCode::CREATED);
         credits.push(r.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
     }
+    let mut hooks = [0; 3];
+    for h in &mut hooks {
+        *h = app
+            .post(
+                "/api/v1/webhooks",
+                json!({"url": "http://127.0.0.1:9/hook", "events": ["award.revoked"]}),
+            )
+            .await
+            .expect(StatusCode::CREATED)["id"]
+            .as_i64()
+            .unwrap();
+    }
     let standing = app
         .post(
             "/api/v1/group-awards",
@@ -230,6 +244,7 @@ async fn seed(app: &TestApp) -> Fixtures {
         ana_credit_page: credits[2],
         ben_credit_page: credits[3],
         today,
+        hooks,
         token_api: tokens[0],
         token_page: tokens[1],
     }
@@ -1168,6 +1183,53 @@ fn routes(f: &Fixtures, who: Who) -> Vec<(Method, String, Option<Body>, &'static
         (get.clone(), "/api/v1/scheduler".into(), None, ADMIN),
         (post.clone(), "/api/v1/scheduler/run".into(), None, ADMIN),
         (get.clone(), "/signoffs".into(), None, SIGNS_OFF),
+        (get.clone(), "/api/v1/webhooks".into(), None, ADMIN),
+        (
+            post.clone(),
+            "/api/v1/webhooks".into(),
+            j(json!({"url": "https://example.org/hook", "events": ["*"]})),
+            ADMIN,
+        ),
+        (
+            get.clone(),
+            format!("/api/v1/webhooks/{}", f.hooks[0]),
+            None,
+            ADMIN,
+        ),
+        (
+            get.clone(),
+            format!("/api/v1/webhooks/{}/deliveries", f.hooks[0]),
+            None,
+            ADMIN,
+        ),
+        (
+            delete.clone(),
+            format!("/api/v1/webhooks/{}", f.hooks[1]),
+            None,
+            ADMIN,
+        ),
+        (get.clone(), "/admin/webhooks".into(), None, ADMIN),
+        (
+            post.clone(),
+            "/admin/webhooks".into(),
+            fm(vec![
+                ("url", "https://example.org/page-hook"),
+                ("events", "award.issued"),
+            ]),
+            ADMIN,
+        ),
+        (
+            get.clone(),
+            format!("/admin/webhooks/{}", f.hooks[0]),
+            None,
+            ADMIN,
+        ),
+        (
+            post.clone(),
+            format!("/admin/webhooks/{}/delete", f.hooks[2]),
+            None,
+            ADMIN,
+        ),
         (get.clone(), "/api/v1/signoffs".into(), None, SIGNS_OFF),
         (
             post.clone(),

@@ -4,8 +4,9 @@
 //! reminders (the manager copied from 30 days), the expiry notice, the grace-ending
 //! notice and the lapse notice, each once; the other four renew inside the window by
 //! each of the four pathways — retake, refresher, CE credits and supervisor sign-off —
-//! and are reminded of nothing after they renewed. Nothing waits on real time for a
-//! stage: the clock is moved and a scheduler pass is asked for.
+//! and are reminded of nothing after they renewed. A webhook hears the same reminders and
+//! renewals. Nothing waits on real time for a stage: the clock is moved and a scheduler
+//! pass is asked for.
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
@@ -14,9 +15,37 @@ use recert_domain::dates::add_days;
 use recert_testkit::SmtpSink;
 use reqwest::Method;
 use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 mod common;
+
+/// Events a webhook endpoint received: (type, certificate ID, offset_days).
+type Heard = Arc<Mutex<Vec<(String, String, Option<i64>)>>>;
+
+async fn webhook_receiver() -> (String, Heard) {
+    let heard: Heard = Arc::default();
+    let kept = heard.clone();
+    let app = axum::Router::new().route(
+        "/events",
+        axum::routing::post(move |body: String| {
+            let kept = kept.clone();
+            async move {
+                let v: Value = serde_json::from_str(&body).unwrap();
+                kept.lock().unwrap().push((
+                    v["type"].as_str().unwrap().to_owned(),
+                    v["data"]["award"]["id"].as_str().unwrap_or("").to_owned(),
+                    v["data"]["offset_days"].as_i64(),
+                ));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/events"), heard)
+}
 
 struct Api {
     client: reqwest::Client,
@@ -108,6 +137,9 @@ async fn the_demo_renews_by_every_pathway_and_reminds_whoever_does_not() {
         base: server.base.clone(),
     };
     let admin = server.token.clone();
+    let (hook_url, heard) = webhook_receiver().await;
+    api.call(Method::POST, "/api/v1/webhooks",
+        Some(json!({"url": hook_url, "events": ["award.reminder", "award.expired", "award.grace_ending", "award.lapsed", "award.renewed"]})), &admin).await;
 
     // A supervisor and five employees reporting to them, each holding SAFE-ANNUAL.
     api.call(Method::POST, "/api/v1/learners",
@@ -308,4 +340,40 @@ async fn the_demo_renews_by_every_pathway_and_reminds_whoever_does_not() {
         )
         .await;
     assert_eq!(lapsed["status"], "lapsed");
+
+    // The webhook heard the same: the reminders with their offsets, the expiry, grace
+    // ending and lapse notices, and the four renewals (each about its new award).
+    let heard = heard.lock().unwrap().clone();
+    let about = |cert: &str| -> Vec<(String, Option<i64>)> {
+        heard
+            .iter()
+            .filter(|(_, c, _)| c == cert)
+            .map(|(t, _, o)| (t.clone(), *o))
+            .collect()
+    };
+    let r = |o: i64| ("award.reminder".to_owned(), Some(o));
+    let plain = |t: &str| (t.to_owned(), None);
+    assert_eq!(
+        about(awards["lapse"]["id"].as_str().unwrap()),
+        vec![
+            r(90),
+            r(60),
+            r(30),
+            plain("award.expired"),
+            plain("award.grace_ending"),
+            plain("award.lapsed")
+        ]
+    );
+    for p in ["retake", "refresher", "credits", "signoff"] {
+        let id = awards[p]["id"].as_str().unwrap();
+        assert_eq!(about(id), vec![r(90), r(60), r(30)], "walk.{p}");
+        let old = api
+            .call(Method::GET, &format!("/api/v1/awards/{id}"), None, &admin)
+            .await;
+        assert_eq!(
+            about(old["superseded_by"].as_str().unwrap()),
+            vec![plain("award.renewed")],
+            "walk.{p}"
+        );
+    }
 }

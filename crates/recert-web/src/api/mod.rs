@@ -16,6 +16,7 @@ pub mod programs;
 pub mod reports;
 pub mod scheduler;
 pub mod signoffs;
+pub mod webhooks;
 
 use crate::AppState;
 use axum::Router;
@@ -55,6 +56,18 @@ pub fn routes() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
         )
         .route("/api/v1/credits/{id}", get(credits::show))
+        .route(
+            "/api/v1/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/api/v1/webhooks/{id}",
+            get(webhooks::show).delete(webhooks::delete),
+        )
+        .route(
+            "/api/v1/webhooks/{id}/deliveries",
+            get(webhooks::deliveries),
+        )
         .route("/api/v1/credits/{id}/evidence", get(credits::evidence))
         .route("/api/v1/credits/{id}/approve", post(credits::approve))
         .route("/api/v1/credits/{id}/reject", post(credits::reject))

@@ -26,6 +26,7 @@ pub mod share;
 pub mod signoffs;
 pub mod test_clock;
 pub mod verify;
+pub mod webhooks;
 
 use crate::AppState;
 use crate::problem::ApiError;
@@ -420,6 +421,12 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/organizations", get(organizations::show))
         .route("/admin/outbox", get(outbox::show))
+        .route(
+            "/admin/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route("/admin/webhooks/{id}", get(webhooks::show))
+        .route("/admin/webhooks/{id}/delete", post(webhooks::delete))
         .route("/admin/outbox/{id}/resend", post(outbox::resend))
         .route(
             "/admin/test-clock",
