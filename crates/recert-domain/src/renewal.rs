@@ -75,6 +75,53 @@ pub fn renewal_expiry(
     }
 }
 
+/// A current award as the program's present rules would have made it (SPEC §3.5, "apply
+/// to current holders"): its window and grace become the program's, and an expiry that
+/// followed the validity rule (its cycle counts at least one period) is computed again
+/// with the present validity — from the issue date for a first award, or by the renewal
+/// rule from `predecessor`. Expiries set by hand and always-valid awards keep theirs; a
+/// program that no longer expires makes the award always valid. Never an expiry before
+/// the issue date.
+pub fn reapplied(award: &Award, program: &crate::Program, predecessor: Option<&Award>) -> Award {
+    let mut a = award.clone();
+    a.renewal_window_days = program.renewal_window_days;
+    a.grace_days = program.grace_days;
+    let by_rule = award.expires_on.is_some() && award.cycle.is_some_and(|c| c.count >= 1);
+    if !by_rule {
+        return a;
+    }
+    let recomputed = match predecessor {
+        Some(prev) => renewal_expiry(
+            program.validity,
+            program.renewal_anchor,
+            prev,
+            award.issued_on,
+        ),
+        None => program.validity.expiry_from(award.issued_on).map(|x| {
+            (
+                x,
+                Cycle {
+                    start: award.issued_on,
+                    count: 1,
+                },
+            )
+        }),
+    };
+    match recomputed {
+        Some((x, c)) => {
+            a.expires_on = Some(x.max(award.issued_on));
+            a.always_valid = false;
+            a.cycle = Some(c);
+        }
+        None => {
+            a.expires_on = None;
+            a.always_valid = true;
+            a.cycle = None;
+        }
+    }
+    a
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -284,5 +331,65 @@ mod tests {
                 current = award(on, Some(x), Some(c));
             }
         }
+    }
+
+    fn program_with(validity: Validity, window: u32, grace: u32) -> crate::Program {
+        let draft: crate::program::ProgramDraft = serde_json::from_value(serde_json::json!({
+            "code": "P", "name": "P", "validity": {"count": 1, "unit": "years"}}))
+        .unwrap();
+        let mut p = draft
+            .into_program(
+                None,
+                &crate::Code::parse("organization", "default").unwrap(),
+                date(2026, 1, 1),
+            )
+            .unwrap();
+        p.validity = validity;
+        p.renewal_window_days = window;
+        p.grace_days = grace;
+        p
+    }
+
+    #[test]
+    fn reapplying_recomputes_rule_expiries_and_keeps_hand_set_ones() {
+        let first = date(2026, 3, 15);
+        let two_years = v(2, ValidityUnit::Years);
+        let a = award(
+            first,
+            Some(date(2027, 3, 15)),
+            first_cycle(v(1, ValidityUnit::Years), first, Some(date(2027, 3, 15))),
+        );
+        let p = program_with(two_years, 30, 14);
+        let r = reapplied(&a, &p, None);
+        assert_eq!(r.expires_on, Some(date(2028, 3, 15)));
+        assert_eq!((r.renewal_window_days, r.grace_days), (30, 14));
+        // An expiry set by hand (not issue + validity) stays; window and grace follow.
+        let hand = award(
+            first,
+            Some(date(2026, 9, 1)),
+            first_cycle(v(1, ValidityUnit::Years), first, Some(date(2026, 9, 1))),
+        );
+        let r = reapplied(&hand, &p, None);
+        assert_eq!(r.expires_on, Some(date(2026, 9, 1)));
+        assert_eq!(r.renewal_window_days, 30);
+        // A renewal: the predecessor's expiry plus the new validity.
+        let renewal_on = date(2027, 2, 20);
+        let (x, c) = renewal_expiry(
+            v(1, ValidityUnit::Years),
+            RenewalAnchor::PreviousExpiry,
+            &a,
+            renewal_on,
+        )
+        .unwrap();
+        let mut renewed = award(renewal_on, Some(x), Some(c));
+        renewed.predecessor = Some(a.id.clone());
+        let r = reapplied(&renewed, &p, Some(&a));
+        assert_eq!(r.expires_on, Some(date(2029, 3, 15)));
+        // A program that no longer expires makes rule-made awards always valid.
+        let r = reapplied(&a, &program_with(v(0, ValidityUnit::Years), 30, 14), None);
+        assert_eq!((r.expires_on, r.always_valid), (None, true));
+        // Always valid stays always valid.
+        let always = award(first, None, None);
+        assert_eq!(reapplied(&always, &p, None).expires_on, None);
     }
 }

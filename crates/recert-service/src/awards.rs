@@ -889,7 +889,7 @@ impl Service {
     /// Writes a changed award and its audit event (before and after as the API shows
     /// them, with what prompted the change); answers the award as it is now.
     #[allow(clippy::too_many_arguments)] // one call shape for every change of an award
-    async fn record_change(
+    pub(crate) async fn record_change(
         &self,
         tx: &mut recert_store::WriteTx,
         actor: &str,

@@ -26,6 +26,7 @@ pub mod notices;
 pub mod outbox;
 pub mod page;
 pub mod programs;
+pub mod reapply;
 pub mod renewal_guide;
 pub mod renewals;
 pub mod reports;

@@ -288,7 +288,7 @@ pub async fn update(conn: &mut Writer, row_id: i64, a: &Award, now_ms: i64) -> R
          association = $10, source_ref = $11, credits_hours = CAST($12 AS DOUBLE PRECISION), credits_category = $13, content_version = $14, \
          fields = $15, superseded_by = $16, superseded_on = $17, pathway = $18, revoked_at = $19, revoked_on = $20, \
          revoked_reason = $21, revoked_category = $22, archived_on = $23, is_current = $24, updated_at = $25, \
-         closed_on = $26, cycle_start = $27, cycle_count = $28 \
+         closed_on = $26, cycle_start = $27, cycle_count = $28, renewal_window_days = $30, grace_days = $31 \
          WHERE id = $29",
     )
     .bind(rows::date_text(a.issued_on))
@@ -320,6 +320,8 @@ pub async fn update(conn: &mut Writer, row_id: i64, a: &Award, now_ms: i64) -> R
     .bind(a.cycle.map(|c| rows::date_text(c.start)))
     .bind(a.cycle.map(|c| i64::from(c.count)))
     .bind(row_id)
+    .bind(i64::from(a.renewal_window_days))
+    .bind(i64::from(a.grace_days))
     .execute(&mut *conn)
     .await?;
     queue_for_notices(conn, row_id, a).await
@@ -519,4 +521,21 @@ pub async fn count(conn: &mut AnyConnection) -> Result<i64> {
         .fetch_one(conn)
         .await?;
     rows::int(&row, "n")
+}
+
+/// Every current award of a program, oldest first (a policy change for current holders
+/// reads them all).
+pub async fn current_in_program(
+    conn: &mut AnyConnection,
+    program_id: i64,
+) -> Result<Vec<AwardRecord>> {
+    crate::sql::q_assembled(format!(
+        "{SELECT} WHERE a.program_id = $1 AND a.is_current = 1 ORDER BY a.id"
+    ))
+    .bind(program_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
 }

@@ -29,7 +29,7 @@ use utoipa::{Modify, OpenApi};
         (name = "operations", description = "Liveness and readiness checks; the test clock and the scheduler."),
     ),
     paths(
-        api::health::healthz, api::health::readyz, api::clock::test_clock, api::clock::move_test_clock, api::scheduler::scheduler, api::scheduler::run, api::signoffs::list, api::signoffs::request, api::signoffs::approve, api::signoffs::decline, api::credits::log, api::credits::list, api::credits::show, api::credits::evidence, api::credits::approve, api::credits::reject, api::credits::standing, api::webhooks::create, api::webhooks::list, api::webhooks::show, api::webhooks::delete, api::webhooks::deliveries, api::organizations::list,
+        api::health::healthz, api::health::readyz, api::clock::test_clock, api::clock::move_test_clock, api::scheduler::scheduler, api::scheduler::run, api::signoffs::list, api::signoffs::request, api::signoffs::approve, api::signoffs::decline, api::credits::log, api::credits::list, api::credits::show, api::credits::evidence, api::credits::approve, api::credits::reject, api::credits::standing, api::programs::reapply_preview, api::programs::reapply, api::webhooks::create, api::webhooks::list, api::webhooks::show, api::webhooks::delete, api::webhooks::deliveries, api::organizations::list,
         api::programs::list, api::programs::create, api::programs::show, api::programs::update, api::programs::archive,
         api::reports::compliance, api::learners::list, api::learners::create, api::learners::show, api::learners::update,
         api::groups::list, api::groups::create, api::groups::show, api::groups::members, api::groups::add_members,

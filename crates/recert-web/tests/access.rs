@@ -1243,6 +1243,25 @@ fn routes(f: &Fixtures, who: Who) -> Vec<(Method, String, Option<Body>, &'static
             None,
             ADMIN,
         ),
+        (
+            get.clone(),
+            "/api/v1/programs/P/reapply".into(),
+            None,
+            RUNS_P,
+        ),
+        (
+            post.clone(),
+            "/api/v1/programs/P/reapply".into(),
+            j(json!({})),
+            RUNS_P,
+        ),
+        (get.clone(), "/programs/P/reapply".into(), None, RUNS_P),
+        (
+            post.clone(),
+            "/programs/P/reapply".into(),
+            fm(vec![("confirm", "yes")]),
+            RUNS_P,
+        ),
         (post.clone(), "/programs/P/archive".into(), None, RUNS_P),
         (post.clone(), "/logout".into(), None, SIGNED_IN),
     ]

@@ -68,6 +68,11 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Programs: apply a program's present rules to its current holders.
+    Program {
+        #[command(subcommand)]
+        command: ProgramCommand,
+    },
     /// The test clock that instances started with `serve --test-clock` take as now.
     Clock {
         #[command(subcommand)]
@@ -115,6 +120,22 @@ pub enum ReportCommand {
         /// Write to this file instead of standard output (required for xlsx on a terminal).
         #[arg(long)]
         output: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProgramCommand {
+    /// Lists each current certificate of the program that its present validity, renewal
+    /// window and grace would change (expiry and status, before -> after); with --apply,
+    /// applies exactly that as one audited job. Without --apply nothing changes.
+    Reapply {
+        /// The program's code.
+        code: String,
+        /// Apply the changes (default: preview only).
+        #[arg(long)]
+        apply: bool,
         #[command(flatten)]
         db: DbArgs,
     },

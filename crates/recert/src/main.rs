@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::{CommandFactory, FromArgMatches};
 use cli::{
     AuditCommand, Cli, ClockCommand, Command, ConfigCommand, KeysCommand, LmsCommand,
-    ReportCommand, TokenCommand, UserCommand,
+    ProgramCommand, ReportCommand, TokenCommand, UserCommand,
 };
 use config::Config;
 use recert_service::tokens::TokenDraft;
@@ -59,6 +59,9 @@ async fn main() -> Result<()> {
         Command::Clock {
             command: ClockCommand::Set { now, .. },
         } => clock_set(&now, &cfg).await,
+        Command::Program {
+            command: ProgramCommand::Reapply { code, apply, .. },
+        } => program_reapply(&code, apply, &cfg).await,
         Command::Bench { which } => bench::run(which).await,
     }
 }
@@ -131,6 +134,41 @@ async fn clock_set(now: &str, cfg: &Config) -> Result<()> {
     println!(
         "the test clock now reads {}; instances started with --test-clock take it as now within a second",
         set.now
+    );
+    Ok(())
+}
+
+/// `recert program reapply CODE [--apply]`: the preview the program page shows, and with
+/// `--apply` the same job.
+async fn program_reapply(code: &str, apply: bool, cfg: &Config) -> Result<()> {
+    let service = prepared(cfg, &public_base(cfg)).await?;
+    let who = Principal::system();
+    let preview = service.reapply_preview(&who, code).await.map_err(explain)?;
+    let day = |d: Option<recert_domain::Date>| d.map_or("never".to_owned(), |d| d.to_string());
+    for i in &preview.items {
+        println!(
+            "{}\t{}\texpires {} -> {}\t{} -> {}",
+            i.award,
+            i.learner,
+            day(i.before.expires_on),
+            day(i.after.expires_on),
+            i.before.status,
+            i.after.status
+        );
+    }
+    if !apply {
+        eprintln!(
+            "{} current certificate(s) of {} would change (statuses as of {}); run again with --apply to apply",
+            preview.items.len(),
+            preview.program,
+            preview.as_of
+        );
+        return Ok(());
+    }
+    let done = service.reapply(&who, code).await.map_err(explain)?;
+    eprintln!(
+        "applied: {} current certificate(s) of {} changed, in one audited job",
+        done.count, done.program
     );
     Ok(())
 }

@@ -82,6 +82,10 @@ pub fn routes() -> Router<AppState> {
             get(programs::show).patch(programs::update),
         )
         .route("/api/v1/programs/{code}/archive", post(programs::archive))
+        .route(
+            "/api/v1/programs/{code}/reapply",
+            get(programs::reapply_preview).post(programs::reapply),
+        )
         .route("/api/v1/programs/{code}/items", post(programs::add_item))
         .route("/api/v1/programs/{code}/holders", get(programs::holders))
         .route(

@@ -137,3 +137,30 @@ pub async fn holders(
 ) -> ApiResult<Json<recert_service::awards::HolderCounts>> {
     Ok(Json(s.service.program_holders(&who, &code).await?))
 }
+
+/// Previews applying the program's present validity, window and grace to its current
+/// holders (SPEC §3.5): every current award whose expiry or status would change, before
+/// and after. New awards get the present rules anyway; nothing changes until `POST`.
+#[utoipa::path(get, path = "/api/v1/programs/{code}/reapply", tag = "programs", params(("code" = String, Path)),
+    responses((status = 200, body = recert_service::reapply::ReapplyPreview),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn reapply_preview(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Json<recert_service::reapply::ReapplyPreview>> {
+    Ok(Json(s.service.reapply_preview(&who, &code).await?))
+}
+
+/// Applies the program's present rules to its current holders, as the preview lists, in
+/// one audited job; answers how many awards changed.
+#[utoipa::path(post, path = "/api/v1/programs/{code}/reapply", tag = "programs", params(("code" = String, Path)),
+    responses((status = 200, body = recert_service::reapply::ReapplyDone),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn reapply(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Json<recert_service::reapply::ReapplyDone>> {
+    Ok(Json(s.service.reapply(&who, &code).await?))
+}

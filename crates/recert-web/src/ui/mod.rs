@@ -348,6 +348,10 @@ pub fn routes() -> Router<AppState> {
             get(programs::edit).post(programs::update),
         )
         .route("/programs/{code}/archive", post(programs::archive))
+        .route(
+            "/programs/{code}/reapply",
+            get(programs::reapply_preview).post(programs::reapply),
+        )
         .route("/programs/{code}/template", post(programs::save_template))
         .route(
             "/programs/{code}/template/preview.png",

@@ -36,6 +36,13 @@ pub fn status_label(s: &str) -> &'static str {
 }
 
 pub fn notice(done: Option<&str>) -> Option<String> {
+    if let Some(n) = done?.strip_prefix("reapplied-") {
+        return Some(match n {
+            "0" => "Nothing to apply: every current certificate already follows the rules.".into(),
+            "1" => "Applied: 1 current certificate now follows the program's rules.".into(),
+            n => format!("Applied: {n} current certificates now follow the program's rules."),
+        });
+    }
     Some(
         match done? {
             "created" => "Program created.",
@@ -830,4 +837,65 @@ pub async fn save_template(
             Ok(super::render_invalid(&page))
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "programs/reapply.html")]
+struct ReapplyPage {
+    c: Chrome,
+    code: String,
+    r: recert_service::reapply::ReapplyPreview,
+    /// Why applying was refused (the confirmation was not ticked).
+    error: Option<String>,
+}
+
+/// The preview of applying a program's present rules to its current holders.
+pub async fn reapply_preview(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> PageResult {
+    let r = state
+        .service
+        .reapply_preview(&viewer.session.principal, &code)
+        .await?;
+    Ok(render(&ReapplyPage {
+        c: Chrome::new(
+            &viewer,
+            format!("Apply {code} to current holders"),
+            "programs",
+        ),
+        code: r.program.clone(),
+        r,
+        error: None,
+    }))
+}
+
+/// Applies them, once the confirmation is ticked.
+pub async fn reapply(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    form: Form,
+) -> PageResult {
+    let who = &form.viewer.session.principal;
+    if form.fields.get("confirm") != Some("yes") {
+        let r = state.service.reapply_preview(who, &code).await?;
+        return Ok(super::render_invalid(&ReapplyPage {
+            c: Chrome::new(
+                &form.viewer,
+                format!("Apply {code} to current holders"),
+                "programs",
+            ),
+            code: r.program.clone(),
+            r,
+            error: Some("Tick the confirmation to apply the changes.".into()),
+        }));
+    }
+    let done = state.service.reapply(who, &code).await?;
+    Ok(Redirect::to(&format!(
+        "/programs/{}?done=reapplied-{}",
+        super::session::urlencode(&done.program),
+        done.count
+    ))
+    .into_response())
 }
