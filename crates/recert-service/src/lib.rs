@@ -12,6 +12,7 @@ pub mod completions;
 pub mod credentials;
 pub mod credits;
 pub mod demo;
+pub mod digest;
 pub mod error;
 pub mod exports;
 pub mod external;
@@ -87,6 +88,8 @@ pub struct Service {
     mailer: Option<Arc<mail::Mailer>>,
     /// Wakes the scheduler loop before its interval (see [`Service::wake_scheduler`]).
     scheduler_wake: Arc<tokio::sync::Notify>,
+    /// The week (days since 2000-01-03) whose manager digests this instance last queued.
+    digest_week: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// An in-memory copy of the catalogue: listings need every program's name, organization
@@ -116,6 +119,7 @@ impl Service {
             test_clock: None,
             mailer: None,
             scheduler_wake: Arc::default(),
+            digest_week: Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
         }
     }
 

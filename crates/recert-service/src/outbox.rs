@@ -33,6 +33,8 @@ pub struct TickReport {
     /// requirement when the renewal window opened.
     pub credit_renewals: usize,
     pub notices: crate::notices::PassReport,
+    /// Weekly manager digests queued (once per manager and week).
+    pub digests: usize,
     /// Messages delivered (email accepted by the mail server).
     pub delivered: usize,
 }
@@ -138,6 +140,10 @@ impl Service {
             tracing::info!(renewed = credit_renewals, "credit renewals");
         }
         let notices = self.notice_pass().await?;
+        let digests = self.digest_pass().await?;
+        if digests > 0 {
+            tracing::info!(queued = digests, "manager digests");
+        }
         if notices.sent + notices.skipped > 0 {
             tracing::info!(
                 looked_at = notices.looked_at,
@@ -150,6 +156,7 @@ impl Service {
         Ok(TickReport {
             credit_renewals,
             notices,
+            digests,
             delivered,
         })
     }

@@ -522,3 +522,56 @@ pub async fn set_last_pass(conn: &mut Writer, at_ms: i64) -> Result<()> {
     .await?;
     Ok(())
 }
+
+/// One line of a manager's weekly digest: a team member's current award that expires by
+/// the digest's horizon or is in grace.
+#[derive(Debug, Clone)]
+pub struct DigestLine {
+    pub manager_id: i64,
+    pub manager_name: String,
+    pub manager_email: String,
+    pub legal_name: String,
+    pub program_code: String,
+    pub program_name: String,
+    pub cert_id: String,
+    pub expires_on: recert_domain::Date,
+    pub grace_ends_on: recert_domain::Date,
+}
+
+/// The digest lines of every manager with an email address: their direct reports'
+/// current awards expiring from `from` to `to`, or expired and still in grace on `from`,
+/// by manager then expiry.
+pub async fn digest_lines(
+    conn: &mut AnyConnection,
+    from: recert_domain::Date,
+    to: recert_domain::Date,
+) -> Result<Vec<DigestLine>> {
+    crate::sql::q(
+        "SELECT m.id AS manager_id, m.legal_name AS manager_name, m.email AS manager_email, \
+         l.legal_name, p.code AS program_code, p.name AS program_name, a.cert_id, a.expires_on, a.grace_ends_on \
+         FROM awards a JOIN learners l ON l.id = a.learner_id JOIN learners m ON m.id = l.manager_id \
+         JOIN programs p ON p.id = a.program_id \
+         WHERE a.is_current = 1 AND a.expires_on IS NOT NULL AND a.expires_on <= $2 AND a.grace_ends_on >= $1 \
+         AND m.email IS NOT NULL AND m.email <> '' \
+         ORDER BY m.id, a.expires_on, l.legal_name",
+    )
+    .bind(rows::date_text(from))
+    .bind(rows::date_text(to))
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(DigestLine {
+            manager_id: rows::int(r, "manager_id")?,
+            manager_name: rows::text(r, "manager_name")?,
+            manager_email: rows::text(r, "manager_email")?,
+            legal_name: rows::text(r, "legal_name")?,
+            program_code: rows::text(r, "program_code")?,
+            program_name: rows::text(r, "program_name")?,
+            cert_id: rows::text(r, "cert_id")?,
+            expires_on: rows::date(r, "expires_on")?,
+            grace_ends_on: rows::date(r, "grace_ends_on")?,
+        })
+    })
+    .collect()
+}

@@ -1,0 +1,128 @@
+//! The weekly manager digest (SPEC §3.7): once a week, each manager with an email address
+//! is sent the certifications of their direct reports that expire in the next 90 days or
+//! are in grace, soonest first, with a link to each renewal page and to their team page.
+//! Once per manager and week, even with several instances (the outbox key holds the
+//! week); a week with nothing to say sends nothing.
+
+use crate::{Result, Service};
+use recert_domain::Date;
+use recert_domain::dates::add_days;
+use recert_store::notices::{self as store, DigestLine, NewMessage};
+use std::sync::atomic::Ordering;
+
+/// How far ahead the digest looks.
+pub const HORIZON_DAYS: i64 = 90;
+
+/// The Monday of the week `day` falls in.
+pub fn week_of(day: Date) -> Date {
+    add_days(day, -i64::from(day.weekday().to_monday_zero_offset()))
+}
+
+fn digest_email(base: &str, lines: &[&DigestLine], today: Date) -> (String, String) {
+    let mut text = format!(
+        "Hello {},\n\nThese certifications of your team expire in the next {HORIZON_DAYS} days or have expired and are in grace:\n\n",
+        lines[0].manager_name
+    );
+    for l in lines {
+        let when = if l.expires_on < today {
+            format!(
+                "expired on {}; renewable until {}",
+                crate::notices::day_in_words(l.expires_on),
+                crate::notices::day_in_words(l.grace_ends_on)
+            )
+        } else {
+            let days = (l.expires_on - today).get_days();
+            format!(
+                "expires on {} (in {days} day{})",
+                crate::notices::day_in_words(l.expires_on),
+                if days == 1 { "" } else { "s" }
+            )
+        };
+        text.push_str(&format!(
+            "- {}: {} ({}) {when}. Renewal page: {base}/renew/{}\n",
+            l.legal_name, l.program_name, l.program_code, l.cert_id
+        ));
+    }
+    text.push_str(&format!("\nYour team's certifications: {base}/team\n"));
+    let subject = format!(
+        "Your team: {} certification{} to renew",
+        lines.len(),
+        if lines.len() == 1 { "" } else { "s" }
+    );
+    (subject, text)
+}
+
+impl Service {
+    /// Queues this week's digests unless this instance already did this week. Answers
+    /// how many were queued.
+    pub async fn digest_pass(&self) -> Result<usize> {
+        let mut conn = self.store.read().await?;
+        let ctx = self.catalogue(&mut conn).await?;
+        let today = ctx
+            .orgs
+            .iter()
+            .map(|(_, o)| self.today_in(o))
+            .max()
+            .unwrap_or_else(|| {
+                recert_domain::dates::day_in_zone(self.now(), &jiff::tz::TimeZone::UTC)
+            });
+        let week = week_of(today);
+        let key = (week - Date::new(2000, 1, 3).unwrap_or(week)).get_days() as i64;
+        if self.digest_week.load(Ordering::Relaxed) == key {
+            return Ok(0);
+        }
+        let lines = store::digest_lines(&mut conn, today, add_days(today, HORIZON_DAYS)).await?;
+        drop(conn);
+        let base = self.base_url();
+        let mut messages = Vec::new();
+        let mut i = 0;
+        while i < lines.len() {
+            let manager = lines[i].manager_id;
+            let group: Vec<&DigestLine> = lines[i..]
+                .iter()
+                .take_while(|l| l.manager_id == manager)
+                .collect();
+            i += group.len();
+            let (subject, text) = digest_email(base, &group, today);
+            messages.push(NewMessage {
+                channel: "email",
+                event: "digest.manager",
+                award: None,
+                dedupe_key: format!("digest:{manager}:{week}"),
+                message: crate::notices::plain_email(
+                    (&group[0].manager_name, &group[0].manager_email),
+                    &subject,
+                    &text,
+                    "digest.manager",
+                    "",
+                ),
+            });
+        }
+        let mut tx = self.store.begin_write().await?;
+        let queued = store::enqueue(
+            tx.conn(),
+            self.store.backend(),
+            &messages,
+            self.real_now_ms(),
+        )
+        .await?;
+        tx.commit().await?;
+        self.digest_week.store(key, Ordering::Relaxed);
+        Ok(queued as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_week_starts_on_monday() {
+        let d = |s: &str| s.parse::<Date>().unwrap();
+        assert_eq!(week_of(d("2027-03-03")), d("2027-03-01")); // a Wednesday
+        assert_eq!(week_of(d("2027-03-01")), d("2027-03-01"));
+        assert_eq!(week_of(d("2027-03-07")), d("2027-03-01")); // Sunday
+        assert_eq!(week_of(d("2027-03-08")), d("2027-03-08"));
+    }
+}
