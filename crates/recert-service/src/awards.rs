@@ -661,6 +661,8 @@ impl Service {
             format!("{event}:{}", view.id),
         )
         .await?;
+        self.mail_award_event(tx, event, &view, record.learner_id)
+            .await?;
         Ok(view)
     }
 
@@ -1073,8 +1075,13 @@ impl Service {
             format!("award.revoked:{cert}"),
         )
         .await?;
-        self.save(tx, who, "award.revoked", &ctx, &r, &a, None)
-            .await
+        let view = self
+            .record_change(&mut tx, &who.name, &ctx, &r, &a, "award.revoked", None)
+            .await?;
+        self.mail_award_event(&mut tx, "award.revoked", &view, r.learner_id)
+            .await?;
+        tx.commit().await?;
+        Ok(view)
     }
 
     /// Unassigns an award: kept for history and audit, no longer current.

@@ -4,6 +4,7 @@
 pub mod audit_log;
 pub mod auth;
 pub mod award_batches;
+pub mod award_mail;
 pub mod awards;
 pub mod backfill;
 mod cache;

@@ -94,6 +94,22 @@ impl SmtpSink {
         format!("smtp://127.0.0.1:{}?starttls=never", self.port)
     }
 
+    /// The reminders and the expiry, grace-ending and lapse notices received so far, in
+    /// order (not the issue, renewal, revocation, sign-off, credit or digest emails).
+    pub fn notices(&self) -> Vec<Value> {
+        self.messages()
+            .into_iter()
+            .filter(|m| {
+                matches!(
+                    m["headers"]["X-Recert-Event"].as_str(),
+                    Some(
+                        "award.reminder" | "award.expired" | "award.grace_ending" | "award.lapsed"
+                    )
+                )
+            })
+            .collect()
+    }
+
     /// Every message received so far, in order.
     pub fn messages(&self) -> Vec<Value> {
         std::fs::read_to_string(&self.file)

@@ -60,11 +60,11 @@ both_backends! {
             // The day before: nothing yet.
             move_clock(&app, add_days(day, -1)).await;
             run().await;
-            assert_eq!(sink.messages().len(), seen, "nothing is due the day before {day}");
+            assert_eq!(sink.notices().len(), seen, "nothing is due the day before {day}");
             move_clock(&app, day).await;
             run().await;
             run().await; // a second pass the same day sends nothing again
-            let all = sink.messages();
+            let all = sink.notices();
             assert_eq!(all.len(), seen + 1, "one message on {day}: {all:#?}");
             let m: &Value = &all[seen];
             seen += 1;
@@ -93,7 +93,7 @@ both_backends! {
         let ben_expiry: recert_domain::Date = b["expires_on"].as_str().unwrap().parse().unwrap();
         move_clock(&app, add_days(ben_expiry, -20)).await;
         run().await;
-        let all = sink.messages();
+        let all = sink.notices();
         assert_eq!(all.len(), seen + 1, "{all:#?}");
         assert_eq!(all[seen]["headers"]["X-Recert-Offset-Days"], "30");
         assert_eq!(all[seen]["headers"]["X-Recert-Award"], b["id"]);
@@ -115,7 +115,9 @@ both_backends! {
         app.program(json!({"code": "SAFE", "name": "Site safety", "validity": {"count": 1, "unit": "years"}})).await;
         app.post("/api/v1/learners", json!({"username": "ana", "legal_name": "Ana", "email": "ana@example.org"}))
             .await.expect(StatusCode::CREATED);
-        let a = app.post("/api/v1/awards", json!({"learner": "ana", "program": "SAFE"})).await.expect(StatusCode::CREATED);
+        // Recorded after the fact (a week and more back): no "you are certified" email.
+        let a = app.post("/api/v1/awards", json!({"learner": "ana", "program": "SAFE", "issued_on": "2027-01-01"}))
+            .await.expect(StatusCode::CREATED);
         let expiry: recert_domain::Date = a["expires_on"].as_str().unwrap().parse().unwrap();
         move_clock(&app, add_days(expiry, -90)).await;
         service.notice_pass().await.unwrap();
@@ -174,16 +176,53 @@ both_backends! {
             .await.expect(StatusCode::CREATED);
 
         let service = app.service.clone().with_mailer(Mailer::new(&sink.url(), "recert@example.org").unwrap());
-        assert_eq!(service.deliver_outbox().await.unwrap(), 0);
-        assert!(sink.messages().is_empty(), "{:#?}", sink.messages());
+        // Only the news of the issue and of the renewal go out.
+        assert_eq!(service.deliver_outbox().await.unwrap(), 2);
+        assert!(sink.notices().is_empty(), "{:#?}", sink.notices());
+        let events: Vec<_> = sink.messages().iter().map(|m| m["headers"]["X-Recert-Event"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(events, ["award.issued", "award.renewed"]);
         let mut conn = app.service.store.read().await.unwrap();
         let (items, _) = recert_store::notices::recent(&mut conn, 10, 0).await.unwrap();
-        assert_eq!(items[0].state, "cancelled");
-        assert!(items[0].last_error.as_deref().unwrap().contains("renewed"), "{:?}", items[0].last_error);
+        let reminder = items.iter().find(|i| i.event == "award.reminder").unwrap();
+        assert_eq!(reminder.state, "cancelled");
+        assert!(reminder.last_error.as_deref().unwrap().contains("renewed"), "{:?}", reminder.last_error);
         app.account("root", "admin", None, &[]).await;
         let (_, page) = app.web_session("root").await.get("/admin/outbox").await;
         assert!(page.contains("not sent") && page.contains("renewed, revoked or unassigned"), "{page}");
         assert!(!page.contains("Send again"), "{page}");
         assert_eq!(app.get("/api/v1/scheduler").await.expect(StatusCode::OK)["outbox_pending"], 0);
+    }
+}
+
+both_backends! {
+    on_test_clock async fn learners_hear_of_a_new_certificate_and_of_its_revocation(app) {
+        let Some(sink) = SmtpSink::start() else { return };
+        move_clock(&app, "2027-01-10".parse().unwrap()).await;
+        app.program(json!({"code": "SAFE", "name": "Site safety", "validity": {"count": 1, "unit": "years"}})).await;
+        app.post("/api/v1/learners", json!({"username": "ana", "legal_name": "Ana Lee", "email": "ana@example.org"}))
+            .await.expect(StatusCode::CREATED);
+        app.post("/api/v1/learners", json!({"username": "old", "legal_name": "Old Record", "email": "old@example.org"}))
+            .await.expect(StatusCode::CREATED);
+        let a = app.post("/api/v1/awards", json!({"learner": "ana", "program": "SAFE"})).await.expect(StatusCode::CREATED);
+        let id = a["id"].as_str().unwrap().to_owned();
+        // A record from last year is not news.
+        app.post("/api/v1/awards", json!({"learner": "old", "program": "SAFE", "issued_on": "2026-02-01"})).await.expect(StatusCode::CREATED);
+        app.post(&format!("/api/v1/awards/{id}/revoke"), json!({"reason": "exam irregularity", "category": "misconduct"}))
+            .await.expect(StatusCode::OK);
+        let service = app.service.clone().with_mailer(Mailer::new(&sink.url(), "recert@example.org").unwrap());
+        assert_eq!(service.deliver_outbox().await.unwrap(), 2);
+        let all = sink.messages();
+        let (issued, revoked) = (&all[0], &all[1]);
+        assert_eq!(issued["rcpt_tos"], json!(["ana@example.org"]));
+        assert_eq!(issued["headers"]["X-Recert-Event"], "award.issued");
+        assert_eq!(issued["headers"]["X-Recert-Award"], id.as_str());
+        assert_eq!(issued["headers"]["Subject"], "You are certified: Site safety");
+        let text = issued["text"].as_str().unwrap();
+        assert!(text.contains("issued on 10 January 2027") && text.contains("valid until 10 January 2028"), "{text}");
+        assert!(text.contains(&format!("{}/awards/{id}", app.base)) && text.contains(&format!("/verify/{id}")), "{text}");
+        assert!(issued["html"].as_str().unwrap().contains(&format!("href=\"{}/awards/{id}\"", app.base)), "{issued:#}");
+        assert_eq!(revoked["headers"]["X-Recert-Event"], "award.revoked");
+        let text = revoked["text"].as_str().unwrap();
+        assert!(text.contains("was revoked (misconduct)") && !text.contains("exam irregularity"), "the category, not the reason: {text}");
     }
 }

@@ -99,7 +99,7 @@ async fn move_to(api: &Api, admin: &str, day: Date) {
 
 /// The notices the mail server received for one address: (event, offset, manager copied).
 fn notices_to(sink: &SmtpSink, address: &str) -> Vec<(String, Option<String>, bool)> {
-    sink.messages()
+    sink.notices()
         .iter()
         .filter(|m| m["headers"]["To"].as_str().unwrap_or("").contains(address))
         .map(|m| {
@@ -316,6 +316,27 @@ async fn the_demo_renews_by_every_pathway_and_reminds_whoever_does_not() {
             3,
             "walk.{p} renewed: nothing more"
         );
+    }
+    // The news by email: each of the five heard of their certificate, four of its renewal.
+    for p in people {
+        let news: Vec<String> = sink
+            .messages()
+            .iter()
+            .filter(|m| {
+                m["headers"]["To"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains(&format!("walk.{p}@"))
+            })
+            .filter_map(|m| m["headers"]["X-Recert-Event"].as_str().map(str::to_owned))
+            .filter(|e| e == "award.issued" || e == "award.renewed")
+            .collect();
+        let want: &[&str] = if p == "lapse" {
+            &["award.issued"]
+        } else {
+            &["award.issued", "award.renewed"]
+        };
+        assert_eq!(news, want, "walk.{p}");
     }
     // The manager was asked to sign off once, by email.
     let asked = sink

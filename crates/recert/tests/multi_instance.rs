@@ -206,7 +206,7 @@ async fn two_instances_send_every_notice_once_through_a_year() {
 
     wait_for_outbox(&api, &a.base).await;
 
-    // Every notice exactly once.
+    // Every message exactly once (the notices, and the news of each issue and renewal).
     let mut got: BTreeMap<(String, String), usize> = BTreeMap::new();
     for m in sink.messages() {
         let h = &m["headers"];
@@ -238,7 +238,15 @@ async fn two_instances_send_every_notice_once_through_a_year() {
         }
     }
     assert_eq!(expected.len(), DAYS * (20 * 6 + 10 * 2));
-    let got: BTreeSet<_> = got.into_keys().collect();
+    let news = got
+        .keys()
+        .filter(|(_, s)| s == "award.issued" || s == "award.renewed")
+        .count();
+    assert_eq!(news, awards.len() + awards.iter().filter(|a| a.3).count());
+    let got: BTreeSet<_> = got
+        .into_keys()
+        .filter(|(_, s)| s != "award.issued" && s != "award.renewed")
+        .collect();
     let missing: Vec<_> = expected.difference(&got).collect();
     let extra: Vec<_> = got.difference(&expected).collect();
     assert!(
