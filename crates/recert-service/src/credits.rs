@@ -700,8 +700,7 @@ impl Service {
         let e = store::by_id(conn, id)
             .await?
             .ok_or_else(|| ServiceError::not_found("credit entry", id.to_string()))?;
-        let manager = learner_store::manager_id(conn, e.learner_id).await?;
-        if who.reach().award(e.learner_id, manager, e.program_id) {
+        if crate::external::may_see(conn, who, e.learner_id, e.program_id).await? {
             Ok(e)
         } else {
             Err(who.forbidden("see this credit entry"))
@@ -717,14 +716,10 @@ impl Service {
     pub async fn credit_evidence(&self, who: &Principal, id: i64) -> Result<Upload> {
         let mut conn = self.store.read().await?;
         self.readable_entry(&mut conn, who, id).await?;
-        let e = store::evidence(&mut conn, id)
+        store::evidence(&mut conn, id)
             .await?
-            .ok_or_else(|| ServiceError::not_found("evidence of credit entry", id.to_string()))?;
-        Ok(Upload {
-            name: e.name,
-            content_type: e.content_type,
-            bytes: e.bytes,
-        })
+            .map(Upload::from)
+            .ok_or_else(|| ServiceError::not_found("evidence of credit entry", id.to_string()))
     }
 }
 
@@ -738,16 +733,7 @@ pub struct CreditQuery {
 }
 
 fn credit_filter(who: &Principal, q: &CreditQuery) -> Result<Option<store::Filter>> {
-    let state = match q.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s @ ("pending" | "approved" | "rejected")) => Some(s.to_owned()),
-        Some(other) => {
-            return Err(ServiceError::field(
-                "state",
-                format!("unknown state {other:?}: must be pending, approved or rejected"),
-            ));
-        }
-        None => None,
-    };
+    let state = crate::external::decision_state(q.state.as_deref())?;
     let Some(within) = who.reach().within() else {
         return Ok(None);
     };

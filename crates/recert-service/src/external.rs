@@ -118,6 +118,40 @@ fn clean_file_name(raw: &str) -> String {
     }
 }
 
+impl From<Evidence> for Upload {
+    fn from(e: Evidence) -> Self {
+        Upload {
+            name: e.name,
+            content_type: e.content_type,
+            bytes: e.bytes,
+        }
+    }
+}
+
+/// Whether the caller may see a record about this learner and program (a report, a
+/// credit entry): as they may see the learner's awards of that program.
+pub(crate) async fn may_see(
+    conn: &mut recert_store::Conn,
+    who: &Principal,
+    learner_id: i64,
+    program_id: i64,
+) -> Result<bool> {
+    let manager = learner_store::manager_id(conn, learner_id).await?;
+    Ok(who.reach().award(learner_id, manager, program_id))
+}
+
+/// A decision state to filter by (`pending`, `approved`, `rejected`; empty = any).
+pub(crate) fn decision_state(state: Option<&str>) -> Result<Option<String>> {
+    match state.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s @ ("pending" | "approved" | "rejected")) => Ok(Some(s.to_owned())),
+        Some(other) => Err(ServiceError::field(
+            "state",
+            format!("unknown state {other:?}: must be pending, approved or rejected"),
+        )),
+        None => Ok(None),
+    }
+}
+
 /// An uploaded evidence file checked for size, with a clean name and a content type;
 /// an empty upload is no file. Shared by external training and credit entries.
 pub(crate) fn evidence_of(e: &mut Errors, upload: Option<Upload>) -> Option<Evidence> {
@@ -547,8 +581,7 @@ impl Service {
         let r = store::by_id(conn, id)
             .await?
             .ok_or_else(|| ServiceError::not_found("external training report", id.to_string()))?;
-        let manager = learner_store::manager_id(conn, r.learner_id).await?;
-        if who.reach().award(r.learner_id, manager, r.program_id) {
+        if may_see(conn, who, r.learner_id, r.program_id).await? {
             Ok(r)
         } else {
             Err(who.forbidden("see this report"))
@@ -564,14 +597,10 @@ impl Service {
     pub async fn external_evidence(&self, who: &Principal, id: i64) -> Result<Upload> {
         let mut conn = self.store.read().await?;
         self.readable_report(&mut conn, who, id).await?;
-        let e = store::evidence(&mut conn, id)
+        store::evidence(&mut conn, id)
             .await?
-            .ok_or_else(|| ServiceError::not_found("evidence of report", id.to_string()))?;
-        Ok(Upload {
-            name: e.name,
-            content_type: e.content_type,
-            bytes: e.bytes,
-        })
+            .map(Upload::from)
+            .ok_or_else(|| ServiceError::not_found("evidence of report", id.to_string()))
     }
 }
 
@@ -582,16 +611,7 @@ fn external_filter(
     state: Option<&str>,
     learner: Option<&str>,
 ) -> Result<Option<store::Filter>> {
-    let state = match state.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s @ ("pending" | "approved" | "rejected")) => Some(s.to_owned()),
-        Some(other) => {
-            return Err(ServiceError::field(
-                "state",
-                format!("unknown state {other:?}: must be pending, approved or rejected"),
-            ));
-        }
-        None => None,
-    };
+    let state = decision_state(state)?;
     let Some(within) = who.reach().within() else {
         return Ok(None);
     };

@@ -16,19 +16,8 @@ use serde::Deserialize;
 
 /// A credit draft from form fields (multipart API bodies and the renewal page's form).
 pub fn credit_draft(fields: &[(String, String)]) -> Result<CreditDraft, ServiceError> {
-    let get = |k: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let hours = match get("hours") {
-        Some(h) => Some(h.parse::<f64>().map_err(|_| {
-            ServiceError::field("hours", format!("{h:?} is not a number of hours"))
-        })?),
-        None => None,
-    };
+    let get = |k: &str| super::earning::form_value(fields, k);
+    let hours = super::earning::form_hours(fields)?;
     Ok(CreditDraft {
         learner: get("learner"),
         program: get("program"),

@@ -163,21 +163,30 @@ pub async fn read_report_form(
     crate::extract::read_multipart(mp, "evidence").await
 }
 
+/// A form field's value, trimmed; `None` when absent or empty.
+pub fn form_value(fields: &[(String, String)], k: &str) -> Option<String> {
+    fields
+        .iter()
+        .find(|(n, _)| n == k)
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The `hours` form field as a number, refused by name when it is not one.
+pub fn form_hours(fields: &[(String, String)]) -> Result<Option<f64>, ServiceError> {
+    form_value(fields, "hours")
+        .map(|h| {
+            h.parse::<f64>().map_err(|_| {
+                ServiceError::field("hours", format!("{h:?} is not a number of hours"))
+            })
+        })
+        .transpose()
+}
+
 /// An external training draft from form fields.
 pub fn external_draft(fields: &[(String, String)]) -> Result<ExternalDraft, ServiceError> {
-    let get = |k: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let hours = match get("hours") {
-        Some(h) => Some(h.parse::<f64>().map_err(|_| {
-            ServiceError::field("hours", format!("{h:?} is not a number of hours"))
-        })?),
-        None => None,
-    };
+    let get = |k: &str| form_value(fields, k);
+    let hours = form_hours(fields)?;
     Ok(ExternalDraft {
         learner: get("learner"),
         program: get("program"),
