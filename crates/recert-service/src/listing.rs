@@ -97,6 +97,10 @@ pub mod keys {
         names(recert_store::external::Filter::SORTS)
     }
 
+    pub fn signoffs() -> Vec<&'static str> {
+        names(recert_store::signoffs::Filter::SORTS)
+    }
+
     pub fn credits() -> Vec<&'static str> {
         names(recert_store::credits::Filter::SORTS)
     }

@@ -290,9 +290,10 @@ impl Service {
         Ok(decided)
     }
 
-    /// Sign-off requests: a supervisor's own queue (asked of them), or every one for an
-    /// administrator; `state` filters (pending, approved, declined).
-    pub async fn signoffs(&self, who: &Principal, state: Option<&str>) -> Result<Vec<SignoffView>> {
+    /// The store's filter for the caller's requests in `state`: a supervisor's own queue
+    /// (asked of them), or every request for an administrator.
+    fn signoff_filter(who: &Principal, state: Option<&str>) -> Result<store::Filter> {
+        let state = state.map(str::trim).filter(|s| !s.is_empty());
         if let Some(s) = state
             && !["pending", "approved", "declined"].contains(&s)
         {
@@ -301,7 +302,7 @@ impl Service {
                 "is pending, approved or declined",
             ));
         }
-        let manager = match (who.role, who.learner_id) {
+        let manager_id = match (who.role, who.learner_id) {
             (crate::auth::Role::Admin, _) => None,
             (crate::auth::Role::Supervisor, Some(me)) => Some(me),
             _ => {
@@ -310,11 +311,85 @@ impl Service {
                 ));
             }
         };
+        Ok(store::Filter {
+            manager_id,
+            state: state.map(str::to_owned),
+        })
+    }
+
+    /// Sign-off requests: a supervisor's own queue (asked of them), or every request for
+    /// an administrator; `state` filters (pending, approved, declined). Oldest first.
+    pub async fn signoffs(&self, who: &Principal, state: Option<&str>) -> Result<Vec<SignoffView>> {
+        let filter = Self::signoff_filter(who, state)?;
         let mut conn = self.store.read().await?;
-        Ok(store::list(&mut conn, manager, state)
-            .await?
-            .into_iter()
-            .map(view)
-            .collect())
+        Ok(
+            store::list(&mut conn, filter.manager_id, filter.state.as_deref())
+                .await?
+                .into_iter()
+                .map(view)
+                .collect(),
+        )
+    }
+
+    /// One window of the caller's requests in the order asked, with the total.
+    pub async fn signoffs_listed(
+        &self,
+        who: &Principal,
+        state: Option<&str>,
+        sort: &crate::listing::Sort,
+        window: crate::listing::Window,
+    ) -> Result<crate::listing::Listed<SignoffView>> {
+        let filter = Self::signoff_filter(who, state)?;
+        self.listed(&filter, sort, window, |s| Ok(view(s))).await
+    }
+
+    /// The caller's requests in `state`, in the order asked, as a CSV or XLSX file.
+    pub fn signoffs_export(
+        &self,
+        who: &Principal,
+        state: Option<&str>,
+        sort: &crate::listing::Sort,
+        format: crate::exports::Format,
+    ) -> Result<crate::exports::Download> {
+        use crate::exports::Cell;
+        let filter = Self::signoff_filter(who, state)?;
+        let sheet = crate::listing::Sheet {
+            stem: "signoffs".into(),
+            title: "Sign-offs".into(),
+            headers: &[
+                "id",
+                "certificate_id",
+                "program",
+                "username",
+                "legal_name",
+                "manager",
+                "state",
+                "requested_by",
+                "requested_at_utc",
+                "decided_by",
+                "decided_at_utc",
+                "comment",
+                "renewal",
+            ],
+        };
+        self.export(Some(filter), sort, format, sheet, |s| {
+            let v = view(s);
+            let text = |s: &Option<String>| Cell::Text(s.clone().unwrap_or_default());
+            Ok(vec![
+                Cell::Int(v.id),
+                v.award.as_str().into(),
+                v.program.as_str().into(),
+                v.learner.as_str().into(),
+                v.learner_name.as_str().into(),
+                v.manager.as_str().into(),
+                v.state.as_str().into(),
+                v.requested_by.as_str().into(),
+                v.requested_at.as_str().into(),
+                text(&v.decided_by),
+                text(&v.decided_at),
+                text(&v.comment),
+                text(&v.renewal),
+            ])
+        })
     }
 }

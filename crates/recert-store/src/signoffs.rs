@@ -189,3 +189,42 @@ pub async fn manager_of(
     })
     .transpose()
 }
+
+/// Which requests a list shows: those asked of one manager (or of anyone), in a state.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub manager_id: Option<i64>,
+    pub state: Option<String>,
+}
+
+impl crate::listing::Listing for Filter {
+    type Row = Signoff;
+    const SELECT: &'static str = SELECT;
+    const COUNT: &'static str = "SELECT COUNT(*) AS n FROM signoffs s JOIN awards a ON a.id = s.award_id \
+        JOIN programs p ON p.id = a.program_id JOIN learners l ON l.id = s.learner_id \
+        JOIN learners m ON m.id = s.manager_id";
+    const ID: &'static str = "s.id";
+    const SORTS: crate::sql::SortKeys = &[
+        ("asked", "s.requested_at_ms"),
+        ("name", "lower(l.legal_name)"),
+        ("program", "p.code"),
+        ("manager", "lower(m.legal_name)"),
+        ("state", "s.state"),
+        ("decided", "s.decided_at_ms"),
+    ];
+
+    fn push_filter(&self, q: &mut Sql) {
+        if let Some(m) = self.manager_id {
+            let p = q.arg(Arg::Int(m));
+            q.push(&format!(" AND s.manager_id = {p}"));
+        }
+        if let Some(st) = &self.state {
+            let p = q.arg(Arg::Text(st.clone()));
+            q.push(&format!(" AND s.state = {p}"));
+        }
+    }
+
+    fn row(r: &AnyRow) -> Result<Signoff> {
+        from_row(r)
+    }
+}

@@ -162,6 +162,15 @@ both_backends! {
         assert!(page.contains("the certification is renewed") && page.contains("New certificate"), "{page}");
         let old = app.get(&format!("/api/v1/awards/{id}")).await.expect(StatusCode::OK);
         assert_eq!(old["status"], "superseded");
+        // The decided requests: sortable, with their total, and exportable as shown.
+        let (status, page) = bea.get("/signoffs?state=approved&sort=-name").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("Approved (1)") && page.contains("aria-sort=\"descending\""), "{page}");
+        let (status, csv) = bea.get("/signoffs?state=approved&format=csv").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(csv.starts_with("id,certificate_id,program,username") && csv.contains("Seen at work"), "{csv}");
+        let (status, _) = bea.get("/signoffs?sort=colour").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         // A learner has no queue; the page is not theirs.
         let (status, _) = ana.get("/signoffs").await;
         assert_eq!(status, StatusCode::FORBIDDEN);

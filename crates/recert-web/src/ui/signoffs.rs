@@ -18,7 +18,9 @@ struct QueuePage {
     state: String,
     items: Vec<SignoffView>,
     /// Requests waiting, whatever the state shown.
-    pending: usize,
+    pending: i64,
+    /// The state filter, sort and page in the URL.
+    list: super::listing::List,
     error: Option<String>,
 }
 
@@ -26,25 +28,70 @@ struct QueuePage {
 pub struct QueueQuery {
     state: Option<String>,
     done: Option<String>,
+    sort: Option<String>,
+    page: Option<String>,
+    format: Option<String>,
+}
+
+impl QueueQuery {
+    /// The state shown (waiting first by default) and the list's URL state: waiting
+    /// requests oldest first, decided ones newest first.
+    fn list(&self) -> Result<(String, super::listing::List), super::PageError> {
+        let shown = match self.state.as_deref().map(str::trim) {
+            None | Some("") => "pending",
+            Some(s) => s,
+        };
+        let default = if shown == "pending" {
+            "asked"
+        } else {
+            "-asked"
+        };
+        let list = super::listing::List::new(
+            "/signoffs",
+            &[("state", shown)],
+            self.sort.as_deref().unwrap_or(""),
+            self.page.as_deref().unwrap_or(""),
+            &recert_service::listing::keys::signoffs(),
+            default,
+        )?;
+        Ok((shown.to_owned(), list))
+    }
 }
 
 async fn page(
     state: &AppState,
     viewer: &Viewer,
-    shown: &str,
+    q: &QueueQuery,
 ) -> Result<QueuePage, super::PageError> {
     let who = &viewer.session.principal;
-    let pending = state.service.signoffs(who, Some("pending")).await?;
-    let items = if shown == "pending" {
-        pending.clone()
+    let (shown, list) = q.list()?;
+    let found = state
+        .service
+        .signoffs_listed(who, Some(&shown), &list.sort, list.window())
+        .await?;
+    let pending = if shown == "pending" {
+        found.total
     } else {
-        state.service.signoffs(who, Some(shown)).await?
+        state
+            .service
+            .signoffs_listed(
+                who,
+                Some("pending"),
+                &list.sort,
+                recert_service::listing::Window {
+                    offset: 0,
+                    limit: Some(1),
+                },
+            )
+            .await?
+            .total
     };
     Ok(QueuePage {
         c: Chrome::new(viewer, "Sign-offs", "signoffs"),
-        state: shown.to_owned(),
-        pending: pending.len(),
-        items,
+        state: shown,
+        pending,
+        items: found.items,
+        list: list.total(found.total),
         error: None,
     })
 }
@@ -54,8 +101,18 @@ pub async fn queue(
     viewer: Viewer,
     Query(q): Query<QueueQuery>,
 ) -> PageResult {
-    let shown = q.state.as_deref().unwrap_or("pending");
-    let mut p = page(&state, &viewer, shown).await?;
+    let format = recert_service::exports::Format::parse(q.format.as_deref())?;
+    if format != recert_service::exports::Format::Json {
+        let (shown, list) = q.list()?;
+        let d = state.service.signoffs_export(
+            &viewer.session.principal,
+            Some(&shown),
+            &list.sort,
+            format,
+        )?;
+        return Ok(crate::api::reports::download(d));
+    }
+    let mut p = page(&state, &viewer, &q).await?;
     p.c = p.c.with_notice(match q.done.as_deref() {
         Some("approved") => Some("Approved: the certification is renewed.".to_owned()),
         Some("declined") => Some("Declined: the learner can see your comment.".to_owned()),
@@ -70,7 +127,7 @@ async fn decide(state: AppState, id: i64, form: Form, approve: bool) -> PageResu
         comment: form.fields.get("comment").map(str::to_owned),
     };
     if approve && form.fields.get("confirm") != Some("yes") {
-        let mut p = page(&state, &form.viewer, "pending").await?;
+        let mut p = page(&state, &form.viewer, &QueueQuery::default()).await?;
         p.error =
             Some("Tick the confirmation to approve: approving issues a new certificate.".into());
         return Ok(render_invalid(&p));
@@ -83,7 +140,7 @@ async fn decide(state: AppState, id: i64, form: Form, approve: bool) -> PageResu
         })
         .into_response()),
         Err(e) => {
-            let mut p = page(&state, &form.viewer, "pending").await?;
+            let mut p = page(&state, &form.viewer, &QueueQuery::default()).await?;
             p.error = Some(e.to_string());
             Ok(render_invalid(&p))
         }
