@@ -338,6 +338,16 @@ impl Service {
                 .renew_by_credits(&mut tx, &who.name, &current.award.id)
                 .await?;
             entry.renewal = renewed.clone();
+            // Decided at once: integrations hear of it as of any decision.
+            let shown = view(&entry)?;
+            self.emit(
+                &mut tx,
+                "credit.decided",
+                &entry.cert_id,
+                serde_json::json!({ "credit": &shown }),
+                format!("credit:{}", entry.id),
+            )
+            .await?;
         }
         tx.commit().await?;
         if auto.is_none() {

@@ -132,12 +132,27 @@ both_backends! {
         let v = verified(&secret, &requests[2].0, &requests[2].1, now);
         assert_eq!((v["type"].as_str(), v["data"]["award"]["status"].as_str()), (Some("award.revoked"), Some("revoked")), "{v}");
 
+        // Credit decisions: an approved provider's entry is decided at once, and heard.
+        let all = app.post("/api/v1/webhooks", json!({"url": url, "events": ["credit.decided"]})).await.expect(StatusCode::CREATED);
+        app.program(json!({"code": "CE", "name": "CE", "validity": {"count": 1, "unit": "years"}, "renewal_pathways": ["credits"],
+                           "credits_required": {"hours": 10}, "approved_providers": ["Board"]})).await;
+        let ce = app.post("/api/v1/awards", json!({"learner": "ana", "program": "CE"})).await.expect(StatusCode::CREATED);
+        app.post("/api/v1/credits", json!({"learner": "ana", "program": "CE", "hours": 2, "provider": "Board",
+                                           "completed_on": ce["issued_on"]})).await.expect(StatusCode::CREATED);
+        app.service.deliver_outbox().await.unwrap();
+        let requests = got.lock().unwrap().clone();
+        let last = requests.last().unwrap();
+        let v = verified(all["secret"].as_str().unwrap(), &last.0, &last.1, now);
+        assert_eq!((v["type"].as_str(), v["data"]["credit"]["state"].as_str()), (Some("credit.decided"), Some("approved")), "{v}");
+        assert_eq!(v["data"]["award"]["id"], ce["id"]);
+        let before = requests.len();
+
         // A deleted webhook hears nothing more.
         app.delete(&format!("/api/v1/webhooks/{hid}")).await.expect(StatusCode::NO_CONTENT);
         app.delete(&format!("/api/v1/webhooks/{hid}")).await.problem(StatusCode::NOT_FOUND);
         app.post("/api/v1/awards", json!({"learner": "ana", "program": "P"})).await.expect(StatusCode::CREATED);
         app.service.deliver_outbox().await.unwrap();
-        assert_eq!(got.lock().unwrap().len(), 3);
+        assert_eq!(got.lock().unwrap().len(), before);
         assert_eq!(app.get(&format!("/api/v1/webhooks/{hid}")).await.expect(StatusCode::OK)["active"], false);
         app.get("/api/v1/webhooks/99999/deliveries").await.problem(StatusCode::NOT_FOUND);
     }
