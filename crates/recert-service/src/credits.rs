@@ -124,6 +124,31 @@ pub struct CreditLogged {
     pub renewed: Option<String>,
 }
 
+/// The credits of an award already read (and its program): one query.
+pub(crate) async fn standing(
+    conn: &mut recert_store::Conn,
+    award: &crate::awards::AwardView,
+    program: &recert_domain::Program,
+) -> Result<CreditStanding> {
+    let entries = store::of_cert(conn, &award.id).await?;
+    let pending: f64 = entries
+        .iter()
+        .filter(|e| e.state == "pending")
+        .map(|e| e.hours)
+        .sum();
+    Ok(CreditStanding {
+        progress: program
+            .credits_required
+            .as_ref()
+            .map(|r| progress(r, approved_hours(&entries))),
+        pending_hours: (pending * 100.0).round() / 100.0,
+        renewal: entries.iter().find_map(|e| e.renewal.clone()),
+        entries: entries.iter().map(view).collect::<Result<_>>()?,
+        award: award.id.clone(),
+        program: award.program.clone(),
+    })
+}
+
 fn approved_hours(entries: &[Entry]) -> impl Iterator<Item = (f64, Option<&str>)> {
     entries
         .iter()
@@ -427,25 +452,30 @@ impl Service {
         let mut renewed = 0;
         let mut seen = std::collections::HashSet::new();
         loop {
-            let mut tx = self.store.begin_write().await?;
-            let ctx = self.catalogue(tx.conn()).await?;
-            let latest = ctx
-                .orgs
-                .iter()
-                .map(|(_, o)| self.today_in(o))
-                .max()
-                .unwrap_or_else(|| {
-                    recert_domain::dates::day_in_zone(self.now(), &jiff::tz::TimeZone::UTC)
-                });
-            let ready: Vec<String> = store::ready(tx.conn(), latest, 200)
-                .await?
-                .into_iter()
-                .filter(|c| seen.insert(c.clone()))
-                .collect();
+            // Read first: most passes find nothing, and take no write lock for it.
+            let ready: Vec<String> = {
+                let mut conn = self.store.read().await?;
+                let ctx = self.catalogue(&mut conn).await?;
+                let latest = ctx
+                    .orgs
+                    .iter()
+                    .map(|(_, o)| self.today_in(o))
+                    .max()
+                    .unwrap_or_else(|| {
+                        recert_domain::dates::day_in_zone(self.now(), &jiff::tz::TimeZone::UTC)
+                    });
+                store::ready(&mut conn, latest, 200)
+                    .await?
+                    .into_iter()
+                    .filter(|c| seen.insert(c.clone()))
+                    .collect()
+            };
             if ready.is_empty() {
-                tx.commit().await?;
                 return Ok(renewed);
             }
+            // Each award is read again under the write lock: another instance may have
+            // renewed it meanwhile, and then nothing happens.
+            let mut tx = self.store.begin_write().await?;
             for cert in ready {
                 let id = crate::awards::parse_id(&cert)?;
                 if self
@@ -620,33 +650,16 @@ impl Service {
     pub async fn credit_standing(&self, who: &Principal, id: &str) -> Result<CreditStanding> {
         let award = self.award(who, id, None).await?;
         let mut conn = self.store.read().await?;
-        let program = recert_store::programs::with_organization(&mut conn, &award.program)
+        let program = self
+            .catalogue(&mut conn)
             .await?
-            .map(|(_, p, _)| p)
+            .programs
+            .iter()
+            .map(|(_, p)| p)
+            .find(|p| p.code.as_str() == award.program)
+            .cloned()
             .ok_or_else(|| ServiceError::not_found("program", award.program.clone()))?;
-        let cert = crate::awards::parse_id(&award.id)?;
-        let row = award_store::by_id(&mut conn, &cert)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("award", award.id.clone()))?;
-        let entries = store::of_award(&mut conn, row.row_id).await?;
-        Ok(CreditStanding {
-            progress: program
-                .credits_required
-                .as_ref()
-                .map(|r| progress(r, approved_hours(&entries))),
-            pending_hours: (entries
-                .iter()
-                .filter(|e| e.state == "pending")
-                .map(|e| e.hours)
-                .sum::<f64>()
-                * 100.0)
-                .round()
-                / 100.0,
-            renewal: entries.iter().find_map(|e| e.renewal.clone()),
-            entries: entries.iter().map(view).collect::<Result<_>>()?,
-            award: award.id,
-            program: award.program,
-        })
+        standing(&mut conn, &award, &program).await
     }
 
     /// One API page of the entries the caller may see, oldest first.

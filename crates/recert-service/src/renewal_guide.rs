@@ -129,9 +129,8 @@ impl Service {
         let signoff = recert_store::signoffs::latest_for(&mut conn, &award.id)
             .await?
             .map(crate::signoffs::view);
-        drop(conn);
         let credits = if renewable && program.renewal_pathways.contains(&Pathway::Credits) {
-            Some(self.credit_standing(who, id).await?)
+            Some(crate::credits::standing(&mut conn, &award, &program).await?)
         } else {
             None
         };

@@ -125,6 +125,19 @@ pub async fn decide(conn: &mut Writer, e: &Entry) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
+/// Every entry of a certificate's cycle, by its certificate ID, oldest completion first.
+pub async fn of_cert(conn: &mut AnyConnection, cert_id: &str) -> Result<Vec<Entry>> {
+    crate::sql::q_assembled(format!(
+        "{SELECT} WHERE a.cert_id = $1 ORDER BY c.completed_on, c.id"
+    ))
+    .bind(cert_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
 /// Every entry of an award's cycle, oldest completion first.
 pub async fn of_award(conn: &mut AnyConnection, award_id: i64) -> Result<Vec<Entry>> {
     crate::sql::q_assembled(format!(
