@@ -48,22 +48,12 @@ async fn attempt(url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Result
         .body(Full::new(Bytes::from(body)))
         .map_err(|e| format!("cannot build the request: {e}"))?;
     if https {
-        // ring: the provider lettre already brings in; the other needs a C toolchain
-        // build (aws-lc) for post-quantum key exchange webhooks do not need.
-        #[allow(deprecated)]
-        let provider = tokio_rustls::rustls::crypto::ring::default_provider();
-        let mut roots = tokio_rustls::rustls::RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        let config = tokio_rustls::rustls::ClientConfig::builder_with_provider(Arc::new(provider))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS: {e}"))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        let config = tls_config()?;
         let name = tokio_rustls::rustls::pki_types::ServerName::try_from(
             host.trim_matches(['[', ']']).to_owned(),
         )
         .map_err(|e| format!("TLS: {e}"))?;
-        let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        let tls = tokio_rustls::TlsConnector::from(config)
             .connect(name, tcp)
             .await
             .map_err(|e| format!("TLS with {host}: {e}"))?;
@@ -71,6 +61,27 @@ async fn attempt(url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Result
     } else {
         send(TokioIo::new(tcp), req).await
     }
+}
+
+/// The TLS settings every https delivery shares: built once (the root store holds about
+/// 150 certificates), not per message.
+fn tls_config() -> Result<Arc<tokio_rustls::rustls::ClientConfig>, String> {
+    static CONFIG: std::sync::OnceLock<Result<Arc<tokio_rustls::rustls::ClientConfig>, String>> =
+        std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            // ring: the provider lettre already brings in; the other needs a C toolchain
+            // build (aws-lc) for post-quantum key exchange webhooks do not need.
+            #[allow(deprecated)]
+            let provider = tokio_rustls::rustls::crypto::ring::default_provider();
+            let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            tokio_rustls::rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+                .with_safe_default_protocol_versions()
+                .map(|b| Arc::new(b.with_root_certificates(roots).with_no_client_auth()))
+                .map_err(|e| format!("TLS: {e}"))
+        })
+        .clone()
 }
 
 async fn send<T>(io: T, req: hyper::Request<Full<Bytes>>) -> Result<u16, String>
@@ -87,4 +98,26 @@ where
         .map_err(|e| format!("HTTP: {e}"));
     driver.abort();
     Ok(res?.status().as_u16())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_tls_settings_build_once_with_the_mozilla_roots() {
+        let a = super::tls_config().expect("TLS settings");
+        let b = super::tls_config().expect("TLS settings");
+        assert!(std::sync::Arc::ptr_eq(&a, &b), "built once");
+    }
+
+    #[tokio::test]
+    async fn a_refused_https_connection_says_so() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let e = super::post(&format!("https://127.0.0.1:{port}/x"), &[], Vec::new())
+            .await
+            .expect_err("nothing listens");
+        assert!(e.contains("cannot connect"), "{e}");
+    }
 }
