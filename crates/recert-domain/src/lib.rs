@@ -11,6 +11,7 @@ pub mod earning;
 pub mod error;
 pub mod group;
 pub mod learner;
+pub mod messages;
 pub mod names;
 pub mod notices;
 pub mod organization;

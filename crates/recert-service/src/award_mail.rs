@@ -4,7 +4,8 @@
 //! record from the past, an import) is not news and sends nothing.
 
 use crate::awards::AwardView;
-use crate::notices::{day_in_words, plain_email};
+use crate::message_templates::AwardFacts;
+use crate::notices::email_message;
 use crate::{Result, Service};
 use recert_domain::dates::add_days;
 use recert_store::notices::{self as outbox, NewMessage};
@@ -28,66 +29,55 @@ impl Service {
         let Some(email) = recert_store::learners::email_of(tx.conn(), learner_id).await? else {
             return Ok(());
         };
-        let base = self.base_url();
-        let expiry = match award.expires_on {
-            Some(x) => format!("It is valid until {}.", day_in_words(x)),
-            None => "It does not expire.".into(),
-        };
-        let links = format!(
-            "Your certificate: {base}/awards/{id}\nAnyone can check it at: {url}\n",
-            id = award.id,
-            url = award.verify_url
-        );
-        let (subject, lead) = match event {
-            "award.issued" => (
-                format!("You are certified: {}", award.program_name),
-                format!(
-                    "you have been awarded {} ({}), certificate {}, issued on {}. {expiry}",
-                    award.program_name,
-                    award.program,
-                    award.id,
-                    day_in_words(award.issued_on)
-                ),
-            ),
-            "award.renewed" => (
-                format!("Renewed: {}", award.program_name),
-                format!(
-                    "your {} certification is renewed{}: the new certificate is {}. {expiry}",
-                    award.program_name,
-                    award
-                        .pathway
-                        .map(|p| format!(" ({})", p.label().to_lowercase()))
-                        .unwrap_or_default(),
-                    award.id
-                ),
-            ),
-            _ => (
-                format!("Certificate revoked: {}", award.program_name),
-                format!(
-                    "your {} certificate {} was revoked{}. It no longer counts; ask the program's administrator if you have questions.",
-                    award.program_name,
-                    award.id,
-                    award
-                        .revocation
-                        .as_ref()
-                        .map(|r| format!(" ({})", r.category.label().to_lowercase()))
-                        .unwrap_or_default()
-                ),
-            ),
-        };
-        let text = format!("Hello {},\n\n{lead}\n\n{links}", award.legal_name);
+        let ctx = self.catalogue(tx.conn()).await?;
+        let program = ctx
+            .programs
+            .iter()
+            .map(|(_, p)| p)
+            .find(|p| p.code.as_str() == award.program)
+            .ok_or_else(|| crate::ServiceError::internal("the award's program is missing"))?;
+        let mut values = AwardFacts {
+            legal_name: &award.legal_name,
+            program: AwardFacts::program(program),
+            cert: &award.id,
+            issued_on: award.issued_on,
+            expires_on: award.expires_on,
+            grace_ends_on: award.grace_ends_on,
+            today: award.status_as_of,
+        }
+        .values(self.base_url());
+        values
+            .set(
+                "pathway",
+                award
+                    .pathway
+                    .map(|p| p.label().to_lowercase())
+                    .unwrap_or_else(|| "recorded by hand".into()),
+            )
+            .set(
+                "revocation_reason",
+                award
+                    .revocation
+                    .as_ref()
+                    .map(|r| r.category.label().to_lowercase())
+                    .unwrap_or_default(),
+            );
+        let rendered = self
+            .compose_message(tx.conn(), event, Some(&award.program), &values)
+            .await?;
         let message = NewMessage {
             channel: "email",
             event,
             award: Some(award.id.clone()),
             dedupe_key: format!("{event}:{}:email", award.id),
-            message: plain_email(
+            message: email_message(
                 (&award.legal_name, &email),
-                &subject,
-                &text,
+                Vec::new(),
+                rendered,
                 event,
-                &award.id,
-            ),
+                Some(&award.id),
+            )
+            .to_string(),
         };
         outbox::enqueue(
             tx.conn(),

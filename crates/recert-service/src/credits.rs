@@ -597,12 +597,10 @@ impl Service {
             return Ok(());
         };
         let base = self.base_url();
-        let what = format!(
-            "{} hours from {} completed on {}",
-            entry.hours,
-            entry.provider,
-            crate::notices::day_in_words(entry.completed_on)
-        );
+        // The facts of the award it is about: the renewal it completed, else the award
+        // whose cycle it counts toward.
+        let cert = crate::awards::parse_id(renewed.unwrap_or(&entry.cert_id))?;
+        let (record, program, today, _) = self.load_award(tx, &cert).await?;
         let outcome = match (entry.state.as_str(), renewed) {
             ("approved", Some(new)) => format!(
                 "They were approved, and your credits now meet the requirement: your {} certification is renewed. The new certificate: {base}/awards/{new}",
@@ -618,17 +616,43 @@ impl Service {
                 entry.cert_id
             ),
         };
-        let text = format!(
-            "Hello {},\n\nYour continuing-education credits ({what}) were reviewed.\n\n{outcome}\n",
-            entry.legal_name
-        );
-        let message = crate::notices::plain_email(
+        let mut values = crate::message_templates::record_values(base, &record, &program, today);
+        values
+            .set("credit_hours", entry.hours.to_string())
+            .set("credit_provider", entry.provider.clone())
+            .set(
+                "credit_date",
+                crate::notices::day_in_words(entry.completed_on),
+            )
+            .set(
+                "decision",
+                if entry.state == "approved" {
+                    "approved"
+                } else {
+                    "not approved"
+                },
+            )
+            .set(
+                "decision_note",
+                entry.decision_note.clone().unwrap_or_default(),
+            )
+            .set("outcome", outcome);
+        let rendered = self
+            .compose_message(
+                tx.conn(),
+                "credit.decided",
+                Some(&entry.program_code),
+                &values,
+            )
+            .await?;
+        let message = crate::notices::email_message(
             (&entry.legal_name, &email),
-            &format!("Your {} credits were reviewed", entry.program_code),
-            &text,
+            Vec::new(),
+            rendered,
             "credit.decided",
-            &entry.cert_id,
-        );
+            Some(&entry.cert_id),
+        )
+        .to_string();
         recert_store::notices::enqueue(
             tx.conn(),
             self.store.backend(),

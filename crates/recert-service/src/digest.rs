@@ -4,9 +4,11 @@
 //! Once per manager and week, even with several instances (the outbox key holds the
 //! week); a week with nothing to say sends nothing.
 
+use crate::notices::day_in_words;
 use crate::{Result, Service};
 use recert_domain::Date;
 use recert_domain::dates::add_days;
+use recert_domain::messages::Values;
 use recert_store::notices::{self as store, DigestLine, NewMessage};
 use std::sync::atomic::Ordering;
 
@@ -18,38 +20,45 @@ pub fn week_of(day: Date) -> Date {
     add_days(day, -i64::from(day.weekday().to_monday_zero_offset()))
 }
 
-fn digest_email(base: &str, lines: &[&DigestLine], today: Date) -> (String, String) {
-    let mut text = format!(
-        "Hello {},\n\nThese certifications of your team expire in the next {HORIZON_DAYS} days or have expired and are in grace:\n\n",
-        lines[0].manager_name
-    );
-    for l in lines {
-        let when = if l.expires_on < today {
+/// The shortcode values of one manager's digest.
+fn digest_values(base: &str, lines: &[&DigestLine], today: Date) -> Values {
+    let list: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let when = if l.expires_on < today {
+                format!(
+                    "expired on {}; renewable until {}",
+                    day_in_words(l.expires_on),
+                    day_in_words(l.grace_ends_on)
+                )
+            } else {
+                let days = (l.expires_on - today).get_days();
+                format!(
+                    "expires on {} (in {days} day{})",
+                    day_in_words(l.expires_on),
+                    if days == 1 { "" } else { "s" }
+                )
+            };
             format!(
-                "expired on {}; renewable until {}",
-                crate::notices::day_in_words(l.expires_on),
-                crate::notices::day_in_words(l.grace_ends_on)
+                "- {}: {} ({}) {when}. Renewal page: {base}/renew/{}",
+                l.legal_name, l.program_name, l.program_code, l.cert_id
             )
-        } else {
-            let days = (l.expires_on - today).get_days();
+        })
+        .collect();
+    let mut v = Values::new();
+    v.set("manager_name", lines[0].manager_name.clone())
+        .set(
+            "team_count",
             format!(
-                "expires on {} (in {days} day{})",
-                crate::notices::day_in_words(l.expires_on),
-                if days == 1 { "" } else { "s" }
-            )
-        };
-        text.push_str(&format!(
-            "- {}: {} ({}) {when}. Renewal page: {base}/renew/{}\n",
-            l.legal_name, l.program_name, l.program_code, l.cert_id
-        ));
-    }
-    text.push_str(&format!("\nYour team's certifications: {base}/team\n"));
-    let subject = format!(
-        "Your team: {} certification{} to renew",
-        lines.len(),
-        if lines.len() == 1 { "" } else { "s" }
-    );
-    (subject, text)
+                "{} certification{}",
+                lines.len(),
+                if lines.len() == 1 { "" } else { "s" }
+            ),
+        )
+        .set("team_list", list.join("\n"))
+        .set("team_link", format!("{base}/team"))
+        .set("horizon_days", HORIZON_DAYS.to_string());
+    v
 }
 
 impl Service {
@@ -72,7 +81,6 @@ impl Service {
             return Ok(0);
         }
         let lines = store::digest_lines(&mut conn, today, add_days(today, HORIZON_DAYS)).await?;
-        drop(conn);
         let base = self.base_url();
         let mut messages = Vec::new();
         let mut i = 0;
@@ -83,21 +91,30 @@ impl Service {
                 .take_while(|l| l.manager_id == manager)
                 .collect();
             i += group.len();
-            let (subject, text) = digest_email(base, &group, today);
+            let rendered = self
+                .compose_message(
+                    &mut conn,
+                    "digest.manager",
+                    None,
+                    &digest_values(base, &group, today),
+                )
+                .await?;
             messages.push(NewMessage {
                 channel: "email",
                 event: "digest.manager",
                 award: None,
                 dedupe_key: format!("digest:{manager}:{week}"),
-                message: crate::notices::plain_email(
+                message: crate::notices::email_message(
                     (&group[0].manager_name, &group[0].manager_email),
-                    &subject,
-                    &text,
+                    Vec::new(),
+                    rendered,
                     "digest.manager",
-                    "",
-                ),
+                    None,
+                )
+                .to_string(),
             });
         }
+        drop(conn);
         let mut tx = self.store.begin_write().await?;
         let queued = store::enqueue(
             tx.conn(),

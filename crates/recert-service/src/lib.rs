@@ -24,6 +24,7 @@ pub mod learners;
 pub mod listing;
 pub mod logos;
 pub mod mail;
+pub mod message_templates;
 pub mod notices;
 pub mod outbox;
 pub mod page;
@@ -91,6 +92,8 @@ pub struct Service {
     scheduler_wake: Arc<tokio::sync::Notify>,
     /// The week (days since 2000-01-03) whose manager digests this instance last queued.
     digest_week: Arc<std::sync::atomic::AtomicI64>,
+    /// The message templates written, by the audit head they were read at.
+    templates: Arc<cache::HeadCache<Arc<Vec<recert_store::templates::Stored>>>>,
 }
 
 /// An in-memory copy of the catalogue: listings need every program's name, organization
@@ -121,6 +124,7 @@ impl Service {
             mailer: None,
             scheduler_wake: Arc::default(),
             digest_week: Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
+            templates: Arc::new(cache::HeadCache::new(1)),
         }
     }
 

@@ -159,27 +159,27 @@ impl Service {
         .await?;
         if let Some(to) = manager_email {
             let base = self.base_url();
-            let text = format!(
-                "Hello {manager_name},\n\n{} asks you to sign off their {} certification ({}), which expires on {}.\n\nApprove or decline it: {base}/signoffs\n\nCertificate: {base}/awards/{cert}\n",
-                current.legal_name,
-                program.name,
-                program.code,
-                current
-                    .award
-                    .expiry()
-                    .map(crate::notices::day_in_words)
-                    .unwrap_or_default(),
-            );
-            let message = crate::notices::plain_email(
+            let mut values =
+                crate::message_templates::record_values(base, &current, &program, today);
+            values
+                .set("manager_name", manager_name.clone())
+                .set("signoff_link", format!("{base}/signoffs"));
+            let rendered = self
+                .compose_message(
+                    tx.conn(),
+                    "signoff.requested",
+                    Some(program.code.as_str()),
+                    &values,
+                )
+                .await?;
+            let message = crate::notices::email_message(
                 (&manager_name, &to),
-                &format!(
-                    "{} asks you to sign off {}",
-                    current.legal_name, program.name
-                ),
-                &text,
+                Vec::new(),
+                rendered,
                 "signoff.requested",
-                cert.as_str(),
-            );
+                Some(cert.as_str()),
+            )
+            .to_string();
             outbox::enqueue(
                 tx.conn(),
                 self.store.backend(),
@@ -286,8 +286,62 @@ impl Service {
             format!("signoff:{id}:decided"),
         )
         .await?;
+        if !approve {
+            // An approval tells the learner by the renewal's own message.
+            self.email_signoff_declined(&mut tx, &s, comment.as_deref())
+                .await?;
+        }
         tx.commit().await?;
         Ok(decided)
+    }
+
+    /// Tells the learner their manager declined, with the comment (SPEC §3.7), through
+    /// the outbox in the deciding transaction.
+    async fn email_signoff_declined(
+        &self,
+        tx: &mut recert_store::WriteTx,
+        s: &store::Signoff,
+        comment: Option<&str>,
+    ) -> Result<()> {
+        let Some(email) = recert_store::learners::email_of(tx.conn(), s.learner_id).await? else {
+            return Ok(());
+        };
+        let cert = crate::awards::parse_id(&s.cert_id)?;
+        let (record, program, today, _) = self.load_award(tx, &cert).await?;
+        let mut values =
+            crate::message_templates::record_values(self.base_url(), &record, &program, today);
+        values
+            .set("manager_name", s.manager_name.clone())
+            .set("comment", comment.unwrap_or("no comment given").to_owned());
+        let rendered = self
+            .compose_message(
+                tx.conn(),
+                "signoff.decided",
+                Some(program.code.as_str()),
+                &values,
+            )
+            .await?;
+        outbox::enqueue(
+            tx.conn(),
+            self.store.backend(),
+            &[outbox::NewMessage {
+                channel: "email",
+                event: "signoff.decided",
+                award: Some(s.cert_id.clone()),
+                dedupe_key: format!("signoff:{}:decided:email", s.id),
+                message: crate::notices::email_message(
+                    (&s.learner_name, &email),
+                    Vec::new(),
+                    rendered,
+                    "signoff.decided",
+                    Some(&s.cert_id),
+                )
+                .to_string(),
+            }],
+            self.real_now_ms(),
+        )
+        .await?;
+        Ok(())
     }
 
     /// The store's filter for the caller's requests in `state`: a supervisor's own queue

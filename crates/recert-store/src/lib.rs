@@ -24,6 +24,7 @@ pub mod sessions;
 pub mod signing_keys;
 pub mod signoffs;
 pub mod sql;
+pub mod templates;
 pub mod test_clock;
 pub mod tokens;
 pub mod users;

@@ -49,6 +49,7 @@ pub struct Due {
     pub program_id: i64,
     /// The holder's legal name.
     pub legal_name: String,
+    pub issued_on: Date,
     /// Its expiry and last day of grace; `None` when it is no longer current or never
     /// expires (then no notice is left to send).
     pub dates: Option<(Date, Date)>,
@@ -60,7 +61,7 @@ pub struct Due {
     pub recorded: Vec<String>,
 }
 
-const DUE_SELECT: &str = "SELECT a.id, a.cert_id, a.program_id, a.is_current, a.always_valid, \
+const DUE_SELECT: &str = "SELECT a.id, a.cert_id, a.program_id, a.issued_on, a.is_current, a.always_valid, \
     a.expires_on, a.grace_ends_on, l.legal_name, l.email AS learner_email, \
     m.legal_name AS manager_name, m.email AS manager_email \
     FROM awards a JOIN learners l ON l.id = a.learner_id LEFT JOIN learners m ON m.id = l.manager_id";
@@ -92,6 +93,7 @@ fn due_of(r: &sqlx::any::AnyRow) -> Result<Due> {
         cert_id: rows::text(r, "cert_id")?,
         program_id: rows::int(r, "program_id")?,
         legal_name: rows::text(r, "legal_name")?,
+        issued_on: rows::date(r, "issued_on")?,
         dates,
         email: present(rows::opt_text(r, "learner_email")?),
         manager,

@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi};
         (name = "awards", description = "Certificates held by learners: award one or many, read with status as of any day, edit, revoke, unassign."),
         (name = "credits", description = "Continuing-education credits: entries toward renewing a certification, their approval, and each cycle's progress."),
         (name = "webhooks", description = "Webhooks: endpoints told of award, credit and sign-off events, signed per Standard Webhooks, with their delivery log."),
+        (name = "messages", description = "Message templates: the wording of each email recert sends, for every program or one, with a preview."),
         (name = "signoffs", description = "Supervisor sign-off: a learner asks their manager to confirm a certification; approval renews it."),
         (name = "completions", description = "Completion events from learning systems; each may earn or renew programs."),
         (name = "lms-connections", description = "Credentials a learning system uses on the xAPI endpoint."),
@@ -29,7 +30,7 @@ use utoipa::{Modify, OpenApi};
         (name = "operations", description = "Liveness and readiness checks; the test clock and the scheduler."),
     ),
     paths(
-        api::health::healthz, api::health::readyz, api::clock::test_clock, api::clock::move_test_clock, api::scheduler::scheduler, api::scheduler::run, api::signoffs::list, api::signoffs::request, api::signoffs::approve, api::signoffs::decline, api::credits::log, api::credits::list, api::credits::show, api::credits::evidence, api::credits::approve, api::credits::reject, api::credits::standing, api::programs::reapply_preview, api::programs::reapply, api::webhooks::create, api::webhooks::list, api::webhooks::show, api::webhooks::delete, api::webhooks::deliveries, api::organizations::list,
+        api::health::healthz, api::health::readyz, api::clock::test_clock, api::clock::move_test_clock, api::scheduler::scheduler, api::scheduler::run, api::signoffs::list, api::signoffs::request, api::signoffs::approve, api::signoffs::decline, api::credits::log, api::credits::list, api::credits::show, api::credits::evidence, api::credits::approve, api::credits::reject, api::credits::standing, api::programs::reapply_preview, api::programs::reapply, api::webhooks::create, api::webhooks::list, api::webhooks::show, api::webhooks::delete, api::webhooks::deliveries, api::message_templates::list, api::message_templates::show, api::message_templates::put, api::message_templates::reset, api::message_templates::preview, api::message_templates::preview_draft, api::message_templates::program_list, api::message_templates::program_show, api::message_templates::program_put, api::message_templates::program_reset, api::message_templates::program_preview, api::message_templates::program_preview_draft, api::organizations::list,
         api::programs::list, api::programs::create, api::programs::show, api::programs::update, api::programs::archive,
         api::reports::compliance, api::learners::list, api::learners::create, api::learners::show, api::learners::update,
         api::groups::list, api::groups::create, api::groups::show, api::groups::members, api::groups::add_members,

@@ -382,6 +382,7 @@ enum Body {
 /// report is for; learners and supervisors report their own).
 fn routes(f: &Fixtures, who: Who) -> Vec<(Method, String, Option<Body>, &'static [Who])> {
     let (get, post, patch, delete) = (Method::GET, Method::POST, Method::PATCH, Method::DELETE);
+    let put = Method::PUT;
     let j = |v: Value| Some(Body::Json(v));
     let fm = |v: Vec<(&'static str, &'static str)>| Some(Body::Form(v));
     let m = |v: Vec<(&'static str, &'static str)>| Some(Body::Multipart(v));
@@ -1260,6 +1261,119 @@ fn routes(f: &Fixtures, who: Who) -> Vec<(Method, String, Option<Body>, &'static
             post.clone(),
             "/programs/P/reapply".into(),
             fm(vec![("confirm", "yes")]),
+            RUNS_P,
+        ),
+        (get.clone(), "/api/v1/message-templates".into(), None, ADMIN),
+        (
+            get.clone(),
+            "/api/v1/message-templates/award.issued".into(),
+            None,
+            ADMIN,
+        ),
+        (
+            put.clone(),
+            "/api/v1/message-templates/award.issued".into(),
+            j(json!({"subject": "Hi [learner_name]", "body": "Well done"})),
+            ADMIN,
+        ),
+        (
+            delete.clone(),
+            "/api/v1/message-templates/award.issued".into(),
+            None,
+            ADMIN,
+        ),
+        (
+            get.clone(),
+            "/api/v1/message-templates/award.issued/preview".into(),
+            None,
+            ADMIN,
+        ),
+        (
+            post.clone(),
+            "/api/v1/message-templates/award.issued/preview".into(),
+            j(json!({"subject": "Hi", "body": "Well done"})),
+            ADMIN,
+        ),
+        (
+            get.clone(),
+            "/api/v1/programs/P/message-templates".into(),
+            None,
+            RUNS_P,
+        ),
+        (
+            get.clone(),
+            "/api/v1/programs/P/message-templates/award.reminder".into(),
+            None,
+            RUNS_P,
+        ),
+        (
+            put.clone(),
+            "/api/v1/programs/P/message-templates/award.reminder".into(),
+            j(json!({"subject": "Renew [certification_name]", "body": "[renew_link]"})),
+            RUNS_P,
+        ),
+        (
+            delete.clone(),
+            "/api/v1/programs/P/message-templates/award.reminder".into(),
+            None,
+            RUNS_P,
+        ),
+        (
+            get.clone(),
+            "/api/v1/programs/P/message-templates/award.reminder/preview".into(),
+            None,
+            RUNS_P,
+        ),
+        (
+            post.clone(),
+            "/api/v1/programs/P/message-templates/award.reminder/preview".into(),
+            j(json!({"subject": "Hi", "body": "Renew"})),
+            RUNS_P,
+        ),
+        (get.clone(), "/admin/messages".into(), None, ADMIN),
+        (
+            get.clone(),
+            "/admin/messages/award.issued".into(),
+            None,
+            ADMIN,
+        ),
+        (
+            post.clone(),
+            "/admin/messages/award.issued".into(),
+            fm(vec![
+                ("subject", "Hi"),
+                ("body", "Well done"),
+                ("action", "save"),
+            ]),
+            ADMIN,
+        ),
+        (
+            post.clone(),
+            "/admin/messages/award.issued/reset".into(),
+            None,
+            ADMIN,
+        ),
+        (get.clone(), "/programs/P/messages".into(), None, RUNS_P),
+        (
+            get.clone(),
+            "/programs/P/messages/award.lapsed".into(),
+            None,
+            RUNS_P,
+        ),
+        (
+            post.clone(),
+            "/programs/P/messages/award.lapsed".into(),
+            fm(vec![
+                ("subject", "Lapsed"),
+                ("body", "Sorry"),
+                ("action", "preview"),
+            ]),
+            RUNS_P,
+        ),
+        (
+            post.clone(),
+            "/programs/P/messages/award.lapsed/reset".into(),
+            None,
             RUNS_P,
         ),
         (post.clone(), "/programs/P/archive".into(), None, RUNS_P),

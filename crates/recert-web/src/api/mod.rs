@@ -11,6 +11,7 @@ pub mod earning;
 pub mod groups;
 pub mod health;
 pub mod learners;
+pub mod message_templates;
 pub mod organizations;
 pub mod programs;
 pub mod reports;
@@ -82,6 +83,31 @@ pub fn routes() -> Router<AppState> {
             get(programs::show).patch(programs::update),
         )
         .route("/api/v1/programs/{code}/archive", post(programs::archive))
+        .route("/api/v1/message-templates", get(message_templates::list))
+        .route(
+            "/api/v1/message-templates/{event}",
+            get(message_templates::show)
+                .put(message_templates::put)
+                .delete(message_templates::reset),
+        )
+        .route(
+            "/api/v1/message-templates/{event}/preview",
+            get(message_templates::preview).post(message_templates::preview_draft),
+        )
+        .route(
+            "/api/v1/programs/{code}/message-templates",
+            get(message_templates::program_list),
+        )
+        .route(
+            "/api/v1/programs/{code}/message-templates/{event}",
+            get(message_templates::program_show)
+                .put(message_templates::program_put)
+                .delete(message_templates::program_reset),
+        )
+        .route(
+            "/api/v1/programs/{code}/message-templates/{event}/preview",
+            get(message_templates::program_preview).post(message_templates::program_preview_draft),
+        )
         .route(
             "/api/v1/programs/{code}/reapply",
             get(programs::reapply_preview).post(programs::reapply),

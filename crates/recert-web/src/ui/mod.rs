@@ -16,6 +16,7 @@ pub mod learner_form;
 pub mod learners;
 pub mod listing;
 pub mod me;
+pub mod messages;
 pub mod organizations;
 pub mod outbox;
 pub mod programs;
@@ -430,6 +431,24 @@ pub fn routes() -> Router<AppState> {
             get(webhooks::list).post(webhooks::create),
         )
         .route("/admin/webhooks/{id}", get(webhooks::show))
+        .route("/admin/messages", get(messages::defaults))
+        .route(
+            "/admin/messages/{event}",
+            get(messages::default_edit).post(messages::default_save),
+        )
+        .route(
+            "/admin/messages/{event}/reset",
+            post(messages::default_reset),
+        )
+        .route("/programs/{code}/messages", get(messages::of_program))
+        .route(
+            "/programs/{code}/messages/{event}",
+            get(messages::program_edit).post(messages::program_save),
+        )
+        .route(
+            "/programs/{code}/messages/{event}/reset",
+            post(messages::program_reset),
+        )
         .route("/admin/webhooks/{id}/delete", post(webhooks::delete))
         .route("/admin/outbox/{id}/resend", post(outbox::resend))
         .route(
