@@ -86,6 +86,15 @@ both_backends! {
             .await.expect(StatusCode::OK);
         assert_eq!((d["state"].as_str(), d["comment"].as_str()), (Some("declined"), Some("Not yet: retrain on the new model")));
         assert!(d["renewal"].is_null());
+        // Ana is told, with Bea's comment and the other ways to renew.
+        service.deliver_outbox().await.unwrap();
+        let told: Vec<_> = sink.messages().into_iter().filter(|m| m["headers"]["X-Recert-Event"] == "signoff.decided").collect();
+        assert_eq!(told.len(), 1, "{told:#?}");
+        assert_eq!(told[0]["rcpt_tos"], json!(["ana@example.org"]), "{:#}", told[0]);
+        assert_eq!(told[0]["headers"]["Subject"], "Your sign-off for Forklift operation was declined");
+        let text = told[0]["text"].as_str().unwrap();
+        assert!(text.contains("Bea Boss declined") && text.contains("Not yet: retrain on the new model"), "{text}");
+        assert!(text.contains(&format!("{}/renew/{id}", app.base)), "{text}");
         let same = app.get(&format!("/api/v1/awards/{id}")).await.expect(StatusCode::OK);
         assert_eq!(same["status"], "expiring", "{same}");
         let s = call(&app, Method::POST, "/api/v1/signoffs", json!({"award": id}), &ana).await.expect(StatusCode::CREATED);
