@@ -243,10 +243,11 @@ pub async fn record(
         })
         .collect();
     let j = JsonRows(backend);
-    // `WHERE true`: SQLite needs it to read ON CONFLICT after a SELECT.
+    // A plain insert: a stage recorded already breaks the primary key and rolls the
+    // batch back (cheaper on PostgreSQL than ON CONFLICT's speculative insertion).
     let done = crate::sql::q_assembled(format!(
         "INSERT INTO notices (award_id, stage, due_on, sent, at_ms) \
-         SELECT {}, {}, {}, {}, $2 FROM {} WHERE true ON CONFLICT (award_id, stage) DO NOTHING",
+         SELECT {}, {}, {}, {}, $2 FROM {}",
         j.int(0),
         j.text(1),
         j.text(2),
