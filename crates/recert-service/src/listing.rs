@@ -101,6 +101,10 @@ pub mod keys {
         names(recert_store::signoffs::Filter::SORTS)
     }
 
+    pub fn outbox() -> Vec<&'static str> {
+        names(recert_store::notices::OutboxFilter::SORTS)
+    }
+
     pub fn credits() -> Vec<&'static str> {
         names(recert_store::credits::Filter::SORTS)
     }

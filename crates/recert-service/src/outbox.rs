@@ -208,6 +208,56 @@ pub struct OutboxPage {
     pub server: Option<String>,
 }
 
+impl Service {
+    /// The outbox in `state`, in the order asked, as a CSV or XLSX file (administrators):
+    /// what is stored of each message (a notice's wording is composed when it goes out).
+    pub fn outbox_export(
+        &self,
+        who: &Principal,
+        state: Option<&str>,
+        sort: &crate::listing::Sort,
+        format: crate::exports::Format,
+    ) -> Result<crate::exports::Download> {
+        use crate::exports::Cell;
+        who.require(crate::auth::Action::Administer)?;
+        let filter = Self::outbox_filter(state)?;
+        let sheet = crate::listing::Sheet {
+            stem: "outbox".into(),
+            title: "Outbox".into(),
+            headers: &[
+                "id",
+                "queued_at_utc",
+                "channel",
+                "event",
+                "certificate_id",
+                "state",
+                "attempts",
+                "next_attempt_utc",
+                "sent_at_utc",
+                "last_error",
+            ],
+        };
+        self.export(Some(filter), sort, format, sheet, |q| {
+            Ok(vec![
+                Cell::Int(q.id),
+                Cell::Text(instant(q.created_ms)),
+                Cell::Text(q.channel),
+                Cell::Text(q.event),
+                Cell::Text(q.award.unwrap_or_default()),
+                Cell::Text(q.state.clone()),
+                Cell::Int(q.attempts),
+                Cell::Text(if q.state == "pending" {
+                    instant(q.next_attempt_ms)
+                } else {
+                    String::new()
+                }),
+                Cell::Text(q.sent_ms.map(instant).unwrap_or_default()),
+                Cell::Text(q.last_error.unwrap_or_default()),
+            ])
+        })
+    }
+}
+
 fn instant(ms: i64) -> String {
     recert_domain::Timestamp::from_millisecond(ms)
         .map(|t| t.to_string())
@@ -215,11 +265,36 @@ fn instant(ms: i64) -> String {
 }
 
 impl Service {
-    /// The outbox, failures first (administrators): `offset`/`limit` page it.
-    pub async fn outbox(&self, who: &Principal, offset: i64, limit: i64) -> Result<OutboxPage> {
+    /// The filter for the outbox in `state` (all when empty).
+    fn outbox_filter(state: Option<&str>) -> Result<store::OutboxFilter> {
+        let state = state.map(str::trim).filter(|s| !s.is_empty());
+        if let Some(s) = state
+            && !["pending", "sent", "failed", "cancelled"].contains(&s)
+        {
+            return Err(crate::ServiceError::field(
+                "state",
+                "is pending, sent, failed or cancelled",
+            ));
+        }
+        Ok(store::OutboxFilter {
+            state: state.map(str::to_owned),
+        })
+    }
+
+    /// The outbox (administrators): messages in `state` (all when `None`), sorted and
+    /// windowed, with the counts that answer "is mail going out?".
+    pub async fn outbox(
+        &self,
+        who: &Principal,
+        state: Option<&str>,
+        sort: &crate::listing::Sort,
+        window: crate::listing::Window,
+    ) -> Result<OutboxPage> {
         who.require(crate::auth::Action::Administer)?;
+        let filter = Self::outbox_filter(state)?;
+        let found = self.listed(&filter, sort, window, Ok).await?;
+        let (rows, total) = (found.items, found.total);
         let mut conn = self.store.read().await?;
-        let (rows, total) = store::recent(&mut conn, limit.clamp(1, 200), offset.max(0)).await?;
         let (pending, failed, sent) = store::counts(&mut conn).await?;
         let mut items = Vec::with_capacity(rows.len());
         for q in rows {

@@ -578,3 +578,39 @@ pub async fn digest_lines(
     })
     .collect()
 }
+
+/// Which messages the outbox page lists: all, or those in one state.
+#[derive(Debug, Clone, Default)]
+pub struct OutboxFilter {
+    /// pending, sent, failed or cancelled.
+    pub state: Option<String>,
+}
+
+impl crate::listing::Listing for OutboxFilter {
+    type Row = Queued;
+    const SELECT: &'static str = "SELECT id, channel, event, award, message, state, attempts, \
+        next_attempt_ms, last_error, created_ms, sent_ms FROM outbox";
+    const COUNT: &'static str = "SELECT COUNT(*) AS n FROM outbox";
+    const ID: &'static str = "id";
+    const SORTS: crate::sql::SortKeys = &[
+        // What needs a person first: given up, then waiting, then the rest.
+        (
+            "state",
+            "CASE state WHEN 'failed' THEN 0 WHEN 'pending' THEN 1 WHEN 'cancelled' THEN 2 ELSE 3 END",
+        ),
+        ("queued", "created_ms"),
+        ("event", "event"),
+        ("attempts", "attempts"),
+    ];
+
+    fn push_filter(&self, q: &mut crate::sql::Sql) {
+        if let Some(st) = &self.state {
+            let p = q.arg(crate::sql::Arg::Text(st.clone()));
+            q.push(&format!(" AND state = {p}"));
+        }
+    }
+
+    fn row(r: &sqlx::any::AnyRow) -> Result<Queued> {
+        queued(r)
+    }
+}

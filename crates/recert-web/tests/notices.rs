@@ -139,6 +139,22 @@ both_backends! {
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains("1 waiting") && page.contains("award.reminder") && page.contains(&port.to_string()), "{page}");
         assert!(page.contains("ana@example.org") && page.contains("Send again"), "{page}");
+        // Filtered by state with its total, sorted, exported as shown; nonsense refused.
+        let (status, page) = web.get("/admin/outbox?state=pending&sort=-attempts").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("Waiting (1)") && page.contains("award.reminder"), "{page}");
+        let (_, page) = web.get("/admin/outbox?state=sent").await;
+        assert!(page.contains("Sent (0)") && page.contains("None."), "{page}");
+        let (status, csv) = web.get("/admin/outbox?state=pending&format=csv").await;
+        assert_eq!(status, StatusCode::OK);
+        let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+        assert!(lines[0].starts_with("id,queued_at_utc,channel,event,certificate_id,state,attempts"), "{csv}");
+        assert_eq!(lines.len(), 2, "{csv}");
+        assert!(lines[1].contains(",email,award.reminder,") && lines[1].contains(",pending,1,"), "{csv}");
+        let (status, _) = web.get("/admin/outbox?state=lost").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let (status, _) = web.get("/admin/outbox?sort=nope").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         let (status, page) = web.post(&format!("/admin/outbox/{}/resend", items[0].id), &[]).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         assert!(page.contains("queued again"), "{page}");

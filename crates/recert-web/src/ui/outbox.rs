@@ -9,53 +9,61 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use recert_service::outbox::OutboxPage;
 
-const PER_PAGE: i64 = 50;
-
 #[derive(Template)]
 #[template(path = "admin/outbox.html")]
 struct OutboxView {
     c: Chrome,
     o: OutboxPage,
-    /// 1-based page number, and the rows shown ("51–100").
-    page: i64,
-    first: i64,
-    last: i64,
-    has_next: bool,
+    /// The state shown ("" for all).
+    state: String,
+    /// The state filter, sort and page in the URL.
+    list: super::listing::List,
 }
 
 #[derive(serde::Deserialize, Default)]
 pub struct OutboxQuery {
+    state: Option<String>,
+    sort: Option<String>,
     page: Option<String>,
+    format: Option<String>,
     done: Option<String>,
 }
 
+/// Every message, what needs a person first (given up, then waiting), newest first
+/// within each; filtered by state, sortable, paged with its total, and exported as shown.
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(q): Query<OutboxQuery>,
 ) -> PageResult {
-    let page = q
-        .page
-        .as_deref()
-        .and_then(|p| p.parse::<i64>().ok())
-        .filter(|p| (1..=1_000_000).contains(p))
-        .unwrap_or(1);
+    let shown = q.state.as_deref().map(str::trim).unwrap_or("").to_owned();
+    let list = super::listing::List::new(
+        "/admin/outbox",
+        &[("state", &shown)],
+        q.sort.as_deref().unwrap_or(""),
+        q.page.as_deref().unwrap_or(""),
+        &recert_service::listing::keys::outbox(),
+        "state",
+    )?;
+    let who = &viewer.session.principal;
+    let only = Some(shown.as_str()).filter(|s| !s.is_empty());
+    let format = recert_service::exports::Format::parse(q.format.as_deref())?;
+    if format != recert_service::exports::Format::Json {
+        let d = state.service.outbox_export(who, only, &list.sort, format)?;
+        return Ok(crate::api::reports::download(d));
+    }
     let o = state
         .service
-        .outbox(&viewer.session.principal, (page - 1) * PER_PAGE, PER_PAGE)
+        .outbox(who, only, &list.sort, list.window())
         .await?;
-    let first = (page - 1) * PER_PAGE + 1;
-    let last = (page - 1) * PER_PAGE + i64::try_from(o.items.len()).unwrap_or(0);
-    let has_next = last < o.total;
     let notice = (q.done.as_deref() == Some("resent"))
         .then(|| "The message is queued again; it goes out with the next delivery.".to_owned());
+    let list = list.total(o.total);
     Ok(render(&OutboxView {
         c: Chrome::new(&viewer, "Outbox", "outbox").with_notice(notice),
         o,
-        page,
-        first,
-        last,
-        has_next,
+        state: shown,
+        list,
     }))
 }
 
