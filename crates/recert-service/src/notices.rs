@@ -131,7 +131,7 @@ impl Service {
                 }
                 next.push((row, d.next));
             }
-            report.sent += store::enqueue(
+            report.sent += store::enqueue_new(
                 tx.conn(),
                 self.store.backend(),
                 &messages,

@@ -292,6 +292,37 @@ pub async fn enqueue(
     messages: &[NewMessage],
     now_ms: i64,
 ) -> Result<u64> {
+    insert_messages(
+        conn,
+        backend,
+        messages,
+        now_ms,
+        " ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .await
+}
+
+/// Queues messages whose keys cannot have been queued before: the notices a scheduler
+/// pass records in the same transaction (each stage once per award, by the notices'
+/// primary key). A plain insert — on PostgreSQL ON CONFLICT's speculative insertion cost
+/// 40% more (`recert bench reminders_1m`); a key queued already breaks the unique index
+/// and rolls the batch back, as a notice recorded twice does.
+pub async fn enqueue_new(
+    conn: &mut Writer,
+    backend: Backend,
+    messages: &[NewMessage],
+    now_ms: i64,
+) -> Result<u64> {
+    insert_messages(conn, backend, messages, now_ms, "").await
+}
+
+async fn insert_messages(
+    conn: &mut Writer,
+    backend: Backend,
+    messages: &[NewMessage],
+    now_ms: i64,
+    on_conflict: &str,
+) -> Result<u64> {
     if messages.is_empty() {
         return Ok(0);
     }
@@ -303,8 +334,7 @@ pub async fn enqueue(
     let j = JsonRows(backend);
     let done = crate::sql::q_assembled(format!(
         "INSERT INTO outbox (channel, event, award, dedupe_key, message, state, attempts, next_attempt_ms, created_ms) \
-         SELECT {}, {}, {}, {}, {}, 'pending', 0, $2, $2 FROM {} WHERE true \
-         ON CONFLICT (dedupe_key) DO NOTHING",
+         SELECT {}, {}, {}, {}, {}, 'pending', 0, $2, $2 FROM {} WHERE true{on_conflict}",
         j.text(0),
         j.text(1),
         j.text(2),
