@@ -18,6 +18,20 @@ struct Scope {
     program: Option<String>,
 }
 
+/// The path's parameters: `{event}` under `/admin/messages`, `{code}` and `{event}` under
+/// `/programs/{code}/messages`. One handler serves both routes.
+type Params = Path<std::collections::HashMap<String, String>>;
+
+fn scoped(Path(mut p): Params) -> (Scope, String) {
+    let event = p.remove("event").unwrap_or_default();
+    (
+        Scope {
+            program: p.remove("code"),
+        },
+        event,
+    )
+}
+
 impl Scope {
     fn base(&self) -> String {
         match &self.program {
@@ -116,29 +130,14 @@ fn done_notice(q: &DoneQuery) -> Option<String> {
     }
 }
 
-pub async fn defaults(
+pub async fn index(
     State(state): State<AppState>,
     viewer: Viewer,
+    params: Params,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
-    list(&state, &viewer, Scope { program: None }, done_notice(&q)).await
-}
-
-pub async fn of_program(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(code): Path<String>,
-    Query(q): Query<DoneQuery>,
-) -> PageResult {
-    list(
-        &state,
-        &viewer,
-        Scope {
-            program: Some(code),
-        },
-        done_notice(&q),
-    )
-    .await
+    let (scope, _) = scoped(params);
+    list(&state, &viewer, scope, done_notice(&q)).await
 }
 
 async fn edit(
@@ -172,38 +171,14 @@ async fn edit(
     }))
 }
 
-pub async fn default_edit(
+pub async fn edit_page(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(event): Path<String>,
+    params: Params,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
-    edit(
-        &state,
-        &viewer,
-        Scope { program: None },
-        &event,
-        done_notice(&q),
-    )
-    .await
-}
-
-pub async fn program_edit(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path((code, event)): Path<(String, String)>,
-    Query(q): Query<DoneQuery>,
-) -> PageResult {
-    edit(
-        &state,
-        &viewer,
-        Scope {
-            program: Some(code),
-        },
-        &event,
-        done_notice(&q),
-    )
-    .await
+    let (scope, event) = scoped(params);
+    edit(&state, &viewer, scope, &event, done_notice(&q)).await
 }
 
 /// Saves the draft, or (with `action=preview`) shows it as it would go out: both check it
@@ -278,28 +253,9 @@ async fn save(state: &AppState, scope: Scope, event: &str, form: Form) -> PageRe
     })
 }
 
-pub async fn default_save(
-    State(state): State<AppState>,
-    Path(event): Path<String>,
-    form: Form,
-) -> PageResult {
-    save(&state, Scope { program: None }, &event, form).await
-}
-
-pub async fn program_save(
-    State(state): State<AppState>,
-    Path((code, event)): Path<(String, String)>,
-    form: Form,
-) -> PageResult {
-    save(
-        &state,
-        Scope {
-            program: Some(code),
-        },
-        &event,
-        form,
-    )
-    .await
+pub async fn save_page(State(state): State<AppState>, params: Params, form: Form) -> PageResult {
+    let (scope, event) = scoped(params);
+    save(&state, scope, &event, form).await
 }
 
 async fn reset(state: &AppState, scope: Scope, event: &str, form: Form) -> PageResult {
@@ -319,26 +275,7 @@ async fn reset(state: &AppState, scope: Scope, event: &str, form: Form) -> PageR
     Ok(Redirect::to(&to).into_response())
 }
 
-pub async fn default_reset(
-    State(state): State<AppState>,
-    Path(event): Path<String>,
-    form: Form,
-) -> PageResult {
-    reset(&state, Scope { program: None }, &event, form).await
-}
-
-pub async fn program_reset(
-    State(state): State<AppState>,
-    Path((code, event)): Path<(String, String)>,
-    form: Form,
-) -> PageResult {
-    reset(
-        &state,
-        Scope {
-            program: Some(code),
-        },
-        &event,
-        form,
-    )
-    .await
+pub async fn reset_page(State(state): State<AppState>, params: Params, form: Form) -> PageResult {
+    let (scope, event) = scoped(params);
+    reset(&state, scope, &event, form).await
 }

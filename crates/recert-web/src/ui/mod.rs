@@ -431,23 +431,20 @@ pub fn routes() -> Router<AppState> {
             get(webhooks::list).post(webhooks::create),
         )
         .route("/admin/webhooks/{id}", get(webhooks::show))
-        .route("/admin/messages", get(messages::defaults))
+        .route("/admin/messages", get(messages::index))
         .route(
             "/admin/messages/{event}",
-            get(messages::default_edit).post(messages::default_save),
+            get(messages::edit_page).post(messages::save_page),
         )
-        .route(
-            "/admin/messages/{event}/reset",
-            post(messages::default_reset),
-        )
-        .route("/programs/{code}/messages", get(messages::of_program))
+        .route("/admin/messages/{event}/reset", post(messages::reset_page))
+        .route("/programs/{code}/messages", get(messages::index))
         .route(
             "/programs/{code}/messages/{event}",
-            get(messages::program_edit).post(messages::program_save),
+            get(messages::edit_page).post(messages::save_page),
         )
         .route(
             "/programs/{code}/messages/{event}/reset",
-            post(messages::program_reset),
+            post(messages::reset_page),
         )
         .route("/admin/webhooks/{id}/delete", post(webhooks::delete))
         .route("/admin/outbox/{id}/resend", post(outbox::resend))
