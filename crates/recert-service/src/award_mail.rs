@@ -63,7 +63,7 @@ impl Service {
                     .unwrap_or_default(),
             );
         let rendered = self
-            .compose_message(tx.conn(), event, Some(&award.program), &values)
+            .compose_message_in(tx, event, Some(&award.program), &values)
             .await?;
         let message = NewMessage {
             channel: "email",

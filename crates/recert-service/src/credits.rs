@@ -638,12 +638,7 @@ impl Service {
             )
             .set("outcome", outcome);
         let rendered = self
-            .compose_message(
-                tx.conn(),
-                "credit.decided",
-                Some(&entry.program_code),
-                &values,
-            )
+            .compose_message_in(tx, "credit.decided", Some(&entry.program_code), &values)
             .await?;
         let message = crate::notices::email_message(
             (&entry.legal_name, &email),

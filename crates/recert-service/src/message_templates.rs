@@ -156,6 +156,17 @@ impl<'a> AwardFacts<'a> {
     }
 }
 
+fn compose(
+    stored: &[Stored],
+    event: &str,
+    program: Option<&str>,
+    values: &Values,
+) -> Result<Rendered> {
+    let kind = kind_of(event)?;
+    let (t, _, _) = effective(stored, kind, program);
+    Ok(messages::render(&t, values))
+}
+
 /// The award shortcodes of a stored award, on its organization's `today`.
 pub(crate) fn record_values(
     base: &str,
@@ -212,7 +223,8 @@ impl Service {
     }
 
     /// The email of `event` about `program` (by its code) with these values, in the
-    /// template that applies now.
+    /// template that applies now: read on a connection outside any write (a delivery, the
+    /// digest), so the templates may come from memory.
     pub(crate) async fn compose_message(
         &self,
         conn: &mut recert_store::Conn,
@@ -220,10 +232,22 @@ impl Service {
         program: Option<&str>,
         values: &Values,
     ) -> Result<Rendered> {
-        let kind = kind_of(event)?;
         let stored = self.stored_templates(conn).await?;
-        let (t, _, _) = effective(&stored, kind, program);
-        Ok(messages::render(&t, values))
+        compose(&stored, event, program, values)
+    }
+
+    /// [`Service::compose_message`] inside a write: the templates are read in it, never
+    /// kept. The head it sees counts its own events, which a rollback takes back, so a
+    /// copy kept under that head could later pass for another change's.
+    pub(crate) async fn compose_message_in(
+        &self,
+        tx: &mut recert_store::WriteTx,
+        event: &str,
+        program: Option<&str>,
+        values: &Values,
+    ) -> Result<Rendered> {
+        let stored = store::all(tx.conn()).await?;
+        compose(&stored, event, program, values)
     }
 
     /// Checks who may see or change the templates of `program` (or the defaults), and

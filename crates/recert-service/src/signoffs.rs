@@ -165,8 +165,8 @@ impl Service {
                 .set("manager_name", manager_name.clone())
                 .set("signoff_link", format!("{base}/signoffs"));
             let rendered = self
-                .compose_message(
-                    tx.conn(),
+                .compose_message_in(
+                    &mut tx,
                     "signoff.requested",
                     Some(program.code.as_str()),
                     &values,
@@ -314,12 +314,7 @@ impl Service {
             .set("manager_name", s.manager_name.clone())
             .set("comment", comment.unwrap_or("no comment given").to_owned());
         let rendered = self
-            .compose_message(
-                tx.conn(),
-                "signoff.decided",
-                Some(program.code.as_str()),
-                &values,
-            )
+            .compose_message_in(tx, "signoff.decided", Some(program.code.as_str()), &values)
             .await?;
         outbox::enqueue(
             tx.conn(),
