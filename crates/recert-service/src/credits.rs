@@ -365,14 +365,7 @@ impl Service {
             entry.renewal = renewed.clone();
             // Decided at once: integrations hear of it as of any decision.
             let shown = view(&entry)?;
-            self.emit(
-                &mut tx,
-                "credit.decided",
-                &entry.cert_id,
-                serde_json::json!({ "credit": &shown }),
-                format!("credit:{}", entry.id),
-            )
-            .await?;
+            self.emit_credit_decided(&mut tx, &entry, &shown).await?;
         }
         tx.commit().await?;
         if auto.is_none() {
@@ -456,14 +449,7 @@ impl Service {
             let ready: Vec<String> = {
                 let mut conn = self.store.read().await?;
                 let ctx = self.catalogue(&mut conn).await?;
-                let latest = ctx
-                    .orgs
-                    .iter()
-                    .map(|(_, o)| self.today_in(o))
-                    .max()
-                    .unwrap_or_else(|| {
-                        recert_domain::dates::day_in_zone(self.now(), &jiff::tz::TimeZone::UTC)
-                    });
+                let latest = self.latest_today(&ctx);
                 store::ready(&mut conn, latest, 200)
                     .await?
                     .into_iter()
@@ -569,20 +555,30 @@ impl Service {
         .await?;
         self.email_credit_decision(&mut tx, &entry, renewed.as_deref())
             .await?;
-        self.emit(
-            &mut tx,
-            "credit.decided",
-            &entry.cert_id,
-            serde_json::json!({ "credit": &shown }),
-            format!("credit:{}", entry.id),
-        )
-        .await?;
+        self.emit_credit_decided(&mut tx, &entry, &shown).await?;
         tx.commit().await?;
         self.wake_scheduler();
         Ok(CreditLogged {
             entry: shown,
             renewed,
         })
+    }
+
+    /// Tells the webhooks an entry was decided (at once or after review), once per entry.
+    async fn emit_credit_decided(
+        &self,
+        tx: &mut WriteTx,
+        entry: &Entry,
+        shown: &CreditView,
+    ) -> Result<()> {
+        self.emit(
+            tx,
+            "credit.decided",
+            &entry.cert_id,
+            serde_json::json!({ "credit": shown }),
+            format!("credit:{}", entry.id),
+        )
+        .await
     }
 
     /// Tells the learner what became of an entry that waited for review (SPEC §3.7

@@ -67,14 +67,7 @@ impl Service {
     pub async fn digest_pass(&self) -> Result<usize> {
         let mut conn = self.store.read().await?;
         let ctx = self.catalogue(&mut conn).await?;
-        let today = ctx
-            .orgs
-            .iter()
-            .map(|(_, o)| self.today_in(o))
-            .max()
-            .unwrap_or_else(|| {
-                recert_domain::dates::day_in_zone(self.now(), &jiff::tz::TimeZone::UTC)
-            });
+        let today = self.latest_today(&ctx);
         let week = week_of(today);
         let key = (week - Date::new(2000, 1, 3).unwrap_or(week)).get_days() as i64;
         if self.digest_week.load(Ordering::Relaxed) == key {

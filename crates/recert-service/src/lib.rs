@@ -212,6 +212,18 @@ impl Service {
         recert_domain::dates::day_in_zone(self.now(), &organization::zone(&org.time_zone))
     }
 
+    /// The latest "today" of any organization (UTC's when there is none): what a
+    /// scheduler pass looks up to, each award then judged on its own organization's day.
+    pub(crate) fn latest_today(&self, ctx: &awards::Context) -> Date {
+        ctx.orgs
+            .iter()
+            .map(|(_, o)| self.today_in(o))
+            .max()
+            .unwrap_or_else(|| {
+                recert_domain::dates::day_in_zone(self.now(), &jiff::tz::TimeZone::UTC)
+            })
+    }
+
     /// Every program and organization, from memory when one small query says nothing
     /// changed since they were read (on this instance or any other on the database).
     pub(crate) async fn catalogue(

@@ -346,7 +346,9 @@ impl Service {
             draft.body.as_deref().unwrap_or(""),
         )?;
         let code = scope.as_ref().map(|(_, p, _)| p.code.to_string());
-        let before = Self::template_view(&store::all(tx.conn()).await?, kind, code.as_deref());
+        let mut stored = store::all(tx.conn()).await?;
+        let before = Self::template_view(&stored, kind, code.as_deref());
+        let at_ms = self.real_now_ms();
         store::put(
             tx.conn(),
             scope.as_ref().map(|(id, _, _)| *id),
@@ -354,10 +356,20 @@ impl Service {
             &t.subject,
             &t.body,
             &who.name,
-            self.real_now_ms(),
+            at_ms,
         )
         .await?;
-        let after = Self::template_view(&store::all(tx.conn()).await?, kind, code.as_deref());
+        // What was read, with the row just written in place of its predecessor.
+        stored.retain(|s| !(s.event == kind.event && s.program == code));
+        stored.push(Stored {
+            program: code.clone(),
+            event: kind.event.to_owned(),
+            subject: t.subject,
+            body: t.body,
+            updated_by: who.name.clone(),
+            updated_at_ms: at_ms,
+        });
+        let after = Self::template_view(&stored, kind, code.as_deref());
         self.audit_template(
             &mut tx,
             who,
@@ -384,10 +396,12 @@ impl Service {
         let scope = self.template_scope(tx.conn(), who, program).await?;
         let kind = scoped_kind(event, scope.is_some())?;
         let code = scope.as_ref().map(|(_, p, _)| p.code.to_string());
-        let before = Self::template_view(&store::all(tx.conn()).await?, kind, code.as_deref());
+        let mut stored = store::all(tx.conn()).await?;
+        let before = Self::template_view(&stored, kind, code.as_deref());
         let removed =
             store::remove(tx.conn(), scope.as_ref().map(|(id, _, _)| *id), kind.event).await?;
-        let after = Self::template_view(&store::all(tx.conn()).await?, kind, code.as_deref());
+        stored.retain(|s| !(s.event == kind.event && s.program == code));
+        let after = Self::template_view(&stored, kind, code.as_deref());
         if removed {
             self.audit_template(
                 &mut tx,

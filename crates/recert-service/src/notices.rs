@@ -88,16 +88,7 @@ impl Service {
         for _ in 0..MAX_BATCHES {
             let mut tx = self.store.begin_write().await?;
             let ctx = self.catalogue(tx.conn()).await?;
-            // The latest "today" of any organization: each award is then judged on its
-            // own organization's day.
-            let latest = ctx
-                .orgs
-                .iter()
-                .map(|(_, o)| self.today_in(o))
-                .max()
-                .unwrap_or_else(|| {
-                    recert_domain::dates::day_in_zone(self.now(), &jiff::tz::TimeZone::UTC)
-                });
+            let latest = self.latest_today(&ctx);
             let due = store::due(tx.conn(), &latest.to_string(), BATCH).await?;
             let fresh: Vec<store::Due> =
                 due.into_iter().filter(|d| seen.insert(d.row_id)).collect();
