@@ -91,6 +91,8 @@ pub fn field_label(key: &str) -> String {
         "category" => "Category",
         "validity" => "Validity",
         "password" => "Password",
+        "address" => "Client address",
+        "failed_logins" => "Failed sign-ins",
         _ => "",
     };
     if !known.is_empty() {
@@ -113,6 +115,10 @@ fn show(v: Option<&Value>) -> String {
         Some(other) => other.to_string(),
     }
 }
+
+/// Events of an account signing in or failing to, whose facts (the client's address, the
+/// failures counted) are shown as they are.
+const SIGN_IN_EVENTS: &[&str] = &["user.signed_in", "user.login_failed"];
 
 /// The event in words.
 pub fn describe(e: &Event) -> Described {
@@ -151,6 +157,15 @@ pub fn describe(e: &Event) -> Described {
                     after: show(a),
                 });
             }
+        }
+    } else if SIGN_IN_EVENTS.contains(&e.action.as_str()) {
+        // A sign-in event records facts, not a record: where from, how many failures.
+        for (k, v) in after {
+            changes.push(FieldChange {
+                field: field_label(k),
+                before: String::new(),
+                after: show(Some(v)),
+            });
         }
     }
     Described {

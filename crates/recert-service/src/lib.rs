@@ -34,6 +34,7 @@ pub mod renewal_guide;
 pub mod renewals;
 pub mod reports;
 pub mod sessions;
+pub mod sign_in_throttle;
 pub mod signoffs;
 pub mod test_clock;
 pub mod tokens;
@@ -61,8 +62,8 @@ pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 pub struct Service {
     pub store: Store,
     clock: Arc<dyn Clock>,
-    /// The clock sessions and lockouts run on: the same as `clock`, except on the test
-    /// clock, where moving time must not sign everyone out or lift a lockout.
+    /// The clock sessions and the sign-in throttle run on: the same as `clock`, except on the test
+    /// clock, where moving time must not sign everyone out or lift a sign-in wait.
     real_clock: Arc<dyn Clock>,
     base_url: String,
     /// The programs and organizations as last read, with the version they were read at.

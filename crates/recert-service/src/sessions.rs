@@ -1,7 +1,8 @@
-//! Web sign-in: password check with lockout, database-stored sessions (any instance can
+//! Web sign-in: password check with the sign-in throttle, database-stored sessions (any instance can
 //! serve any request), the CSRF token each session carries, sign-out and password change.
 
 use crate::auth::{Principal, Role};
+use crate::sign_in_throttle::Keys;
 use crate::users::{check_password, hash_password, verify_password};
 use crate::{Result, Service, ServiceError};
 use recert_store::audit::NewEvent;
@@ -9,10 +10,6 @@ use recert_store::sessions as store;
 use recert_store::users as user_store;
 use sha2::{Digest, Sha256};
 
-/// Consecutive failed sign-ins after which an account is locked.
-pub const LOCK_AFTER: i64 = 5;
-/// How long a lock lasts.
-pub const LOCK_MINUTES: i64 = 15;
 /// How long a session lasts from sign-in.
 pub const SESSION_HOURS: i64 = 12;
 
@@ -38,6 +35,7 @@ async fn user_event(
     at: jiff::Timestamp,
     username: &str,
     action: &str,
+    from: Option<std::net::IpAddr>,
 ) -> Result<()> {
     tx.audit(NewEvent {
         at,
@@ -46,7 +44,7 @@ async fn user_event(
         subject_type: "user",
         subject_id: username,
         before: None,
-        after: None,
+        after: from.map(|a| serde_json::json!({ "address": a.to_string() })),
     })
     .await?;
     Ok(())
@@ -57,10 +55,10 @@ async fn user_event(
 pub enum LoginRefused {
     /// Unknown user or wrong password: deliberately the same message.
     BadCredentials,
-    /// Too many failures: locked until this instant.
-    Locked {
-        until: jiff::Timestamp,
-    },
+    /// Too many failed attempts (for this name, from this address, or both): the password
+    /// is not checked for this many more seconds. Said alike for every name.
+    Throttled { wait_s: i64 },
+    /// The right password for a disabled account.
     Disabled,
 }
 
@@ -68,12 +66,21 @@ impl LoginRefused {
     pub fn message(&self) -> String {
         match self {
             Self::BadCredentials => "Wrong username or password.".into(),
-            Self::Locked { until } => format!(
-                "Too many failed sign-ins: this account is locked until {} UTC. Try again then, or ask an administrator to reset the password.",
-                until.strftime("%H:%M")
+            Self::Throttled { wait_s } => format!(
+                "Too many failed sign-ins. Wait {} and try again, or ask an administrator to reset your password.",
+                seconds_in_words(*wait_s)
             ),
             Self::Disabled => "This account is disabled. Ask an administrator.".into(),
         }
+    }
+}
+
+/// "1 second", "45 seconds", "3 minutes".
+fn seconds_in_words(s: i64) -> String {
+    match s {
+        1 => "1 second".into(),
+        s if s < 120 => format!("{s} seconds"),
+        s => format!("{} minutes", (s + 59) / 60),
     }
 }
 
@@ -88,63 +95,65 @@ pub struct Session {
 }
 
 impl Service {
-    /// Checks a username and password; on success opens a session and returns its cookie
-    /// value (shown only now; stored hashed).
+    /// Checks a username and password from a client at `from` (the address the
+    /// throttle counts; `None` when unknown); on success opens a session and returns its
+    /// cookie value (shown only now; stored hashed).
+    ///
+    /// Every refusal reads the same whether the name exists or not: the throttle counts
+    /// unknown names too, and a disabled account says so only to its right password.
     pub async fn login(
         &self,
         username: &str,
         password: &str,
+        from: Option<std::net::IpAddr>,
     ) -> Result<std::result::Result<String, LoginRefused>> {
         let now = self.real_now_ms();
+        let keys = Keys::new(username, from);
+        let wait_s = self.sign_in_wait(&keys).await?;
+        if wait_s > 0 {
+            return Ok(Err(LoginRefused::Throttled { wait_s }));
+        }
         let mut conn = self.store.read().await?;
         let user = user_store::by_username(&mut conn, username.trim()).await?;
         drop(conn);
-        let Some(user) = user else {
-            // Spend the same Argon2 work as a real check, so timing does not reveal
-            // which usernames exist.
-            hash_password(password.to_owned()).await?;
-            return Ok(Err(LoginRefused::BadCredentials));
+        let ok = match &user {
+            Some(u) => verify_password(password.to_owned(), u.password_hash.clone()).await?,
+            None => {
+                // Spend the same Argon2 work as a real check, so timing does not reveal
+                // which usernames exist.
+                hash_password(password.to_owned()).await?;
+                false
+            }
+        };
+        let mut tx = self.store.begin_write().await?;
+        let user = match user {
+            Some(u) if ok => u,
+            user => {
+                let failures = self.sign_in_failed(&mut tx, &keys).await?;
+                if let Some(u) = &user {
+                    tx.audit(NewEvent {
+                        at: self.now(),
+                        actor: &format!("user:{}", u.username),
+                        action: "user.login_failed",
+                        subject_type: "user",
+                        subject_id: &u.username,
+                        before: None,
+                        after: Some(serde_json::json!({
+                            "failed_logins": failures,
+                            "address": from.map(|a| a.to_string()),
+                        })),
+                    })
+                    .await?;
+                }
+                tx.commit().await?;
+                return Ok(Err(LoginRefused::BadCredentials));
+            }
         };
         if user.disabled {
+            tx.commit().await?;
             return Ok(Err(LoginRefused::Disabled));
         }
-        if let Some(until) = user.locked_until_ms.filter(|t| *t > now) {
-            return Ok(Err(LoginRefused::Locked {
-                until: jiff::Timestamp::from_millisecond(until).map_err(ServiceError::internal)?,
-            }));
-        }
-        let ok = verify_password(password.to_owned(), user.password_hash.clone()).await?;
-        let mut tx = self.store.begin_write().await?;
-        if !ok {
-            let until = now + LOCK_MINUTES * 60_000;
-            let failures =
-                user_store::record_failure(tx.conn(), user.id, LOCK_AFTER, until).await?;
-            let locked = failures >= LOCK_AFTER;
-            tx.audit(NewEvent {
-                at: self.now(),
-                actor: &format!("user:{}", user.username),
-                action: if locked {
-                    "user.locked"
-                } else {
-                    "user.login_failed"
-                },
-                subject_type: "user",
-                subject_id: &user.username,
-                before: None,
-                after: Some(serde_json::json!({ "failed_logins": failures })),
-            })
-            .await?;
-            tx.commit().await?;
-            return Ok(Err(if locked {
-                LoginRefused::Locked {
-                    until: jiff::Timestamp::from_millisecond(until)
-                        .map_err(ServiceError::internal)?,
-                }
-            } else {
-                LoginRefused::BadCredentials
-            }));
-        }
-        user_store::record_success(tx.conn(), user.id).await?;
+        self.sign_in_succeeded(&mut tx, &keys).await?;
         let token = random_token(32)?;
         let csrf = random_token(16)?;
         store::insert(
@@ -157,7 +166,7 @@ impl Service {
         )
         .await?;
         store::purge_expired(tx.conn(), now).await?;
-        user_event(&mut tx, self.now(), &user.username, "user.signed_in").await?;
+        user_event(&mut tx, self.now(), &user.username, "user.signed_in", from).await?;
         tx.commit().await?;
         Ok(Ok(token))
     }
@@ -200,7 +209,7 @@ impl Service {
         let mut tx = self.store.begin_write().await?;
         store::delete(tx.conn(), &hash).await?;
         if let Some(user) = user {
-            user_event(&mut tx, self.now(), &user.username, "user.signed_out").await?;
+            user_event(&mut tx, self.now(), &user.username, "user.signed_out", None).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -214,6 +223,7 @@ impl Service {
         current: &str,
         new: &str,
         repeat: &str,
+        from: Option<std::net::IpAddr>,
     ) -> Result<()> {
         let session = self.session(session_token).await?;
         let mut conn = self.store.read().await?;
@@ -221,7 +231,20 @@ impl Service {
             .await?
             .ok_or(ServiceError::Unauthenticated)?;
         drop(conn);
+        // Someone at an unlocked screen must not be able to guess the password faster here
+        // than at the sign-in form: the same throttle counts both.
+        let keys = Keys::new(&user.username, from);
+        let wait_s = self.sign_in_wait(&keys).await?;
+        if wait_s > 0 {
+            return Err(ServiceError::field(
+                "current_password",
+                LoginRefused::Throttled { wait_s }.message(),
+            ));
+        }
         if !verify_password(current.to_owned(), user.password_hash.clone()).await? {
+            let mut tx = self.store.begin_write().await?;
+            self.sign_in_failed(&mut tx, &keys).await?;
+            tx.commit().await?;
             return Err(ServiceError::field(
                 "current_password",
                 "is not your current password",
@@ -237,6 +260,7 @@ impl Service {
         let hashed = hash_password(new.to_owned()).await?;
         let mut tx = self.store.begin_write().await?;
         user_store::set_password(tx.conn(), user.id, &hashed, self.now_ms()).await?;
+        self.sign_in_forgive(&mut tx, &user.username).await?;
         store::delete_for_user(tx.conn(), user.id, Some(&sha256_hex(session_token))).await?;
         tx.audit(NewEvent {
             at: self.now(),

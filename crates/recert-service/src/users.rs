@@ -38,6 +38,7 @@ pub struct UserView {
     pub role: Role,
     pub learner: Option<String>,
     pub programs: Vec<String>,
+    /// Sign-ins to it are being held back after failed attempts (an unlock lifts it).
     pub locked: bool,
     pub disabled: bool,
     pub created_at: String,
@@ -130,15 +131,16 @@ impl Service {
 
     async fn view_user(&self, conn: &mut Conn, u: UserRecord) -> Result<UserView> {
         let programs = store::program_codes(conn, u.id).await?;
-        self.user_view(u, programs)
+        let held = self.sign_in_held(conn, &u.username).await?;
+        self.user_view(u, programs, held)
     }
 
-    fn user_view(&self, u: UserRecord, programs: Vec<String>) -> Result<UserView> {
+    fn user_view(&self, u: UserRecord, programs: Vec<String>, held: bool) -> Result<UserView> {
         Ok(UserView {
             role: Role::parse(&u.role).ok_or_else(|| {
                 ServiceError::internal(format!("user {} has an unknown role", u.id))
             })?,
-            locked: u.locked_until_ms.is_some_and(|t| t > self.real_now_ms()),
+            locked: held,
             disabled: u.disabled,
             created_at: millis_to_rfc3339(u.created_at_ms),
             learner: u.learner,
@@ -287,6 +289,7 @@ impl Service {
         let mut conn = self.store.read().await?;
         // Two queries for the whole list, not one per account.
         let codes = store::all_program_codes(&mut conn).await?;
+        let held = recert_store::throttle::held_accounts(&mut conn, self.real_now_ms()).await?;
         store::list(&mut conn)
             .await?
             .into_iter()
@@ -296,7 +299,8 @@ impl Service {
                     .filter(|(id, _)| *id == u.id)
                     .map(|(_, c)| c.clone())
                     .collect();
-                self.user_view(u, programs)
+                let locked = held.contains(&u.username.to_lowercase());
+                self.user_view(u, programs, locked)
             })
             .collect()
     }
@@ -345,6 +349,7 @@ impl Service {
             .await?
             .ok_or_else(|| ServiceError::not_found("user", username))?;
         store::set_password(tx.conn(), u.id, &hash, self.now_ms()).await?;
+        self.sign_in_forgive(&mut tx, &u.username).await?;
         recert_store::sessions::delete_for_user(tx.conn(), u.id, None).await?;
         tx.audit(NewEvent {
             at: self.now(),
@@ -361,7 +366,7 @@ impl Service {
     }
 
     /// Changes an account's state: `disable` (its sessions end, its tokens stop working),
-    /// `enable`, or `unlock` (clears a lockout after failed sign-ins).
+    /// `enable`, or `unlock` (lifts the wait after failed sign-ins).
     pub async fn set_account_state(
         &self,
         who: &Principal,
@@ -403,7 +408,7 @@ impl Service {
                 "user.enabled"
             }
             AccountChange::Unlock => {
-                store::record_success(tx.conn(), u.id).await?;
+                self.sign_in_forgive(&mut tx, &u.username).await?;
                 "user.unlocked"
             }
         };

@@ -26,6 +26,7 @@ pub mod signoffs;
 pub mod sql;
 pub mod templates;
 pub mod test_clock;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;

@@ -14,8 +14,6 @@ pub struct UserRecord {
     pub learner_id: Option<i64>,
     /// The linked learner's username, when there is one.
     pub learner: Option<String>,
-    pub failed_logins: i64,
-    pub locked_until_ms: Option<i64>,
     pub disabled: bool,
     pub created_at_ms: i64,
 }
@@ -31,8 +29,6 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRecord> {
         role: rows::text(row, "role")?,
         learner_id: rows::opt_int(row, "learner_id")?,
         learner: rows::opt_text(row, "learner_username")?,
-        failed_logins: rows::int(row, "failed_logins")?,
-        locked_until_ms: rows::opt_int(row, "locked_until")?,
         disabled: rows::opt_int(row, "disabled_at")?.is_some(),
         created_at_ms: rows::int(row, "created_at")?,
     })
@@ -165,43 +161,9 @@ pub async fn set_password(
     now_ms: i64,
 ) -> Result<()> {
     let conn: &mut AnyConnection = conn;
-    crate::sql::q(
-        "UPDATE users SET password_hash = $1, password_changed_at = $2, failed_logins = 0, \
-         locked_until = NULL WHERE id = $3",
-    )
-    .bind(password_hash)
-    .bind(now_ms)
-    .bind(id)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Counts a failed sign-in; from `lock_after` failures on, the account is locked until
-/// `locked_until_ms`. Returns the new count.
-pub async fn record_failure(
-    conn: &mut Writer,
-    id: i64,
-    lock_after: i64,
-    locked_until_ms: i64,
-) -> Result<i64> {
-    let conn: &mut AnyConnection = conn;
-    let row = crate::sql::q(
-        "UPDATE users SET failed_logins = failed_logins + 1, \
-         locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END \
-         WHERE id = $3 RETURNING failed_logins",
-    )
-    .bind(lock_after)
-    .bind(locked_until_ms)
-    .bind(id)
-    .fetch_one(conn)
-    .await?;
-    rows::int(&row, "failed_logins")
-}
-
-pub async fn record_success(conn: &mut Writer, id: i64) -> Result<()> {
-    let conn: &mut AnyConnection = conn;
-    crate::sql::q("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+    crate::sql::q("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
+        .bind(password_hash)
+        .bind(now_ms)
         .bind(id)
         .execute(conn)
         .await?;

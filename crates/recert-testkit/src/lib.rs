@@ -217,9 +217,22 @@ impl TestApp {
             .expect("admin token")
             .token;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(recert_web::serve(listener, service.clone(), async {
-            let _ = rx.await;
-        }));
+        // Served as if behind a reverse proxy on this machine (`trusted_proxies`): a test
+        // speaks for a client elsewhere by `X-Forwarded-For`; without it the client is
+        // the loopback address itself.
+        let limits = recert_web::Limits {
+            trusted_proxies: recert_web::client_addr::TrustedProxies::parse("127.0.0.1")
+                .expect("a trusted proxy"),
+            ..recert_web::Limits::default()
+        };
+        tokio::spawn(recert_web::serve_with(
+            listener,
+            service.clone(),
+            limits,
+            async {
+                let _ = rx.await;
+            },
+        ));
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
@@ -541,7 +554,7 @@ impl TestApp {
     pub async fn web_session(&self, user: &str) -> WebSession<'_> {
         let session = self
             .service
-            .login(user, PASSWORD)
+            .login(user, PASSWORD, None)
             .await
             .expect("login")
             .expect("credentials accepted");

@@ -2,10 +2,12 @@
 //! document. Handlers never write SQL: they parse, call the service, and shape the answer.
 
 pub mod api;
+pub mod client_addr;
 pub mod extract;
 pub mod openapi;
 pub mod problem;
 pub mod request_id;
+pub mod security;
 pub mod ui;
 pub mod xapi;
 
@@ -28,6 +30,8 @@ pub struct AppState {
     pub login_limiter: Arc<ui::session::LoginLimiter>,
     /// Public verification, per address.
     pub verify_limiter: Arc<ui::session::AddressLimiter>,
+    /// The reverse proxies whose forwarding headers name the client.
+    pub trusted_proxies: Arc<client_addr::TrustedProxies>,
 }
 
 impl AppState {
@@ -53,17 +57,20 @@ impl AppState {
 }
 
 /// What a deployment may tune about how the server answers.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// Public verifications (`/verify/…`, `/api/v1/verify/…`, share pages) per address per
     /// minute, per instance.
     pub verifications_per_minute: u32,
+    /// The reverse proxies in front of recert (setting `trusted_proxies`).
+    pub trusted_proxies: client_addr::TrustedProxies,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             verifications_per_minute: ui::session::VERIFICATIONS_PER_ADDRESS_PER_MINUTE,
+            trusted_proxies: client_addr::TrustedProxies::default(),
         }
     }
 }
@@ -76,12 +83,14 @@ pub fn router(service: Service) -> Router {
 /// The application router with limits of its own (`recert bench verify_rps` lifts the
 /// per-address one: its load comes from one address).
 pub fn router_with(service: Service, limits: Limits) -> Router {
+    let https = security::Https(service.base_url().starts_with("https://"));
     let state = AppState {
         service: Arc::new(service),
         login_limiter: Arc::default(),
         verify_limiter: Arc::new(ui::session::AddressLimiter::new(
             limits.verifications_per_minute,
         )),
+        trusted_proxies: Arc::new(limits.trusted_proxies),
     };
     api::routes()
         .merge(ui::routes())
@@ -92,6 +101,7 @@ pub fn router_with(service: Service, limits: Limits) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             problem::panicked,
         ))
+        .layer(axum::middleware::from_fn_with_state(https, security::layer))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         // Outermost: everything below, panics included, runs with the request's id.
         .layer(axum::middleware::from_fn(request_id::layer))

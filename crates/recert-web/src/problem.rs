@@ -144,22 +144,60 @@ impl From<ServiceError> for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-pub async fn not_found(uri: axum::http::Uri) -> Problem {
+/// Whether the client asked for a page: a browser's `Accept` names `text/html`, an API
+/// client's names JSON or nothing in particular.
+pub fn wants_html(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|range| {
+            let mut parts = range.split(';').map(str::trim);
+            let kind = parts.next().unwrap_or("");
+            // `text/html;q=0` says "anything but a page".
+            let q = parts
+                .find_map(|p| p.strip_prefix("q="))
+                .map_or(1.0, |q| q.parse::<f32>().unwrap_or(0.0));
+            kind.eq_ignore_ascii_case("text/html") && q > 0.0
+        })
+}
+
+/// No route: the styled error page for a browser, a problem document for anyone else.
+pub async fn not_found(headers: axum::http::HeaderMap, uri: axum::http::Uri) -> Response {
+    if wants_html(&headers) {
+        return crate::ui::error_page(
+            StatusCode::NOT_FOUND,
+            "Page not found",
+            "There is no page at this address. It may have been mistyped, or the link may be out of date.",
+        );
+    }
     Problem::new(
         StatusCode::NOT_FOUND,
         "not-found",
         "Not found",
         format!("no route {}", uri.path()),
     )
+    .into_response()
 }
 
-pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Problem {
+/// A route that does not take this method: as [`not_found`], a page or a problem document.
+pub async fn method_not_allowed(
+    headers: axum::http::HeaderMap,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> Response {
+    let detail = format!("{method} is not allowed on {}", uri.path());
+    if wants_html(&headers) {
+        return crate::ui::error_page(StatusCode::METHOD_NOT_ALLOWED, "Not allowed", &detail);
+    }
     Problem::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method-not-allowed",
         "Method not allowed",
-        format!("{method} is not allowed on {}", uri.path()),
+        detail,
     )
+    .into_response()
 }
 
 /// A handler panicked: answer like any other internal error rather than dropping the

@@ -274,7 +274,12 @@ async fn caller(app: &TestApp, who: Who) -> Caller {
         };
     };
     let token = app.user_token(user, role, learner, programs).await;
-    let session = app.service.login(user, PASSWORD).await.unwrap().unwrap();
+    let session = app
+        .service
+        .login(user, PASSWORD, None)
+        .await
+        .unwrap()
+        .unwrap();
     let csrf = app.service.session(&session).await.unwrap().csrf;
     Caller {
         token: Some(token),

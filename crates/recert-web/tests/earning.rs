@@ -89,7 +89,7 @@ both_backends! {
 
         // The learner sees it under "My certifications".
         app.account("ana-user", "learner", Some("ana"), &[]).await;
-        let session = app.service.login("ana-user", PASSWORD).await.unwrap().unwrap();
+        let session = app.service.login("ana-user", PASSWORD, None).await.unwrap().unwrap();
         let (status, page) = session_get(&app, &session, "/my").await;
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains(&id), "My certifications lacks {id}");
@@ -136,7 +136,7 @@ both_backends! {
         assert_eq!(ben["replays"], 1);
         let session = {
             app.account("root", "admin", None, &[]).await;
-            app.service.login("root", PASSWORD).await.unwrap().unwrap()
+            app.service.login("root", PASSWORD, None).await.unwrap().unwrap()
         };
         let (status, page) = session_get(&app, &session, "/learners/ana").await;
         assert_eq!(status, StatusCode::OK);
@@ -538,6 +538,9 @@ both_backends! {
         let file = app.client.get(format!("{}/api/v1/external-training/{id}/evidence", app.base)).bearer_auth(&pm).send().await.unwrap();
         assert_eq!(file.status(), StatusCode::OK);
         assert_eq!(file.headers()["content-type"], "application/pdf");
+        // Whatever a learner uploaded runs nothing with recert's origin when opened.
+        assert!(file.headers()["content-security-policy"].to_str().unwrap().starts_with("sandbox"));
+        assert_eq!(file.headers()["x-content-type-options"], "nosniff");
         assert_eq!(file.bytes().await.unwrap().as_ref(), b"%PDF-1.4 certificate");
         // The program manager approves: the award is issued on the completion date.
         let ok = app.send(Method::POST, &format!("/api/v1/external-training/{id}/approve"), Some(json!({"note": "checked"})), Some(&pm)).await.expect(StatusCode::OK);

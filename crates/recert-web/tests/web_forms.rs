@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used)]
-//! The web application over HTTP: sign-in, lockout, CSRF, first run, and forms that
+//! The web application over HTTP: sign-in, its throttle, CSRF, first run, and forms that
 //! re-render with the message beside the field.
 
 use recert_testkit::{PASSWORD, StatusCode, TestApp, both_backends, cookie_of};
@@ -23,12 +23,24 @@ async fn sign_in(
     user: &str,
     password: &str,
 ) -> Result<String, (StatusCode, String)> {
+    sign_in_from(app, c, user, password, "203.0.113.1").await
+}
+
+/// As [`sign_in`], from a client at `from` (the test server trusts its loopback proxy).
+async fn sign_in_from(
+    app: &TestApp,
+    c: &reqwest::Client,
+    user: &str,
+    password: &str,
+    from: &str,
+) -> Result<String, (StatusCode, String)> {
     let form = c.get(format!("{}/login", app.base)).send().await.unwrap();
     let pre = cookie_of(&form, "recert_login_csrf").unwrap();
     let csrf = csrf_of(&form.text().await.unwrap());
     let res = c
         .post(format!("{}/login", app.base))
         .header("cookie", format!("recert_login_csrf={pre}"))
+        .header("x-forwarded-for", from)
         .form(&[
             ("_csrf", csrf.as_str()),
             ("username", user),
@@ -87,24 +99,76 @@ both_backends! {
 }
 
 both_backends! {
-    async fn five_wrong_passwords_lock_the_account_with_a_clear_message(app) {
+    async fn failed_sign_ins_slow_down_alike_for_every_name_and_lock_nobody_out(app) {
         app.account("root", "admin", None, &[]).await;
         let c = client();
-        for _ in 0..4 {
-            let (status, html) = sign_in(&app, &c, "root", "wrong password").await.unwrap_err();
-            assert_eq!(status, StatusCode::UNAUTHORIZED);
-            assert!(html.contains("Wrong username or password."));
+        // A real name and an unknown one, each guessed from its own address: every answer
+        // is the same, so the answers never tell which accounts exist.
+        let mut answers = Vec::new();
+        for (user, from) in [("root", "198.51.100.1"), ("nobody", "198.51.100.2")] {
+            let mut seen = Vec::new();
+            for _ in 0..6 {
+                let (status, html) =
+                    sign_in_from(&app, &c, user, "wrong password", from).await.unwrap_err();
+                let message = html[html.find("role=\"alert\"").unwrap()..].split("</").next().unwrap().to_owned();
+                seen.push((status, message));
+            }
+            answers.push(seen);
         }
-        let (_, html) = sign_in(&app, &c, "nobody", "wrong password").await.unwrap_err();
-        assert!(html.contains("Wrong username or password."), "unknown users get the same answer");
-        let (_, html) = sign_in(&app, &c, "root", "wrong password").await.unwrap_err();
-        assert!(html.contains("locked until"), "{html}");
-        // Even the right password is refused while locked…
-        let (_, html) = sign_in(&app, &c, "root", PASSWORD).await.unwrap_err();
-        assert!(html.contains("locked until"));
-        // …and accepted after the lock's 15 minutes.
-        app.set_time("2027-06-15T12:16:00Z");
-        assert!(sign_in(&app, &c, "root", PASSWORD).await.is_ok());
+        assert_eq!(answers[0], answers[1], "known and unknown names are answered alike");
+        let seen = &answers[0];
+        // Three free failures, a fourth that starts a wait, then held back with the wait named.
+        for (status, message) in &seen[..4] {
+            assert_eq!(*status, StatusCode::UNAUTHORIZED);
+            assert!(message.contains("Wrong username or password."), "{message}");
+        }
+        for (status, message) in &seen[4..] {
+            assert_eq!(*status, StatusCode::TOO_MANY_REQUESTS);
+            assert!(message.contains("Too many failed sign-ins. Wait 1 second"), "{message}");
+            assert!(!message.contains("locked"), "{message}");
+        }
+        // Held back from the guessing address even with the right password…
+        let (status, _) = sign_in_from(&app, &c, "root", PASSWORD, "198.51.100.1").await.unwrap_err();
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        // …but the owner elsewhere signs in: five requests no longer lock an account.
+        assert!(sign_in_from(&app, &c, "root", PASSWORD, "192.0.2.7").await.is_ok());
+        // The wait doubles and is lifted by time.
+        app.set_time("2027-06-15T12:00:02Z");
+        let (status, _) = sign_in_from(&app, &c, "root", "wrong again", "198.51.100.1").await.unwrap_err();
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, html) = sign_in_from(&app, &c, "root", PASSWORD, "198.51.100.1").await.unwrap_err();
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(html.contains("Wait 2 seconds"), "{html}");
+        app.set_time("2027-06-15T12:00:05Z");
+        assert!(sign_in_from(&app, &c, "root", PASSWORD, "198.51.100.1").await.is_ok());
+        // Failures are in the audit trail with the client's address (from the proxy's header).
+        let web = app.web_session("root").await;
+        let (_, log) = web.get("/audit?action=user.login_failed").await;
+        assert!(log.contains("198.51.100.1"), "{log}");
+        assert!(!log.contains("198.51.100.2"), "no events for names that do not exist: {log}");
+    }
+}
+
+both_backends! {
+    async fn the_current_password_check_is_throttled_like_sign_in(app) {
+        app.account("root", "admin", None, &[]).await;
+        let web = app.web_session("root").await;
+        let mut statuses = Vec::new();
+        for _ in 0..5 {
+            let (status, page) = web.post("/account/password", &[
+                ("current_password", "not it"), ("new_password", "a new long password"),
+                ("repeat_password", "a new long password")]).await;
+            statuses.push(status);
+            if statuses.len() == 5 {
+                assert!(page.contains("Too many failed sign-ins"), "{page}");
+            }
+        }
+        assert!(statuses.iter().all(|s| *s == StatusCode::UNPROCESSABLE_ENTITY), "{statuses:?}");
+        // Even the right one waits now.
+        let (_, page) = web.post("/account/password", &[
+            ("current_password", PASSWORD), ("new_password", "a new long password"),
+            ("repeat_password", "a new long password")]).await;
+        assert!(page.contains("Too many failed sign-ins"), "{page}");
     }
 }
 
@@ -180,12 +244,12 @@ both_backends! {
         app.account("root", "admin", None, &[]).await;
         app.account("aud", "auditor", None, &[]).await;
         let aud_token = app.user_token("aud2", "auditor", None, &[]).await;
-        let aud_session = app.service.login("aud", PASSWORD).await.unwrap().unwrap();
+        let aud_session = app.service.login("aud", PASSWORD, None).await.unwrap().unwrap();
         // Disabling ends the sessions and stops the tokens.
         let v = app.post("/api/v1/users/aud/disable", serde_json::json!({})).await.expect(StatusCode::OK);
         assert_eq!(v["disabled"], true);
         assert!(app.service.session(&aud_session).await.is_err(), "the session ended");
-        assert!(matches!(app.service.login("aud", PASSWORD).await, Ok(Err(_)) | Err(_)), "a disabled account cannot sign in");
+        assert!(matches!(app.service.login("aud", PASSWORD, None).await, Ok(Err(_)) | Err(_)), "a disabled account cannot sign in");
         app.post("/api/v1/users/aud2/disable", serde_json::json!({})).await.expect(StatusCode::OK);
         app.send(reqwest::Method::GET, "/api/v1/programs", None, Some(&aud_token)).await.problem(StatusCode::UNAUTHORIZED);
         app.post("/api/v1/users/aud2/enable", serde_json::json!({})).await.expect(StatusCode::OK);
@@ -199,15 +263,16 @@ both_backends! {
         let (status, page) = web.post("/admin/users/aud/enable", &[]).await;
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains("Account enabled."), "{page}");
-        // A lockout is lifted from the page.
-        for _ in 0..5 {
-            let _ = app.service.login("aud", "wrong password").await;
+        // Sign-ins held back after failed attempts (the account-wide wait starts after ten)
+        // are released from the page.
+        for _ in 0..11 {
+            let _ = app.service.login("aud", "wrong password", None).await;
         }
         let (_, page) = web.get("/admin/users").await;
         assert!(page.contains("locked") && page.contains("Unlock aud"), "{page}");
         let (_, page) = web.post("/admin/users/aud/unlock", &[]).await;
         assert!(page.contains("Account unlocked."), "{page}");
-        assert!(app.service.login("aud", PASSWORD).await.unwrap().is_ok());
+        assert!(app.service.login("aud", PASSWORD, None).await.unwrap().is_ok());
         app.post("/api/v1/users/nobody/unlock", serde_json::json!({})).await.problem(StatusCode::NOT_FOUND);
         let events = app.get("/api/v1/users").await.expect(StatusCode::OK);
         assert!(events["items"].as_array().unwrap().iter().any(|u| u["username"] == "aud" && u["locked"] == false));

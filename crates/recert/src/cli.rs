@@ -274,7 +274,7 @@ pub enum UserCommand {
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Lift a lockout after failed sign-ins.
+    /// Lift the wait on sign-ins after failed attempts.
     Unlock {
         #[arg(long)]
         username: String,
@@ -420,6 +420,11 @@ pub struct ServeArgs {
     /// Seconds between scheduler passes (reminders, then delivery) [default: 60].
     #[arg(long, env = "RECERT_SCHEDULER_INTERVAL")]
     pub scheduler_interval: Option<String>,
+    /// The reverse proxies in front of recert (IPs or networks such as 10.0.0.0/8,
+    /// comma-separated): their Forwarded / X-Forwarded-For headers name the client for
+    /// sign-in throttling, verification limits and the audit trail. Nobody else's are read.
+    #[arg(long, env = "RECERT_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
     #[command(flatten)]
     pub db: DbArgs,
 }

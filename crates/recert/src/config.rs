@@ -88,6 +88,12 @@ pub const SETTINGS: &[Spec] = &[
         doc: "sender of every message, \"Name <address>\" (serve)",
     },
     Spec {
+        key: "trusted_proxies",
+        default: None,
+        secret: false,
+        doc: "reverse proxies (IPs or networks, comma-separated) whose Forwarded / X-Forwarded-For name the client, for rate limits and the audit trail (serve)",
+    },
+    Spec {
         key: "scheduler_interval",
         default: Some("60"),
         secret: false,

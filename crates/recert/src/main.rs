@@ -582,7 +582,7 @@ async fn serve(cfg: &Config) -> Result<()> {
         .filter(|s| *s > 0)
         .context("scheduler_interval must be a whole number of seconds, at least 1")?;
     let scheduled = service.clone();
-    tokio::spawn(async move {
+    let scheduler = tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(interval));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -625,10 +625,48 @@ async fn serve(cfg: &Config) -> Result<()> {
     eprintln!(
         "recert is listening on {base_url} (API under {base_url}/api/v1, OpenAPI at {base_url}/api/v1/openapi.json)"
     );
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-        eprintln!("shutting down");
+    let store = service.store.clone();
+    let limits = recert_web::Limits {
+        trusted_proxies: recert_web::client_addr::TrustedProxies::parse(
+            cfg.get("trusted_proxies").unwrap_or(""),
+        )
+        .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?,
+        ..recert_web::Limits::default()
     };
-    recert_web::serve(listener, service, shutdown).await?;
+    recert_web::serve_with(listener, service, limits, stop_signal()).await?;
+    // In-flight requests have been answered; stop the scheduler between passes' statements
+    // (each pass is transactions that either commit or roll back) and close the pool, which
+    // on SQLite also folds the write-ahead log back into the database file.
+    scheduler.abort();
+    let _ = scheduler.await;
+    store.close().await;
+    eprintln!("stopped");
     Ok(())
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM (what `systemctl stop`, `docker stop` and
+/// Kubernetes send): the server then stops taking connections and finishes the requests
+/// it has.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; stopping on Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    eprintln!("shutting down: finishing the requests in flight");
 }

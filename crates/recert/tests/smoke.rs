@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 mod common;
-use common::{Server, recert_ok};
+use common::{Server, recert_ok, serve};
 
 /// Runs `recert serve --demo` on port 0 and waits for the address and demo token it prints.
 fn serve_demo(db_args: &[&str]) -> Server {
@@ -434,4 +434,65 @@ async fn clock_set_moves_a_running_test_clock_instance() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("now"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_the_request_in_flight_and_stops_cleanly() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let token = recert_ok(&[
+        "token",
+        "create",
+        "--name",
+        "ci",
+        "--role",
+        "admin",
+        "--data-dir",
+        data,
+    ]);
+    let token = token.trim_end_matches('\n');
+    let mut server = serve(&["--data-dir", data]);
+    // A request whose body is still on its way when the signal comes.
+    let body = r#"{"username": "late", "legal_name": "Late Arrival"}"#;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/learners HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let ended = tokio::task::spawn_blocking(move || {
+        let ended = server.terminate(Duration::from_secs(20));
+        (ended, server)
+    });
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    conn.write_all(body.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).await.unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 201"),
+        "the request in flight was answered: {answer}"
+    );
+    let (ended, server) = ended.await.unwrap();
+    let log = server.log.lock().unwrap().join("\n");
+    assert_eq!(
+        ended,
+        Some(true),
+        "recert ended with success on SIGTERM: {log}"
+    );
+    assert!(log.contains("shutting down"), "{log}");
+    assert!(log.contains("stopped"), "{log}");
+    // The learner written in the last moments is there when recert starts again.
+    let again = serve(&["--data-dir", data]);
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/learners/late", again.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
 }

@@ -113,7 +113,7 @@ pub async fn enable_user(
     change(s, who, username, AccountChange::Enable).await
 }
 
-/// Lifts a lockout after failed sign-ins.
+/// Lifts the wait on sign-ins after failed attempts.
 #[utoipa::path(post, path = "/api/v1/users/{username}/unlock", tag = "accounts",
     params(("username" = String, Path)), responses((status = 200, body = UserView)))]
 pub async fn unlock_user(

@@ -3,17 +3,17 @@
 //! but the credential itself answers without an account.
 
 use crate::AppState;
+use crate::client_addr::ClientIp;
 use crate::extract::{ApiPath, ApiQuery, Auth};
 use crate::problem::{ApiResult, Problem};
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use recert_service::ServiceError;
 use recert_service::credentials::{Document, TemplateStored, VerifyReport, VerifyView};
 use recert_service::logos::LogoStored;
 use serde_json::Value;
-use std::net::SocketAddr;
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -91,10 +91,10 @@ pub async fn credential(
         (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many verifications")))]
 pub async fn verify(
     State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<VerifyView>> {
-    s.allow_verification(peer.ip())?;
+    s.allow_verification(client)?;
     Ok(Json(s.service.verify_public(&id).await?))
 }
 
@@ -107,10 +107,10 @@ pub async fn verify(
         (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many verifications")))]
 pub async fn verify_document(
     State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     crate::extract::ApiJson(doc): crate::extract::ApiJson<Value>,
 ) -> ApiResult<Json<VerifyReport>> {
-    s.allow_verification(peer.ip())?;
+    s.allow_verification(client)?;
     Ok(Json(s.service.verify_document(&doc).await?))
 }
 

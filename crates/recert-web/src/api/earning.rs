@@ -283,6 +283,10 @@ pub fn evidence_response(u: Upload) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         header::HeaderValue::from_static("nosniff"),
     );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(crate::security::DOWNLOAD_POLICY),
+    );
     res
 }
 

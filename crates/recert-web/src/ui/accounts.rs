@@ -4,13 +4,13 @@ use super::forms::{FieldErrors, Fields, Form, csrf_refused, parse_urlencoded, sa
 use super::session::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, set_cookie, with_cookie};
 use super::{Chrome, PageError, PageResult, Viewer, render, render_invalid};
 use crate::AppState;
+use crate::client_addr::ClientIp;
 use askama::Template;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use recert_service::ServiceError;
-use recert_service::sessions::{SESSION_HOURS, random_token};
-use std::net::SocketAddr;
+use recert_service::sessions::{LoginRefused, SESSION_HOURS, random_token};
 
 #[derive(Template)]
 #[template(path = "accounts/login.html")]
@@ -114,7 +114,7 @@ async fn anonymous_form(headers: &HeaderMap, body: axum::body::Bytes) -> Result<
 
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> PageResult {
@@ -124,7 +124,7 @@ pub async fn login(
     };
     let next = safe_next(fields.get("next"));
     let username = fields.text("username");
-    if !state.login_limiter.allow(peer.ip(), &username) {
+    if !state.login_limiter.allow(client, &username) {
         return login_page(
             &state,
             next,
@@ -143,7 +143,11 @@ pub async fn login(
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    match state.service.login(&username, &password).await? {
+    match state
+        .service
+        .login(&username, &password, Some(client))
+        .await?
+    {
         Ok(token) => {
             let res = Redirect::to(&next).into_response();
             let res = with_cookie(
@@ -160,13 +164,19 @@ pub async fn login(
                 set_cookie(LOGIN_CSRF_COOKIE, "", 0, state.secure_cookies()),
             ))
         }
-        Err(refused) => login_page(
-            &state,
-            next,
-            username,
-            Some(refused.message()),
-            StatusCode::UNAUTHORIZED,
-        ),
+        Err(refused) => {
+            let status = match refused {
+                LoginRefused::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            let mut res = login_page(&state, next, username, Some(refused.message()), status)?;
+            if let LoginRefused::Throttled { wait_s } = refused
+                && let Ok(v) = axum::http::HeaderValue::from_str(&wait_s.to_string())
+            {
+                res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+            Ok(res)
+        }
     }
 }
 
@@ -234,7 +244,11 @@ pub async fn password_form(viewer: Viewer) -> PageResult {
     }))
 }
 
-pub async fn change_password(State(state): State<AppState>, form: Form) -> PageResult {
+pub async fn change_password(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    form: Form,
+) -> PageResult {
     let raw = |k: &str| form.fields.secret(k);
     match state
         .service
@@ -243,6 +257,7 @@ pub async fn change_password(State(state): State<AppState>, form: Form) -> PageR
             &raw("current_password"),
             &raw("new_password"),
             &raw("repeat_password"),
+            Some(client),
         )
         .await
     {

@@ -154,7 +154,7 @@ async fn edit(
         .service
         .preview_message(who, program, event, None)
         .await?;
-    Ok(render(&EditPage {
+    Ok(crate::security::previewing(render(&EditPage {
         c: Chrome::new(
             viewer,
             format!("{}: {}", scope.title(), t.label),
@@ -168,7 +168,7 @@ async fn edit(
         t,
         preview: Some(preview),
         errors: FieldErrors::default(),
-    }))
+    })))
 }
 
 pub async fn edit_page(
@@ -246,11 +246,11 @@ async fn save(state: &AppState, scope: Scope, event: &str, form: Form) -> PageRe
         preview,
         errors,
     };
-    Ok(if page.errors.is_empty() {
+    Ok(crate::security::previewing(if page.errors.is_empty() {
         render(&page)
     } else {
         render_invalid(&page)
-    })
+    }))
 }
 
 pub async fn save_page(State(state): State<AppState>, params: Params, form: Form) -> PageResult {

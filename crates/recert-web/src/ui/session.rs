@@ -1,5 +1,5 @@
 //! Who is looking at a page: the session cookie, and the small per-address limiter that
-//! slows password guessing before the per-account lockout does.
+//! slows password guessing before the sign-in throttle in the database does.
 
 use crate::AppState;
 use axum::extract::FromRequestParts;
@@ -115,8 +115,8 @@ pub const ATTEMPTS_PER_MINUTE: u32 = 10;
 /// password sprayer.
 pub const ATTEMPTS_PER_ADDRESS_PER_MINUTE: u32 = 300;
 
-/// Fixed-window counters of sign-in attempts, in memory (per instance; the per-account
-/// lockout in the database holds across instances): per account and address, and per
+/// Fixed-window counters of sign-in attempts, in memory (per instance; the sign-in
+/// throttle in the database holds across instances): per account and address, and per
 /// address.
 #[derive(Debug, Default)]
 pub struct LoginLimiter {

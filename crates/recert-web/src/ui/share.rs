@@ -4,12 +4,12 @@
 use super::forms::Form;
 use super::{PageResult, render};
 use crate::AppState;
+use crate::client_addr::ClientIp;
 use crate::extract::ApiPath;
 use askama::Template;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
 use recert_service::credentials::ShareView;
-use std::net::SocketAddr;
 
 #[derive(Template)]
 #[template(path = "share/show.html")]
@@ -19,10 +19,10 @@ struct ShowPage {
 
 pub async fn show(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ApiPath(id): ApiPath<String>,
 ) -> PageResult {
-    state.allow_verification(peer.ip())?;
+    state.allow_verification(client)?;
     let s = state.service.share_view(&id).await?;
     Ok(render(&ShowPage { s }))
 }
@@ -30,11 +30,11 @@ pub async fn show(
 /// The signed credential of a shared award, for anyone (`?suite=` as in the API).
 pub async fn credential(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ApiPath(id): ApiPath<String>,
     axum::extract::Query(q): axum::extract::Query<crate::api::credentials::CredentialParams>,
 ) -> PageResult {
-    state.allow_verification(peer.ip())?;
+    state.allow_verification(client)?;
     let doc = state
         .service
         .shared_credential(&id, q.suite.as_deref())
@@ -45,10 +45,10 @@ pub async fn credential(
 /// The certificate of a shared award as a PNG, for anyone (the share page's image).
 pub async fn certificate_png(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ApiPath(id): ApiPath<String>,
 ) -> PageResult {
-    state.allow_verification(peer.ip())?;
+    state.allow_verification(client)?;
     let doc = recert_service::credentials::Document::Png { scale: 1 };
     let bytes = state.service.shared_certificate(&id, doc).await?;
     Ok(crate::api::credentials::document(bytes, doc, &id))

@@ -4,12 +4,12 @@
 
 use super::{PageResult, render};
 use crate::AppState;
+use crate::client_addr::ClientIp;
 use crate::extract::ApiPath;
 use askama::Template;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use recert_domain::Status;
 use recert_service::credentials::VerifyView;
-use std::net::SocketAddr;
 
 #[derive(Template)]
 #[template(path = "verify/show.html")]
@@ -59,10 +59,10 @@ impl ShowPage {
 
 pub async fn show(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ApiPath(id): ApiPath<String>,
 ) -> PageResult {
-    state.allow_verification(peer.ip())?;
+    state.allow_verification(client)?;
     let v = state.service.verify_public(&id).await?;
     let checked = recert_service::history::minute_utc(state.service.now())
         .trim_end_matches(" UTC")

@@ -26,6 +26,26 @@ impl Drop for Server {
     }
 }
 
+impl Server {
+    /// Sends SIGTERM (what a service manager sends) and waits up to `within` for the
+    /// process to end; answers whether it ended, and with success.
+    pub fn terminate(&mut self, within: Duration) -> Option<bool> {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM");
+        let until = std::time::Instant::now() + within;
+        while std::time::Instant::now() < until {
+            if let Some(status) = self.child.try_wait().expect("the server's status") {
+                return Some(status.success());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
 /// Runs `recert serve ARGS --bind 127.0.0.1:0` and waits for the address it prints (and,
 /// with `--demo`, the demo token).
 pub fn serve(args: &[&str]) -> Server {
