@@ -211,17 +211,13 @@ impl Service {
         &self,
         who: &Principal,
         group: &str,
-        after: &str,
-        limit: i64,
-    ) -> Result<Vec<String>> {
+        page: PageRequest,
+    ) -> Result<Page<String>> {
         who.require(Action::ReadDirectory)?;
         let mut conn = self.store.read().await?;
         let gid = group_id(&mut conn, group).await?;
-        Ok(store::members(&mut conn, gid, after, limit)
-            .await?
-            .into_iter()
-            .map(|(_, u)| u)
-            .collect())
+        let rows = store::members(&mut conn, gid, page.after, page.fetch()).await?;
+        page.finish(rows, |(id, _)| *id, |(_, u)| Ok(u))
     }
 
     pub async fn add_requirement(
@@ -305,13 +301,15 @@ impl Service {
         Ok(())
     }
 
-    pub async fn requirements(&self, who: &Principal) -> Result<Vec<Requirement>> {
+    /// Every group's required programs, one page at a time, in the order they were made.
+    pub async fn requirements(&self, who: &Principal, page: PageRequest) -> Result<Page<Requirement>> {
         who.require(Action::ReadDirectory)?;
         let mut conn = self.store.read().await?;
-        Ok(store::requirements(&mut conn)
-            .await?
-            .into_iter()
-            .map(|(group, program)| Requirement { group, program })
-            .collect())
+        let rows = store::requirements(&mut conn, page.after, page.fetch()).await?;
+        page.finish(
+            rows,
+            |(id, _, _)| *id,
+            |(_, group, program)| Ok(Requirement { group, program }),
+        )
     }
 }

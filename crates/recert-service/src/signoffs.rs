@@ -368,16 +368,23 @@ impl Service {
 
     /// Sign-off requests: a supervisor's own queue (asked of them), or every request for
     /// an administrator; `state` filters (pending, approved, declined). Oldest first.
-    pub async fn signoffs(&self, who: &Principal, state: Option<&str>) -> Result<Vec<SignoffView>> {
+    pub async fn signoffs(
+        &self,
+        who: &Principal,
+        state: Option<&str>,
+        page: crate::page::PageRequest,
+    ) -> Result<crate::page::Page<SignoffView>> {
         let filter = Self::signoff_filter(who, state)?;
         let mut conn = self.store.read().await?;
-        Ok(
-            store::list(&mut conn, filter.manager_id, filter.state.as_deref())
-                .await?
-                .into_iter()
-                .map(view)
-                .collect(),
+        let rows = store::list(
+            &mut conn,
+            filter.manager_id,
+            filter.state.as_deref(),
+            page.after,
+            page.fetch(),
         )
+        .await?;
+        page.finish(rows, |s| s.id, |s| Ok(view(s)))
     }
 
     /// One window of the caller's requests in the order asked, with the total.

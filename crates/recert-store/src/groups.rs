@@ -141,15 +141,19 @@ pub async fn remove_member(conn: &mut Writer, group_id: i64, learner_id: i64) ->
 pub async fn members(
     conn: &mut AnyConnection,
     group_id: i64,
-    after: &str,
+    after_learner: i64,
     limit: i64,
 ) -> Result<Vec<(i64, String)>> {
+    // In username order, after the username of the learner a cursor names (learners are
+    // never deleted, so it always resolves).
     crate::sql::q(
         "SELECT l.id, l.username FROM group_members gm JOIN learners l ON l.id = gm.learner_id \
-         WHERE gm.group_id = $1 AND l.username > $2 ORDER BY l.username LIMIT $3",
+         WHERE gm.group_id = $1 AND l.username > \
+           COALESCE((SELECT username FROM learners WHERE id = $2), '') \
+         ORDER BY l.username LIMIT $3",
     )
     .bind(group_id)
-    .bind(after)
+    .bind(after_learner)
     .bind(limit)
     .fetch_all(conn)
     .await?
@@ -187,14 +191,27 @@ pub async fn remove_requirement(conn: &mut Writer, group_id: i64, program_id: i6
 }
 
 /// Every requirement as (group name, program code).
-pub async fn requirements(conn: &mut AnyConnection) -> Result<Vec<(String, String)>> {
+/// Requirements in the order they were made, after row `after_id`: (id, group, program).
+pub async fn requirements(
+    conn: &mut AnyConnection,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String, String)>> {
     crate::sql::q(
-        "SELECT g.name, p.code FROM requirements r JOIN learner_groups g ON g.id = r.group_id \
-         JOIN programs p ON p.id = r.program_id ORDER BY g.name, p.code",
+        "SELECT r.id, g.name, p.code FROM requirements r JOIN learner_groups g ON g.id = r.group_id \
+         JOIN programs p ON p.id = r.program_id WHERE r.id > $1 ORDER BY r.id LIMIT $2",
     )
+    .bind(after_id)
+    .bind(limit)
     .fetch_all(conn)
     .await?
     .iter()
-    .map(|r| Ok((rows::text(r, "name")?, rows::text(r, "code")?)))
+    .map(|r| {
+        Ok((
+            rows::int(r, "id")?,
+            rows::text(r, "name")?,
+            rows::text(r, "code")?,
+        ))
+    })
     .collect()
 }

@@ -122,9 +122,12 @@ pub async fn list(
     conn: &mut AnyConnection,
     manager_id: Option<i64>,
     state: Option<&str>,
+    after_id: i64,
+    limit: i64,
 ) -> Result<Vec<Signoff>> {
     let mut q = Sql::new(SELECT);
-    q.push(" WHERE 1 = 1");
+    let after = q.arg(Arg::Int(after_id));
+    q.push(&format!(" WHERE s.id > {after}"));
     if let Some(m) = manager_id {
         let p = q.arg(Arg::Int(m));
         q.push(&format!(" AND s.manager_id = {p}"));
@@ -133,7 +136,8 @@ pub async fn list(
         let p = q.arg(Arg::Text(st.to_owned()));
         q.push(&format!(" AND s.state = {p}"));
     }
-    q.push(" ORDER BY s.id");
+    let limit = q.arg(Arg::Int(limit));
+    q.push(&format!(" ORDER BY s.id LIMIT {limit}"));
     q.query()
         .fetch_all(conn)
         .await?

@@ -83,7 +83,16 @@ both_backends! {
         let g = app.post("/api/v1/groups/Site C/members", json!({"usernames": ["ana", "ben"]})).await.expect(StatusCode::OK);
         assert_eq!(g["member_count"], 2);
         let members = app.get("/api/v1/groups/Site C/members").await.expect(StatusCode::OK);
-        assert_eq!(members, json!(["ana", "ben"]));
+        assert_eq!(members, json!({"items": ["ana", "ben"], "next_cursor": null}));
+        // A page at a time, in username order, by the cursor the page gives.
+        let first = app.get("/api/v1/groups/Site C/members?limit=1").await.expect(StatusCode::OK);
+        assert_eq!(first["items"], json!(["ana"]));
+        let cursor = first["next_cursor"].as_str().unwrap();
+        let second = app.get(&format!("/api/v1/groups/Site C/members?limit=1&cursor={cursor}")).await.expect(StatusCode::OK);
+        assert_eq!(second, json!({"items": ["ben"], "next_cursor": null}));
+        app.get("/api/v1/groups/Site C/members?cursor=nonsense").await.invalid_field("cursor");
+        app.get("/api/v1/groups/Site C/members?limit=0").await.invalid_field("limit");
+        app.get("/api/v1/groups/Site C/members?after=ana").await.problem(StatusCode::UNPROCESSABLE_ENTITY);
         let g = app.delete("/api/v1/groups/Site C/members/ana").await.expect(StatusCode::OK);
         assert_eq!(g["member_count"], 1);
         app.delete("/api/v1/groups/Site C/members/ana").await.problem(StatusCode::NOT_FOUND);
@@ -94,10 +103,10 @@ both_backends! {
         let r = app.post("/api/v1/groups/Site C/requirements", json!({"program": "SAFE"})).await.expect(StatusCode::CREATED);
         assert_eq!(r, json!({"group": "Site C", "program": "SAFE"}));
         app.post("/api/v1/groups/Site C/requirements", json!({"program": "SAFE"})).await.problem(StatusCode::CONFLICT);
-        assert_eq!(app.get("/api/v1/requirements").await.expect(StatusCode::OK), json!([{"group": "Site C", "program": "SAFE"}]));
+        assert_eq!(app.get("/api/v1/requirements").await.expect(StatusCode::OK), json!({"items": [{"group": "Site C", "program": "SAFE"}], "next_cursor": null}));
         assert_eq!(app.get("/api/v1/groups/Site C").await.expect(StatusCode::OK)["required_programs"], json!(["SAFE"]));
         app.delete("/api/v1/groups/Site C/requirements/SAFE").await.expect(StatusCode::NO_CONTENT);
-        assert_eq!(app.get("/api/v1/requirements").await.expect(StatusCode::OK), json!([]));
+        assert_eq!(app.get("/api/v1/requirements").await.expect(StatusCode::OK), json!({"items": [], "next_cursor": null}));
         let sites = app.get("/api/v1/groups?kind=site").await.expect(StatusCode::OK);
         assert_eq!(sites["items"].as_array().unwrap().len(), 1);
         app.get("/api/v1/groups?kind=galaxy").await.invalid_field("kind");

@@ -74,7 +74,8 @@ both_backends! {
         assert!(m["headers"]["Subject"].as_str().unwrap().contains("Ana Lee asks you to sign off Forklift operation"), "{m:#}");
         assert!(m["text"].as_str().unwrap().contains(&format!("{}/signoffs", app.base)), "{m:#}");
         let queue = app.send(Method::GET, "/api/v1/signoffs?state=pending", None, Some(&bea)).await.expect(StatusCode::OK);
-        assert_eq!(queue.as_array().unwrap().len(), 1, "{queue}");
+        assert_eq!(queue["items"].as_array().unwrap().len(), 1, "{queue}");
+        assert!(queue["next_cursor"].is_null());
         app.send(Method::GET, "/api/v1/signoffs?state=maybe", None, Some(&bea)).await.invalid_field("state");
         // The learner cannot approve their own; a NUL in the comment is refused.
         call(&app, Method::POST, &format!("/api/v1/signoffs/{sid}/approve"), json!({}), &ana).await.problem(StatusCode::NOT_FOUND);
@@ -121,7 +122,12 @@ both_backends! {
         // The new award's window is a year away: nothing to sign off yet.
         call(&app, Method::POST, "/api/v1/signoffs", json!({"award": new_id}), &app.token).await.problem(StatusCode::CONFLICT);
         let queue = app.send(Method::GET, "/api/v1/signoffs", None, Some(&bea)).await.expect(StatusCode::OK);
-        assert_eq!(queue.as_array().unwrap().len(), 2, "one declined, one approved: {queue}");
+        assert_eq!(queue["items"].as_array().unwrap().len(), 2, "one declined, one approved: {queue}");
+        let first = app.send(Method::GET, "/api/v1/signoffs?limit=1", None, Some(&bea)).await.expect(StatusCode::OK);
+        let cursor = first["next_cursor"].as_str().unwrap();
+        let second = app.send(Method::GET, &format!("/api/v1/signoffs?limit=1&cursor={cursor}"), None, Some(&bea)).await.expect(StatusCode::OK);
+        assert_eq!(second["items"][0], queue["items"][1]);
+        assert!(second["next_cursor"].is_null());
         let audit = app.get("/api/v1/awards?learner=ana&program=FORK").await.expect(StatusCode::OK);
         assert_eq!(audit["items"].as_array().unwrap().len(), 2, "{audit}");
         call(&app, Method::POST, "/api/v1/signoffs/999999/approve", json!({}), &app.token).await.problem(StatusCode::NOT_FOUND);
@@ -161,7 +167,7 @@ both_backends! {
         let (status, page) = bea.get("/signoffs").await;
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains("1 request") && page.contains("Ana Lee") && page.contains("Approve and renew"), "{page}");
-        let sid = app.send(Method::GET, "/api/v1/signoffs", None, Some(&app.token)).await.expect(StatusCode::OK)[0]["id"].as_i64().unwrap();
+        let sid = app.send(Method::GET, "/api/v1/signoffs", None, Some(&app.token)).await.expect(StatusCode::OK)["items"][0]["id"].as_i64().unwrap();
         // Approving asks first.
         let (status, page) = bea.post(&format!("/signoffs/{sid}/approve"), &[("comment", "Seen at work")]).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");

@@ -67,30 +67,30 @@ pub async fn show(
     Ok(Json(s.service.group(&who, &name).await?))
 }
 
+/// A page of a collection with no filters of its own.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct MemberParams {
+#[serde(deny_unknown_fields)]
+pub struct PageParams {
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
-    /// The last username of the previous page.
-    pub after: Option<String>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
 }
 
-/// Lists a group's members (usernames), in username order.
-#[utoipa::path(get, path = "/api/v1/groups/{name}/members", tag = "groups", params(("name" = String, Path), MemberParams),
-    responses((status = 200, body = Vec<String>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+/// Lists a group's members (usernames), in username order, a page at a time.
+#[utoipa::path(get, path = "/api/v1/groups/{name}/members", tag = "groups", params(("name" = String, Path), PageParams),
+    responses((status = 200, body = Page<String>), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn members(
     State(s): State<AppState>,
     Auth(who): Auth,
     ApiPath(name): ApiPath<String>,
-    ApiQuery(p): ApiQuery<MemberParams>,
-) -> ApiResult<Json<Vec<String>>> {
-    let limit = recert_service::page::PageRequest::parse(None, p.limit)?.limit;
-    Ok(Json(
-        s.service
-            .group_members(&who, &name, p.after.as_deref().unwrap_or(""), limit)
-            .await?,
-    ))
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> ApiResult<Json<Page<String>>> {
+    let page = super::page(p.cursor.as_deref(), p.limit)?;
+    Ok(Json(s.service.group_members(&who, &name, page).await?))
 }
 
 /// Adds learners to a group.
@@ -146,11 +146,14 @@ pub async fn remove_requirement(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Lists every requirement.
-#[utoipa::path(get, path = "/api/v1/requirements", tag = "groups", responses((status = 200, body = Vec<Requirement>)))]
+/// Lists every requirement (group and program), in the order they were made, a page at a time.
+#[utoipa::path(get, path = "/api/v1/requirements", tag = "groups", params(PageParams),
+    responses((status = 200, body = Page<Requirement>), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn requirements(
     State(s): State<AppState>,
     Auth(who): Auth,
-) -> ApiResult<Json<Vec<Requirement>>> {
-    Ok(Json(s.service.requirements(&who).await?))
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> ApiResult<Json<Page<Requirement>>> {
+    let page = super::page(p.cursor.as_deref(), p.limit)?;
+    Ok(Json(s.service.requirements(&who, page).await?))
 }

@@ -6,6 +6,7 @@ use crate::problem::{ApiResult, Problem};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use recert_service::page::Page;
 use recert_service::signoffs::{DecisionDraft, SignoffDraft, SignoffView};
 use serde::Deserialize;
 
@@ -15,18 +16,24 @@ use serde::Deserialize;
 pub struct ListParams {
     /// pending, approved or declined (default: all).
     pub state: Option<String>,
+    /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
 }
 
 /// The caller's sign-off queue: requests asked of them (supervisors), or every request
 /// (administrators), oldest first.
 #[utoipa::path(get, path = "/api/v1/signoffs", tag = "signoffs", params(ListParams),
-    responses((status = 200, body = Vec<SignoffView>), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Page<SignoffView>), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(s): State<AppState>,
     Auth(who): Auth,
     ApiQuery(q): ApiQuery<ListParams>,
-) -> ApiResult<Json<Vec<SignoffView>>> {
-    Ok(Json(s.service.signoffs(&who, q.state.as_deref()).await?))
+) -> ApiResult<Json<Page<SignoffView>>> {
+    let page = super::page(q.cursor.as_deref(), q.limit)?;
+    Ok(Json(s.service.signoffs(&who, q.state.as_deref(), page).await?))
 }
 
 /// Asks the learner's manager to sign off a certification (the learner, or an
