@@ -302,7 +302,11 @@ impl Service {
     }
 
     /// Every group's required programs, one page at a time, in the order they were made.
-    pub async fn requirements(&self, who: &Principal, page: PageRequest) -> Result<Page<Requirement>> {
+    pub async fn requirements(
+        &self,
+        who: &Principal,
+        page: PageRequest,
+    ) -> Result<Page<Requirement>> {
         who.require(Action::ReadDirectory)?;
         let mut conn = self.store.read().await?;
         let rows = store::requirements(&mut conn, page.after, page.fetch()).await?;

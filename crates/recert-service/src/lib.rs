@@ -20,6 +20,7 @@ pub mod external;
 pub mod group_awards;
 pub mod groups;
 pub mod history;
+pub mod idempotency;
 pub mod learners;
 pub mod listing;
 pub mod logos;

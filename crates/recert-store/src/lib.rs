@@ -13,6 +13,7 @@ pub mod credits;
 pub mod external;
 pub mod group_awards;
 pub mod groups;
+pub mod idempotency;
 pub mod learners;
 pub mod listing;
 pub mod lms;

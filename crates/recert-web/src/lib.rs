@@ -4,6 +4,7 @@
 pub mod api;
 pub mod client_addr;
 pub mod extract;
+pub mod idempotency;
 pub mod openapi;
 pub mod problem;
 pub mod request_id;
@@ -96,6 +97,10 @@ pub fn router_with(service: Service, limits: Limits) -> Router {
         .merge(ui::routes())
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(extract::refuse_control))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(

@@ -159,12 +159,52 @@ impl Modify for Conventions {
                         add(status);
                     }
                 }
+
                 if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
                     add("400");
                     add("422");
                 }
             }
+            if path.starts_with("/api/v1/")
+                && let Some(op) = &mut item.post
+            {
+                idempotent(op);
+            }
         }
+    }
+}
+
+/// Every POST takes an `Idempotency-Key` (see `crate::idempotency`).
+fn idempotent(op: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::Required;
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let param = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Any unique string (a UUID): sending the same request again with the same key \
+             within 24 hours answers what the first one was answered (marked \
+             `Idempotent-Replayed: true`) instead of doing it twice; the same key with a \
+             different request is refused (422), and while the first is still being answered \
+             the second gets 409.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(recert_service::idempotency::MAX_KEY_LEN)),
+        ))
+        .build();
+    op.parameters
+        .get_or_insert_with(Vec::new)
+        .push(param.into());
+    for status in ["409", "422"] {
+        op.responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| problem(default_description(status)).into());
     }
 }
 

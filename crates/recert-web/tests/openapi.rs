@@ -88,6 +88,10 @@ fn the_document_says_what_the_routes_do() {
                 let name = p["name"].as_str().unwrap();
                 let declared_in = p["in"].as_str().unwrap();
                 let in_path = path.contains(&format!("{{{name}}}"));
+                if name == "Idempotency-Key" {
+                    assert_eq!((method.as_str(), declared_in), ("post", "header"), "{path}");
+                    continue;
+                }
                 assert_eq!(
                     declared_in,
                     if in_path { "path" } else { "query" },

@@ -33,7 +33,9 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ListParams>,
 ) -> ApiResult<Json<Page<SignoffView>>> {
     let page = super::page(q.cursor.as_deref(), q.limit)?;
-    Ok(Json(s.service.signoffs(&who, q.state.as_deref(), page).await?))
+    Ok(Json(
+        s.service.signoffs(&who, q.state.as_deref(), page).await?,
+    ))
 }
 
 /// Asks the learner's manager to sign off a certification (the learner, or an
