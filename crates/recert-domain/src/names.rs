@@ -158,6 +158,26 @@ pub fn forbidden_char(s: &str) -> Option<char> {
         .find(|c| (*c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
 }
 
+/// The longest text any single field may hold, in characters: a message template's body
+/// (10,000) is the longest recert has a use for. Without a cap anyone with a token could
+/// store (and have every page render) a megabyte per field.
+pub const MAX_TEXT_CHARS: usize = 10_000;
+
+/// What every edge (JSON, forms, multipart, query, path) checks of every text it is given:
+/// no [`forbidden_char`], at most [`MAX_TEXT_CHARS`] characters. Fields with rules of their
+/// own (a name's 128, a URL's 2,000) check those too.
+pub fn check_text(field: &str, s: &str) -> Result<(), DomainError> {
+    check_chars(field, s)?;
+    // Bytes first: no text of fewer bytes can have more characters.
+    if s.len() > MAX_TEXT_CHARS && s.chars().count() > MAX_TEXT_CHARS {
+        return Err(DomainError::field(
+            field,
+            format!("must be at most {MAX_TEXT_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
 /// Refuses text holding a [`forbidden_char`], naming the field and the character.
 pub fn check_chars(field: &str, s: &str) -> Result<(), DomainError> {
     match forbidden_char(s) {
@@ -229,6 +249,9 @@ mod tests {
     #[test]
     fn control_characters_but_tab_and_newlines_are_refused() {
         assert_eq!(forbidden_char("a\0b"), Some('\0'));
+        assert!(check_text("body", &"é".repeat(MAX_TEXT_CHARS)).is_ok());
+        let e = check_text("body", &"x".repeat(MAX_TEXT_CHARS + 1)).unwrap_err();
+        assert!(e.to_string().contains("at most 10000 characters"), "{e}");
         assert_eq!(forbidden_char("bell\u{7}"), Some('\u{7}'));
         assert_eq!(forbidden_char("line\nnext\tcol\r"), None);
         assert_eq!(forbidden_char("Ana Ruiz — Ⅳ ✓"), None);

@@ -84,6 +84,11 @@ impl RenewalAnchor {
     }
 }
 
+/// At most this many items (courses, assessments) in one program.
+pub const MAX_ITEMS: usize = 200;
+/// At most this many custom fields on a program's awards.
+pub const MAX_CUSTOM_FIELDS: usize = 50;
+
 /// Continuing-education requirement for the credits pathway: total hours per cycle and
 /// per-category minimums.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -461,6 +466,13 @@ impl ProgramDraft {
             None => base.and_then(|b| b.refresher_item.clone()),
         };
         let items = match self.items {
+            Some(drafts) if drafts.len() > MAX_ITEMS => {
+                e.add(
+                    "items",
+                    format!("at most {MAX_ITEMS} items, not {}", drafts.len()),
+                );
+                Vec::new()
+            }
             Some(drafts) => {
                 let mut out: Vec<ProgramItem> = Vec::with_capacity(drafts.len());
                 for (i, d) in drafts.into_iter().enumerate() {
@@ -485,6 +497,13 @@ impl ProgramDraft {
             None => base.and_then(|b| b.content_version.clone()),
         };
         let custom_fields = match self.custom_fields {
+            Some(defs) if defs.len() > MAX_CUSTOM_FIELDS => {
+                e.add(
+                    "custom_fields",
+                    format!("at most {MAX_CUSTOM_FIELDS} fields, not {}", defs.len()),
+                );
+                Vec::new()
+            }
             Some(defs) => {
                 for (i, d) in defs.iter().enumerate() {
                     if e.check(Code::parse(&format!("custom_fields[{i}].key"), &d.key))

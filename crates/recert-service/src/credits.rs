@@ -341,6 +341,13 @@ impl Service {
                 current.award.id
             )));
         }
+        crate::external::check_evidence_allowance(
+            tx.conn(),
+            learner_id,
+            evidence.as_ref(),
+            self.now_ms(),
+        )
+        .await?;
         entry.id = store::insert(tx.conn(), &entry, evidence.as_ref()).await?;
         tx.audit(NewEvent {
             at: self.now(),

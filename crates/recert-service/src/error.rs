@@ -23,6 +23,9 @@ pub enum ServiceError {
     /// Too many requests from one caller in a short time (public verification).
     #[error("{0}")]
     TooManyRequests(String),
+    /// The request, or what it would store, is over a size limit (413).
+    #[error("{0}")]
+    TooLarge(String),
     /// A fault on our side; the detail is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),

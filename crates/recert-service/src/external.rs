@@ -20,6 +20,44 @@ use serde::{Deserialize, Serialize};
 
 /// Evidence files above this size are refused.
 pub const MAX_EVIDENCE_BYTES: usize = 10 * 1024 * 1024;
+/// Evidence files one learner may get in 24 hours (external training and credits together):
+/// plenty for a person, a brake on a script with a learner's token.
+pub const EVIDENCE_FILES_PER_DAY: i64 = 20;
+/// All of one learner's evidence files together, at most.
+pub const EVIDENCE_BYTES_PER_LEARNER: i64 = 500 * 1024 * 1024;
+
+/// Refuses a new evidence file for a learner over their allowance: too many files in the
+/// last 24 hours (422, beside the field), or too many bytes in all (413). Read in the
+/// write that stores it, so concurrent uploads cannot both slip under.
+pub(crate) async fn check_evidence_allowance(
+    conn: &mut recert_store::Conn,
+    learner_id: i64,
+    evidence: Option<&Evidence>,
+    now_ms: i64,
+) -> Result<()> {
+    let Some(evidence) = evidence else {
+        return Ok(());
+    };
+    let (recent, total) = store::evidence_use(conn, learner_id, now_ms - 86_400_000).await?;
+    if recent >= EVIDENCE_FILES_PER_DAY {
+        return Err(ServiceError::field(
+            "evidence",
+            format!(
+                "{recent} evidence files were uploaded for this learner in the last 24 hours, \
+                 the most allowed; send this one tomorrow, or without the file"
+            ),
+        ));
+    }
+    let size = i64::try_from(evidence.bytes.len()).unwrap_or(i64::MAX);
+    if total.saturating_add(size) > EVIDENCE_BYTES_PER_LEARNER {
+        return Err(ServiceError::TooLarge(format!(
+            "this learner's evidence files already take {} MB; together they may take at most {} MB",
+            (total + 1024 * 1024 - 1) / (1024 * 1024),
+            EVIDENCE_BYTES_PER_LEARNER / (1024 * 1024)
+        )));
+    }
+    Ok(())
+}
 
 /// A report of external training.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -333,6 +371,7 @@ impl Service {
             outcome: None,
         };
         let mut tx = self.store.begin_write().await?;
+        check_evidence_allowance(tx.conn(), learner_id, evidence.as_ref(), self.now_ms()).await?;
         report.id = store::insert(tx.conn(), &report, evidence.as_ref()).await?;
         tx.audit(NewEvent {
             at: self.now(),

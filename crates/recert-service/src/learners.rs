@@ -120,9 +120,21 @@ async fn resolve(conn: &mut Conn, draft: LearnerDraft, base: Option<&Learner>) -
             e.add(format!("external_ids.{k}"), "must be text");
         }
     }
+    recert_domain::learner::check_attributes(
+        "external_ids",
+        &external_ids,
+        recert_domain::learner::MAX_EXTERNAL_IDS,
+        &mut e,
+    );
     let attributes = draft
         .attributes
         .unwrap_or_else(|| base.map(|b| b.attributes.clone()).unwrap_or_default());
+    recert_domain::learner::check_attributes(
+        "attributes",
+        &attributes,
+        recert_domain::learner::MAX_ATTRIBUTES,
+        &mut e,
+    );
     let (manager, manager_id) = match draft.manager {
         Some(Some(raw)) if !raw.trim().is_empty() => {
             let m = e.check(Username::parse("manager", &raw));

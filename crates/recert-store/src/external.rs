@@ -222,3 +222,26 @@ fn push_filter(q: &mut Sql, f: &Filter) {
     }
     f.within.push(q, "x.learner_id", Some("x.program_id"));
 }
+
+/// A learner's evidence files: how many were uploaded at or after `since_ms` (external
+/// training and credit entries together), and how many bytes all of theirs take.
+pub async fn evidence_use(
+    conn: &mut AnyConnection,
+    learner_id: i64,
+    since_ms: i64,
+) -> Result<(i64, i64)> {
+    let r = crate::sql::q(
+        "SELECT \
+           (SELECT COUNT(*) FROM external_training \
+              WHERE learner_id = $1 AND evidence IS NOT NULL AND submitted_at >= $2) \
+         + (SELECT COUNT(*) FROM credits \
+              WHERE learner_id = $1 AND evidence IS NOT NULL AND submitted_at >= $2) AS recent, \
+           CAST((SELECT COALESCE(SUM(LENGTH(evidence)), 0) FROM external_training WHERE learner_id = $1) \
+         + (SELECT COALESCE(SUM(LENGTH(evidence)), 0) FROM credits WHERE learner_id = $1) AS BIGINT) AS total",
+    )
+    .bind(learner_id)
+    .bind(since_ms)
+    .fetch_one(conn)
+    .await?;
+    Ok((rows::int(&r, "recent")?, rows::int(&r, "total")?))
+}

@@ -46,7 +46,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                     Problem::new(r.status(), "bad-request", "Bad request", r.body_text())
                 }
             })?;
-        if has_control_escape(&bytes)
+        if needs_text_check(&bytes)
             && let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes)
             && let Some(e) = json_text_error(&v)
         {
@@ -66,23 +66,37 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// Whether a JSON text holds a `\u00XX` escape of a control character: the only way one
-/// gets into a JSON string (raw ones are not JSON). A quick scan, so the common body is
-/// parsed once.
-fn has_control_escape(bytes: &[u8]) -> bool {
-    let mut i = 0;
+/// Whether a JSON text may hold a string no field may hold: a `\u00XX` escape of a
+/// control character (the only way one gets into a JSON string; raw ones are not JSON), or
+/// a string longer than [`recert_domain::names::MAX_TEXT_CHARS`] bytes. A quick scan, so the
+/// common body is parsed once.
+pub fn needs_text_check(bytes: &[u8]) -> bool {
+    let max = recert_domain::names::MAX_TEXT_CHARS;
+    let (mut i, mut in_string, mut run) = (0, false, 0usize);
     while i < bytes.len() {
-        if bytes[i] == b'\\' {
-            if bytes.get(i + 1) == Some(&b'u')
-                && bytes.get(i + 2..i + 4) == Some(b"00")
-                && matches!(bytes.get(i + 4), Some(b'0' | b'1'))
-            {
-                return true;
+        match bytes[i] {
+            b'\\' => {
+                if bytes.get(i + 1) == Some(&b'u')
+                    && bytes.get(i + 2..i + 4) == Some(b"00")
+                    && matches!(bytes.get(i + 4), Some(b'0' | b'1'))
+                {
+                    return true;
+                }
+                run += 2;
+                i += 2;
+                continue;
             }
-            i += 2;
-        } else {
-            i += 1;
+            b'"' => {
+                in_string = !in_string;
+                run = 0;
+            }
+            _ if in_string => run += 1,
+            _ => {}
         }
+        if run > max {
+            return true;
+        }
+        i += 1;
     }
     false
 }
@@ -100,7 +114,7 @@ pub fn json_text_error(v: &serde_json::Value) -> Option<FieldError> {
             }
         };
         match v {
-            serde_json::Value::String(s) => recert_domain::names::check_chars(&at(path), s)
+            serde_json::Value::String(s) => recert_domain::names::check_text(&at(path), s)
                 .err()
                 .and_then(|e| e.0.into_iter().next()),
             serde_json::Value::Array(items) => items
@@ -113,7 +127,7 @@ pub fn json_text_error(v: &serde_json::Value) -> Option<FieldError> {
                 } else {
                     format!("{path}.{k}")
                 };
-                match recert_domain::names::check_chars(&at(&p), k) {
+                match recert_domain::names::check_text(&at(&p), k) {
                     Err(e) => e.0.into_iter().next(),
                     Ok(()) => walk(x, &p),
                 }
@@ -169,7 +183,7 @@ pub async fn refuse_control(
     let bad = [("path", uri.path()), ("query", uri.query().unwrap_or(""))]
         .into_iter()
         .find_map(|(part, raw)| {
-            recert_domain::names::check_chars(part, &percent_decoded(raw)).err()
+            recert_domain::names::check_text(part, &percent_decoded(raw)).err()
         });
     if let Some(e) = bad {
         let detail = format!("the URL's {e}");
@@ -330,37 +344,44 @@ pub async fn read_multipart(
         let field = match mp.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => {
-                return Err(ServiceError::field(
-                    file_field,
-                    format!("the upload could not be read: {}", e.body_text()),
-                ));
-            }
+            Err(e) => return Err(multipart_error(file_field, &e)),
         };
         let name = field.name().unwrap_or_default().to_owned();
-        recert_domain::names::check_chars("field name", &name)?;
+        recert_domain::names::check_text("field name", &name)?;
         if name == file_field {
             let file_name = field.file_name().unwrap_or(file_field).to_owned();
-            recert_domain::names::check_chars(file_field, &file_name)?;
+            recert_domain::names::check_text(file_field, &file_name)?;
             let content_type = field.content_type().unwrap_or_default().to_owned();
-            let bytes = field.bytes().await.map_err(|e| {
-                ServiceError::field(
-                    file_field,
-                    format!("the upload could not be read: {}", e.body_text()),
-                )
-            })?;
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| multipart_error(file_field, &e))?;
             upload = Some(recert_service::external::Upload {
                 name: file_name,
                 content_type,
                 bytes: bytes.to_vec(),
             });
         } else {
-            let text = field.text().await.map_err(|e| {
-                ServiceError::field(&name, format!("could not be read: {}", e.body_text()))
-            })?;
-            recert_domain::names::check_chars(&name, &text)?;
+            let text = field.text().await.map_err(|e| multipart_error(&name, &e))?;
+            recert_domain::names::check_text(&name, &text)?;
             fields.push((name, text));
         }
     }
     Ok((fields, upload))
+}
+
+/// A multipart body that could not be read: over the size limit (413), or broken (the
+/// field named).
+fn multipart_error(field: &str, e: &axum::extract::multipart::MultipartError) -> ServiceError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ServiceError::TooLarge(format!(
+            "the upload is over {} MB, the most one request may carry",
+            crate::UPLOAD_LIMIT / (1024 * 1024)
+        ))
+    } else {
+        ServiceError::field(
+            field,
+            format!("the upload could not be read: {}", e.body_text()),
+        )
+    }
 }

@@ -137,6 +137,9 @@ impl From<ServiceError> for ApiError {
                 "Too many requests",
                 msg,
             ),
+            ServiceError::TooLarge(msg) => {
+                Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Too large", msg)
+            }
             ServiceError::Internal(cause) => Problem::internal(&cause),
         })
     }

@@ -476,6 +476,8 @@ both_backends! {
             json!({"actor": {"mbox": "mailto:a@example.com"}, "verb": {"id": "http://x/v"}, "object": {"id": "urn:x"}, "timestamp": "yesterday"}),
             json!([good.clone(), "text"]),
             json!([]),
+            // A 900 KB object id: no text over 10,000 characters is stored.
+            json!({"actor": {"mbox": "mailto:a@example.com"}, "verb": {"id": "http://x/v"}, "object": {"id": format!("urn:{}", "x".repeat(900_000))}}),
         ] {
             let (status, body, _) = xapi(&app, Method::POST, "/xapi/statements", &auth, Some(bad.clone())).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{bad} → {body}");

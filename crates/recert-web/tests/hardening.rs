@@ -118,3 +118,111 @@ async fn https_deployments_send_strict_transport_security() {
     let _ = stop.send(());
     server.await.unwrap().unwrap();
 }
+
+/// A report of external training for ana, with an evidence file of `size` bytes.
+async fn report(app: &recert_testkit::TestApp, size: usize) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .text("learner", "ana")
+        .text("program", "SAFE")
+        .text("title", "Working at height")
+        .text("provider", "SafeCo")
+        .text("completed_on", "2027-05-20")
+        .part(
+            "evidence",
+            reqwest::multipart::Part::bytes(vec![b'%'; size])
+                .file_name("cert.pdf")
+                .mime_str("application/pdf")
+                .unwrap(),
+        );
+    app.client
+        .post(format!("{}/api/v1/external-training", app.base))
+        .bearer_auth(&app.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Sends an 11 MB multipart upload as a client that keeps writing while the server has
+/// already answered (as curl or a browser does) and returns the answer's head.
+async fn oversized_upload(app: &recert_testkit::TestApp) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let boundary = "recert-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"program\"\r\n\r\nSAFE\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"evidence\"; filename=\"big.pdf\"\r\n\
+         Content-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend(std::iter::repeat_n(b'%', 11 * 1024 * 1024));
+    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let (mut read, mut write) = stream.into_split();
+    let head = format!(
+        "POST /api/v1/external-training HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
+        app.token,
+        body.len()
+    );
+    let writer = tokio::spawn(async move {
+        // The server may stop reading once it has answered: a broken pipe is expected.
+        let _ = write.write_all(head.as_bytes()).await;
+        let _ = write.write_all(&body).await;
+    });
+    let mut answer = vec![0u8; 4096];
+    let mut got = 0;
+    while got < 12 || !answer[..got].windows(4).any(|w| w == b"\r\n\r\n") {
+        match read.read(&mut answer[got..]).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+    }
+    writer.abort();
+    String::from_utf8_lossy(&answer[..got]).into_owned()
+}
+
+both_backends! {
+    async fn limits_against_abuse_answer_413_or_422_and_store_nothing(app) {
+        use serde_json::json;
+        app.program(json!({"code": "SAFE", "name": "Site Safety", "validity": {"count": 1, "unit": "years"}})).await;
+        app.learner("ana").await;
+        // No text over 10,000 characters, at any edge.
+        let long = "x".repeat(10_001);
+        app.post("/api/v1/learners", json!({"username": "ben", "legal_name": "Ben", "attributes": {"note": long}}))
+            .await.invalid_field("attributes.note");
+        let res = app.client.get(format!("{}/api/v1/learners?q={long}", app.base)).bearer_auth(&app.token).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert!(res.text().await.unwrap().contains("at most 10000 characters"));
+        // Attributes, items and custom fields are counted.
+        let many: serde_json::Map<String, serde_json::Value> = (0..51).map(|i| (format!("a{i}"), json!("v"))).collect();
+        app.post("/api/v1/learners", json!({"username": "cem", "legal_name": "Cem", "attributes": many}))
+            .await.invalid_field("attributes");
+        let items: Vec<serde_json::Value> = (0..201).map(|i| json!({"code": format!("C{i}"), "kind": "course"})).collect();
+        app.post("/api/v1/programs", json!({"code": "BIG", "name": "Big", "validity": {"count": 1, "unit": "years"}, "items": items}))
+            .await.invalid_field("items");
+        let fields: Vec<serde_json::Value> = (0..51).map(|i| json!({"key": format!("f{i}"), "label": "F", "kind": "text"})).collect();
+        app.post("/api/v1/programs", json!({"code": "BIG", "name": "Big", "validity": {"count": 1, "unit": "years"}, "custom_fields": fields}))
+            .await.invalid_field("custom_fields");
+        app.get("/api/v1/learners/cem").await.problem(StatusCode::NOT_FOUND);
+        app.get("/api/v1/programs/BIG").await.problem(StatusCode::NOT_FOUND);
+        // A multipart body over the upload limit is 413, not 422.
+        let answer = oversized_upload(&app).await;
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(answer.to_ascii_lowercase().contains("content-type: application/problem+json"), "{answer}");
+        // Twenty evidence files a day per learner; the next is refused beside the field.
+        for _ in 0..20 {
+            assert_eq!(report(&app, 1000).await.status(), StatusCode::CREATED);
+        }
+        let res = report(&app, 1000).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let p: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(p["errors"][0]["field"], "evidence", "{p}");
+        assert!(p["detail"].as_str().unwrap().contains("last 24 hours"), "{p}");
+        let queue = app.get("/api/v1/external-training?limit=100").await.expect(StatusCode::OK);
+        assert_eq!(queue["items"].as_array().unwrap().len(), 20);
+        // A day later the allowance is back.
+        app.set_time("2027-06-16T12:00:01Z");
+        assert_eq!(report(&app, 1000).await.status(), StatusCode::CREATED);
+    }
+}

@@ -57,8 +57,8 @@ impl Fields {
     /// naming the field; nobody types one, so a plain page says what to correct.
     pub fn refused_chars(&self) -> Option<Response> {
         self.0.iter().find_map(|(k, v)| {
-            recert_domain::names::check_chars(k, v)
-                .and_then(|()| recert_domain::names::check_chars("field name", k))
+            recert_domain::names::check_text(k, v)
+                .and_then(|()| recert_domain::names::check_text("field name", k))
                 .err()
                 .map(|e| {
                     error_page(
