@@ -266,15 +266,20 @@ impl Principal {
     }
 
     /// Refuses unless the learner is in reach.
+    ///
+    /// Out of reach answers as unknown (`what` `key` does not exist): usernames and event
+    /// ids are not public, and a different answer would tell who is on the books.
     pub fn require_learner(
         &self,
         learner_id: i64,
         manager_id: Option<i64>,
+        what: &'static str,
+        key: &str,
     ) -> Result<(), ServiceError> {
         if self.reach().learner(learner_id, manager_id) {
             Ok(())
         } else {
-            Err(self.forbidden("see this learner's records"))
+            Err(ServiceError::not_found(what, key))
         }
     }
 }

@@ -689,7 +689,7 @@ impl Service {
             .await?
             .ok_or_else(|| ServiceError::not_found("completion", event_id))?;
         let manager = learner_store::manager_id(&mut conn, r.learner_id).await?;
-        who.require_learner(r.learner_id, manager)?;
+        who.require_learner(r.learner_id, manager, "completion", event_id)?;
         view(&r, Intake::Recorded)
     }
 }

@@ -745,10 +745,11 @@ impl Service {
         let e = store::by_id(conn, id)
             .await?
             .ok_or_else(|| ServiceError::not_found("credit entry", id.to_string()))?;
+        // Out of reach answers as unknown: entry ids are not public.
         if crate::external::may_see(conn, who, e.learner_id, e.program_id).await? {
             Ok(e)
         } else {
-            Err(who.forbidden("see this credit entry"))
+            Err(ServiceError::not_found("credit entry", id.to_string()))
         }
     }
 

@@ -620,10 +620,14 @@ impl Service {
         let r = store::by_id(conn, id)
             .await?
             .ok_or_else(|| ServiceError::not_found("external training report", id.to_string()))?;
+        // Out of reach answers as unknown: report ids are not public.
         if may_see(conn, who, r.learner_id, r.program_id).await? {
             Ok(r)
         } else {
-            Err(who.forbidden("see this report"))
+            Err(ServiceError::not_found(
+                "external training report",
+                id.to_string(),
+            ))
         }
     }
 

@@ -315,7 +315,7 @@ impl Service {
             .ok_or_else(|| ServiceError::not_found("learner", username))?;
         let reach = who.reach();
         let manager_id = store::manager_id(&mut conn, id).await?;
-        who.require_learner(id, manager_id)?;
+        who.require_learner(id, manager_id, "learner", username)?;
         // A program manager sees the learner, but only the awards of their programs.
         let records = recert_store::awards::of_learner(&mut conn, id)
             .await?

@@ -725,7 +725,7 @@ impl Service {
                 .iter()
                 .find(|(_, name, _)| name == u)
                 .ok_or_else(|| ServiceError::not_found("learner", u.clone()))?;
-            who.require_learner(*id, *manager)?;
+            who.require_learner(*id, *manager, "learner", u)?;
             ids.push(*id);
         }
         let ctx = self.catalogue(&mut conn).await?;

@@ -297,10 +297,14 @@ fn succeeded(status: StatusCode, location: Option<&str>) -> bool {
 }
 
 /// Whether the answer means "not for you": 401, 403, or a redirect to sign in.
-fn refused(status: StatusCode, location: Option<&str>) -> bool {
+/// A refusal: no token (401), a role that may not (403), a page's sign-in redirect, or —
+/// for a record whose id is not public (a learner, a report, a credit entry) — the same
+/// "does not exist" an unknown id gets, so that the answer tells nothing.
+fn refused(status: StatusCode, location: Option<&str>, text: &str) -> bool {
     status == StatusCode::UNAUTHORIZED
         || status == StatusCode::FORBIDDEN
         || location.is_some_and(|l| l.starts_with("/login?next="))
+        || (status == StatusCode::NOT_FOUND && text.contains("does not exist"))
 }
 
 async fn call(
@@ -1403,7 +1407,7 @@ async fn run_as(backend: recert_testkit::Backend, who: Who) -> Vec<String> {
         let ok = if expected {
             succeeded(status, location.as_deref())
         } else {
-            refused(status, location.as_deref())
+            refused(status, location.as_deref(), &text)
         };
         if !ok || status.is_server_error() {
             wrong.push(format!(

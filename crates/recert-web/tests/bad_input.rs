@@ -99,7 +99,11 @@ both_backends! {
         app.learner("ana").await;
         app.learner("ben").await;
         let learner = app.user_token("ana", "learner", Some("ana"), &[]).await;
-        app.send(Method::GET, "/api/v1/learners/ben", None, Some(&learner)).await.problem(StatusCode::FORBIDDEN);
+        // Another learner answers exactly as one that does not exist: usernames are not public.
+        let hidden = app.send(Method::GET, "/api/v1/learners/ben", None, Some(&learner)).await.problem(StatusCode::NOT_FOUND);
+        let unknown = app.send(Method::GET, "/api/v1/learners/nobody", None, Some(&learner)).await.problem(StatusCode::NOT_FOUND);
+        assert_eq!(hidden["title"], unknown["title"]);
+        assert_eq!(hidden["detail"].as_str().unwrap().replace("ben", "X"), unknown["detail"].as_str().unwrap().replace("nobody", "X"));
         app.send(Method::GET, "/api/v1/users", None, Some(&auditor)).await.problem(StatusCode::FORBIDDEN);
     }
 }
