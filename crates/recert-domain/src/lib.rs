@@ -18,6 +18,7 @@ pub mod organization;
 pub mod program;
 pub mod renewal;
 pub mod status;
+pub mod xapi;
 
 pub use award::{Association, Award, Cycle, Revocation};
 pub use certificate_id::CertificateId;

@@ -404,7 +404,7 @@ impl Service {
         body: Value,
         put_id: Option<&str>,
     ) -> Result<std::result::Result<StatementIds, BadStatement>> {
-        let list = match body {
+        let mut list = match body {
             Value::Array(a) if put_id.is_none() => a,
             Value::Array(_) => {
                 return Ok(Err(BadStatement(
@@ -428,12 +428,17 @@ impl Service {
             None => None,
         };
         let mut checked = Vec::with_capacity(list.len());
-        for (i, s) in list.iter().enumerate() {
-            let at = if list.len() == 1 {
-                "statement".to_owned()
-            } else {
+        let many = list.len() > 1;
+        for (i, s) in list.iter_mut().enumerate() {
+            let at = if many {
                 format!("statement {i}")
+            } else {
+                "statement".to_owned()
             };
+            // The structure first (xAPI 1.0.3, every property), then what recert reads of it.
+            if let Err(e) = recert_domain::xapi::validate(s) {
+                return Ok(Err(BadStatement(format!("{at}: {e}"))));
+            }
             match check(s, &at) {
                 Ok(mut c) => {
                     if let Some(p) = &put_id {

@@ -151,7 +151,7 @@ fn too_large() -> Problem {
 }
 
 /// Percent-decodes a URL part leniently (bad escapes stay as they are).
-fn percent_decoded(raw: &str) -> String {
+pub(crate) fn percent_decoded(raw: &str) -> String {
     let b = raw.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

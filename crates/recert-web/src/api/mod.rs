@@ -22,7 +22,7 @@ pub mod webhooks;
 use crate::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
+use axum::routing::{any, delete, get, post};
 
 /// The page a collection request asks for. (Each list's parameters carry `limit` and
 /// `cursor` themselves: serde's `flatten` loses number types in query strings.)
@@ -261,4 +261,13 @@ pub fn routes() -> Router<AppState> {
                 .put(crate::xapi::put_statement),
         )
         .route("/xapi/about", get(crate::xapi::about))
+        .route("/xapi/activities/state", any(crate::xapi::not_implemented))
+        .route(
+            "/xapi/activities/profile",
+            any(crate::xapi::not_implemented),
+        )
+        .route("/xapi/agents/profile", any(crate::xapi::not_implemented))
+        .route("/xapi/activities", any(crate::xapi::not_implemented))
+        .route("/xapi/agents", any(crate::xapi::not_implemented))
+        .route("/xapi/{*rest}", any(crate::xapi::unknown))
 }
