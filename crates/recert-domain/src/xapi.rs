@@ -748,6 +748,169 @@ fn attachments(v: &mut Value, path: &str) -> Checked {
     Ok(())
 }
 
+/// The verb that voids the statement its object refers to.
+pub const VOIDED: &str = "http://adlnet.gov/expapi/verbs/voided";
+
+/// What the statement queries filter by, read from a (valid) statement once when it is
+/// stored: each list is newline-delimited with a newline at both ends, so one `LIKE
+/// '%\n…\n%'` finds an entry.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Index {
+    /// `a:<agent>` for the actor and an Agent or Group object; `r:<agent>` for every other
+    /// Agent or Group (authority, instructor, team, members, a SubStatement's parties).
+    pub agents: String,
+    /// `o:<id>` for the Activity object; `r:<id>` for context activities and a
+    /// SubStatement's Activities.
+    pub activities: String,
+    pub registration: Option<String>,
+    /// The statement a voiding statement voids.
+    pub voids: Option<String>,
+}
+
+/// An Agent's or Group's identity as the filters compare it: its one inverse functional
+/// identifier (`mbox:mailto:…`, `mbox_sha1sum:…`, `openid:…`, `account:<homePage> <name>`).
+pub fn agent_key(agent: &Value) -> Option<String> {
+    let o = agent.as_object()?;
+    if let Some(m) = o.get("mbox").and_then(Value::as_str) {
+        return Some(format!("mbox:{}", m.to_lowercase()));
+    }
+    if let Some(m) = o.get("mbox_sha1sum").and_then(Value::as_str) {
+        return Some(format!("mbox_sha1sum:{}", m.to_lowercase()));
+    }
+    if let Some(m) = o.get("openid").and_then(Value::as_str) {
+        return Some(format!("openid:{m}"));
+    }
+    let a = o.get("account")?;
+    Some(format!(
+        "account:{} {}",
+        a.get("homePage")?.as_str()?,
+        a.get("name")?.as_str()?
+    ))
+}
+
+/// The index of a statement (see [`Index`]).
+pub fn index(statement: &Value) -> Index {
+    let mut agents = vec![];
+    let mut activities = vec![];
+    fn party(v: &Value, tag: &str, out: &mut Vec<String>) {
+        if let Some(k) = agent_key(v) {
+            out.push(format!("{tag}:{k}"));
+        }
+        for m in v
+            .get("member")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(k) = agent_key(m) {
+                out.push(format!("r:{k}"));
+            }
+        }
+    }
+    fn parts(s: &Value, top: bool, agents: &mut Vec<String>, activities: &mut Vec<String>) {
+        let (main, other) = if top { ("a", "o") } else { ("r", "r") };
+        if let Some(a) = s.get("actor") {
+            party(a, main, agents);
+        }
+        if let Some(o) = s.get("object") {
+            match o
+                .get("objectType")
+                .and_then(Value::as_str)
+                .unwrap_or("Activity")
+            {
+                "Activity" => {
+                    if let Some(id) = o.get("id").and_then(Value::as_str) {
+                        activities.push(format!("{other}:{id}"));
+                    }
+                }
+                "Agent" | "Group" => party(o, main, agents),
+                "SubStatement" => parts(o, false, agents, activities),
+                _ => {}
+            }
+        }
+        if let Some(c) = s.get("context") {
+            for key in ["instructor", "team"] {
+                if let Some(a) = c.get(key) {
+                    party(a, "r", agents);
+                }
+            }
+            if let Some(ca) = c.get("contextActivities").and_then(Value::as_object) {
+                for list in ca.values() {
+                    for a in list.as_array().into_iter().flatten() {
+                        if let Some(id) = a.get("id").and_then(Value::as_str) {
+                            activities.push(format!("r:{id}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    parts(statement, true, &mut agents, &mut activities);
+    if let Some(a) = statement.get("authority") {
+        party(a, "r", &mut agents);
+    }
+    let join = |v: Vec<String>| format!("\n{}\n", v.join("\n"));
+    let voids = (statement.pointer("/verb/id").and_then(Value::as_str) == Some(VOIDED))
+        .then(|| statement.pointer("/object/id").and_then(Value::as_str))
+        .flatten()
+        .map(str::to_lowercase);
+    Index {
+        agents: join(agents),
+        activities: join(activities),
+        registration: statement
+            .pointer("/context/registration")
+            .and_then(Value::as_str)
+            .map(str::to_lowercase),
+        voids,
+    }
+}
+
+/// A statement in the `ids` format: Agents, Groups, the verb and Activities reduced to
+/// what identifies them.
+pub fn ids_format(statement: &Value) -> Value {
+    fn agent(v: &Value) -> Value {
+        let Some(o) = v.as_object() else {
+            return v.clone();
+        };
+        let mut out = Map::new();
+        for key in ["objectType", "mbox", "mbox_sha1sum", "openid", "account"] {
+            if let Some(x) = o.get(key) {
+                out.insert(key.into(), x.clone());
+            }
+        }
+        if let Some(Value::Array(m)) = o.get("member") {
+            out.insert("member".into(), Value::Array(m.iter().map(agent).collect()));
+        }
+        Value::Object(out)
+    }
+    let mut s = statement.clone();
+    if let Some(o) = s.as_object_mut() {
+        for key in ["actor", "authority"] {
+            if let Some(a) = o.get(key).map(agent) {
+                o.insert(key.into(), a);
+            }
+        }
+        if let Some(id) = o.get("verb").and_then(|v| v.get("id")).cloned() {
+            o.insert("verb".into(), serde_json::json!({ "id": id }));
+        }
+        if let Some(obj) = o.get("object").cloned() {
+            let reduced = match obj
+                .get("objectType")
+                .and_then(Value::as_str)
+                .unwrap_or("Activity")
+            {
+                "Activity" => {
+                    serde_json::json!({"objectType": "Activity", "id": obj.get("id").cloned().unwrap_or(Value::Null)})
+                }
+                "Agent" | "Group" => agent(&obj),
+                _ => obj,
+            };
+            o.insert("object".into(), reduced);
+        }
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1049,6 +1212,50 @@ mod tests {
         }
     }
     impl Pipe for Value {}
+
+    #[test]
+    fn the_index_names_actor_object_and_related_parties() {
+        let s = json!({
+            "actor": {"mbox": "mailto:Ana@Example.com"},
+            "verb": {"id": "http://x.example/v"},
+            "object": {"id": "http://x.example/a"},
+            "context": {"registration": "FD41C918-B88B-4B20-A0A5-A4C32391AAA0",
+                        "instructor": {"account": {"homePage": "https://lms.example.com", "name": "bob"}},
+                        "contextActivities": {"parent": [{"id": "http://x.example/p"}]}},
+            "authority": {"openid": "https://id.example.com/lms"},
+        });
+        let i = index(&s);
+        assert_eq!(
+            i.agents,
+            "\na:mbox:mailto:ana@example.com\nr:account:https://lms.example.com bob\nr:openid:https://id.example.com/lms\n"
+        );
+        assert_eq!(
+            i.activities,
+            "\no:http://x.example/a\nr:http://x.example/p\n"
+        );
+        assert_eq!(
+            i.registration.as_deref(),
+            Some("fd41c918-b88b-4b20-a0a5-a4c32391aaa0")
+        );
+        assert_eq!(i.voids, None);
+        let v = json!({"actor": {"mbox": "mailto:a@example.com"}, "verb": {"id": VOIDED},
+                       "object": {"objectType": "StatementRef", "id": "FD41C918-B88B-4B20-A0A5-A4C32391AAA0"}});
+        assert_eq!(
+            index(&v).voids.as_deref(),
+            Some("fd41c918-b88b-4b20-a0a5-a4c32391aaa0")
+        );
+        let ids = ids_format(
+            &json!({"actor": {"name": "Ana", "mbox": "mailto:a@example.com"},
+            "verb": {"id": "http://x.example/v", "display": {"en": "v"}},
+            "object": {"id": "http://x.example/a", "definition": {"name": {"en": "A"}}}}),
+        );
+        assert_eq!(ids["actor"], json!({"mbox": "mailto:a@example.com"}));
+        assert_eq!(ids["verb"], json!({"id": "http://x.example/v"}));
+        assert_eq!(
+            ids["object"],
+            json!({"objectType": "Activity", "id": "http://x.example/a"})
+        );
+    }
 
     #[test]
     fn durations_iris_and_tags() {

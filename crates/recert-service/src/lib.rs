@@ -179,6 +179,7 @@ impl Service {
         self.store.migrate().await?;
         let mut tx = self.store.begin_write().await?;
         recert_store::learners::fill_mbox_sha1(tx.conn()).await?;
+        self.index_old_statements(&mut tx).await?;
         if recert_store::organizations::list(tx.conn())
             .await?
             .is_empty()

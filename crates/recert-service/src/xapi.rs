@@ -510,6 +510,15 @@ impl Service {
                 );
                 o.entry("version").or_insert_with(|| json!(XAPI_VERSION));
             }
+            let index = recert_domain::xapi::index(&full);
+            if let Some(target) = &index.voids
+                && let Some(t) = store::statement(tx.conn(), target).await?
+                && t.verb == recert_domain::xapi::VOIDED
+            {
+                return Ok(Err(BadStatement(format!(
+                    "statement {target} voids another statement and cannot itself be voided"
+                ))));
+            }
             let outcome = self
                 .statement_completion(&mut tx, &ctx, &actor, &c, &id, stored_at, learner.clone())
                 .await?;
@@ -524,9 +533,15 @@ impl Service {
                     learner_id: learner.as_ref().map(|l| l.0),
                     statement: full,
                     outcome,
+                    voided: false,
                 },
+                &index,
             )
             .await?;
+            // The voided statement is kept, answered only by voidedStatementId from now on.
+            if let Some(target) = &index.voids {
+                store::void(tx.conn(), target).await?;
+            }
             ids.push(id);
         }
         store::touch(tx.conn(), lms.id, self.now_ms()).await?;
@@ -585,26 +600,98 @@ impl Service {
         Ok(format!("completion recorded: {}", view.message))
     }
 
-    /// One stored statement, as the LRS returns it. An LMS reads only what it sent: the
-    /// statements of other connections name other systems' learners.
-    pub async fn statement(&self, lms: &LmsCaller, id: &str) -> Result<Value> {
+    /// One stored statement, as the LRS returns it: by `statementId` (`voided` false) one
+    /// that is not voided, by `voidedStatementId` (`voided` true) one that is. An LMS reads
+    /// only what it sent: the statements of other connections name other systems' learners.
+    pub async fn statement(
+        &self,
+        lms: &LmsCaller,
+        id: &str,
+        voided: bool,
+        ids_only: bool,
+    ) -> Result<Value> {
         let mut conn = self.store.read().await?;
         let s = store::statement(&mut conn, &id.to_lowercase())
             .await?
-            .filter(|s| s.connection_id == Some(lms.id))
-            .ok_or_else(|| ServiceError::not_found("statement", id))?;
-        Ok(s.statement)
+            .filter(|s| s.connection_id == Some(lms.id) && s.voided == voided)
+            .ok_or_else(|| {
+                ServiceError::not_found(
+                    if voided {
+                        "voided statement"
+                    } else {
+                        "statement"
+                    },
+                    id,
+                )
+            })?;
+        Ok(if ids_only {
+            recert_domain::xapi::ids_format(&s.statement)
+        } else {
+            s.statement
+        })
     }
 
-    /// The connection's newest statements, as an LRS StatementResult.
-    pub async fn statements(&self, lms: &LmsCaller, limit: Option<i64>) -> Result<Value> {
-        let limit = limit.filter(|n| (1..=500).contains(n)).unwrap_or(100);
+    /// The connection's statements a query matches, a page at a time (the LRS answers them
+    /// as a StatementResult whose `more` leads to the next page).
+    pub async fn statements(&self, lms: &LmsCaller, q: &StatementQuery) -> Result<StatementPage> {
         let mut conn = self.store.read().await?;
-        let found = store::recent_statements(&mut conn, Some(lms.id), limit).await?;
-        Ok(json!({
-            "statements": found.into_iter().map(|s| s.statement).collect::<Vec<_>>(),
-            "more": ""
-        }))
+        let mut query = store::StatementQuery {
+            connection_id: lms.id,
+            verb: q.verb.clone(),
+            agent: q.agent.clone(),
+            related_agents: q.related_agents,
+            activity: q.activity.clone(),
+            related_activities: q.related_activities,
+            registration: q.registration.as_ref().map(|r| r.to_lowercase()),
+            since_ms: q.since.map(|t| t.as_millisecond()),
+            until_ms: q.until.map(|t| t.as_millisecond()),
+            ascending: q.ascending,
+            after: None,
+            limit: match q.limit {
+                Some(n) if (1..=MAX_PAGE).contains(&n) => n,
+                _ => MAX_PAGE,
+            },
+        };
+        if let Some(c) = &q.cursor {
+            query.after = Some(decode_cursor(c).ok_or_else(|| {
+                ServiceError::field("cursor", "is not one this LRS gave in `more`")
+            })?);
+        }
+        let mut found = store::find_statements(&mut conn, &query).await?;
+        let more = found.len() as i64 > query.limit;
+        found.truncate(query.limit as usize);
+        let next_cursor = match found.last() {
+            Some(last) if more => Some(encode_cursor(last.stored_at_ms, &last.id)),
+            _ => None,
+        };
+        let statements: Vec<Value> = found
+            .into_iter()
+            .map(|s| {
+                if q.ids_only {
+                    recert_domain::xapi::ids_format(&s.statement)
+                } else {
+                    s.statement
+                }
+            })
+            .collect();
+        Ok(StatementPage {
+            statements,
+            next_cursor,
+        })
+    }
+
+    /// Indexes statements stored before the index existed (migration 0023), at start.
+    pub(crate) async fn index_old_statements(&self, tx: &mut recert_store::WriteTx) -> Result<()> {
+        loop {
+            let batch = store::unindexed(tx.conn(), 500).await?;
+            if batch.is_empty() {
+                return Ok(());
+            }
+            for s in batch {
+                store::set_index(tx.conn(), &s.id, &recert_domain::xapi::index(&s.statement))
+                    .await?;
+            }
+        }
     }
 
     /// What recert did with each recent statement (for the LMS connections page).
@@ -643,4 +730,44 @@ pub struct StatementLog {
     pub verb: String,
     pub object_id: Option<String>,
     pub outcome: String,
+}
+
+/// Statements per page at most (and when `limit` is 0 or absent).
+pub const MAX_PAGE: i64 = 500;
+
+/// A statement query as the LRS receives it (xAPI 1.0.3 Part 3, 2.1.3), parsed.
+#[derive(Debug, Clone, Default)]
+pub struct StatementQuery {
+    pub verb: Option<String>,
+    /// The key of the `agent` parameter's Agent or Group.
+    pub agent: Option<String>,
+    pub related_agents: bool,
+    pub activity: Option<String>,
+    pub related_activities: bool,
+    pub registration: Option<String>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub ascending: bool,
+    pub limit: Option<i64>,
+    /// `format=ids`.
+    pub ids_only: bool,
+    /// From a previous answer's `more`.
+    pub cursor: Option<String>,
+}
+
+/// A page's place: the stored instant and id of its last statement.
+fn encode_cursor(stored_at_ms: i64, id: &str) -> String {
+    format!("{stored_at_ms}.{id}")
+}
+
+fn decode_cursor(c: &str) -> Option<(i64, String)> {
+    let (at, id) = c.split_once('.')?;
+    is_uuid(id).then(|| Some((at.parse().ok()?, id.to_owned())))?
+}
+
+/// A page of statements and the cursor of the next one, if any.
+#[derive(Debug, Clone)]
+pub struct StatementPage {
+    pub statements: Vec<Value>,
+    pub next_cursor: Option<String>,
 }

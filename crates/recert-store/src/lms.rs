@@ -111,6 +111,8 @@ pub struct Statement {
     pub statement: serde_json::Value,
     /// What recert did with it, for people.
     pub outcome: String,
+    /// Voided by a later statement: answered only by `voidedStatementId`.
+    pub voided: bool,
 }
 
 fn statement_from_row(row: &AnyRow) -> Result<Statement> {
@@ -123,6 +125,7 @@ fn statement_from_row(row: &AnyRow) -> Result<Statement> {
         learner_id: rows::opt_int(row, "learner_id")?,
         statement: rows::json(row, "statement")?,
         outcome: rows::text(row, "outcome")?,
+        voided: rows::flag(row, "voided")?,
     })
 }
 
@@ -136,11 +139,16 @@ pub async fn statement(conn: &mut AnyConnection, id: &str) -> Result<Option<Stat
         .transpose()
 }
 
-pub async fn insert_statement(conn: &mut Writer, s: &Statement) -> Result<()> {
+pub async fn insert_statement(
+    conn: &mut Writer,
+    s: &Statement,
+    index: &recert_domain::xapi::Index,
+) -> Result<()> {
     let conn: &mut AnyConnection = conn;
     crate::sql::q(
-        "INSERT INTO xapi_statements (id, connection_id, stored_at, verb, object_id, learner_id, statement, outcome) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+        "INSERT INTO xapi_statements (id, connection_id, stored_at, verb, object_id, learner_id, statement, outcome, \
+         agents, activities, registration, voids, voided) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,0)",
     )
     .bind(&s.id)
     .bind(s.connection_id)
@@ -150,9 +158,156 @@ pub async fn insert_statement(conn: &mut Writer, s: &Statement) -> Result<()> {
     .bind(s.learner_id)
     .bind(rows::to_json(&s.statement)?)
     .bind(&s.outcome)
+    .bind(&index.agents)
+    .bind(&index.activities)
+    .bind(&index.registration)
+    .bind(&index.voids)
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Marks a statement voided.
+pub async fn void(conn: &mut Writer, id: &str) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
+    crate::sql::q("UPDATE xapi_statements SET voided = 1 WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Statements stored before their index existed (migration 0023), a batch at a time.
+pub async fn unindexed(conn: &mut AnyConnection, limit: i64) -> Result<Vec<Statement>> {
+    crate::sql::q("SELECT * FROM xapi_statements WHERE agents IS NULL ORDER BY id LIMIT $1")
+        .bind(limit)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(statement_from_row)
+        .collect()
+}
+
+/// Writes the index of a statement stored before it existed (voiding included).
+pub async fn set_index(
+    conn: &mut Writer,
+    id: &str,
+    index: &recert_domain::xapi::Index,
+) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
+    crate::sql::q(
+        "UPDATE xapi_statements SET agents = $1, activities = $2, registration = $3, voids = $4 \
+         WHERE id = $5",
+    )
+    .bind(&index.agents)
+    .bind(&index.activities)
+    .bind(&index.registration)
+    .bind(&index.voids)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    if let Some(target) = &index.voids {
+        crate::sql::q("UPDATE xapi_statements SET voided = 1 WHERE id = $1")
+            .bind(target)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// What a statement query asks for (xAPI 1.0.3 Part 3, 2.1.3).
+#[derive(Debug, Clone, Default)]
+pub struct StatementQuery {
+    pub connection_id: i64,
+    pub verb: Option<String>,
+    /// An agent's key (`recert_domain::xapi::agent_key`).
+    pub agent: Option<String>,
+    pub related_agents: bool,
+    pub activity: Option<String>,
+    pub related_activities: bool,
+    pub registration: Option<String>,
+    /// Stored after (ms), stored at or before (ms).
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    pub ascending: bool,
+    /// The last statement of the previous page: (stored_at, id).
+    pub after: Option<(i64, String)>,
+    pub limit: i64,
+}
+
+/// `%\n<tag>:<value>\n%`, with LIKE's wildcards in the value escaped.
+fn contains(tags: &[&str], value: &str) -> Vec<String> {
+    let escaped = value
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    tags.iter()
+        .map(|t| format!("%\n{t}:{escaped}\n%"))
+        .collect()
+}
+
+/// The statements a query matches, not voided, in stored order (newest first unless
+/// ascending), at most `limit + 1` (the extra one says there are more).
+pub async fn find_statements(
+    conn: &mut AnyConnection,
+    q: &StatementQuery,
+) -> Result<Vec<Statement>> {
+    use crate::sql::{Arg, Sql};
+    let mut sql = Sql::new("SELECT * FROM xapi_statements");
+    let c = sql.arg(Arg::Int(q.connection_id));
+    sql.push(&format!(" WHERE connection_id = {c} AND voided = 0"));
+    if let Some(v) = &q.verb {
+        let p = sql.arg(Arg::Text(v.clone()));
+        sql.push(&format!(" AND verb = {p}"));
+    }
+    if let Some(r) = &q.registration {
+        let p = sql.arg(Arg::Text(r.clone()));
+        sql.push(&format!(" AND registration = {p}"));
+    }
+    for (column, value, related, main) in [
+        ("agents", &q.agent, q.related_agents, "a"),
+        ("activities", &q.activity, q.related_activities, "o"),
+    ] {
+        let Some(value) = value else { continue };
+        let tags: &[&str] = if related { &[main, "r"] } else { &[main] };
+        let alternatives: Vec<String> = contains(tags, value)
+            .into_iter()
+            .map(|pattern| {
+                let p = sql.arg(Arg::Text(pattern));
+                format!("{column} LIKE {p} ESCAPE '\\'")
+            })
+            .collect();
+        sql.push(&format!(" AND ({})", alternatives.join(" OR ")));
+    }
+    if let Some(s) = q.since_ms {
+        let p = sql.arg(Arg::Int(s));
+        sql.push(&format!(" AND stored_at > {p}"));
+    }
+    if let Some(u) = q.until_ms {
+        let p = sql.arg(Arg::Int(u));
+        sql.push(&format!(" AND stored_at <= {p}"));
+    }
+    let (cmp, dir) = if q.ascending {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
+    if let Some((at, id)) = &q.after {
+        let a1 = sql.arg(Arg::Int(*at));
+        let a2 = sql.arg(Arg::Int(*at));
+        let i = sql.arg(Arg::Text(id.clone()));
+        sql.push(&format!(
+            " AND (stored_at {cmp} {a1} OR (stored_at = {a2} AND id {cmp} {i}))"
+        ));
+    }
+    let l = sql.arg(Arg::Int(q.limit + 1));
+    sql.push(&format!(" ORDER BY stored_at {dir}, id {dir} LIMIT {l}"));
+    sql.query()
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(statement_from_row)
+        .collect()
 }
 
 /// The newest statements, newest first: every connection's, or one connection's.

@@ -45,6 +45,8 @@ fn error(e: ServiceError) -> Response {
              under LMS connections or with 'recert lms create'",
         )
         .into_response(),
+        // xAPI answers every bad request 400, never 422.
+        ServiceError::Validation(d) => return bad_request(d.to_string()),
         e => crate::problem::ApiError::from(e).into_response(),
     };
     if res.status() == StatusCode::UNAUTHORIZED {
@@ -115,11 +117,21 @@ pub struct StatementParams {
     statement_id: Option<String>,
     voided_statement_id: Option<String>,
     limit: Option<i64>,
-    /// Every other parameter given, by name (checked against what the method takes).
-    others: Vec<String>,
+    /// Every other parameter given, by name, with its value.
+    others: Vec<(String, String)>,
 }
 
-/// What GET takes besides the two ids (xAPI 1.0.3 Part 3, 2.1.3).
+impl StatementParams {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.others
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What GET takes besides the two ids (xAPI 1.0.3 Part 3, 2.1.3), and `cursor`, which
+/// this LRS writes into `more`.
 const GET_FILTERS: &[&str] = &[
     "agent",
     "verb",
@@ -133,10 +145,94 @@ const GET_FILTERS: &[&str] = &[
     "format",
     "attachments",
     "ascending",
+    "cursor",
 ];
-/// What recert's statement queries answer today; the rest of [`GET_FILTERS`] is refused
-/// by name rather than ignored (ignoring a filter would answer the wrong statements).
-const GET_SUPPORTED: &[&str] = &["limit", "format", "attachments"];
+
+/// A filter query as the service takes it; the message says which parameter is wrong.
+fn statement_query(p: &StatementParams) -> Result<recert_service::xapi::StatementQuery, String> {
+    use recert_domain::xapi::{agent_key, is_iri, is_uuid};
+    let flag = |name: &str| -> Result<bool, String> {
+        match p.get(name) {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(v) => Err(format!("{name} must be true or false, not {v:?}")),
+        }
+    };
+    let iri = |name: &str| -> Result<Option<String>, String> {
+        match p.get(name) {
+            None => Ok(None),
+            Some(v) if is_iri(v) => Ok(Some(v.to_owned())),
+            Some(v) => Err(format!("{name} must be an absolute IRI, not {v:?}")),
+        }
+    };
+    let instant = |name: &str| -> Result<Option<recert_domain::Timestamp>, String> {
+        match p.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| format!("{name} must be an ISO 8601 instant with a zone, not {v:?}")),
+        }
+    };
+    let agent = match p.get("agent") {
+        None => None,
+        Some(raw) => {
+            let v: serde_json::Value = serde_json::from_str(raw)
+                .map_err(|_| "agent must be an Agent or Group as JSON".to_owned())?;
+            // Checked as the actor of a statement would be: the same rules.
+            let mut probe = serde_json::json!({
+                "actor": v,
+                "verb": {"id": "http://x.invalid/v"},
+                "object": {"id": "http://x.invalid/o"},
+            });
+            recert_domain::xapi::validate(&mut probe).map_err(|e| format!("agent: {e}"))?;
+            Some(agent_key(&probe["actor"]).ok_or_else(|| {
+                "agent must have an identifier (mbox, mbox_sha1sum, openid or account)".to_owned()
+            })?)
+        }
+    };
+    let registration = match p.get("registration") {
+        None => None,
+        Some(r) if is_uuid(r) => Some(r.to_owned()),
+        Some(r) => return Err(format!("registration must be a UUID, not {r:?}")),
+    };
+    let ids_only = match p.get("format") {
+        None | Some("exact") | Some("canonical") => false,
+        Some("ids") => true,
+        Some(f) => return Err(format!("format must be ids, exact or canonical, not {f:?}")),
+    };
+    flag("attachments")?;
+    Ok(recert_service::xapi::StatementQuery {
+        verb: iri("verb")?,
+        agent,
+        related_agents: flag("related_agents")?,
+        activity: iri("activity")?,
+        related_activities: flag("related_activities")?,
+        registration,
+        since: instant("since")?,
+        until: instant("until")?,
+        ascending: flag("ascending")?,
+        limit: p.limit,
+        ids_only,
+        cursor: p.get("cursor").map(str::to_owned),
+    })
+}
+
+/// The address of the next page: the same query with the cursor of the page's end.
+fn more_link(raw: Option<&str>, cursor: &str) -> String {
+    let mut link = String::from("/xapi/statements?");
+    for p in raw
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("cursor="))
+    {
+        link.push_str(p);
+        link.push('&');
+    }
+    link.push_str("cursor=");
+    link.push_str(cursor);
+    link
+}
 
 /// Reads the query string: unknown or repeated parameters are refused (400), as the
 /// specification asks, with the version header like every answer.
@@ -165,7 +261,7 @@ fn parse_params(raw: Option<&str>, allowed: &[&str]) -> Result<StatementParams, 
                     return Err(format!("limit {value:?} is not a whole number"));
                 }
             },
-            _ => p.others.push(key),
+            _ => p.others.push((key, value)),
         }
     }
     Ok(p)
@@ -242,31 +338,32 @@ pub async fn get_statements(
     if p.statement_id.is_some() && p.voided_statement_id.is_some() {
         return bad_request("statementId and voidedStatementId cannot be used together");
     }
-    if by_id && (p.limit.is_some() || p.others.iter().any(|o| o != "format" && o != "attachments"))
+    if by_id
+        && (p.limit.is_some()
+            || p.others
+                .iter()
+                .any(|(k, _)| k != "format" && k != "attachments"))
     {
         return bad_request(
             "with statementId or voidedStatementId only format and attachments may be given",
         );
     }
-    if let Some(unsupported) = p
-        .others
-        .iter()
-        .find(|o| !GET_SUPPORTED.contains(&o.as_str()))
-    {
-        return bad_request(format!(
-            "this LRS does not filter statements by {unsupported:?}: it keeps the statements recert learns from, and answers by statementId or the newest first"
-        ));
-    }
-    if p.voided_statement_id.is_some() {
-        // recert does not void statements, so no voided statement can be found.
-        return error(ServiceError::not_found(
-            "voided statement",
-            p.voided_statement_id.unwrap_or_default(),
-        ));
-    }
-    let answer = match p.statement_id {
-        Some(id) => s.service.statement(&lms, &id).await,
-        None => s.service.statements(&lms, p.limit).await,
+    let query = match statement_query(&p) {
+        Ok(q) => q,
+        Err(m) => return bad_request(m),
+    };
+    let answer = match (&p.statement_id, &p.voided_statement_id) {
+        (Some(id), _) => s.service.statement(&lms, id, false, query.ids_only).await,
+        (_, Some(id)) => s.service.statement(&lms, id, true, query.ids_only).await,
+        _ => s.service.statements(&lms, &query).await.map(|page| {
+            serde_json::json!({
+                "statements": page.statements,
+                "more": page
+                    .next_cursor
+                    .map(|c| more_link(q.as_deref(), &c))
+                    .unwrap_or_default(),
+            })
+        }),
     };
     match answer {
         Ok(v) => {

@@ -693,7 +693,13 @@ both_backends! {
             ("/xapi/statements?limit=many", "limit"),
             (&*format!("/xapi/statements?statementId={id}&voidedStatementId={id}"), "together"),
             (&*format!("/xapi/statements?statementId={id}&limit=1"), "only format and attachments"),
-            ("/xapi/statements?verb=http%3A%2F%2Fx.example%2Fv", "does not filter"),
+            ("/xapi/statements?verb=experienced", "verb must be an absolute IRI"),
+            ("/xapi/statements?registration=nope", "registration must be a UUID"),
+            ("/xapi/statements?since=yesterday", "since"),
+            ("/xapi/statements?ascending=yes", "ascending"),
+            ("/xapi/statements?format=full", "format"),
+            ("/xapi/statements?agent=%7B%22name%22%3A%22x%22%7D", "agent"),
+            ("/xapi/statements?cursor=garbage", "cursor"),
         ] {
             let (status, body, headers) = xapi(&app, Method::GET, path, &auth, None).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{path} → {body}");
@@ -716,5 +722,82 @@ both_backends! {
         assert!(detail.contains("Basic") && detail.contains("LMS") && !detail.contains("rct_"), "{detail}");
         assert_eq!(headers["x-experience-api-version"], "1.0.3");
         assert!(headers["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+    }
+}
+
+both_backends! {
+    async fn the_lrs_filters_pages_and_voids_as_xapi_says(app) {
+        let conn = app.post("/api/v1/lms-connections", json!({"name": "Filters"})).await.expect(StatusCode::CREATED);
+        let auth = basic(conn["key"].as_str().unwrap(), conn["secret"].as_str().unwrap());
+        let reg = "6a1e2d3c-4b5a-4c6d-8e7f-9a0b1c2d3e4f";
+        let put = |id: &'static str, s: Value| {
+            let auth = auth.clone();
+            let app = &app;
+            async move {
+                let (status, body, _) = xapi(app, Method::PUT, &format!("/xapi/statements?statementId={id}"), &auth, Some(s)).await;
+                assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+            }
+        };
+        let ids = [
+            "00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002",
+            "00000000-0000-4000-8000-000000000003", "00000000-0000-4000-8000-000000000004",
+        ];
+        put(ids[0], json!({"actor": {"mbox": "mailto:ana@example.com"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+            "object": {"id": "http://example.com/a"}, "context": {"registration": reg}})).await;
+        app.set_time("2027-06-15T12:00:01Z");
+        put(ids[1], json!({"actor": {"mbox": "mailto:ben@example.com"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/attempted"},
+            "object": {"id": "http://example.com/b"}, "context": {"instructor": {"mbox": "mailto:ana@example.com"},
+            "contextActivities": {"parent": {"id": "http://example.com/a"}}}})).await;
+        app.set_time("2027-06-15T12:00:02Z");
+        put(ids[2], json!({"actor": {"mbox": "mailto:ana@example.com"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/attempted"},
+            "object": {"id": "http://example.com/b"}})).await;
+        let get = |path: String| {
+            let auth = auth.clone();
+            let app = &app;
+            async move {
+                let (status, body, _) = xapi(app, Method::GET, &path, &auth, None).await;
+                assert_eq!(status, StatusCode::OK, "{path} → {body}");
+                body
+            }
+        };
+        let found = |body: &Value| -> Vec<String> {
+            body["statements"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_owned()).collect()
+        };
+        let ana = "%7B%22mbox%22%3A%22mailto%3Aana%40example.com%22%7D";
+        assert_eq!(found(&get(format!("/xapi/statements?agent={ana}")).await), vec![ids[2], ids[0]], "newest first, as actor only");
+        assert_eq!(found(&get(format!("/xapi/statements?agent={ana}&related_agents=true")).await), vec![ids[2], ids[1], ids[0]]);
+        assert_eq!(found(&get("/xapi/statements?verb=http%3A%2F%2Fadlnet.gov%2Fexpapi%2Fverbs%2Fattempted".into()).await), vec![ids[2], ids[1]]);
+        assert_eq!(found(&get("/xapi/statements?activity=http%3A%2F%2Fexample.com%2Fa".into()).await), vec![ids[0]]);
+        assert_eq!(found(&get("/xapi/statements?activity=http%3A%2F%2Fexample.com%2Fa&related_activities=true".into()).await), vec![ids[1], ids[0]]);
+        assert_eq!(found(&get(format!("/xapi/statements?registration={reg}")).await), vec![ids[0]]);
+        assert_eq!(found(&get("/xapi/statements?since=2027-06-15T12:00:00.500Z".into()).await), vec![ids[2], ids[1]]);
+        assert_eq!(found(&get("/xapi/statements?until=2027-06-15T12:00:01Z&ascending=true".into()).await), vec![ids[0], ids[1]]);
+        // Paging: `more` leads to the next page with the same filters, and is empty at the end.
+        let first = get("/xapi/statements?limit=2&ascending=true".into()).await;
+        assert_eq!(found(&first), vec![ids[0], ids[1]]);
+        let more = first["more"].as_str().unwrap();
+        assert!(more.starts_with("/xapi/statements?") && more.contains("ascending=true"), "{more}");
+        let second = get(more.to_owned()).await;
+        assert_eq!(found(&second), vec![ids[2]]);
+        assert_eq!(second["more"], "");
+        // format=ids keeps what identifies.
+        let ids_only = get(format!("/xapi/statements?statementId={}&format=ids", ids[1])).await;
+        assert_eq!(ids_only["actor"], json!({"mbox": "mailto:ben@example.com"}));
+        assert_eq!(ids_only["verb"], json!({"id": "http://adlnet.gov/expapi/verbs/attempted"}));
+        // Voiding: the target is answered only by voidedStatementId and left out of queries;
+        // a voiding statement cannot itself be voided.
+        put(ids[3], json!({"actor": {"mbox": "mailto:ana@example.com"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+            "object": {"objectType": "StatementRef", "id": ids[0]}})).await;
+        let (status, _, _) = xapi(&app, Method::GET, &format!("/xapi/statements?statementId={}", ids[0]), &auth, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let voided = get(format!("/xapi/statements?voidedStatementId={}", ids[0])).await;
+        assert_eq!(voided["id"], ids[0]);
+        let (status, _, _) = xapi(&app, Method::GET, &format!("/xapi/statements?voidedStatementId={}", ids[1]), &auth, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "not voided");
+        assert_eq!(found(&get(format!("/xapi/statements?agent={ana}")).await), vec![ids[3], ids[2]]);
+        let (status, body, _) = xapi(&app, Method::POST, "/xapi/statements", &auth, Some(json!({"actor": {"mbox": "mailto:ana@example.com"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"}, "object": {"objectType": "StatementRef", "id": ids[3]}}))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body["detail"].as_str().unwrap().contains("cannot itself be voided"), "{body}");
     }
 }
