@@ -367,7 +367,7 @@ impl Service {
         tx: &mut WriteTx,
         actor: &str,
         ctx: &Context,
-        c: Parsed,
+        mut c: Parsed,
     ) -> Result<CompletionView> {
         // The programs this item earns, and the day the completion is stored under: its day
         // in the zone of the first such program's organization (else the first one's).
@@ -376,6 +376,15 @@ impl Service {
             .iter()
             .filter_map(|(id, p)| earning::match_item(p, &c.item).map(|via| (*id, p, via)))
             .collect();
+        // Kept under the item's code when it was named by its xAPI activity IRI, so that
+        // completions list and filter by the codes people know (the IRI stays in the
+        // statement log).
+        if let Some(code) = matched.iter().find_map(|(_, _, via)| match via {
+            Via::Item(item) => Some(item.code.clone()),
+            _ => None,
+        }) {
+            c.item = code;
+        }
         let record_day = match matched.first() {
             Some((_, p, _)) => c.completed.day_in(ctx.org(p)?),
             None => match ctx.orgs.first() {

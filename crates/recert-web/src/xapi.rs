@@ -101,6 +101,22 @@ async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<LmsCaller, R
     Ok(lms)
 }
 
+/// Refuses a body sent as multipart/mixed (statements with their attachments' files):
+/// recert keeps the statements it learns from, not files, and says so instead of "invalid
+/// JSON".
+fn attachment_parts_refusal(headers: &HeaderMap) -> Option<Response> {
+    let multipart = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("multipart/"));
+    multipart.then(|| {
+        bad_request(
+            "this LRS does not take attachments sent as multipart/mixed: send the statement as application/json, \
+             with each attachment's metadata and, where the file is elsewhere, its fileUrl",
+        )
+    })
+}
+
 fn parse_body(body: &Bytes) -> Result<serde_json::Value, String> {
     let v: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| format!("the body is not valid JSON: {e}"))?;
@@ -277,6 +293,9 @@ pub async fn post_statements(
         Ok(l) => l,
         Err(r) => return r,
     };
+    if let Some(r) = attachment_parts_refusal(&headers) {
+        return r;
+    }
     let body = match parse_body(&body) {
         Ok(b) => b,
         Err(m) => return bad_request(m),
@@ -306,6 +325,9 @@ pub async fn put_statement(
     let Some(id) = p.statement_id else {
         return bad_request("PUT needs the statementId parameter");
     };
+    if let Some(r) = attachment_parts_refusal(&headers) {
+        return r;
+    }
     let body = match parse_body(&body) {
         Ok(b) => b,
         Err(m) => return bad_request(m),

@@ -422,6 +422,10 @@ both_backends! {
         // cara's attempt is kept with its reason.
         let cara = app.get("/api/v1/completions?learner=cara").await.expect(StatusCode::OK);
         assert_eq!(cara["items"][0]["outcomes"][0]["result"], "not_passed");
+        // A completion named by its activity IRI is kept under the item's code.
+        let by_code = app.get("/api/v1/completions?item=FIRE-101").await.expect(StatusCode::OK);
+        assert!(!by_code["items"].as_array().unwrap().is_empty(), "{by_code}");
+        assert!(by_code["items"].as_array().unwrap().iter().all(|c| c["item"] == "FIRE-101"), "{by_code}");
 
         // The LRS answers for a stored statement, with what it added.
         let (status, one, _) = xapi(&app, Method::GET, "/xapi/statements?statementId=6c5a1f0e-3b1d-4c2a-9d3e-0a1b2c3d4e01", &auth, None).await;
@@ -708,6 +712,15 @@ both_backends! {
         }
         let (status, _, _) = xapi(&app, Method::PUT, "/xapi/statements?statementId=x&verb=y", &auth, Some(good.clone())).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
+        // Attachments sent as multipart/mixed: a clear refusal, not "invalid JSON".
+        let res = app.client.post(format!("{}/xapi/statements", app.base)).header("authorization", &auth)
+            .header("x-experience-api-version", "1.0.3")
+            .header("content-type", "multipart/mixed; boundary=abc")
+            .body("--abc\r\nContent-Type: application/json\r\n\r\n{}\r\n--abc--").send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(res.headers()["x-experience-api-version"], "1.0.3");
+        let detail = res.json::<Value>().await.unwrap()["detail"].as_str().unwrap().to_owned();
+        assert!(detail.contains("multipart/mixed") && !detail.contains("JSON:"), "{detail}");
         // The resources recert does not offer answer 501 in the LRS's terms.
         for path in ["/xapi/activities/state?activityId=x", "/xapi/activities/profile", "/xapi/agents/profile", "/xapi/agents", "/xapi/activities"] {
             let (status, body, headers) = xapi(&app, Method::GET, path, &auth, None).await;
