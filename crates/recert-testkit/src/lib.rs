@@ -55,6 +55,28 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
+/// The directory of one of the repository's node tools (`tools/<name>`) when node and the
+/// tool's packages are installed; `None` (with a `skipped:` line) when not — which fails in
+/// CI, where `.ci/run` installs them.
+pub fn node_tool(name: &str) -> Option<std::path::PathBuf> {
+    let tool = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tools")
+        .join(name);
+    let has_node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if has_node && tool.join("node_modules").exists() {
+        return Some(tool);
+    }
+    assert!(
+        !in_ci(),
+        "node and tools/{name}/node_modules are needed in CI (.ci/run runs npm ci there)"
+    );
+    eprintln!("skipped: tools/{name} (install node, then npm ci in tools/{name})");
+    None
+}
+
 /// The first Python interpreter that can import `module`: `PYTHON`, then `python3` on
 /// PATH, then Debian's own (where `apt-get install python3-…` puts modules, even when PATH
 /// starts with another Python).

@@ -508,21 +508,7 @@ fn digital_bazaar_verify(
     list: &Value,
     now: &str,
 ) -> Option<(bool, Value)> {
-    let tool = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/vc-verify");
-    let has_node = std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_node || !tool.join("node_modules").exists() {
-        assert!(
-            !in_ci(),
-            "node and tools/vc-verify/node_modules are needed in CI (.ci/run runs npm ci there)"
-        );
-        eprintln!(
-            "skipped: Digital Bazaar verification (install node, then npm ci in tools/vc-verify)"
-        );
-        return None;
-    }
+    let tool = recert_testkit::node_tool("vc-verify")?;
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, v: &Value| {
         let p = dir.path().join(name);

@@ -36,21 +36,9 @@ async fn an_xapi_client_library_sends_queries_pages_and_voids_on_postgresql() {
 
 /// Creates an LMS connection, serves, and runs the client check against it.
 fn client_check(db_args: &[&str]) {
-    let tool = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/xapi-client");
-    let has_node = std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_node || !tool.join("node_modules").exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "node and tools/xapi-client/node_modules are needed in CI (.ci/run runs npm ci there)"
-        );
-        eprintln!(
-            "skipped: the xAPI client check (install node, then npm ci in tools/xapi-client)"
-        );
+    let Some(tool) = recert_testkit::node_tool("xapi-client") else {
         return;
-    }
+    };
     let mut args = vec!["lms", "create", "--name", "client"];
     args.extend_from_slice(db_args);
     let creds = recert_ok(&args);
