@@ -134,6 +134,11 @@ impl Modify for Conventions {
                 if let Some(id) = &op.operation_id {
                     op.operation_id = Some(format!("{tag}_{id}"));
                 }
+                // A one-line doc comment is the summary alone: it is the description too
+                // (generated clients and linters read the description).
+                if op.description.as_deref().is_none_or(str::is_empty) {
+                    op.description = op.summary.clone();
+                }
                 let responses = &mut op.responses.responses;
                 for (status, r) in responses.iter_mut() {
                     if let RefOr::T(r) = r
