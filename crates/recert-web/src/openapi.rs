@@ -28,6 +28,7 @@ use utoipa::{Modify, OpenApi};
         (name = "organizations", description = "The issuing organizations."),
         (name = "credentials", description = "Signed Open Badges 3.0 credentials and their verification (no account needed to verify)."),
         (name = "operations", description = "Liveness and readiness checks; the test clock and the scheduler."),
+        (name = "xapi", description = "The xAPI 1.0.3 Learning Record Store (statements and about), reached with an LMS connection's key and secret as HTTP Basic credentials and the X-Experience-API-Version header."),
     ),
     paths(
         api::health::healthz, api::health::readyz, api::clock::test_clock, api::clock::move_test_clock, api::scheduler::scheduler, api::scheduler::run, api::signoffs::list, api::signoffs::request, api::signoffs::approve, api::signoffs::decline, api::credits::log, api::credits::list, api::credits::show, api::credits::evidence, api::credits::approve, api::credits::reject, api::credits::standing, api::programs::reapply_preview, api::programs::reapply, api::webhooks::create, api::webhooks::list, api::webhooks::show, api::webhooks::delete, api::webhooks::deliveries, api::message_templates::list, api::message_templates::show, api::message_templates::put, api::message_templates::reset, api::message_templates::preview, api::message_templates::preview_draft, api::message_templates::program_list, api::message_templates::program_show, api::message_templates::program_put, api::message_templates::program_reset, api::message_templates::program_preview, api::message_templates::program_preview_draft, api::organizations::list,
@@ -51,6 +52,8 @@ use utoipa::{Modify, OpenApi};
         api::credentials::certificate_pdf, api::credentials::certificate_png,
         api::credentials::put_template, api::credentials::get_template, api::credentials::template_preview,
         api::credentials::put_logo, api::credentials::delete_logo,
+        crate::xapi::post_statements, crate::xapi::put_statement, crate::xapi::get_statements,
+        crate::xapi::about,
     ),
     components(schemas(crate::problem::Problem)),
     modifiers(&BearerAuth, &Conventions),
@@ -67,6 +70,10 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+        components.add_security_scheme(
+            "lmsBasic",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
+        );
     }
 }
 
@@ -77,7 +84,7 @@ impl Modify for BearerAuth {
 /// parameters. Health checks need no token.
 struct Conventions;
 
-const PUBLIC: [&str; 2] = ["/healthz", "/readyz"];
+const PUBLIC: [&str; 3] = ["/healthz", "/readyz", "/xapi/about"];
 
 fn problem(description: &str) -> utoipa::openapi::Response {
     use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
@@ -160,14 +167,28 @@ impl Modify for Conventions {
                     add("401");
                 }
                 if op.request_body.is_some() {
-                    for status in ["400", "413", "415", "422"] {
+                    // The LRS answers every bad request 400, as xAPI asks.
+                    let statuses: &[&str] = if path.starts_with("/xapi/") {
+                        &["400", "413"]
+                    } else {
+                        &["400", "413", "415", "422"]
+                    };
+                    for status in statuses {
                         add(status);
                     }
                 }
 
                 if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
                     add("400");
-                    add("422");
+                    if !path.starts_with("/xapi/") {
+                        add("422");
+                    }
+                }
+                // The LRS is reached with an LMS connection's credentials, not a token.
+                if path.starts_with("/xapi/")
+                    && let Some(RefOr::T(r)) = op.responses.responses.get_mut("401")
+                {
+                    r.description = "No valid LMS credentials: send the connection's key and secret as HTTP Basic".into();
                 }
             }
             if path.starts_with("/api/v1/")
@@ -175,8 +196,37 @@ impl Modify for Conventions {
             {
                 idempotent(op);
             }
+            if path == "/xapi/statements" {
+                for op in [&mut item.get, &mut item.post, &mut item.put]
+                    .into_iter()
+                    .flatten()
+                {
+                    versioned(op);
+                }
+            }
         }
     }
+}
+
+/// Every LRS request names the xAPI version it speaks.
+fn versioned(op: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::Required;
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let param = ParameterBuilder::new()
+        .name("X-Experience-API-Version")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::True)
+        .description(Some("The xAPI version the client speaks: 1.0.x (1.0.3)."))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^1\\.0(\\.[0-9]+)?$")),
+        ))
+        .build();
+    op.parameters
+        .get_or_insert_with(Vec::new)
+        .push(param.into());
 }
 
 /// Every POST takes an `Idempotency-Key` (see `crate::idempotency`).

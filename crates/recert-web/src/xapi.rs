@@ -283,7 +283,59 @@ fn parse_params(raw: Option<&str>, allowed: &[&str]) -> Result<StatementParams, 
     Ok(p)
 }
 
-/// `POST /xapi/statements`: one statement or an array; answers the ids in order.
+/// The query parameters of `GET /xapi/statements`, for the OpenAPI document (the handler
+/// reads the raw query to refuse unknown and repeated ones).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the query; parse_params reads it
+pub struct StatementQueryDoc {
+    /// One statement by id (not voided).
+    #[param(rename = "statementId")]
+    statement_id: Option<String>,
+    /// One voided statement by id.
+    #[param(rename = "voidedStatementId")]
+    voided_statement_id: Option<String>,
+    /// An Agent or Group as JSON: statements where it is the actor or the object.
+    agent: Option<String>,
+    /// A verb IRI.
+    verb: Option<String>,
+    /// An Activity IRI: statements about it.
+    activity: Option<String>,
+    /// A registration UUID.
+    registration: Option<String>,
+    /// Also match the activity in context activities and SubStatements.
+    related_activities: Option<bool>,
+    /// Also match the agent as authority, instructor, team member or in SubStatements.
+    related_agents: Option<bool>,
+    /// Stored after this instant (exclusive).
+    #[param(format = DateTime)]
+    since: Option<String>,
+    /// Stored at or before this instant.
+    #[param(format = DateTime)]
+    until: Option<String>,
+    /// Statements per page, 0–500 (0 or none: 500).
+    #[param(minimum = 0, maximum = 500)]
+    limit: Option<i64>,
+    /// ids, exact or canonical.
+    format: Option<String>,
+    /// Attachments are kept as metadata only; true or false answer the same JSON.
+    attachments: Option<bool>,
+    /// Oldest first.
+    ascending: Option<bool>,
+    /// Where a previous page's `more` left off.
+    cursor: Option<String>,
+}
+
+/// Sends statements (xAPI 1.0.3).
+///
+/// One statement or an array of them; answers their ids in order. Each is checked against
+/// every structural rule of xAPI 1.0.3; one bad statement refuses the whole request.
+#[utoipa::path(post, path = "/xapi/statements", tag = "xapi",
+    request_body(content = serde_json::Value, content_type = "application/json", description = "A statement or an array of statements"),
+    responses((status = 200, description = "The statements' ids, in order", body = Vec<String>),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("lmsBasic" = [])))]
 pub async fn post_statements(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -307,7 +359,14 @@ pub async fn post_statements(
     }
 }
 
-/// `PUT /xapi/statements?statementId=…`: one statement under a given id; 204.
+/// Stores one statement under a given id (xAPI 1.0.3).
+#[utoipa::path(put, path = "/xapi/statements", tag = "xapi",
+    params(("statementId" = String, Query, description = "The statement's id (a UUID)")),
+    request_body(content = serde_json::Value, content_type = "application/json", description = "One statement"),
+    responses((status = 204, description = "Stored (or already stored with the same content)"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("lmsBasic" = [])))]
 pub async fn put_statement(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -339,8 +398,15 @@ pub async fn put_statement(
     }
 }
 
-/// `GET /xapi/statements`: one statement by `statementId`, or the newest as a
-/// StatementResult.
+/// Reads statements (xAPI 1.0.3).
+///
+/// One statement by `statementId` or `voidedStatementId`, or a StatementResult of those the
+/// filters match, newest first, whose `more` leads to the next page.
+#[utoipa::path(get, path = "/xapi/statements", tag = "xapi", params(StatementQueryDoc),
+    responses((status = 200, description = "A statement, or a StatementResult", body = serde_json::Value),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("lmsBasic" = [])))]
 pub async fn get_statements(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -402,7 +468,10 @@ pub async fn get_statements(
     }
 }
 
-/// `GET /xapi/about`: the versions this LRS speaks (no credentials needed).
+/// The xAPI versions this LRS speaks (no credentials needed).
+#[utoipa::path(get, path = "/xapi/about", tag = "xapi",
+    responses((status = 200, description = "`{\"version\": [\"1.0.3\"]}`", body = serde_json::Value)),
+    security(()))]
 pub async fn about() -> Response {
     versioned(Json(serde_json::json!({ "version": [XAPI_VERSION] })).into_response())
 }
