@@ -10,6 +10,9 @@ pub use recert_store::idempotency::Answer;
 
 /// How long an answer is kept.
 pub const KEEP_MS: i64 = 24 * 60 * 60 * 1000;
+/// A claim with no answer after this long was left by a request that never finished (the
+/// process stopped mid-way, its transaction rolled back): the next retry does the work.
+pub const ABANDONED_AFTER_MS: i64 = 5 * 60 * 1000;
 /// The longest key accepted.
 pub const MAX_KEY_LEN: usize = 255;
 
@@ -56,10 +59,16 @@ impl Service {
         let mut conn = self.store.read().await?;
         let kept = store::find(&mut conn, &caller, key, since).await?;
         drop(conn);
-        if let Some(kept) = kept {
+        let abandoned = kept
+            .as_ref()
+            .is_some_and(|k| k.answer.is_none() && k.created_ms < now - ABANDONED_AFTER_MS);
+        if let Some(kept) = kept.filter(|_| !abandoned) {
             return Ok(decide(kept, fingerprint));
         }
         let mut tx = self.store.begin_write().await?;
+        if abandoned {
+            store::release(tx.conn(), &caller, key).await?;
+        }
         let claimed = store::claim(tx.conn(), &caller, key, fingerprint, now, since).await?;
         if claimed {
             tx.commit().await?;

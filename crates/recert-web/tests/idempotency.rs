@@ -66,3 +66,34 @@ both_backends! {
         assert_eq!(p["errors"][0]["field"], "Idempotency-Key", "{p}");
     }
 }
+
+both_backends! {
+    async fn a_claim_left_by_a_request_that_never_finished_is_taken_over_after_five_minutes(app) {
+        use recert_service::idempotency::Begin;
+        let credentials = format!("Bearer {}", app.token);
+        let body = json!({"username": "dan", "legal_name": "Dan"});
+        // The fingerprint the layer computes: method, URI, body.
+        let fingerprint = {
+            use sha2::{Digest, Sha256};
+            let mut h = Sha256::new();
+            h.update("POST");
+            h.update(b"\n");
+            h.update("/api/v1/learners");
+            h.update(b"\n");
+            h.update(serde_json::to_vec(&body).unwrap());
+            h.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>()
+        };
+        // A request claimed the key and then the process stopped: no answer was kept.
+        let begun = app.service.idempotency_begin(&credentials, "stuck-1", &fingerprint).await.unwrap();
+        assert!(matches!(begun, Begin::Go), "{begun:?}");
+        let busy = post(&app, &app.token, Some("stuck-1"), body.clone()).await;
+        assert_eq!(busy.status(), StatusCode::CONFLICT);
+        let p: Value = busy.json().await.unwrap();
+        assert_eq!(p["type"], "/problems/idempotency-key-busy");
+        // Five minutes on, the retry does the work.
+        app.set_time("2027-06-15T12:05:01Z");
+        let done = post(&app, &app.token, Some("stuck-1"), body).await;
+        assert_eq!(done.status(), StatusCode::CREATED);
+        app.get("/api/v1/learners/dan").await.expect(StatusCode::OK);
+    }
+}
