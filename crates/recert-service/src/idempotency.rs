@@ -29,6 +29,19 @@ pub enum Begin {
     Busy,
 }
 
+/// What makes two requests the same request: the method, the path with its query, and
+/// the body (hashed; a key's entry keeps only this).
+pub fn fingerprint(method: &str, uri: &str, body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(method);
+    h.update(b"\n");
+    h.update(uri);
+    h.update(b"\n");
+    h.update(body);
+    crate::sessions::hex(&h.finalize())
+}
+
 /// Checks a key: 1–255 visible ASCII characters.
 fn check_key(key: &str) -> Result<()> {
     if key.is_empty()

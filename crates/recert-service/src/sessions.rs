@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 /// How long a session lasts from sign-in.
 pub const SESSION_HOURS: i64 = 12;
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

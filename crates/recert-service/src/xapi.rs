@@ -10,6 +10,7 @@ use crate::sessions::{random_token, sha256_hex};
 use crate::{Principal, Result, Service, ServiceError};
 use recert_domain::Timestamp;
 use recert_domain::names::required_text;
+use recert_domain::xapi::is_uuid;
 use recert_store::audit::NewEvent;
 use recert_store::learners::ActorKey;
 use recert_store::lms::{self as store, Statement};
@@ -85,15 +86,6 @@ struct Checked {
     min: Option<f64>,
     success: Option<bool>,
     completion: Option<bool>,
-}
-
-fn is_uuid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
 }
 
 fn new_uuid() -> Result<String> {

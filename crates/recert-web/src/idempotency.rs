@@ -11,7 +11,6 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use recert_service::idempotency::{Answer, Begin};
-use sha2::{Digest, Sha256};
 
 /// The request header.
 pub const HEADER: &str = "idempotency-key";
@@ -48,18 +47,11 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         )
         .into_response();
     };
-    let fingerprint = {
-        let mut h = Sha256::new();
-        h.update(parts.method.as_str());
-        h.update(b"\n");
-        h.update(parts.uri.to_string());
-        h.update(b"\n");
-        h.update(&bytes);
-        h.finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
+    let fingerprint = recert_service::idempotency::fingerprint(
+        parts.method.as_str(),
+        &parts.uri.to_string(),
+        &bytes,
+    );
     match state
         .service
         .idempotency_begin(&credentials, &key, &fingerprint)

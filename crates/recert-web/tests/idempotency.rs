@@ -73,16 +73,8 @@ both_backends! {
         let credentials = format!("Bearer {}", app.token);
         let body = json!({"username": "dan", "legal_name": "Dan"});
         // The fingerprint the layer computes: method, URI, body.
-        let fingerprint = {
-            use sha2::{Digest, Sha256};
-            let mut h = Sha256::new();
-            h.update("POST");
-            h.update(b"\n");
-            h.update("/api/v1/learners");
-            h.update(b"\n");
-            h.update(serde_json::to_vec(&body).unwrap());
-            h.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>()
-        };
+        let fingerprint = recert_service::idempotency::fingerprint(
+            "POST", "/api/v1/learners", &serde_json::to_vec(&body).unwrap());
         // A request claimed the key and then the process stopped: no answer was kept.
         let begun = app.service.idempotency_begin(&credentials, "stuck-1", &fingerprint).await.unwrap();
         assert!(matches!(begun, Begin::Go), "{begun:?}");
