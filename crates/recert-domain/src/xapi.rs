@@ -20,7 +20,11 @@
 //!   `raw` ≤ `max`, `duration` is an ISO 8601 duration;
 //! - `timestamp` and `stored` are ISO 8601 instants with a zone;
 //! - `version` is 1.0.x; a SubStatement holds no `id`, `stored`, `version`, `authority`
-//!   and no SubStatement; `context.revision` and `platform` only about an Activity.
+//!   and no SubStatement; `context.revision` and `platform` only about an Activity;
+//! - interaction components (`choices`, `scale`, `source`, `target`, `steps`) and
+//!   `correctResponsesPattern` only with an `interactionType` that uses them;
+//! - a Group `authority` has exactly two members (OAuth's consumer and user);
+//! - a voiding statement's object is a StatementRef.
 
 use serde_json::{Map, Value};
 
@@ -261,6 +265,31 @@ fn statement_body(obj: &mut Map<String, Value>, path: &str, sub: bool) -> Checke
         }
         if let Some(a) = obj.get_mut("authority") {
             actor(a, "authority")?;
+            // A Group authority is OAuth's pair: the application and the user.
+            if let Some(members) = a.get("member").and_then(Value::as_array)
+                && members.len() != 2
+            {
+                return Err(format!(
+                    "authority: a Group authority has exactly two members (the OAuth consumer and user), not {}",
+                    members.len()
+                ));
+            }
+        }
+        // Voiding names the statement it voids.
+        let voids = obj
+            .get("verb")
+            .and_then(|v| v.get("id"))
+            .and_then(Value::as_str)
+            == Some(VOIDED);
+        let object_type = obj
+            .get("object")
+            .and_then(|o| o.get("objectType"))
+            .and_then(Value::as_str);
+        if voids && object_type != Some("StatementRef") {
+            return Err(
+                "object: a voiding statement's object is a StatementRef to the statement it voids"
+                    .into(),
+            );
         }
     }
     match obj.get_mut("actor") {
@@ -524,6 +553,28 @@ fn activity(obj: &mut Map<String, Value>, path: &str) -> Checked {
                 "{here}.correctResponsesPattern must be an array of strings"
             ));
         }
+    }
+    // Interaction components belong to the interaction types that use them, and none may
+    // be given without an interactionType.
+    let interaction = d.get("interactionType").and_then(Value::as_str);
+    for (key, types) in [
+        ("choices", &["choice", "sequencing"][..]),
+        ("scale", &["likert"][..]),
+        ("source", &["matching"][..]),
+        ("target", &["matching"][..]),
+        ("steps", &["performance"][..]),
+    ] {
+        if d.contains_key(key) && !interaction.is_some_and(|t| types.contains(&t)) {
+            return Err(format!(
+                "{here}.{key} belongs to an interactionType of {}",
+                types.join(" or ")
+            ));
+        }
+    }
+    if d.contains_key("correctResponsesPattern") && interaction.is_none() {
+        return Err(format!(
+            "{here}.correctResponsesPattern needs an interactionType"
+        ));
     }
     for key in ["choices", "scale", "source", "target", "steps"] {
         let Some(list) = d.get(key) else { continue };
@@ -996,6 +1047,41 @@ mod tests {
             (with("verb", Some(Value::Null)), "verb"),
             (with("context", Some(Value::Null)), "context"),
             (with("verb", None), "verb is required"),
+            (
+                with(
+                    "object/definition",
+                    Some(json!({"choices": [{"id": "a", "description": {"en-US": "A"}}]})),
+                ),
+                "choices belongs to an interactionType",
+            ),
+            (
+                with(
+                    "object/definition",
+                    Some(json!({"interactionType": "likert", "choices": [{"id": "a"}]})),
+                ),
+                "choices belongs to an interactionType",
+            ),
+            (
+                with(
+                    "object/definition",
+                    Some(json!({"correctResponsesPattern": ["a"]})),
+                ),
+                "needs an interactionType",
+            ),
+            (
+                with(
+                    "authority",
+                    Some(json!({"objectType": "Group", "member": [
+                        {"mbox": "mailto:a@example.com"},
+                        {"mbox": "mailto:b@example.com"},
+                        {"mbox": "mailto:c@example.com"}]})),
+                ),
+                "exactly two members",
+            ),
+            (
+                with("verb/id", Some(json!(VOIDED))),
+                "a voiding statement's object is a StatementRef",
+            ),
             (with("actor", None), "actor is required"),
             (with("object", None), "object is required"),
             (with("verb/id", Some(json!("completed"))), "verb.id"),
@@ -1133,7 +1219,9 @@ mod tests {
             (
                 with(
                     "object/definition",
-                    Some(json!({"choices": [{"description": {"en": "x"}}]})),
+                    Some(
+                        json!({"interactionType": "choice", "choices": [{"description": {"en": "x"}}]}),
+                    ),
                 ),
                 "choices[0].id",
             ),

@@ -43,7 +43,7 @@ pub fn fingerprint(method: &str, uri: &str, body: &[u8]) -> String {
 }
 
 /// Checks a key: 1–255 visible ASCII characters.
-fn check_key(key: &str) -> Result<()> {
+pub fn check_key(key: &str) -> Result<()> {
     if key.is_empty()
         || key.len() > MAX_KEY_LEN
         || !key.bytes().all(|b| b.is_ascii_graphic() || b == b' ')

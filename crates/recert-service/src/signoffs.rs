@@ -68,8 +68,10 @@ pub struct SignoffDraft {
 }
 
 /// A decision's comment (optional; kept with the request and in the audit trail).
+/// (Named apart from the credit and external-training decision, whose field is `note`.)
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SignoffDecisionDraft)]
 pub struct DecisionDraft {
     pub comment: Option<String>,
 }

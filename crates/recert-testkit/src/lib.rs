@@ -77,6 +77,28 @@ pub fn node_tool(name: &str) -> Option<std::path::PathBuf> {
     None
 }
 
+/// The directory of one of the repository's Python tools (`tools/<name>`) when its virtual
+/// environment (`tools/<name>/.venv`, made by `.ci/run` from the tool's pinned
+/// `requirements.txt`) holds `program`; `None` (with a `skipped:` line) when not — which
+/// fails in CI.
+pub fn python_tool(name: &str, program: &str) -> Option<std::path::PathBuf> {
+    let tool = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tools")
+        .join(name);
+    if tool.join(".venv/bin").join(program).exists() {
+        return Some(tool);
+    }
+    assert!(
+        !in_ci(),
+        "tools/{name}/.venv with {program} is needed in CI (.ci/run installs it)"
+    );
+    eprintln!(
+        "skipped: tools/{name} (python3 -m venv tools/{name}/.venv, then \
+         tools/{name}/.venv/bin/pip install -r tools/{name}/requirements.txt)"
+    );
+    None
+}
+
 /// The first Python interpreter that can import `module`: `PYTHON`, then `python3` on
 /// PATH, then Debian's own (where `apt-get install python3-…` puts modules, even when PATH
 /// starts with another Python).

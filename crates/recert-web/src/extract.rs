@@ -46,23 +46,31 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                     Problem::new(r.status(), "bad-request", "Bad request", r.body_text())
                 }
             })?;
-        if needs_text_check(&bytes)
-            && let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes)
-            && let Some(e) = json_text_error(&v)
-        {
-            return Err(Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation",
-                "Invalid input",
-                format!("{}: {}", e.field, e.message),
-            )
-            .with_errors(vec![e])
-            .into());
-        }
-        match axum::Json::<T>::from_bytes(&bytes) {
-            Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(rejection) => Err(json_problem(rejection).into()),
-        }
+        parse_json(&bytes).map(Self)
+    }
+}
+
+/// Reads a JSON body already taken from the request: text no field may hold is refused
+/// first (naming where it is), then the body is read into `T`.
+// The error every handler answers with (`ApiResult`); this is a step of a handler.
+#[allow(clippy::result_large_err)]
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if needs_text_check(bytes)
+        && let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(e) = json_text_error(&v)
+    {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            "Invalid input",
+            format!("{}: {}", e.field, e.message),
+        )
+        .with_errors(vec![e])
+        .into());
+    }
+    match axum::Json::<T>::from_bytes(bytes) {
+        Ok(axum::Json(v)) => Ok(v),
+        Err(rejection) => Err(json_problem(rejection).into()),
     }
 }
 

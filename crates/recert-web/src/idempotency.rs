@@ -31,12 +31,20 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         ))
         .into_response();
     };
-    let credentials = req
+    if let Err(e) = recert_service::idempotency::check_key(&key) {
+        return ApiError::from(e).into_response();
+    }
+    // Keys belong to a caller: a request without credentials has none to look up (it is
+    // answered 401, or publicly, as if it carried no key).
+    let Some(credentials) = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+        .filter(|v| !v.trim().is_empty())
+        .map(str::to_owned)
+    else {
+        return next.run(req).await;
+    };
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, crate::UPLOAD_LIMIT).await else {
         return Problem::new(

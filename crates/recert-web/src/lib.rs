@@ -6,6 +6,7 @@ pub mod client_addr;
 pub mod extract;
 pub mod idempotency;
 pub mod openapi;
+mod openapi_rules;
 pub mod problem;
 pub mod request_id;
 pub mod security;

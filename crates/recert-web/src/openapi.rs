@@ -263,13 +263,23 @@ fn idempotent(op: &mut utoipa::openapi::path::Operation) {
     }
 }
 
-/// The document as pretty JSON (what `docs/openapi.json` holds).
-pub fn json() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+/// The document: generated from the annotations, then given the request rules of
+/// `crate::openapi_rules`; built once.
+fn value() -> &'static serde_json::Value {
+    static DOC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi())
+            .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }));
+        crate::openapi_rules::apply(&mut doc);
+        doc
+    })
 }
 
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// The document as pretty JSON (what `docs/openapi.json` holds).
+pub fn json() -> String {
+    serde_json::to_string_pretty(value()).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+pub async fn document() -> Json<&'static serde_json::Value> {
+    Json(value())
 }

@@ -157,3 +157,23 @@ both_backends! {
         }
     }
 }
+
+both_backends! {
+    async fn shapes_the_document_refuses_are_refused(app) {
+        // Each found by the property-based API test (crates/recert/tests/api_properties.rs).
+        let id = seed(&app).await;
+        // The archive reason's optional body is checked like every other JSON body.
+        app.post(&format!("/api/v1/awards/{id}/archive"), json!({"reason": "\u{1}x"}))
+            .await.invalid_field("reason");
+        // A completion batch of things that are not completions is refused whole.
+        app.post("/api/v1/completions", json!([[null, null]])).await.invalid_field("[0]");
+        // Only a JSON object can be a credential to verify.
+        app.post("/api/v1/verify", json!([null, null])).await.invalid_field("document");
+        // The sign-off decision's field is `comment` (its schema is no longer the credit
+        // decision's, whose field is `note`).
+        let p = app.get("/api/v1/openapi.json").await.expect(StatusCode::OK);
+        let approve = &p["paths"]["/api/v1/signoffs/{id}/approve"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"];
+        assert_eq!(approve, "#/components/schemas/SignoffDecisionDraft");
+        assert!(p["components"]["schemas"]["SignoffDecisionDraft"]["properties"]["comment"].is_object());
+    }
+}

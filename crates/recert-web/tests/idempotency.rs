@@ -89,3 +89,34 @@ both_backends! {
         app.get("/api/v1/learners/dan").await.expect(StatusCode::OK);
     }
 }
+
+both_backends! {
+    async fn a_key_without_credentials_is_no_key(app) {
+        // Found by the property-based test: a POST with a key and no token got the answer
+        // kept for someone else's key (422) instead of 401.
+        let key = "shared-key";
+        let mine = post(&app, &app.token, Some(key), json!({"username": "ana", "legal_name": "Ana"})).await;
+        assert_eq!(mine.status(), StatusCode::CREATED);
+        for body in [json!({}), json!({"username": "ben", "legal_name": "Ben"})] {
+            let res = app
+                .client
+                .post(format!("{}/api/v1/learners", app.base))
+                .header("Idempotency-Key", key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        }
+        // A malformed key is refused whoever sends it, public routes included.
+        let res = app
+            .client
+            .post(format!("{}/api/v1/verify", app.base))
+            .header("Idempotency-Key", "")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}

@@ -130,14 +130,7 @@ pub async fn archive(
     let d: ArchiveDraft = if body.iter().all(u8::is_ascii_whitespace) {
         ArchiveDraft::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation",
-                "Invalid input",
-                e.to_string(),
-            )
-        })?
+        crate::extract::parse_json(&body)?
     };
     Ok(Json(s.service.archive_award(&who, &id, d).await?))
 }

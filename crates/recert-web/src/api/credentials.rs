@@ -110,6 +110,13 @@ pub async fn verify_document(
     ClientIp(client): ClientIp,
     crate::extract::ApiJson(doc): crate::extract::ApiJson<Value>,
 ) -> ApiResult<Json<VerifyReport>> {
+    if !doc.is_object() {
+        return Err(recert_service::ServiceError::field(
+            "document",
+            "must be a JSON object: the credential to verify",
+        )
+        .into());
+    }
     s.allow_verification(client)?;
     Ok(Json(s.service.verify_document(&doc).await?))
 }

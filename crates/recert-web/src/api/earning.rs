@@ -46,6 +46,13 @@ pub async fn record(
 ) -> ApiResult<Response> {
     match body {
         Value::Array(items) => {
+            // An entry that is not even an object is no completion at all: the batch is
+            // malformed and refused whole, naming it.
+            if let Some(i) = items.iter().position(|v| !v.is_object()) {
+                return Err(
+                    ServiceError::field(&format!("[{i}]"), "must be a completion object").into(),
+                );
+            }
             // Each entry is read on its own so one malformed entry is reported by its index
             // instead of refusing the batch.
             let drafts = items
@@ -357,7 +364,8 @@ pub struct GroupAwardParams {
 
 /// Lists group awards (with whether they reach later members).
 #[utoipa::path(get, path = "/api/v1/group-awards", tag = "group-awards", params(GroupAwardParams),
-    responses((status = 200, body = Page<GroupAwardView>)))]
+    responses((status = 200, body = Page<GroupAwardView>),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "The group does not exist")))]
 pub async fn group_awards(
     State(s): State<AppState>,
     Auth(who): Auth,
