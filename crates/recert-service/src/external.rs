@@ -349,7 +349,7 @@ impl Service {
             return Err(ServiceError::field("report", "is incomplete"));
         };
         let mut report = Report {
-            id: 0,
+            id: crate::sessions::unguessable_id()?,
             learner_id,
             username: username.to_string(),
             legal_name,

@@ -17,6 +17,14 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A record id that can stand in a URL without telling how many records there are or
+/// letting one guess another's: random, positive, below 2^53 (exact in JSON numbers).
+pub fn unguessable_id() -> Result<i64> {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).map_err(ServiceError::internal)?;
+    Ok((u64::from_le_bytes(b) >> 11).max(1) as i64)
+}
+
 /// A random token of `n` bytes, hex-encoded.
 pub fn random_token(n: usize) -> Result<String> {
     let mut b = vec![0u8; n];

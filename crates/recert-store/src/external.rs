@@ -73,13 +73,16 @@ fn from_row(row: &AnyRow) -> Result<Report> {
     })
 }
 
+/// Stores a report under `r.id`, which the caller draws at random: report ids are in URLs
+/// and must not tell how many reports there are or let one guess another's.
 pub async fn insert(conn: &mut Writer, r: &Report, evidence: Option<&Evidence>) -> Result<i64> {
     let conn: &mut AnyConnection = conn;
     let row = crate::sql::q(
-        "INSERT INTO external_training (learner_id, program_id, title, provider, completed_on, hours, \
+        "INSERT INTO external_training (id, learner_id, program_id, title, provider, completed_on, hours, \
          evidence_name, evidence_type, evidence, state, submitted_by, submitted_at) \
-         VALUES ($1,$2,$3,$4,$5,CAST($6 AS DOUBLE PRECISION),$7,$8,$9,$10,$11,$12) RETURNING id",
+         VALUES ($1,$2,$3,$4,$5,$6,CAST($7 AS DOUBLE PRECISION),$8,$9,$10,$11,$12,$13) RETURNING id",
     )
+    .bind(r.id)
     .bind(r.learner_id)
     .bind(r.program_id)
     .bind(&r.title)
@@ -197,9 +200,11 @@ pub async fn list(conn: &mut AnyConnection, f: &Filter, limit: i64) -> Result<Ve
     push_filter(&mut q, f);
     let p = q.arg(Arg::Int(limit));
     if f.state.as_deref() == Some("pending") {
-        q.push(&format!(" ORDER BY x.id LIMIT {p}"));
+        q.push(&format!(" ORDER BY x.submitted_at, x.id LIMIT {p}"));
     } else {
-        q.push(&format!(" ORDER BY x.id DESC LIMIT {p}"));
+        q.push(&format!(
+            " ORDER BY x.submitted_at DESC, x.id DESC LIMIT {p}"
+        ));
     }
     q.query()
         .fetch_all(conn)

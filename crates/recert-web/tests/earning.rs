@@ -559,9 +559,17 @@ both_backends! {
         app.send(Method::POST, &format!("/api/v1/external-training/{id}/approve"), Some(json!({})), Some(&pm)).await.problem(StatusCode::CONFLICT);
 
         // A rejection needs a note, which the learner then reads.
+        app.set_time("2027-06-15T12:05:00Z");
         let r2 = app.send(Method::POST, "/api/v1/external-training", Some(json!({"program": "SAFE", "title": "Webinar", "provider": "X", "completed_on": "2027-06-01"})), Some(&learner))
             .await.expect(StatusCode::CREATED);
         let id2 = r2["id"].as_i64().unwrap();
+        // Report ids are drawn at random: one does not tell how many there are or lead to
+        // the next (and they stay exact as JSON numbers).
+        assert!((id2 - id).abs() > 1 && id > 1 << 20 && id2 > 1 << 20, "{id} then {id2}");
+        assert!(id < 1 << 53 && id2 < 1 << 53);
+        let listed = app.send(Method::GET, "/api/v1/external-training", None, Some(&learner)).await.expect(StatusCode::OK);
+        let order: Vec<i64> = listed["items"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+        assert_eq!(order, vec![id2, id], "newest first, whatever the ids");
         app.send(Method::POST, &format!("/api/v1/external-training/{id2}/reject"), Some(json!({})), Some(&pm)).await.invalid_field("note");
         app.send(Method::POST, &format!("/api/v1/external-training/{id2}/reject"), Some(json!({"note": "no certificate attached"})), Some(&pm)).await.expect(StatusCode::OK);
         let mine = app.send(Method::GET, "/api/v1/external-training", None, Some(&learner)).await.expect(StatusCode::OK);

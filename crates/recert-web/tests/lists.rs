@@ -156,7 +156,9 @@ both_backends! {
 
         // The external training queue: waiting reports oldest first, with a total.
         let learner = app.user_token("u5-user", "learner", Some("u005"), &[]).await;
-        for title in ["First aid", "Ladders", "Forklift"] {
+        // Reported a minute apart (ids are random: the order is the time of submission).
+        for (minute, title) in ["First aid", "Ladders", "Forklift"].into_iter().enumerate() {
+            app.set_time(&format!("2027-06-15T12:0{minute}:00Z"));
             app.send(Method::POST, "/api/v1/external-training",
                 Some(json!({"program": "P1", "title": title, "provider": "SafeCo", "completed_on": "2027-05-01"})), Some(&learner))
                 .await.expect(StatusCode::CREATED);
