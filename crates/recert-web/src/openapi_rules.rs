@@ -415,10 +415,7 @@ pub fn apply(doc: &mut Value) {
         .and_then(Value::as_object_mut)
     {
         for (name, field) in NOT_EMPTY {
-            if let Some(prop) = schemas
-                .get_mut(*name)
-                .and_then(|s| s.pointer_mut(&format!("/properties/{field}")))
-            {
+            if let Some(prop) = property(schemas, name, field) {
                 let target = if prop.get("items").is_some() {
                     prop.get_mut("items")
                 } else {
@@ -430,10 +427,7 @@ pub fn apply(doc: &mut Value) {
             }
         }
         for (name, field, keyword, value) in bounds() {
-            if let Some(Value::Object(prop)) = schemas
-                .get_mut(name)
-                .and_then(|s| s.pointer_mut(&format!("/properties/{field}")))
-            {
+            if let Some(Value::Object(prop)) = property(schemas, name, field) {
                 prop.insert(keyword.into(), value);
             }
         }
@@ -450,10 +444,7 @@ pub fn apply(doc: &mut Value) {
         }
     }
     for (name, field, values) in enums() {
-        if let Some(prop) = schemas
-            .get_mut(name)
-            .and_then(|s| s.pointer_mut(&format!("/properties/{field}")))
-        {
+        if let Some(prop) = property(schemas, name, field) {
             enumerate(prop, &values);
         }
     }
@@ -480,6 +471,17 @@ pub fn apply(doc: &mut Value) {
             { "$ref": "#/components/schemas/BatchResult" },
         ] });
     }
+}
+
+/// The property `field` (a path below `properties`) of the component schema `schema`.
+fn property<'a>(
+    schemas: &'a mut Map<String, Value>,
+    schema: &str,
+    field: &str,
+) -> Option<&'a mut Value> {
+    schemas
+        .get_mut(schema)
+        .and_then(|s| s.pointer_mut(&format!("/properties/{field}")))
 }
 
 /// Marks `fields` required and not null; a required text must hold something.

@@ -102,7 +102,10 @@ fn properties(db_args: &[&str]) {
             "--seed",
             "20270615",
         ])
-        .args(["--workers", "2", "--report", "junit", "--report-dir"])
+        // One worker: with more, CPython 3.11's `ast` (which Hypothesis calls to describe its
+        // strategies) is not thread-safe and now and then fails the run with "AST constructor
+        // recursion depth mismatch", an error of the tool, not of recert.
+        .args(["--workers", "1", "--report", "junit", "--report-dir"])
         .arg(report.path())
         .arg(openapi_document())
         .output()
