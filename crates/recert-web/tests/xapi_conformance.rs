@@ -7,7 +7,7 @@
 //! variations beside them. The rule-by-rule table of the validator itself is in
 //! `recert_domain::xapi`; this one proves the answers end to end, on both databases.
 
-use recert_testkit::{StatusCode, TestApp, both_backends};
+use recert_testkit::{StatusCode, both_backends};
 use serde_json::{Value, json};
 
 fn basic(key: &str, secret: &str) -> String {
