@@ -627,17 +627,13 @@ impl Service {
     /// as a StatementResult whose `more` leads to the next page).
     pub async fn statements(&self, lms: &LmsCaller, q: &StatementQuery) -> Result<StatementPage> {
         let mut conn = self.store.read().await?;
+        let mut filter = q.filter.clone();
+        filter.registration = filter.registration.map(|r| r.to_lowercase());
         let mut query = store::StatementQuery {
             connection_id: lms.id,
-            verb: q.verb.clone(),
-            agent: q.agent.clone(),
-            related_agents: q.related_agents,
-            activity: q.activity.clone(),
-            related_activities: q.related_activities,
-            registration: q.registration.as_ref().map(|r| r.to_lowercase()),
+            filter,
             since_ms: q.since.map(|t| t.as_millisecond()),
             until_ms: q.until.map(|t| t.as_millisecond()),
-            ascending: q.ascending,
             after: None,
             limit: match q.limit {
                 Some(n) if (1..=MAX_PAGE).contains(&n) => n,
@@ -724,22 +720,17 @@ pub struct StatementLog {
     pub outcome: String,
 }
 
+pub use recert_store::lms::StatementFilter;
+
 /// Statements per page at most (and when `limit` is 0 or absent).
 pub const MAX_PAGE: i64 = 500;
 
 /// A statement query as the LRS receives it (xAPI 1.0.3 Part 3, 2.1.3), parsed.
 #[derive(Debug, Clone, Default)]
 pub struct StatementQuery {
-    pub verb: Option<String>,
-    /// The key of the `agent` parameter's Agent or Group.
-    pub agent: Option<String>,
-    pub related_agents: bool,
-    pub activity: Option<String>,
-    pub related_activities: bool,
-    pub registration: Option<String>,
+    pub filter: StatementFilter,
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
-    pub ascending: bool,
     pub limit: Option<i64>,
     /// `format=ids`.
     pub ids_only: bool,

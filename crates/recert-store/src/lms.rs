@@ -215,21 +215,28 @@ pub async fn set_index(
     Ok(())
 }
 
-/// What a statement query asks for (xAPI 1.0.3 Part 3, 2.1.3).
+/// What a statement query filters on (xAPI 1.0.3 Part 3, 2.1.3), as the LRS parsed it.
 #[derive(Debug, Clone, Default)]
-pub struct StatementQuery {
-    pub connection_id: i64,
+pub struct StatementFilter {
     pub verb: Option<String>,
     /// An agent's key (`recert_domain::xapi::agent_key`).
     pub agent: Option<String>,
     pub related_agents: bool,
     pub activity: Option<String>,
     pub related_activities: bool,
+    /// A UUID, lowercase.
     pub registration: Option<String>,
+    pub ascending: bool,
+}
+
+/// One page of a statement query against one connection's statements.
+#[derive(Debug, Clone, Default)]
+pub struct StatementQuery {
+    pub connection_id: i64,
+    pub filter: StatementFilter,
     /// Stored after (ms), stored at or before (ms).
     pub since_ms: Option<i64>,
     pub until_ms: Option<i64>,
-    pub ascending: bool,
     /// The last statement of the previous page: (stored_at, id).
     pub after: Option<(i64, String)>,
     pub limit: i64,
@@ -256,17 +263,22 @@ pub async fn find_statements(
     let mut sql = Sql::new("SELECT * FROM xapi_statements");
     let c = sql.arg(Arg::Int(q.connection_id));
     sql.push(&format!(" WHERE connection_id = {c} AND voided = 0"));
-    if let Some(v) = &q.verb {
+    if let Some(v) = &q.filter.verb {
         let p = sql.arg(Arg::Text(v.clone()));
         sql.push(&format!(" AND verb = {p}"));
     }
-    if let Some(r) = &q.registration {
+    if let Some(r) = &q.filter.registration {
         let p = sql.arg(Arg::Text(r.clone()));
         sql.push(&format!(" AND registration = {p}"));
     }
     for (column, value, related, main) in [
-        ("agents", &q.agent, q.related_agents, "a"),
-        ("activities", &q.activity, q.related_activities, "o"),
+        ("agents", &q.filter.agent, q.filter.related_agents, "a"),
+        (
+            "activities",
+            &q.filter.activity,
+            q.filter.related_activities,
+            "o",
+        ),
     ] {
         let Some(value) = value else { continue };
         let tags: &[&str] = if related { &[main, "r"] } else { &[main] };
@@ -287,7 +299,7 @@ pub async fn find_statements(
         let p = sql.arg(Arg::Int(u));
         sql.push(&format!(" AND stored_at <= {p}"));
     }
-    let (cmp, dir) = if q.ascending {
+    let (cmp, dir) = if q.filter.ascending {
         (">", "ASC")
     } else {
         ("<", "DESC")

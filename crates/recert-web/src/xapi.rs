@@ -219,15 +219,17 @@ fn statement_query(p: &StatementParams) -> Result<recert_service::xapi::Statemen
     };
     flag("attachments")?;
     Ok(recert_service::xapi::StatementQuery {
-        verb: iri("verb")?,
-        agent,
-        related_agents: flag("related_agents")?,
-        activity: iri("activity")?,
-        related_activities: flag("related_activities")?,
-        registration,
+        filter: recert_service::xapi::StatementFilter {
+            verb: iri("verb")?,
+            agent,
+            related_agents: flag("related_agents")?,
+            activity: iri("activity")?,
+            related_activities: flag("related_activities")?,
+            registration,
+            ascending: flag("ascending")?,
+        },
         since: instant("since")?,
         until: instant("until")?,
-        ascending: flag("ascending")?,
         limit: p.limit,
         ids_only,
         cursor: p.get("cursor").map(str::to_owned),
