@@ -80,6 +80,20 @@ impl Service {
             .await
     }
 
+    /// One window of the events matching, as stored (with before/after and the hashes
+    /// that chain them), for the API.
+    pub async fn audit_events(
+        &self,
+        who: &Principal,
+        query: &AuditQuery,
+        sort: &Sort,
+        window: Window,
+    ) -> Result<Listed<crate::AuditEvent>> {
+        who.require(Action::ReadAudit)?;
+        let search = query.search()?;
+        self.listed(&search, sort, window, Ok).await
+    }
+
     /// Every matching event, in the order asked, as a CSV or XLSX file written while it
     /// is read (an auditor's export of any size).
     pub fn audit_export(

@@ -208,6 +208,12 @@ const AWARD_HEADERS: &[&str] = &[
     "days_left",
     "status",
     "status_as_of",
+    "completed_on",
+    "always_valid",
+    "association",
+    "source_ref",
+    "predecessor",
+    "organization",
 ];
 
 /// An award as a row of an export.
@@ -225,6 +231,12 @@ fn award_cells(a: &AwardView) -> Vec<Cell> {
         },
         a.status.label().into(),
         Cell::Date(Some(a.status_as_of)),
+        Cell::Date(a.completed_on),
+        Cell::from(if a.always_valid { "yes" } else { "no" }),
+        a.association.as_str().into(),
+        a.source_ref.clone().unwrap_or_default().into(),
+        a.predecessor.clone().unwrap_or_default().into(),
+        a.organization.as_str().into(),
     ]
 }
 
@@ -249,7 +261,7 @@ fn opt_date(e: &mut Errors, field: &str, raw: Option<&str>) -> Option<Date> {
         .and_then(|s| e.check(parse_date(field, s)))
 }
 
-fn new_id() -> Result<CertificateId> {
+pub(crate) fn new_id() -> Result<CertificateId> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(ServiceError::internal)?;
     Ok(CertificateId::from_random(bytes))

@@ -45,6 +45,8 @@ pub enum Format {
     Json,
     Csv,
     Xlsx,
+    /// JSON lines: one object per row, keyed by the column headings.
+    Jsonl,
 }
 
 impl Format {
@@ -53,9 +55,10 @@ impl Format {
             None | Some("json") => Ok(Self::Json),
             Some("csv") => Ok(Self::Csv),
             Some("xlsx") => Ok(Self::Xlsx),
+            Some("jsonl" | "ndjson") => Ok(Self::Jsonl),
             Some(_) => Err(ServiceError::field(
                 "format",
-                "Choose a format: json, csv or xlsx",
+                "Choose a format: json, csv, xlsx or jsonl",
             )),
         }
     }
@@ -65,6 +68,7 @@ impl Format {
             Self::Json => "json",
             Self::Csv => "csv",
             Self::Xlsx => "xlsx",
+            Self::Jsonl => "jsonl",
         }
     }
 
@@ -73,6 +77,7 @@ impl Format {
             Self::Json => "application/json",
             Self::Csv => "text/csv; charset=utf-8",
             Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Self::Jsonl => "application/x-ndjson",
         }
     }
 }
@@ -107,6 +112,13 @@ impl Table {
         match format {
             Format::Csv => self.to_csv(),
             Format::Xlsx => self.to_xlsx(),
+            Format::Jsonl => {
+                let mut out = Vec::new();
+                for row in &self.rows {
+                    json_line(&self.headers, row, &mut out)?;
+                }
+                Ok(out)
+            }
             Format::Json => Err(ServiceError::internal("a table has no JSON form")),
         }
     }
@@ -171,6 +183,26 @@ impl CsvRows {
         w.into_inner()
             .map_err(|e| ServiceError::internal(e.error().to_string()))
     }
+}
+
+/// One row as a JSON object on a line of its own: text as strings, numbers as numbers,
+/// dates as `YYYY-MM-DD`, percentages as fractions, empty cells as null. Not neutralised:
+/// JSON is not read by a spreadsheet.
+fn json_line(headers: &[&'static str], row: &[Cell], out: &mut Vec<u8>) -> Result<()> {
+    let mut obj = serde_json::Map::with_capacity(headers.len());
+    for (h, c) in headers.iter().zip(row) {
+        let v = match c {
+            Cell::Text(s) => serde_json::Value::from(s.as_str()),
+            Cell::Int(n) => serde_json::Value::from(*n),
+            Cell::Number(Some(f)) | Cell::Percent(Some(f)) => serde_json::Value::from(*f),
+            Cell::Date(Some(d)) => serde_json::Value::from(d.to_string()),
+            Cell::Number(None) | Cell::Percent(None) | Cell::Date(None) => serde_json::Value::Null,
+        };
+        obj.insert((*h).to_owned(), v);
+    }
+    serde_json::to_writer(&mut *out, &obj).map_err(ServiceError::internal)?;
+    out.push(b'\n');
+    Ok(())
 }
 
 fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> ServiceError {
@@ -303,6 +335,10 @@ pub struct RowSink {
 enum Encoder {
     Csv(Box<CsvRows>),
     Xlsx(Box<XlsxRows>),
+    Jsonl {
+        headers: Vec<&'static str>,
+        buf: Vec<u8>,
+    },
 }
 
 /// How much CSV is gathered before it is sent on.
@@ -315,6 +351,13 @@ impl RowSink {
                 w.row(row)?;
                 if w.pending() >= CHUNK {
                     let bytes = w.take()?;
+                    self.send(bytes).await?;
+                }
+            }
+            Encoder::Jsonl { headers, buf } => {
+                json_line(headers, row, buf)?;
+                if buf.len() >= CHUNK {
+                    let bytes = std::mem::take(buf);
                     self.send(bytes).await?;
                 }
             }
@@ -346,6 +389,10 @@ impl RowSink {
         match &mut self.enc {
             Encoder::Csv(w) => {
                 let bytes = w.take()?;
+                self.send(bytes).await
+            }
+            Encoder::Jsonl { buf, .. } => {
+                let bytes = std::mem::take(buf);
                 self.send(bytes).await
             }
             Encoder::Xlsx(_) => {
@@ -397,7 +444,15 @@ where
     let enc = match format {
         Format::Csv => Encoder::Csv(Box::new(CsvRows::new(headers)?)),
         Format::Xlsx => Encoder::Xlsx(Box::new(XlsxRows::new(title, headers, true)?)),
-        Format::Json => return Err(ServiceError::internal("a download is CSV or XLSX")),
+        Format::Jsonl => Encoder::Jsonl {
+            headers: headers.to_vec(),
+            buf: Vec::new(),
+        },
+        Format::Json => {
+            return Err(ServiceError::internal(
+                "a download is CSV, XLSX or JSON lines",
+            ));
+        }
     };
     let (tx, rx) = mpsc::channel(4);
     let sink = RowSink {
@@ -425,6 +480,50 @@ where
 
 fn col(c: usize) -> Result<u16> {
     u16::try_from(c).map_err(ServiceError::internal)
+}
+
+/// What `recert export` (and the export links) can write whole.
+pub const EXPORTABLE: &[&str] = &["awards", "learners", "audit"];
+
+impl crate::Service {
+    /// Every award, learner or audit event the caller may see, in the list's default order,
+    /// as a file written while it is read.
+    pub async fn export_all(
+        &self,
+        who: &crate::Principal,
+        what: &str,
+        format: Format,
+    ) -> Result<Download> {
+        use crate::listing::{Sort, keys};
+        if format == Format::Json {
+            return Err(ServiceError::field(
+                "format",
+                "Choose a format: csv, xlsx or jsonl",
+            ));
+        }
+        match what {
+            "awards" => {
+                let k = keys::awards();
+                let sort = Sort::parse("", &k, k.first().copied().unwrap_or("issued"))?;
+                self.awards_export(who, Default::default(), &sort, format, "Awards", "awards")
+                    .await
+            }
+            "learners" => {
+                let k = keys::learners();
+                let sort = Sort::parse("", &k, k.first().copied().unwrap_or("name"))?;
+                self.learners_export(who, Default::default(), &sort, format)
+            }
+            "audit" => {
+                let k = keys::audit();
+                let sort = Sort::parse("", &k, k.first().copied().unwrap_or("at"))?;
+                self.audit_export(who, &Default::default(), &sort, format)
+            }
+            other => Err(ServiceError::field(
+                "what",
+                format!("cannot export {other:?}: choose awards, learners or audit"),
+            )),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -42,6 +42,7 @@ pub fn action_label(action: &str) -> String {
         "award.renewed" => "Renewed".into(),
         "award.closed" => "Closed: lapsed, and a new certificate started".into(),
         "award.grace_extended" => "Grace extended".into(),
+        "import.completed" => "Imported a file".into(),
         other => {
             // "learner.created" → "Learner created".
             let words = other.replace(['.', '_'], " ");

@@ -68,14 +68,18 @@ pub struct LearnerQuery {
     pub manager: Option<String>,
 }
 
-struct Resolved {
-    learner: Learner,
-    manager_id: Option<i64>,
-    group_ids: Option<Vec<i64>>,
+pub(crate) struct Resolved {
+    pub(crate) learner: Learner,
+    pub(crate) manager_id: Option<i64>,
+    pub(crate) group_ids: Option<Vec<i64>>,
 }
 
 /// Validates a draft against the stored learner (if any), resolving manager and groups.
-async fn resolve(conn: &mut Conn, draft: LearnerDraft, base: Option<&Learner>) -> Result<Resolved> {
+pub(crate) async fn resolve(
+    conn: &mut Conn,
+    draft: LearnerDraft,
+    base: Option<&Learner>,
+) -> Result<Resolved> {
     let mut e = Errors::new();
     let username = match (&draft.username, base) {
         (Some(raw), None) => e.check(Username::parse("username", raw)),
@@ -213,7 +217,7 @@ async fn resolve(conn: &mut Conn, draft: LearnerDraft, base: Option<&Learner>) -
 }
 
 /// Makes the learner's memberships exactly `group_ids`; the groups newly joined.
-async fn set_groups(
+pub(crate) async fn set_groups(
     conn: &mut recert_store::Writer,
     learner_id: i64,
     current: &[String],

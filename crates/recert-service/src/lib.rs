@@ -21,6 +21,7 @@ pub mod group_awards;
 pub mod groups;
 pub mod history;
 pub mod idempotency;
+pub mod imports;
 pub mod learners;
 pub mod listing;
 pub mod logos;
@@ -92,6 +93,8 @@ pub struct Service {
     mailer: Option<Arc<mail::Mailer>>,
     /// Wakes the scheduler loop before its interval (see [`Service::wake_scheduler`]).
     scheduler_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the import runner when a job is queued (see [`Service::imports_woken`]).
+    imports_wake: Arc<tokio::sync::Notify>,
     /// The week (days since 2000-01-03) whose manager digests this instance last queued.
     digest_week: Arc<std::sync::atomic::AtomicI64>,
     /// The message templates written, by the audit head they were read at.
@@ -125,6 +128,7 @@ impl Service {
             test_clock: None,
             mailer: None,
             scheduler_wake: Arc::default(),
+            imports_wake: Arc::default(),
             digest_week: Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
             templates: Arc::new(cache::HeadCache::new(1)),
         }

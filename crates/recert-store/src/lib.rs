@@ -14,6 +14,7 @@ pub mod external;
 pub mod group_awards;
 pub mod groups;
 pub mod idempotency;
+pub mod imports;
 pub mod learners;
 pub mod listing;
 pub mod lms;
@@ -145,7 +146,8 @@ impl Store {
                     if backend == Backend::Sqlite {
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
-                             PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                             PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+                             PRAGMA temp_store = MEMORY;",
                         )
                         .await?;
                     }
@@ -238,6 +240,34 @@ impl Store {
             _gate: gate,
             committed,
         })
+    }
+
+    /// Writes a consistent copy of a SQLite database to `path` (`VACUUM INTO`: one read
+    /// transaction, so writers carry on meanwhile and the copy is one moment's state).
+    pub async fn backup_into(&self, path: &str) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Other(
+                "only a SQLite database is copied this way; use pg_dump".into(),
+            ));
+        }
+        let mut conn = self.pool.acquire().await?;
+        crate::sql::q("VACUUM INTO $1")
+            .bind(path)
+            .execute(&mut conn)
+            .await?;
+        Ok(())
+    }
+
+    /// What a backup holds, to check it is one: the number of awards and of audit events.
+    pub async fn backup_summary(&self) -> Result<(i64, i64)> {
+        let mut conn = self.pool.acquire().await?;
+        let awards = crate::sql::q("SELECT COUNT(*) AS n FROM awards")
+            .fetch_one(&mut conn)
+            .await?;
+        let head = crate::sql::q("SELECT seq FROM audit_head WHERE id = 1")
+            .fetch_one(&mut conn)
+            .await?;
+        Ok((rows::int(&awards, "n")?, rows::int(&head, "seq")?))
     }
 
     pub async fn close(&self) {

@@ -480,7 +480,7 @@ pub struct Response {
 }
 
 impl Response {
-    async fn from(r: reqwest::Response) -> Self {
+    pub async fn from(r: reqwest::Response) -> Self {
         let status = r.status();
         let headers = r.headers().clone();
         let content_type = headers

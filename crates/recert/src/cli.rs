@@ -42,6 +42,42 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Import a CSV file of certification records or people as a job: the same job the
+    /// API and the pages run, with a progress bar on a terminal. Exits non-zero when rows
+    /// were rejected, and writes their report (row, column, value, reason).
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Export awards, learners or the audit trail as CSV, XLSX or JSON lines, streamed.
+    Export {
+        /// awards, learners or audit.
+        what: String,
+        /// csv, xlsx or jsonl.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Write to this file instead of standard output (required for xlsx on a terminal).
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Copy the SQLite database to FILE while recert keeps serving (a consistent snapshot).
+    /// For PostgreSQL use pg_dump (see docs/operations.md).
+    Backup {
+        /// The backup file to create (it must not exist).
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Restore a backup made by `recert backup` into the data directory (which must not
+    /// hold a database yet), then check it: migrations, audit chain, counts.
+    Restore {
+        /// The backup file.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Reports: the same figures as the API and the pages.
     Report {
         #[command(subcommand)]
@@ -123,6 +159,47 @@ pub enum ReportCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Certification records: the Docebo columns username, certification_code,
+    /// certification_issue_date, always_valid, certification_expire_date (course_code,
+    /// course_type, legal_name and email optional).
+    Awards(ImportArgs),
+    /// People: username, legal_name, email, manager, groups (separated by ; or |),
+    /// time_zone, end_date, active, and attr:NAME / ext:SYSTEM columns.
+    Learners(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The CSV file.
+    pub file: std::path::PathBuf,
+    /// Report what the import would do; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// , ; | or tab (default: detected from the header line).
+    #[arg(long)]
+    pub separator: Option<String>,
+    /// auto, utf-8, utf-16, utf-16le, utf-16be, windows-1252 or iso-8859-1.
+    #[arg(long, default_value = "auto")]
+    pub charset: String,
+    /// Of rows with the same username and certification code, import only the last.
+    #[arg(long)]
+    pub keep_last_duplicate: bool,
+    /// Refuse rows whose learner does not exist instead of creating the learner.
+    #[arg(long)]
+    pub no_create_learners: bool,
+    /// recert's column name -> the file's heading, as JSON: '{"username": "Login"}'.
+    #[arg(long)]
+    pub mapping: Option<String>,
+    /// Where the report of rejected rows goes [default: FILE's name + .errors.csv, in the
+    /// current directory].
+    #[arg(long)]
+    pub errors: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -355,6 +432,24 @@ pub enum BenchCommand {
         /// Share of the awards with a notice due, in percent.
         #[arg(long, default_value_t = 1.0)]
         due_percent: f64,
+    },
+    /// A million-row certification-records CSV imported into a fresh SQLite database by
+    /// the import job, beside `sqlite3 .import` of the same file; peak RSS; statuses
+    /// checked on a sample.
+    #[command(name = "import_1m", alias = "import-1m")]
+    Import1m {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+    },
+    /// The same into PostgreSQL, beside `psql \copy` of the same file.
+    #[command(name = "import_1m_pg", alias = "import-1m-pg")]
+    Import1mPg {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// The PostgreSQL server (a fresh database is created on it and dropped)
+        /// [default: RECERT_TEST_POSTGRES_URL, else postgres://postgres@127.0.0.1:5432/test].
+        #[arg(long)]
+        database_url: Option<String>,
     },
     /// `GET /api/v1/verify/{id}` over a million awards under `wrk -t2 -c64`, beside nginx
     /// serving the same JSON body as a static file with the same wrk settings.

@@ -3,6 +3,7 @@
 mod bench;
 mod cli;
 mod config;
+mod operations;
 
 use anyhow::{Context, Result};
 use clap::{CommandFactory, FromArgMatches};
@@ -49,6 +50,15 @@ async fn main() -> Result<()> {
             command: AuditCommand::Verify { .. },
         } => audit_verify(&cfg).await,
         Command::Report { command } => report(command, &cfg).await,
+        Command::Import { command } => operations::import(command, &cfg).await,
+        Command::Export {
+            what,
+            format,
+            output,
+            ..
+        } => operations::export(&what, &format, output, &cfg).await,
+        Command::Backup { file, .. } => operations::backup(&file, &cfg).await,
+        Command::Restore { file, .. } => operations::restore(&file, &cfg).await,
         Command::Token { command } => token(command, &cfg).await,
         Command::User { command } => user(command, &cfg).await,
         Command::Lms { command } => lms(command, &cfg).await,
@@ -68,7 +78,7 @@ async fn main() -> Result<()> {
 
 /// The base URL links start with: the setting, else `http://<bind address>` as `serve`
 /// says.
-fn public_base(cfg: &Config) -> String {
+pub(crate) fn public_base(cfg: &Config) -> String {
     cfg.get("base_url")
         .map(str::to_owned)
         .unwrap_or_else(|| format!("http://{}", cfg.text("bind")))
@@ -468,7 +478,7 @@ async fn account_state(
 }
 
 /// A service error as a message naming each field at fault.
-fn explain(e: recert_service::ServiceError) -> anyhow::Error {
+pub(crate) fn explain(e: recert_service::ServiceError) -> anyhow::Error {
     match e {
         recert_service::ServiceError::Validation(d) => anyhow::anyhow!(
             "{}",
@@ -524,7 +534,7 @@ fn key_encryption_key(cfg: &Config) -> Result<recert_credentials::Kek> {
     Ok(kek)
 }
 
-async fn prepared(cfg: &Config, base_url: &str) -> Result<Service> {
+pub(crate) async fn prepared(cfg: &Config, base_url: &str) -> Result<Service> {
     let store = open(cfg).await?;
     let mut service =
         Service::new(store, Arc::new(SystemClock), base_url).with_kek(key_encryption_key(cfg)?);
@@ -595,6 +605,33 @@ async fn serve(cfg: &Config) -> Result<()> {
             }
         }
     });
+    // Import jobs: any left running by a process that stopped resume here, and new ones
+    // start as soon as they are queued (or, for another instance's stalled job, when its
+    // lease runs out).
+    let requeued = service
+        .recover_imports()
+        .await
+        .context("recovering import jobs")?;
+    if requeued > 0 {
+        tracing::info!(
+            jobs = requeued,
+            "resuming import jobs that were running when the server stopped"
+        );
+    }
+    let importing = service.clone();
+    let importer = tokio::spawn(async move {
+        let runner = format!("serve:{}", std::process::id());
+        let woken = importing.imports_woken();
+        loop {
+            if let Err(e) = importing.run_import_jobs(&runner).await {
+                tracing::warn!(error = %e, "running import jobs failed; retrying shortly");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(15)) => {}
+                _ = woken.notified() => {}
+            }
+        }
+    });
     if cfg.flag("demo") {
         if service.seed_demo().await.context("seeding demo data")? {
             eprintln!("seeded the demo organization: 3 sites, 400 employees, 2 programs");
@@ -639,6 +676,9 @@ async fn serve(cfg: &Config) -> Result<()> {
     // on SQLite also folds the write-ahead log back into the database file.
     scheduler.abort();
     let _ = scheduler.await;
+    // A batch cut off here rolls back; the job resumes from its last commit next time.
+    importer.abort();
+    let _ = importer.await;
     store.close().await;
     eprintln!("stopped");
     Ok(())

@@ -8,8 +8,10 @@ pub mod clock;
 pub mod credentials;
 pub mod credits;
 pub mod earning;
+pub mod exports;
 pub mod groups;
 pub mod health;
+pub mod imports;
 pub mod learners;
 pub mod message_templates;
 pub mod organizations;
@@ -43,6 +45,19 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/test-clock",
             get(clock::test_clock).put(clock::move_test_clock),
         )
+        .route(
+            "/api/v1/imports",
+            get(imports::list)
+                .post(imports::create)
+                // The file streams into the job; the service limits its size.
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route("/api/v1/imports/{job}", get(imports::show))
+        .route("/api/v1/exports/{what}", get(exports::export))
+        .route("/api/v1/audit", get(exports::audit))
+        .route("/api/v1/imports/{job}/errors.csv", get(imports::errors))
+        .route("/api/v1/imports/{job}/report.csv", get(imports::report))
+        .route("/api/v1/imports/{job}/run", post(imports::run))
         .route("/api/v1/scheduler", get(scheduler::scheduler))
         .route("/api/v1/scheduler/run", post(scheduler::run))
         .route(

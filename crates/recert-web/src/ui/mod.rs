@@ -12,6 +12,7 @@ pub mod credits;
 pub mod earning;
 pub mod forms;
 pub mod groups;
+pub mod imports;
 pub mod learner_form;
 pub mod learners;
 pub mod listing;
@@ -84,6 +85,14 @@ impl Chrome {
     /// Whether to show the learners directory.
     pub fn sees_learners(&self) -> bool {
         !matches!(self.role, Role::Learner)
+    }
+
+    /// Whether to show imports (admins and program managers start them; auditors read).
+    pub fn sees_imports(&self) -> bool {
+        matches!(
+            self.role,
+            Role::Admin | Role::ProgramManager | Role::Auditor
+        )
     }
 
     /// Whether to show the audit log.
@@ -339,6 +348,18 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard", get(reports::dashboard))
         .route("/dashboard/trend", get(reports::trend))
         .route("/audit", get(audit::log))
+        .route(
+            "/imports",
+            get(imports::list)
+                .post(imports::create)
+                // The file streams into the job; the service limits its size.
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/imports/{job}", get(imports::show))
+        .route("/imports/{job}/progress", get(imports::progress))
+        .route("/imports/{job}/errors.csv", get(imports::errors))
+        .route("/imports/{job}/report.csv", get(imports::report))
+        .route("/imports/{job}/run", post(imports::run))
         .route("/reports/compliance", get(reports::compliance))
         .route("/reports/compliance/people", get(reports::people))
         .route("/programs", get(programs::list).post(programs::create))

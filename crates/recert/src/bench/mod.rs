@@ -7,6 +7,7 @@
 
 mod awards_1m;
 mod compliance_1m;
+mod import_1m;
 mod reminders_1m;
 mod render;
 mod sign_verify;
@@ -38,6 +39,10 @@ pub async fn run(which: BenchCommand) -> Result<()> {
             runs,
             due_percent,
         } => reminders_1m::run(data, runs, due_percent).await,
+        BenchCommand::Import1m { rows } => import_1m::run(rows, None, false).await,
+        BenchCommand::Import1mPg { rows, database_url } => {
+            import_1m::run(rows, database_url, true).await
+        }
         BenchCommand::SignVerify { count } => sign_verify::run(count),
         BenchCommand::Render { runs } => render::run(runs),
         BenchCommand::VerifyRps { data, duration } => verify_rps::run(data, duration).await,

@@ -1,0 +1,693 @@
+//! Import jobs: the stored file (in chunks), the job's progress and counts, what it found
+//! row by row, and the bulk writes an import makes. Bulk writes are multi-row statements
+//! (one round trip per few hundred rows instead of one per row: see docs/benchmarks.md).
+
+use crate::sql::q;
+use crate::{Result, Writer, rows};
+use recert_domain::{Award, Date};
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+use std::collections::HashMap;
+
+/// A job as stored.
+#[derive(Debug, Clone)]
+pub struct JobRecord {
+    pub id: i64,
+    pub kind: String,
+    pub state: String,
+    pub dry_run: bool,
+    /// The job's settings as the service wrote them (JSON).
+    pub settings: String,
+    pub file_name: String,
+    pub file_sha256: Option<String>,
+    pub file_size: i64,
+    pub created_by: String,
+    pub created_at_ms: i64,
+    pub started_at_ms: Option<i64>,
+    pub finished_at_ms: Option<i64>,
+    pub rows_total: Option<i64>,
+    pub counts: Counts,
+    pub failure: Option<String>,
+}
+
+/// How far a job got and what it did; written with the rows it wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    /// Data rows (after the header) read so far.
+    pub rows_done: i64,
+    pub imported: i64,
+    pub rejected: i64,
+    /// Rows left out without being wrong: the same record already held, or a duplicate
+    /// replaced by a later row ("keep last duplicate").
+    pub skipped: i64,
+    pub learners_created: i64,
+    /// Rows done in a people import's second pass (managers and groups).
+    pub links_done: i64,
+    /// Existing current awards that an imported newer record superseded.
+    pub superseded: i64,
+    /// Imported records older than the learner's current award, kept as its history.
+    pub history: i64,
+}
+
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, o: Self) {
+        self.rows_done += o.rows_done;
+        self.imported += o.imported;
+        self.rejected += o.rejected;
+        self.skipped += o.skipped;
+        self.learners_created += o.learners_created;
+        self.links_done += o.links_done;
+        self.superseded += o.superseded;
+        self.history += o.history;
+    }
+}
+
+/// One finding about one row.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Issue {
+    /// The line in the file (the header is 1).
+    pub line: i64,
+    pub column: String,
+    pub value: String,
+    pub reason: String,
+    /// A rejection (in the errors report) rather than a note on a row that was handled.
+    pub rejected: bool,
+}
+
+fn job_from(row: &AnyRow) -> Result<JobRecord> {
+    Ok(JobRecord {
+        id: rows::int(row, "id")?,
+        kind: rows::text(row, "kind")?,
+        state: rows::text(row, "state")?,
+        dry_run: rows::flag(row, "dry_run")?,
+        settings: rows::text(row, "settings")?,
+        file_name: rows::text(row, "file_name")?,
+        file_sha256: rows::opt_text(row, "file_sha256")?,
+        file_size: rows::int(row, "file_size")?,
+        created_by: rows::text(row, "created_by")?,
+        created_at_ms: rows::int(row, "created_at")?,
+        started_at_ms: rows::opt_int(row, "started_at")?,
+        finished_at_ms: rows::opt_int(row, "finished_at")?,
+        rows_total: rows::opt_int(row, "rows_total")?,
+        counts: Counts {
+            rows_done: rows::int(row, "rows_done")?,
+            imported: rows::int(row, "imported")?,
+            rejected: rows::int(row, "rejected")?,
+            skipped: rows::int(row, "skipped")?,
+            learners_created: rows::int(row, "learners_created")?,
+            links_done: rows::int(row, "links_done")?,
+            superseded: rows::int(row, "superseded")?,
+            history: rows::int(row, "history")?,
+        },
+        failure: rows::opt_text(row, "failure")?,
+    })
+}
+
+/// A job whose file is being uploaded (state `uploading`, not yet runnable).
+pub struct NewJob<'a> {
+    pub id: i64,
+    pub kind: &'a str,
+    pub dry_run: bool,
+    pub settings: &'a str,
+    pub file_name: &'a str,
+    pub created_by: &'a str,
+    pub created_at_ms: i64,
+}
+
+pub async fn create(conn: &mut Writer, j: &NewJob<'_>) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
+    q("INSERT INTO import_jobs (id, kind, state, dry_run, settings, file_name, created_by, created_at) \
+       VALUES ($1, $2, 'uploading', $3, $4, $5, $6, $7)")
+    .bind(j.id)
+    .bind(j.kind)
+    .bind(i64::from(j.dry_run))
+    .bind(j.settings)
+    .bind(j.file_name)
+    .bind(j.created_by)
+    .bind(j.created_at_ms)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn add_chunk(conn: &mut Writer, job: i64, seq: i64, data: &[u8]) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
+    q("INSERT INTO import_chunks (job_id, seq, data) VALUES ($1, $2, $3)")
+        .bind(job)
+        .bind(seq)
+        .bind(data)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Copies another job's stored file (running a dry run's file for real).
+pub async fn copy_chunks(conn: &mut Writer, from: i64, to: i64) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
+    q("INSERT INTO import_chunks (job_id, seq, data) SELECT $1, seq, data FROM import_chunks WHERE job_id = $2")
+        .bind(to)
+        .bind(from)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The upload is complete and its settings known (`settings` as JSON, with `kind` and
+/// `dry_run` in it): the job can run.
+pub async fn queue(
+    conn: &mut Writer,
+    job: i64,
+    sha256: &str,
+    size: i64,
+    settings: &str,
+) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
+    let parsed: serde_json::Value =
+        serde_json::from_str(settings).map_err(|e| crate::StoreError::Other(e.to_string()))?;
+    let kind = parsed["kind"].as_str().unwrap_or("awards").to_owned();
+    let dry_run = parsed["dry_run"].as_bool().unwrap_or(false);
+    q(
+        "UPDATE import_jobs SET state = 'queued', file_sha256 = $2, file_size = $3, settings = $4, \
+       kind = $5, dry_run = $6 WHERE id = $1",
+    )
+    .bind(job)
+    .bind(sha256)
+    .bind(size)
+    .bind(settings)
+    .bind(kind)
+    .bind(i64::from(dry_run))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes a job that never got its whole file (the upload broke off or was refused).
+pub async fn discard(conn: &mut Writer, job: i64) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
+    for sql in [
+        "DELETE FROM import_chunks WHERE job_id = $1",
+        "DELETE FROM import_issues WHERE job_id = $1",
+        "DELETE FROM import_jobs WHERE id = $1 AND state = 'uploading'",
+    ] {
+        q(sql).bind(job).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Uploads that never finished and are older than `before_ms`.
+pub async fn stale_uploads(conn: &mut AnyConnection, before_ms: i64) -> Result<Vec<i64>> {
+    q("SELECT id FROM import_jobs WHERE state = 'uploading' AND created_at < $1")
+        .bind(before_ms)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| rows::int(r, "id"))
+        .collect()
+}
+
+pub async fn job(conn: &mut AnyConnection, id: i64) -> Result<Option<JobRecord>> {
+    q("SELECT * FROM import_jobs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(job_from)
+        .transpose()
+}
+
+/// The latest jobs first.
+pub async fn recent(conn: &mut AnyConnection, limit: i64) -> Result<Vec<JobRecord>> {
+    q("SELECT * FROM import_jobs WHERE state <> 'uploading' ORDER BY created_at DESC, id DESC LIMIT $1")
+        .bind(limit)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(job_from)
+        .collect()
+}
+
+/// Takes the oldest job that is queued, or running under a lease that ran out (its
+/// runner stopped), for `runner` until `lease_until_ms`. Write transactions are
+/// serialized, so two instances never take the same job.
+pub async fn claim(
+    conn: &mut Writer,
+    runner: &str,
+    now_ms: i64,
+    lease_until_ms: i64,
+) -> Result<Option<JobRecord>> {
+    let conn: &mut AnyConnection = conn;
+    let Some(row) = q(
+        "SELECT id FROM import_jobs WHERE state = 'queued' OR (state = 'running' AND lease_until < $1) \
+         ORDER BY created_at, id LIMIT 1",
+    )
+    .bind(now_ms)
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let id = rows::int(&row, "id")?;
+    q(
+        "UPDATE import_jobs SET state = 'running', runner = $2, lease_until = $3, \
+       started_at = COALESCE(started_at, $4) WHERE id = $1",
+    )
+    .bind(id)
+    .bind(runner)
+    .bind(lease_until_ms)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
+    job(conn, id).await
+}
+
+/// Takes this job if it is queued, or running under a lease that ran out.
+pub async fn claim_one(
+    conn: &mut Writer,
+    id: i64,
+    runner: &str,
+    now_ms: i64,
+    lease_until_ms: i64,
+) -> Result<Option<JobRecord>> {
+    let conn: &mut AnyConnection = conn;
+    let taken = q(
+        "UPDATE import_jobs SET state = 'running', runner = $2, lease_until = $3, \
+       started_at = COALESCE(started_at, $4) \
+       WHERE id = $1 AND (state = 'queued' OR (state = 'running' AND lease_until < $4))",
+    )
+    .bind(id)
+    .bind(runner)
+    .bind(lease_until_ms)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
+    if taken.rows_affected() == 0 {
+        return Ok(None);
+    }
+    job(conn, id).await
+}
+
+/// Hands every running job back to the queue: on SQLite only one process uses the
+/// database, so a job still marked running at start-up lost its runner.
+pub async fn requeue_running(conn: &mut Writer) -> Result<u64> {
+    let conn: &mut AnyConnection = conn;
+    Ok(
+        q("UPDATE import_jobs SET state = 'queued', runner = NULL, lease_until = NULL WHERE state = 'running'")
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// The number of stored chunks of a job's file.
+pub async fn chunk_count(conn: &mut AnyConnection, job: i64) -> Result<i64> {
+    let row = q("SELECT COUNT(*) AS n FROM import_chunks WHERE job_id = $1")
+        .bind(job)
+        .fetch_one(conn)
+        .await?;
+    rows::int(&row, "n")
+}
+
+pub async fn chunk(conn: &mut AnyConnection, job: i64, seq: i64) -> Result<Option<Vec<u8>>> {
+    use sqlx::Row;
+    let Some(row) = q("SELECT data FROM import_chunks WHERE job_id = $1 AND seq = $2")
+        .bind(job)
+        .bind(seq)
+        .fetch_optional(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    row.try_get::<Vec<u8>, _>("data")
+        .map(Some)
+        .map_err(|e| crate::StoreError::Corrupt(format!("import_chunks.data: {e}")))
+}
+
+pub async fn set_total(conn: &mut Writer, job: i64, total: i64) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
+    q("UPDATE import_jobs SET rows_total = $2 WHERE id = $1")
+        .bind(job)
+        .bind(total)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records progress (absolute counts) and renews the runner's lease, in the transaction
+/// that wrote the rows counted. Answers false when the job is no longer this runner's (its
+/// lease ran out and another runner took it): the caller must then roll back.
+pub async fn checkpoint(
+    conn: &mut Writer,
+    job: i64,
+    runner: &str,
+    c: &Counts,
+    lease_until_ms: i64,
+) -> Result<bool> {
+    let conn: &mut AnyConnection = conn;
+    let done = q(
+        "UPDATE import_jobs SET rows_done = $3, imported = $4, rejected = $5, skipped = $6, \
+         learners_created = $7, superseded = $8, history = $9, lease_until = $10, links_done = $11 \
+         WHERE id = $1 AND runner = $2 AND state = 'running'",
+    )
+    .bind(job)
+    .bind(runner)
+    .bind(c.rows_done)
+    .bind(c.imported)
+    .bind(c.rejected)
+    .bind(c.skipped)
+    .bind(c.learners_created)
+    .bind(c.superseded)
+    .bind(c.history)
+    .bind(lease_until_ms)
+    .bind(c.links_done)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ends a job (`done` or `failed`); its file is no longer needed once it is done, except
+/// after a dry run, whose file a real run may reuse.
+pub async fn finish(
+    conn: &mut Writer,
+    job: i64,
+    state: &str,
+    failure: Option<&str>,
+    now_ms: i64,
+    keep_file: bool,
+) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
+    q("UPDATE import_jobs SET state = $2, failure = $3, finished_at = $4, runner = NULL, lease_until = NULL \
+       WHERE id = $1")
+    .bind(job)
+    .bind(state)
+    .bind(failure)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
+    if !keep_file {
+        q("DELETE FROM import_chunks WHERE job_id = $1")
+            .bind(job)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Whether a job's file is still stored.
+pub async fn has_file(conn: &mut AnyConnection, job: i64) -> Result<bool> {
+    Ok(chunk_count(conn, job).await? > 0)
+}
+
+const ISSUE_ROWS: usize = 400;
+
+pub async fn add_issues(conn: &mut Writer, job: i64, issues: &[Issue]) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
+    for part in issues.chunks(ISSUE_ROWS) {
+        let mut sql = String::from(
+            "INSERT INTO import_issues (job_id, line, column_name, value, reason, rejected) VALUES ",
+        );
+        rows_of(&mut sql, Marks::of(conn), part.len(), 6);
+        let mut stmt = crate::sql::q_assembled(sql);
+        for is in part {
+            stmt = stmt
+                .bind(job)
+                .bind(is.line)
+                .bind(is.column.as_str())
+                .bind(is.value.as_str())
+                .bind(is.reason.as_str())
+                .bind(i64::from(is.rejected));
+        }
+        stmt.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// A page of a job's findings in file order (`rejected_only`: the errors report).
+pub async fn issues(
+    conn: &mut AnyConnection,
+    job: i64,
+    rejected_only: bool,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<(i64, Issue)>> {
+    q(
+        "SELECT * FROM import_issues WHERE job_id = $1 AND ($2 = 0 OR rejected = 1) AND id > $3 \
+       ORDER BY id LIMIT $4",
+    )
+    .bind(job)
+    .bind(i64::from(rejected_only))
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            rows::int(r, "id")?,
+            Issue {
+                line: rows::int(r, "line")?,
+                column: rows::text(r, "column_name")?,
+                value: rows::text(r, "value")?,
+                reason: rows::text(r, "reason")?,
+                rejected: rows::flag(r, "rejected")?,
+            },
+        ))
+    })
+    .collect()
+}
+
+/// Row ids of these learners by username (missing ones are absent).
+pub async fn learner_ids(
+    conn: &mut AnyConnection,
+    usernames: &[&str],
+) -> Result<HashMap<String, i64>> {
+    let mut found = HashMap::with_capacity(usernames.len());
+    for part in usernames.chunks(IN_LIST) {
+        let sql = format!(
+            "SELECT id, username FROM learners WHERE username IN ({})",
+            Marks::of(conn).list(part.len())
+        );
+        let mut stmt = crate::sql::q_assembled(sql);
+        for u in part {
+            stmt = stmt.bind(*u);
+        }
+        for r in stmt.fetch_all(&mut *conn).await? {
+            found.insert(rows::text(&r, "username")?, rows::int(&r, "id")?);
+        }
+    }
+    Ok(found)
+}
+
+/// A learner created by an import with only what the file says.
+pub struct NewLearner<'a> {
+    pub username: &'a str,
+    pub legal_name: &'a str,
+    pub email: Option<&'a str>,
+}
+
+/// Creates learners (active, no manager) and answers their row ids by username.
+pub async fn insert_learners(
+    conn: &mut Writer,
+    new: &[NewLearner<'_>],
+    now_ms: i64,
+) -> Result<HashMap<String, i64>> {
+    let conn: &mut AnyConnection = conn;
+    let mut ids = HashMap::with_capacity(new.len());
+    for part in new.chunks(IN_LIST) {
+        let mut sql = String::from(
+            "INSERT INTO learners (username, legal_name, email, external_ids, active, attributes, \
+             created_at, updated_at, mbox_sha1) VALUES ",
+        );
+        let mut m = Marks::of(conn);
+        for i in 0..part.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            let (u, n, e, now, now2, sha) =
+                (m.next(), m.next(), m.next(), m.next(), m.next(), m.next());
+            sql.push_str(&format!(
+                "({u}, {n}, {e}, '{{}}', 1, '{{}}', {now}, {now2}, {sha})"
+            ));
+        }
+        sql.push_str(" RETURNING id, username");
+        let mut stmt = crate::sql::q_assembled(sql);
+        for l in part {
+            stmt = stmt
+                .bind(l.username)
+                .bind(l.legal_name)
+                .bind(l.email)
+                .bind(now_ms)
+                .bind(now_ms)
+                .bind(l.email.map(crate::learners::mbox_sha1));
+        }
+        for r in stmt.fetch_all(&mut *conn).await? {
+            ids.insert(rows::text(&r, "username")?, rows::int(&r, "id")?);
+        }
+    }
+    Ok(ids)
+}
+
+/// How many values go in one `IN (…)` list or one multi-row statement.
+const IN_LIST: usize = 500;
+
+/// Placeholders for statements with many values: `$1, $2, …` on PostgreSQL, and `?` on
+/// SQLite. SQLite looks a numbered placeholder's name up by walking a list, and sqlx asks
+/// for every one of them, so a statement with n numbered values costs n² steps: with
+/// 10,000 values that was 83% of an import's time (measured with perf on
+/// `recert bench import_1m`). Anonymous `?` have no name to look up.
+#[derive(Clone, Copy)]
+struct Marks {
+    sqlite: bool,
+    n: usize,
+}
+
+impl Marks {
+    fn of(conn: &AnyConnection) -> Self {
+        Self {
+            sqlite: conn.backend_name() == "SQLite",
+            n: 0,
+        }
+    }
+
+    fn next(&mut self) -> String {
+        self.n += 1;
+        if self.sqlite {
+            "?".to_owned()
+        } else {
+            format!("${}", self.n)
+        }
+    }
+
+    /// `n` placeholders separated by commas (an `IN` list).
+    fn list(mut self, n: usize) -> String {
+        (0..n).map(|_| self.next()).collect::<Vec<_>>().join(",")
+    }
+}
+
+/// Appends `rows` tuples of `width` placeholders, comma-separated, in binding order.
+fn rows_of(sql: &mut String, mut m: Marks, rows: usize, width: usize) {
+    for r in 0..rows {
+        if r > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for c in 0..width {
+            if c > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&m.next());
+        }
+        sql.push(')');
+    }
+}
+
+/// Every award of these learners, current or not.
+pub async fn awards_of(
+    conn: &mut AnyConnection,
+    learner_ids: &[i64],
+) -> Result<Vec<crate::awards::AwardRecord>> {
+    let mut out = Vec::new();
+    for part in learner_ids.chunks(IN_LIST) {
+        let sql = format!(
+            "SELECT a.*, l.username, l.legal_name, p.code AS program_code FROM awards a \
+             JOIN learners l ON l.id = a.learner_id JOIN programs p ON p.id = a.program_id \
+             WHERE a.learner_id IN ({})",
+            Marks::of(conn).list(part.len())
+        );
+        let mut stmt = crate::sql::q_assembled(sql);
+        for id in part {
+            stmt = stmt.bind(*id);
+        }
+        for r in stmt.fetch_all(&mut *conn).await? {
+            out.push(crate::awards::from_row(&r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// An award an import creates, with where it is stored and, for a current award with an
+/// expiry, the day the scheduler first looks at it.
+pub struct Imported {
+    pub award: Award,
+    pub learner_id: i64,
+    pub program_id: i64,
+    pub notice_from: Option<Date>,
+}
+
+const AWARD_COLUMNS: usize = 23;
+
+/// Stores imported awards, several rows per statement. Imported records carry no score,
+/// credits, pathway, revocation or archive: those columns take their empty values.
+pub async fn insert_awards(conn: &mut Writer, awards: &[Imported], now_ms: i64) -> Result<()> {
+    let conn: &mut AnyConnection = conn;
+    // 23 values a row: 500 rows stay under SQLite's 32,766 and PostgreSQL's 65,535.
+    for part in awards.chunks(IN_LIST) {
+        let mut sql = String::from(
+            "INSERT INTO awards (cert_id, program_id, learner_id, issued_on, expires_on, always_valid, \
+             window_opens_on, grace_ends_on, renewal_window_days, grace_days, association, source_ref, \
+             content_version, fields, predecessor, superseded_by, superseded_on, is_current, \
+             cycle_start, cycle_count, grace_extension_days, created_at, updated_at) VALUES ",
+        );
+        rows_of(&mut sql, Marks::of(conn), part.len(), AWARD_COLUMNS);
+        sql.push_str(" RETURNING id, cert_id");
+        let mut stmt = crate::sql::q_assembled(sql);
+        for im in part {
+            let a = &im.award;
+            let (opens, grace) = match a.expiry() {
+                Some(x) => (
+                    Some(rows::date_text(a.window_opens(x))),
+                    Some(rows::date_text(a.grace_ends(x))),
+                ),
+                None => (None, None),
+            };
+            stmt = stmt
+                .bind(a.id.as_str().to_owned())
+                .bind(im.program_id)
+                .bind(im.learner_id)
+                .bind(rows::date_text(a.issued_on))
+                .bind(rows::opt_date_text(a.expiry()))
+                .bind(i64::from(a.always_valid))
+                .bind(opens)
+                .bind(grace)
+                .bind(i64::from(a.renewal_window_days))
+                .bind(i64::from(a.grace_days))
+                .bind(a.association.as_str())
+                .bind(a.source_ref.clone())
+                .bind(a.content_version.clone())
+                .bind(rows::to_json(&a.fields)?)
+                .bind(a.predecessor.as_ref().map(|p| p.as_str().to_owned()))
+                .bind(a.superseded.as_ref().map(|s| s.0.as_str().to_owned()))
+                .bind(a.superseded.as_ref().map(|s| rows::date_text(s.1)))
+                .bind(i64::from(a.is_current()))
+                .bind(a.cycle.map(|c| rows::date_text(c.start)))
+                .bind(a.cycle.map(|c| i64::from(c.count)))
+                .bind(i64::from(a.grace_extension_days))
+                .bind(now_ms)
+                .bind(now_ms);
+        }
+        let stored = stmt.fetch_all(&mut *conn).await?;
+        let mut by_cert: HashMap<String, i64> = HashMap::with_capacity(stored.len());
+        for r in &stored {
+            by_cert.insert(rows::text(r, "cert_id")?, rows::int(r, "id")?);
+        }
+        let queued: Vec<(String, i64)> = part
+            .iter()
+            .filter_map(|im| {
+                let on = im.notice_from?;
+                by_cert
+                    .get(im.award.id.as_str())
+                    .map(|id| (rows::date_text(on), *id))
+            })
+            .collect();
+        if !queued.is_empty() {
+            let mut sql = String::from("INSERT INTO notice_queue (due_on, award_id) VALUES ");
+            rows_of(&mut sql, Marks::of(conn), queued.len(), 2);
+            sql.push_str(" ON CONFLICT DO NOTHING");
+            let mut stmt = crate::sql::q_assembled(sql);
+            for (on, id) in queued {
+                stmt = stmt.bind(on).bind(id);
+            }
+            stmt.execute(&mut *conn).await?;
+        }
+    }
+    Ok(())
+}
