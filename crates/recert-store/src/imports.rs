@@ -364,6 +364,19 @@ pub async fn checkpoint(
     Ok(done.rows_affected() == 1)
 }
 
+/// Renews the runner's lease while it works without committing rows (the first pass
+/// over a long file); false when the job is no longer this runner's.
+pub async fn renew(conn: &mut Writer, job: i64, runner: &str, lease_until_ms: i64) -> Result<bool> {
+    let conn: &mut AnyConnection = conn;
+    let done = q("UPDATE import_jobs SET lease_until = $3 WHERE id = $1 AND runner = $2 AND state = 'running'")
+        .bind(job)
+        .bind(runner)
+        .bind(lease_until_ms)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Ends a job (`done` or `failed`); its file is no longer needed once it is done, except
 /// after a dry run, whose file a real run may reuse.
 pub async fn finish(

@@ -65,6 +65,9 @@ const FIELDS: &[(&str, Field)] = &[
     ("issued_to", Field::DateOrEmpty),
     ("expires_from", Field::DateOrEmpty),
     ("expires_to", Field::DateOrEmpty),
+    // The audit trail's day range.
+    ("from", Field::DateOrEmpty),
+    ("to", Field::DateOrEmpty),
 ];
 
 /// The schema of a text field of this kind (`nullable` keeps a `null` it allowed; `empty`
@@ -146,6 +149,7 @@ fn shape_field(name: &str, prop: &mut Value, required: bool) {
 
 /// The body fields each request needs (a missing one is answered 422, naming it).
 const REQUIRED: &[(&str, &[&str])] = &[
+    ("ImportUpload", &["file"]),
     ("AwardBatchDraft", &["program"]),
     ("AwardDraft", &["learner", "program"]),
     ("ExtendGraceDraft", &["days", "reason"]),
@@ -253,6 +257,17 @@ fn enums() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         }),
         ("UserDraft", "role", roles.clone()),
         ("TokenDraft", "role", roles),
+        (
+            "ImportUpload",
+            "kind",
+            recert_service::imports::Kind::ALL.to_vec(),
+        ),
+        (
+            "ImportUpload",
+            "charset",
+            recert_service::imports::Charset::ALL.to_vec(),
+        ),
+        ("ImportUpload", "separator", vec!["", ",", ";", "|", "tab"]),
     ]
 }
 

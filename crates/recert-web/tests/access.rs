@@ -1067,6 +1067,39 @@ fn routes(f: &Fixtures, who: Who) -> Vec<(Method, String, Option<Body>, &'static
         (get.clone(), "/dashboard".into(), None, DIRECTORY),
         (get.clone(), "/dashboard/trend".into(), None, DIRECTORY),
         (get.clone(), "/audit".into(), None, READS_ALL),
+        (get.clone(), "/api/v1/audit".into(), None, READS_ALL),
+        (
+            get.clone(),
+            "/api/v1/exports/audit?format=jsonl".into(),
+            None,
+            READS_ALL,
+        ),
+        (get.clone(), "/imports".into(), None, DIRECTORY),
+        (get.clone(), "/api/v1/imports".into(), None, DIRECTORY),
+        (
+            post.clone(),
+            "/api/v1/imports".into(),
+            m(vec![
+                ("dry_run", "true"),
+                (
+                    "file",
+                    "username,certification_code,certification_issue_date,always_valid,certification_expire_date\nana,P,2027-01-01,0,2028-01-01\n",
+                ),
+            ]),
+            RUNS_P,
+        ),
+        (
+            post.clone(),
+            "/imports".into(),
+            m(vec![
+                ("dry_run", "true"),
+                (
+                    "file",
+                    "username,certification_code,certification_issue_date,always_valid,certification_expire_date\nana,P,2027-01-01,0,2028-01-01\n",
+                ),
+            ]),
+            RUNS_P,
+        ),
         (
             get.clone(),
             "/audit?verify=1&format=csv".into(),

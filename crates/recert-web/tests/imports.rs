@@ -380,3 +380,58 @@ both_backends! {
         assert_eq!(audit_count(&app, "import.completed").await, 1);
     }
 }
+
+both_backends! {
+    async fn the_imports_page_takes_a_file_shows_the_progress_and_runs_a_dry_run_for_real(app) {
+        seed(&app).await;
+        app.account("ada", "admin", None, &[]).await;
+        let web = app.web_session("ada").await;
+        let (status, html) = web.get("/imports").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("Start the import") && html.contains("No imports yet"), "{html}");
+        // The page's form sends its token first, then the file (as the browser does).
+        let form = |file: &[u8]| {
+            reqwest::multipart::Form::new()
+                .text("_csrf", web.csrf.clone())
+                .text("kind", "awards")
+                // The hidden "false" first, then the ticked box: the last value counts.
+                .text("dry_run", "false")
+                .text("dry_run", "true")
+                .part("file", reqwest::multipart::Part::bytes(file.to_vec()).file_name("history.csv"))
+        };
+        // A file without the columns: the message is beside the file field.
+        let (status, html) = web.post_multipart("/imports", form(b"login,cert\nana,SAFE\n")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let beside = recert_testkit::error_beside(&html, "file").unwrap_or_else(|| panic!("{html}"));
+        assert!(beside.contains("certification_code"), "{beside}");
+        // A forged form (no token before the file) stores nothing.
+        let forged = reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::bytes(format!("{HEADER}ana,SAFE,2027-01-10,0,2028-01-10\n").into_bytes()).file_name("x.csv"));
+        let (status, _) = web.post_multipart("/imports", forged).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(app.get("/api/v1/imports").await.expect(StatusCode::OK).as_array().unwrap().is_empty());
+
+        // A dry run: the job's page shows its progress, then its findings.
+        let file = format!("{HEADER}ana,SAFE,2027-01-10,0,2028-01-10\nben,SAFE,2027-02-30,0,\n");
+        let (status, html) = web.post_multipart("/imports", form(file.as_bytes())).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(html.contains("Waiting to start") && html.contains("<progress"), "{html}");
+        assert!(html.contains("hx-trigger=\"every 1s\""), "the page polls while the job waits: {html}");
+        let job = app.get("/api/v1/imports").await.expect(StatusCode::OK)[0].clone();
+        app.service.run_import_jobs("test").await.unwrap();
+        let (_, part) = web.get_htmx(&format!("/imports/{}/progress", job["job"])).await;
+        assert!(part.contains("Dry run finished") && !part.contains("hx-trigger"), "{part}");
+        let (_, html) = web.get(&format!("/imports/{}", job["job"])).await;
+        assert!(html.contains("Run this import for real") && html.contains("not a real calendar date"), "{html}");
+        let (status, csv) = web.get(&format!("/imports/{}/errors.csv", job["job"])).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(csv.starts_with("row,column,value,reason\n3,certification_issue_date,"), "{csv}");
+        // Run it for real from the page.
+        let (status, html) = web.post(&format!("/imports/{}/run", job["job"]), &[]).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        app.service.run_import_jobs("test").await.unwrap();
+        assert_eq!(award_of(&app, "ana").await.len(), 1);
+        let (_, html) = web.get("/imports").await;
+        assert!(html.contains("history.csv"), "{html}");
+    }
+}

@@ -451,6 +451,12 @@ impl Service {
         let id = job.id;
         match self.run_job(job, runner, progress).await {
             Ok(()) => {}
+            Err(ServiceError::Conflict(m)) if m == TAKEN_OVER => {
+                tracing::warn!(
+                    job = id,
+                    "another runner took this import over; leaving it to them"
+                );
+            }
             Err(e) => {
                 let message = match &e {
                     ServiceError::Validation(d) => {
@@ -552,6 +558,15 @@ impl Service {
             while let Some(msg) = rows.recv().await {
                 match msg {
                     Msg::Rows(batch) => {
+                        // A long first pass keeps the job's lease.
+                        if total % 200_000 + batch.len() as i64 > 200_000 {
+                            let mut tx = self.store.begin_write().await?;
+                            let now = self.real_now_ms();
+                            if !store::renew(tx.conn(), job.id, runner, now + LEASE_MS).await? {
+                                return Err(taken_over());
+                            }
+                            tx.commit().await?;
+                        }
                         total += batch.len() as i64;
                         for row in &batch {
                             if let Some(k) = dup_key(settings.kind, &cols, row) {
@@ -696,9 +711,7 @@ impl Service {
                     .await?
                 {
                     // Another runner took the job over: what this one did is rolled back.
-                    return Err(ServiceError::Conflict(
-                        "the import was taken over by another runner".into(),
-                    ));
+                    return Err(taken_over());
                 }
                 tx.commit().await?;
                 *counts = next;
@@ -713,6 +726,12 @@ impl Service {
             }
         }
     }
+}
+
+const TAKEN_OVER: &str = "the import was taken over by another runner";
+
+fn taken_over() -> ServiceError {
+    ServiceError::Conflict(TAKEN_OVER.into())
 }
 
 #[derive(Clone, Copy)]

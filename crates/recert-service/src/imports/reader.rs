@@ -206,9 +206,16 @@ fn read(
         }
         let line = record.position().map(|p| p.line()).unwrap_or(0) as i64;
         if !header_sent {
+            // Headings are only compared and quoted back: any bytes do, without controls.
             let headings = record
                 .iter()
-                .map(|b| decode(b).unwrap_or_else(|_| String::from_utf8_lossy(b).into_owned()))
+                .map(|b| {
+                    decode(b)
+                        .unwrap_or_else(|_| String::from_utf8_lossy(b).into_owned())
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .collect()
+                })
                 .collect();
             if tx.blocking_send(Msg::Header(headings)).is_err() {
                 return Ok(());

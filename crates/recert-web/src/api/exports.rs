@@ -59,8 +59,10 @@ pub struct AuditParams {
     pub subject_type: Option<String>,
     pub subject_id: Option<String>,
     /// First day (UTC), `YYYY-MM-DD`.
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Last day (UTC), inclusive.
+    #[param(format = Date)]
     pub to: Option<String>,
     /// Newest first (default) or `at` for oldest first.
     pub sort: Option<String>,

@@ -12,7 +12,8 @@ use recert_service::imports::{ImportForm, ImportJob};
 use recert_service::{Principal, Service, ServiceError};
 use serde::Deserialize;
 
-/// Sets a form field of an import by name; an unknown name is refused.
+/// Sets a form field of an import by name (a repeated name: the last value counts, as a
+/// page's hidden "false" before its checkbox relies on); an unknown name is refused.
 fn set(form: &mut ImportForm, name: &str, value: String) -> Result<(), ServiceError> {
     let slot = match name {
         "kind" => &mut form.kind,
@@ -115,7 +116,7 @@ pub async fn receive(
         }
         return Err(ServiceError::field(
             "file",
-            "is required: the CSV file to import",
+            "no file was sent: add the CSV file as the form field file",
         ));
     };
     Ok((up.finish(who, &form).await?, form))
@@ -125,27 +126,45 @@ fn expired() -> ServiceError {
     ServiceError::Forbidden("this form has expired: reload the page and send the file again".into())
 }
 
-/// The multipart form of an import, for the OpenAPI document.
-#[derive(utoipa::ToSchema)]
+/// The multipart form of an import, for the OpenAPI document: every field but `file` is
+/// optional (absent: its default), none is null, and any other field is refused.
+#[derive(utoipa::ToSchema, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct ImportUpload {
     /// The CSV file.
     #[schema(value_type = String, format = Binary)]
+    #[serde(skip)]
     file: Vec<u8>,
     /// `awards` (default) or `learners`.
-    kind: Option<String>,
+    kind: String,
     /// `true`: report what the import would do, change nothing.
-    dry_run: Option<bool>,
+    dry_run: bool,
     /// `,` `;` `|` or `tab`; empty: detected from the header line.
-    separator: Option<String>,
+    separator: String,
     /// `auto` (default), `utf-8`, `utf-16`, `utf-16le`, `utf-16be`, `windows-1252`, `iso-8859-1`.
-    charset: Option<String>,
+    charset: String,
     /// Import only the last of rows with the same username and certification code.
-    keep_last_duplicate: Option<bool>,
+    keep_last_duplicate: bool,
     /// Create learners the file names that do not exist (default true).
-    create_learners: Option<bool>,
+    create_learners: bool,
     /// JSON object: recert's column name → the file's heading, e.g. `{"username": "Login"}`.
-    mapping: Option<String>,
+    mapping: String,
+}
+
+impl Default for ImportUpload {
+    fn default() -> Self {
+        Self {
+            file: Vec::new(),
+            kind: "awards".into(),
+            dry_run: false,
+            separator: String::new(),
+            charset: "auto".into(),
+            keep_last_duplicate: false,
+            create_learners: true,
+            mapping: String::new(),
+        }
+    }
 }
 
 /// Starts an import. The file's columns are checked at once; its rows are checked and
@@ -160,8 +179,20 @@ pub struct ImportUpload {
 pub async fn create(
     State(s): State<AppState>,
     Auth(who): Auth,
-    mp: Multipart,
+    req: axum::extract::Request,
 ) -> ApiResult<(StatusCode, Json<ImportJob>)> {
+    use axum::extract::FromRequest;
+    // Read here rather than as an extractor, so a body that is no multipart form gets a
+    // problem like every other refusal.
+    let mp = Multipart::from_request(req, &()).await.map_err(|e| {
+        ServiceError::field(
+            "body",
+            format!(
+                "send a multipart/form-data form with the file: {}",
+                e.body_text()
+            ),
+        )
+    })?;
     let (job, _) = receive(&s.service, &who, mp, None).await?;
     Ok((StatusCode::ACCEPTED, Json(job)))
 }
@@ -181,9 +212,11 @@ pub async fn list(
     Auth(who): Auth,
     ApiQuery(p): ApiQuery<ListParams>,
 ) -> ApiResult<Json<Vec<ImportJob>>> {
-    Ok(Json(
-        s.service.import_jobs(&who, p.limit.unwrap_or(50)).await?,
-    ))
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ServiceError::field("limit", "must be 1 to 500").into());
+    }
+    Ok(Json(s.service.import_jobs(&who, limit).await?))
 }
 
 /// An import job's state and counts.
