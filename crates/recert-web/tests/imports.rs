@@ -170,8 +170,9 @@ both_backends! {
         file.extend_from_slice(b"fay,SAFE,2027-03-01,maybe,2028-03-01\n"); // 8: bad flag
         file.extend_from_slice(b"gus,SAFE,2027-03-01,0,2028-03-01\n"); // 9: good
         file.extend_from_slice(b"hal,SAFE,03/01/2027,0,2028-03-01\n"); // 10: not ISO
+        file.extend_from_slice(b"n\x00l,SAFE,2027-03-01,0,2028-03-01\n"); // 11: NUL (PostgreSQL refuses it)
         let job = import_bytes(&app, file, &[("charset", "utf-8")]).await;
-        assert_eq!((job["imported"].as_i64(), job["rejected"].as_i64()), (Some(1), Some(8)), "{job}");
+        assert_eq!((job["imported"].as_i64(), job["rejected"].as_i64()), (Some(1), Some(9)), "{job}");
         let csv = errors_csv(&app, &job).await;
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines[0], "row,column,value,reason");
@@ -185,6 +186,7 @@ both_backends! {
         assert!(row("7", "certification_expire_date").contains("2026-03-01"), "{csv}");
         assert!(row("8", "always_valid").contains("maybe"), "{csv}");
         assert!(row("10", "certification_issue_date").contains("YYYY-MM-DD"), "{csv}");
+        assert!(row("11", "username").contains("control character"), "{csv}");
         // Only the good row's learner and award exist.
         for who in ["ana", "ben", "cy", "eve", "fay", "hal"] {
             assert_eq!(app.get(&format!("/api/v1/learners/{who}")).await.status, StatusCode::NOT_FOUND, "{who}");

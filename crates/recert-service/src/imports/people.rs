@@ -43,6 +43,30 @@ impl Run {
     }
 }
 
+/// A learner's attributes or external ids (`prefix`: `attr` or `ext`) with the row's
+/// non-empty cells of those columns set over the learner's own; whether any cell had one.
+fn merged(
+    row: &Row,
+    columns: &[(String, usize)],
+    prefix: &str,
+    base: Option<&serde_json::Map<String, serde_json::Value>>,
+    bad: &mut Vec<Issue>,
+) -> (serde_json::Map<String, serde_json::Value>, bool) {
+    let mut map = base.cloned().unwrap_or_default();
+    let mut any = false;
+    for (name, i) in columns {
+        match row.get(*i) {
+            Ok(v) if !v.trim().is_empty() => {
+                map.insert(name.clone(), v.trim().into());
+                any = true;
+            }
+            Ok(_) => {}
+            Err(why) => bad.push(issue(row.line, format!("{prefix}:{name}"), "", why)),
+        }
+    }
+    (map, any)
+}
+
 fn flag(raw: &str) -> Option<bool> {
     match raw.to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "y" | "active" => Some(true),
@@ -134,36 +158,20 @@ impl Service {
                 },
             };
             let base = learner_store::by_username(tx.conn(), &username).await?;
-            let mut attributes = base
-                .as_ref()
-                .map(|(_, l)| l.attributes.clone())
-                .unwrap_or_default();
-            let mut any_attr = false;
-            for (name, i) in &run.cols.attributes {
-                match row.get(*i) {
-                    Ok(v) if !v.trim().is_empty() => {
-                        attributes.insert(name.clone(), v.trim().into());
-                        any_attr = true;
-                    }
-                    Ok(_) => {}
-                    Err(why) => bad.push(issue(row.line, format!("attr:{name}"), "", why)),
-                }
-            }
-            let mut external_ids = base
-                .as_ref()
-                .map(|(_, l)| l.external_ids.clone())
-                .unwrap_or_default();
-            let mut any_ext = false;
-            for (name, i) in &run.cols.external_ids {
-                match row.get(*i) {
-                    Ok(v) if !v.trim().is_empty() => {
-                        external_ids.insert(name.clone(), v.trim().into());
-                        any_ext = true;
-                    }
-                    Ok(_) => {}
-                    Err(why) => bad.push(issue(row.line, format!("ext:{name}"), "", why)),
-                }
-            }
+            let (attributes, any_attr) = merged(
+                row,
+                &run.cols.attributes,
+                "attr",
+                base.as_ref().map(|(_, l)| &l.attributes),
+                &mut bad,
+            );
+            let (external_ids, any_ext) = merged(
+                row,
+                &run.cols.external_ids,
+                "ext",
+                base.as_ref().map(|(_, l)| &l.external_ids),
+                &mut bad,
+            );
             if !bad.is_empty() {
                 issues.extend(bad);
                 c.rejected += 1;

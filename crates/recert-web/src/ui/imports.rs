@@ -218,27 +218,25 @@ pub async fn progress(
     .into_response())
 }
 
-/// `GET /imports/{job}/errors.csv` and `/report.csv`.
-pub async fn errors(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(job): Path<String>,
-) -> PageResult {
-    let d = state
-        .service
-        .import_report(&viewer.session.principal, job_id(&job)?, true)
-        .await?;
-    Ok(crate::api::reports::download(d))
+/// `GET /imports/{job}/errors.csv`: the rejected rows.
+pub async fn errors(state: State<AppState>, viewer: Viewer, job: Path<String>) -> PageResult {
+    findings_csv(state, viewer, job, true).await
 }
 
-pub async fn report(
+/// `GET /imports/{job}/report.csv`: every finding.
+pub async fn report(state: State<AppState>, viewer: Viewer, job: Path<String>) -> PageResult {
+    findings_csv(state, viewer, job, false).await
+}
+
+async fn findings_csv(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(job): Path<String>,
+    rejected_only: bool,
 ) -> PageResult {
     let d = state
         .service
-        .import_report(&viewer.session.principal, job_id(&job)?, false)
+        .import_report(&viewer.session.principal, job_id(&job)?, rejected_only)
         .await?;
     Ok(crate::api::reports::download(d))
 }
