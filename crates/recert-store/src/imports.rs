@@ -235,29 +235,17 @@ pub async fn claim(
     now_ms: i64,
     lease_until_ms: i64,
 ) -> Result<Option<JobRecord>> {
-    let conn: &mut AnyConnection = conn;
     let Some(row) = q(
         "SELECT id FROM import_jobs WHERE state = 'queued' OR (state = 'running' AND lease_until < $1) \
          ORDER BY created_at, id LIMIT 1",
     )
     .bind(now_ms)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(conn)
     .await?
     else {
         return Ok(None);
     };
-    let id = rows::int(&row, "id")?;
-    q(
-        "UPDATE import_jobs SET state = 'running', runner = $2, lease_until = $3, \
-       started_at = COALESCE(started_at, $4) WHERE id = $1",
-    )
-    .bind(id)
-    .bind(runner)
-    .bind(lease_until_ms)
-    .bind(now_ms)
-    .execute(&mut *conn)
-    .await?;
-    job(conn, id).await
+    claim_one(conn, rows::int(&row, "id")?, runner, now_ms, lease_until_ms).await
 }
 
 /// Takes this job if it is queued, or running under a lease that ran out.

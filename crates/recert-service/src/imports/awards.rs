@@ -56,9 +56,8 @@ fn flag_cell(raw: &str) -> Option<bool> {
 impl Run {
     /// The cell of recert's column `name`, or the issue that it is not text.
     fn cell<'r>(&self, row: &'r Row, name: &str, out: &mut Vec<Issue>) -> Option<&'r str> {
-        let i = *self.cols.named.get(name)?;
-        match row.get(i) {
-            Ok(s) => Some(s.trim()),
+        match self.cols.cell(row, name) {
+            Ok(v) => v,
             Err(why) => {
                 out.push(issue(row.line, self.heading(name), "", why));
                 None
@@ -271,15 +270,8 @@ impl Service {
         let mut issues: Vec<Issue> = Vec::new();
         let mut good: Vec<Checked> = Vec::with_capacity(rows.len());
         for row in rows {
-            let user_cell = run
-                .cols
-                .named
-                .get("username")
-                .and_then(|&i| row.get(i).ok())
-                .unwrap_or("")
-                .trim()
-                .to_owned();
-            let dup = dup_issue(run, row, "username", &user_cell);
+            let user_cell = run.cols.cell(row, "username").ok().flatten().unwrap_or("");
+            let dup = dup_issue(run, row, "username", user_cell);
             match (run.check_award(row), dup) {
                 (Err(mut found), dup) => {
                     if let Some(d) = dup.filter(|d| d.rejected) {

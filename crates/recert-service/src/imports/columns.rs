@@ -147,6 +147,19 @@ impl Columns {
         Ok(c)
     }
 
+    /// The cell of recert's column `name` in a row, trimmed; `Ok(None)` when the file
+    /// has no such column, `Err` when its bytes are not text in the file's charset.
+    pub(crate) fn cell<'r>(
+        &self,
+        row: &'r super::reader::Row,
+        name: &str,
+    ) -> std::result::Result<Option<&'r str>, &'static str> {
+        match self.named.get(name) {
+            None => Ok(None),
+            Some(&i) => row.get(i).map(|s| Some(s.trim())),
+        }
+    }
+
     /// The file's heading of recert's column `ours` (for reports).
     pub fn heading(&self, ours: &str) -> String {
         self.named

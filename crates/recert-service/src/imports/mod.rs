@@ -123,6 +123,15 @@ fn view(j: &JobRecord) -> ImportJob {
     }
 }
 
+/// Whether `who` sees this job: admins and auditors every job, program managers their own.
+fn sees_job(who: &Principal, j: &JobRecord) -> bool {
+    match who.role {
+        Role::Admin | Role::Auditor => true,
+        Role::ProgramManager => j.created_by == who.name,
+        _ => false,
+    }
+}
+
 /// What a job is allowed to touch, fixed when it is submitted.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 struct Scope {
@@ -149,6 +158,17 @@ pub struct Upload {
 }
 
 impl Service {
+    /// Admins, auditors and program managers see imports (see [`sees_job`] for which).
+    fn may_read_imports(who: &Principal) -> Result<()> {
+        if matches!(who.role, Role::Admin | Role::Auditor | Role::ProgramManager) {
+            return Ok(());
+        }
+        Err(ServiceError::Forbidden(format!(
+            "a {} may not see imports",
+            who.role.as_str()
+        )))
+    }
+
     fn may_import(who: &Principal, kind: Kind) -> Result<()> {
         match (kind, who.role) {
             (_, Role::Admin) => Ok(()),
@@ -264,12 +284,7 @@ impl Service {
             .await?
             .filter(|j| j.state != "uploading")
             .ok_or_else(|| ServiceError::not_found("import", job.to_string()))?;
-        let may = match who.role {
-            Role::Admin | Role::Auditor => true,
-            Role::ProgramManager => j.created_by == who.name,
-            _ => false,
-        };
-        if !may {
+        if !sees_job(who, &j) {
             // Whether someone else's job exists is not told.
             return Err(ServiceError::not_found("import", job.to_string()));
         }
@@ -278,29 +293,19 @@ impl Service {
 
     /// One job, as it stands.
     pub async fn import_job(&self, who: &Principal, job: i64) -> Result<ImportJob> {
-        if !matches!(who.role, Role::Admin | Role::Auditor | Role::ProgramManager) {
-            return Err(ServiceError::Forbidden(format!(
-                "a {} may not see imports",
-                who.role.as_str()
-            )));
-        }
+        Self::may_read_imports(who)?;
         let mut conn = self.store.read().await?;
         Ok(view(&self.visible_job(who, &mut conn, job).await?))
     }
 
     /// The latest jobs the caller may see.
     pub async fn import_jobs(&self, who: &Principal, limit: i64) -> Result<Vec<ImportJob>> {
-        if !matches!(who.role, Role::Admin | Role::Auditor | Role::ProgramManager) {
-            return Err(ServiceError::Forbidden(format!(
-                "a {} may not see imports",
-                who.role.as_str()
-            )));
-        }
+        Self::may_read_imports(who)?;
         let mut conn = self.store.read().await?;
         Ok(store::recent(&mut conn, limit.clamp(1, 500))
             .await?
             .iter()
-            .filter(|j| who.role != Role::ProgramManager || j.created_by == who.name)
+            .filter(|j| sees_job(who, j))
             .map(view)
             .collect())
     }
@@ -472,18 +477,17 @@ impl Service {
                     }
                     other => other.to_string(),
                 };
-                if let Err(e2) = self.fail_job(id, runner, &message).await {
+                if let Err(e2) = self.fail_job(id, &message).await {
                     tracing::error!(job = id, error = %e2, "could not record the import's failure");
                 }
             }
         }
     }
 
-    async fn fail_job(&self, id: i64, runner: &str, message: &str) -> Result<()> {
+    async fn fail_job(&self, id: i64, message: &str) -> Result<()> {
         let mut tx = self.store.begin_write().await?;
         let j = store::job(tx.conn(), id).await?;
         if j.is_some_and(|j| j.state == "running") {
-            let _ = runner;
             store::finish(
                 tx.conn(),
                 id,
@@ -937,21 +941,19 @@ fn hash128(parts: &[&str]) -> u128 {
 
 /// The key two rows are duplicates by: username and program (awards), username (people).
 fn dup_key(kind: Kind, cols: &Columns, row: &Row) -> Option<u128> {
-    let cell = |name: &str| -> Option<String> {
-        let i = *cols.named.get(name)?;
-        row.get(i)
+    let cell = |name: &str| {
+        cols.cell(row, name)
             .ok()
-            .map(str::trim)
+            .flatten()
             .filter(|s| !s.is_empty())
-            .map(str::to_owned)
     };
     let user = cell("username")?;
     match kind {
         Kind::Awards => {
             let code = cell("certification_code")?.to_lowercase();
-            Some(hash128(&[&user, &code]))
+            Some(hash128(&[user, &code]))
         }
-        Kind::Learners => Some(hash128(&[&user])),
+        Kind::Learners => Some(hash128(&[user])),
     }
 }
 

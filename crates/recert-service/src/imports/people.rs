@@ -11,13 +11,11 @@ use recert_store::imports::{self as store, Counts, Issue};
 use recert_store::learners as learner_store;
 
 impl Run {
+    /// A cell as an owned value, `None` when absent or empty.
     fn text(&self, row: &Row, name: &str) -> std::result::Result<Option<String>, &'static str> {
-        match self.cols.named.get(name) {
-            None => Ok(None),
-            Some(&i) => row
-                .get(i)
-                .map(|s| Some(s.trim().to_owned()).filter(|s| !s.is_empty())),
-        }
+        self.cols
+            .cell(row, name)
+            .map(|v| v.filter(|s| !s.is_empty()).map(str::to_owned))
     }
 
     /// The file's heading for a field the learner checks name (`email`, `groups[0]`,
