@@ -95,6 +95,8 @@ pub struct Service {
     scheduler_wake: Arc<tokio::sync::Notify>,
     /// Wakes the import runner when a job is queued (see [`Service::imports_woken`]).
     imports_wake: Arc<tokio::sync::Notify>,
+    /// Rows an import writes per transaction (see [`Service::with_import_batch_rows`]).
+    import_batch_rows: usize,
     /// The week (days since 2000-01-03) whose manager digests this instance last queued.
     digest_week: Arc<std::sync::atomic::AtomicI64>,
     /// The message templates written, by the audit head they were read at.
@@ -129,6 +131,7 @@ impl Service {
             mailer: None,
             scheduler_wake: Arc::default(),
             imports_wake: Arc::default(),
+            import_batch_rows: imports::DEFAULT_BATCH_ROWS,
             digest_week: Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
             templates: Arc::new(cache::HeadCache::new(1)),
         }

@@ -494,11 +494,18 @@ pub async fn insert_learners(
     let conn: &mut AnyConnection = conn;
     let mut ids = HashMap::with_capacity(new.len());
     for part in new.chunks(IN_LIST) {
-        let mut sql = String::from(
-            "INSERT INTO learners (username, legal_name, email, external_ids, active, attributes, \
+        let mut m = Marks::of(conn);
+        // OR ROLLBACK: no copy of the pages for undoing just this statement (see
+        // `insert_awards`).
+        let mut sql = String::from(if m.sqlite {
+            "INSERT OR ROLLBACK INTO learners "
+        } else {
+            "INSERT INTO learners "
+        });
+        sql.push_str(
+            "(username, legal_name, email, external_ids, active, attributes, \
              created_at, updated_at, mbox_sha1) VALUES ",
         );
-        let mut m = Marks::of(conn);
         for i in 0..part.len() {
             if i > 0 {
                 sql.push(',');
@@ -614,24 +621,60 @@ pub struct Imported {
     pub notice_from: Option<Date>,
 }
 
-const AWARD_COLUMNS: usize = 23;
+const AWARD_COLUMNS: usize = 24;
+
+/// Row IDs for `n` new awards, taken before they are written, so the notice queue can
+/// name them without reading them back (a `RETURNING` row per award cost a hand-over
+/// between SQLite's worker thread and the import per row). On SQLite the write
+/// transaction holds the only write lock, and SQLite would give the next rows the IDs
+/// after the largest anyway; on PostgreSQL they come from the identity's sequence.
+async fn reserve_award_ids(conn: &mut AnyConnection, n: usize) -> Result<Vec<i64>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if conn.backend_name() == "SQLite" {
+        let row = q("SELECT COALESCE(MAX(id), 0) AS id FROM awards")
+            .fetch_one(&mut *conn)
+            .await?;
+        let last = rows::int(&row, "id")?;
+        Ok((1..=n as i64).map(|i| last + i).collect())
+    } else {
+        let found = q(
+            "SELECT nextval(pg_get_serial_sequence('awards', 'id')) AS id \
+             FROM generate_series(1, $1)",
+        )
+        .bind(n as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+        found.iter().map(|r| rows::int(r, "id")).collect()
+    }
+}
 
 /// Stores imported awards, several rows per statement. Imported records carry no score,
 /// credits, pathway, revocation or archive: those columns take their empty values.
 pub async fn insert_awards(conn: &mut Writer, awards: &[Imported], now_ms: i64) -> Result<()> {
     let conn: &mut AnyConnection = conn;
-    // 23 values a row: 500 rows stay under SQLite's 32,766 and PostgreSQL's 65,535.
-    for part in awards.chunks(IN_LIST) {
-        let mut sql = String::from(
-            "INSERT INTO awards (cert_id, program_id, learner_id, issued_on, expires_on, always_valid, \
+    let sqlite = conn.backend_name() == "SQLite";
+    let ids = reserve_award_ids(conn, awards.len()).await?;
+    // 24 values a row: 500 rows stay under SQLite's 32,766 and PostgreSQL's 65,535.
+    for (part, ids) in awards.chunks(IN_LIST).zip(ids.chunks(IN_LIST)) {
+        // A statement of many rows that may fail half-way keeps a copy of every page it
+        // changes, to undo just itself; a conflict that rolls the whole batch back needs
+        // no such copy (see the bulk connection in `lib.rs`).
+        let mut sql = String::from(if sqlite {
+            "INSERT OR ROLLBACK INTO awards "
+        } else {
+            "INSERT INTO awards "
+        });
+        sql.push_str(
+            "(id, cert_id, program_id, learner_id, issued_on, expires_on, always_valid, \
              window_opens_on, grace_ends_on, renewal_window_days, grace_days, association, source_ref, \
              content_version, fields, predecessor, superseded_by, superseded_on, is_current, \
              cycle_start, cycle_count, grace_extension_days, created_at, updated_at) VALUES ",
         );
         rows_of(&mut sql, Marks::of(conn), part.len(), AWARD_COLUMNS);
-        sql.push_str(" RETURNING id, cert_id");
         let mut stmt = crate::sql::q_assembled(sql);
-        for im in part {
+        for (im, id) in part.iter().zip(ids) {
             let a = &im.award;
             let (opens, grace) = match a.expiry() {
                 Some(x) => (
@@ -641,6 +684,7 @@ pub async fn insert_awards(conn: &mut Writer, awards: &[Imported], now_ms: i64) 
                 None => (None, None),
             };
             stmt = stmt
+                .bind(*id)
                 .bind(a.id.as_str().to_owned())
                 .bind(im.program_id)
                 .bind(im.learner_id)
@@ -665,24 +709,24 @@ pub async fn insert_awards(conn: &mut Writer, awards: &[Imported], now_ms: i64) 
                 .bind(now_ms)
                 .bind(now_ms);
         }
-        let stored = stmt.fetch_all(&mut *conn).await?;
-        let mut by_cert: HashMap<String, i64> = HashMap::with_capacity(stored.len());
-        for r in &stored {
-            by_cert.insert(rows::text(r, "cert_id")?, rows::int(r, "id")?);
-        }
+        stmt.execute(&mut *conn).await?;
         let queued: Vec<(String, i64)> = part
             .iter()
-            .filter_map(|im| {
-                let on = im.notice_from?;
-                by_cert
-                    .get(im.award.id.as_str())
-                    .map(|id| (rows::date_text(on), *id))
-            })
+            .zip(ids)
+            .filter_map(|(im, id)| im.notice_from.map(|on| (rows::date_text(on), *id)))
             .collect();
         if !queued.is_empty() {
-            let mut sql = String::from("INSERT INTO notice_queue (due_on, award_id) VALUES ");
+            // New awards have no queue entries yet; OR IGNORE (not ON CONFLICT, which
+            // keeps NOT NULL's abort and so the page copies) in case one had.
+            let mut sql = String::from(if sqlite {
+                "INSERT OR IGNORE INTO notice_queue (due_on, award_id) VALUES "
+            } else {
+                "INSERT INTO notice_queue (due_on, award_id) VALUES "
+            });
             rows_of(&mut sql, Marks::of(conn), queued.len(), 2);
-            sql.push_str(" ON CONFLICT DO NOTHING");
+            if !sqlite {
+                sql.push_str(" ON CONFLICT DO NOTHING");
+            }
             let mut stmt = crate::sql::q_assembled(sql);
             for (on, id) in queued {
                 stmt = stmt.bind(on).bind(id);

@@ -520,6 +520,10 @@ pub struct ServeArgs {
     /// sign-in throttling, verification limits and the audit trail. Nobody else's are read.
     #[arg(long, env = "RECERT_TRUSTED_PROXIES")]
     pub trusted_proxies: Option<String>,
+    /// Rows an import writes per transaction (at least 100): fewer are committed sooner
+    /// and hold the database's write lock for less time, more import faster [default: 50000].
+    #[arg(long, env = "RECERT_IMPORT_BATCH_ROWS")]
+    pub import_batch_rows: Option<String>,
     #[command(flatten)]
     pub db: DbArgs,
 }

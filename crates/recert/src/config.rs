@@ -100,6 +100,12 @@ pub const SETTINGS: &[Spec] = &[
         doc: "seconds between scheduler passes: reminders, then delivery (serve)",
     },
     Spec {
+        key: "import_batch_rows",
+        default: Some("50000"),
+        secret: false,
+        doc: "rows an import writes per transaction: fewer commit sooner and hold the write lock less, more import faster (serve)",
+    },
+    Spec {
         key: "log",
         default: Some("info,sqlx=warn,tower_http=warn"),
         secret: false,

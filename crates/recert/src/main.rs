@@ -585,6 +585,13 @@ async fn serve(cfg: &Config) -> Result<()> {
     } else {
         tracing::info!("no smtp_url: messages wait in the outbox until one is set");
     }
+    let batch: usize = cfg
+        .text("import_batch_rows")
+        .parse()
+        .ok()
+        .filter(|n| *n >= recert_service::imports::MIN_BATCH_ROWS)
+        .context("import_batch_rows must be a whole number, at least 100")?;
+    service = service.with_import_batch_rows(batch);
     let interval: u64 = cfg
         .text("scheduler_interval")
         .parse()

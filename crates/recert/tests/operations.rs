@@ -47,7 +47,8 @@ async fn killing_the_server_mid_import_finishes_the_job_exactly_once() {
             i % 28 + 1
         ));
     }
-    let mut server = serve(&["--demo", "--data-dir", data]);
+    // Batches of 2,000 rows, so the job is killed between commits.
+    let mut server = serve(&["--demo", "--data-dir", data, "--import-batch-rows", "2000"]);
     let client = reqwest::Client::new();
     let form = reqwest::multipart::Form::new().part(
         "file",
@@ -86,7 +87,7 @@ async fn killing_the_server_mid_import_finishes_the_job_exactly_once() {
     assert!(at_kill < ROWS as i64);
 
     // Started again, the server takes the job up where its last commit left it.
-    server = serve(&["--data-dir", data]);
+    server = serve(&["--data-dir", data, "--import-batch-rows", "2000"]);
     let until = Instant::now() + Duration::from_secs(300);
     let finished = loop {
         let j = get(&client, &server.base, &token, &path).await;

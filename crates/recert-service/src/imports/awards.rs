@@ -299,12 +299,10 @@ impl Service {
         names.dedup();
         let mut ids = store::learner_ids(tx.conn(), &names).await?;
         let mut missing: Vec<&Checked> = Vec::new();
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for g in &good {
             let u = g.username.as_str();
-            if !ids.contains_key(u)
-                && !run.would_create.contains_key(u)
-                && !missing.iter().any(|m| m.username.as_str() == u)
-            {
+            if !ids.contains_key(u) && !run.would_create.contains_key(u) && seen.insert(u) {
                 missing.push(g);
             }
         }
@@ -497,9 +495,11 @@ impl Service {
             for s in &superseded {
                 award_store::update(tx.conn(), s.row_id, &s.award, now).await?;
             }
-            // In certificate-ID order: the IDs are random, and inserting them sorted walks
-            // their index once instead of jumping about it.
-            new_awards.sort_unstable_by(|a, b| a.award.id.cmp(&b.award.id));
+            // In program and expiry order: three of the awards table's indexes and the
+            // notice queue are in (nearly) that order, so inserting sorted walks them
+            // instead of jumping about them (a million rows on SQLite: 31 s instead of
+            // 35 s in certificate-ID order, which serves one index).
+            new_awards.sort_unstable_by_key(|a| (a.program_id, a.award.expiry()));
             store::insert_awards(tx.conn(), &new_awards, now).await?;
         }
         issues.sort_by_key(|i| i.line);
