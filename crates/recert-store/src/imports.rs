@@ -3,7 +3,7 @@
 //! (one round trip per few hundred rows instead of one per row: see docs/benchmarks.md).
 
 use crate::sql::q;
-use crate::{Result, Writer, rows};
+use crate::{Result, WriteTx, Writer, rows};
 use recert_domain::{Award, Date};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -384,6 +384,11 @@ pub async fn finish(
     .bind(now_ms)
     .execute(&mut *conn)
     .await?;
+    // Rows staged by a batch that never committed (see `copy_awards`).
+    q("DELETE FROM import_staging WHERE job_id = $1")
+        .bind(job)
+        .execute(&mut *conn)
+        .await?;
     if !keep_file {
         q("DELETE FROM import_chunks WHERE job_id = $1")
             .bind(job)
@@ -650,12 +655,170 @@ async fn reserve_award_ids(conn: &mut AnyConnection, n: usize) -> Result<Vec<i64
     }
 }
 
-/// Stores imported awards, several rows per statement. Imported records carry no score,
-/// credits, pathway, revocation or archive: those columns take their empty values.
-pub async fn insert_awards(conn: &mut Writer, awards: &[Imported], now_ms: i64) -> Result<()> {
-    let conn: &mut AnyConnection = conn;
-    let sqlite = conn.backend_name() == "SQLite";
+/// The award columns an import writes, in the order of the values of both paths below.
+const AWARD_INSERT_COLUMNS: &str = "id, cert_id, program_id, learner_id, issued_on, expires_on, \
+     always_valid, window_opens_on, grace_ends_on, renewal_window_days, grace_days, association, \
+     source_ref, content_version, fields, predecessor, superseded_by, superseded_on, is_current, \
+     cycle_start, cycle_count, grace_extension_days, created_at, updated_at";
+
+/// One imported award's values, in the order of [`AWARD_INSERT_COLUMNS`].
+enum Value {
+    Int(i64),
+    Text(String),
+    Null,
+    NullInt,
+}
+
+fn award_values(im: &Imported, id: i64, now_ms: i64) -> Result<[Value; AWARD_COLUMNS]> {
+    use Value::{Int, Null, NullInt, Text};
+    let a = &im.award;
+    let text = |v: Option<String>| v.map_or(Null, Text);
+    let (opens, grace) = match a.expiry() {
+        Some(x) => (
+            Text(rows::date_text(a.window_opens(x))),
+            Text(rows::date_text(a.grace_ends(x))),
+        ),
+        None => (Null, Null),
+    };
+    Ok([
+        Int(id),
+        Text(a.id.as_str().to_owned()),
+        Int(im.program_id),
+        Int(im.learner_id),
+        Text(rows::date_text(a.issued_on)),
+        text(rows::opt_date_text(a.expiry())),
+        Int(i64::from(a.always_valid)),
+        opens,
+        grace,
+        Int(i64::from(a.renewal_window_days)),
+        Int(i64::from(a.grace_days)),
+        Text(a.association.as_str().to_owned()),
+        text(a.source_ref.clone()),
+        text(a.content_version.clone()),
+        Text(rows::to_json(&a.fields)?),
+        text(a.predecessor.as_ref().map(|p| p.as_str().to_owned())),
+        text(a.superseded.as_ref().map(|s| s.0.as_str().to_owned())),
+        text(a.superseded.as_ref().map(|s| rows::date_text(s.1))),
+        Int(i64::from(a.is_current())),
+        text(a.cycle.map(|c| rows::date_text(c.start))),
+        a.cycle.map_or(NullInt, |c| Int(i64::from(c.count))),
+        Int(i64::from(a.grace_extension_days)),
+        Int(now_ms),
+        Int(now_ms),
+    ])
+}
+
+/// Appends a value to a `COPY … FROM STDIN` text-format line: `\N` for null, and a
+/// backslash before the characters that would end the field or the line.
+fn copy_value(line: &mut String, v: &Value) {
+    use std::fmt::Write;
+    match v {
+        Value::Null | Value::NullInt => line.push_str("\\N"),
+        Value::Int(i) => {
+            let _ = write!(line, "{i}");
+        }
+        Value::Text(t) => {
+            for c in t.chars() {
+                match c {
+                    '\\' => line.push_str("\\\\"),
+                    '\t' => line.push_str("\\t"),
+                    '\n' => line.push_str("\\n"),
+                    '\r' => line.push_str("\\r"),
+                    c => line.push(c),
+                }
+            }
+        }
+    }
+}
+
+/// What `COPY` sends to the server at a time.
+const COPY_CHUNK: usize = 1 << 20;
+
+/// PostgreSQL: the awards `COPY`ed into `import_staging` on a connection of their own
+/// (committed at once, outside the batch), then moved into awards and the notice queue
+/// by the batch's transaction. Only that transaction makes them awards, together with the
+/// job's progress, so a crash between the two leaves staged rows that never count; they
+/// are cleared when the job ends ([`finish`]).
+async fn copy_awards(
+    copier: &sqlx::PgPool,
+    conn: &mut AnyConnection,
+    job: i64,
+    awards: &[Imported],
+    ids: &[i64],
+    now_ms: i64,
+) -> Result<()> {
+    let Some(&stage) = ids.first() else {
+        return Ok(());
+    };
+    let mut pg = copier.acquire().await?;
+    let mut copy = pg
+        .copy_in_raw(&format!(
+            "COPY import_staging (stage, job_id, {AWARD_INSERT_COLUMNS}, due_on) FROM STDIN"
+        ))
+        .await?;
+    let mut buf = String::with_capacity(COPY_CHUNK + 4096);
+    for (im, id) in awards.iter().zip(ids) {
+        copy_value(&mut buf, &Value::Int(stage));
+        buf.push('\t');
+        copy_value(&mut buf, &Value::Int(job));
+        for v in award_values(im, *id, now_ms)? {
+            buf.push('\t');
+            copy_value(&mut buf, &v);
+        }
+        buf.push('\t');
+        copy_value(
+            &mut buf,
+            &im.notice_from
+                .map_or(Value::Null, |d| Value::Text(rows::date_text(d))),
+        );
+        buf.push('\n');
+        if buf.len() >= COPY_CHUNK {
+            copy.send(buf.as_bytes()).await?;
+            buf.clear();
+        }
+    }
+    if !buf.is_empty() {
+        copy.send(buf.as_bytes()).await?;
+    }
+    copy.finish().await?;
+    drop(pg);
+    crate::sql::q_assembled(format!(
+        "INSERT INTO awards ({AWARD_INSERT_COLUMNS}) SELECT {AWARD_INSERT_COLUMNS} \
+         FROM import_staging WHERE stage = $1 ORDER BY id"
+    ))
+    .bind(stage)
+    .execute(&mut *conn)
+    .await?;
+    q(
+        "INSERT INTO notice_queue (due_on, award_id) SELECT due_on, id FROM import_staging \
+       WHERE stage = $1 AND due_on IS NOT NULL ON CONFLICT DO NOTHING",
+    )
+    .bind(stage)
+    .execute(&mut *conn)
+    .await?;
+    q("DELETE FROM import_staging WHERE stage = $1")
+        .bind(stage)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Stores a job's imported awards and their notice queue entries: on PostgreSQL by `COPY`
+/// (see [`copy_awards`]), on SQLite several rows per statement. Imported records carry no
+/// score, credits, pathway, revocation or archive: those columns take their empty values.
+pub async fn insert_awards(
+    tx: &mut WriteTx,
+    job: i64,
+    awards: &[Imported],
+    now_ms: i64,
+) -> Result<()> {
+    let copier = tx.copier().cloned();
+    let conn: &mut AnyConnection = tx.conn();
     let ids = reserve_award_ids(conn, awards.len()).await?;
+    if let Some(copier) = copier {
+        return copy_awards(&copier, conn, job, awards, &ids, now_ms).await;
+    }
+    let sqlite = conn.backend_name() == "SQLite";
     // 24 values a row: 500 rows stay under SQLite's 32,766 and PostgreSQL's 65,535.
     for (part, ids) in awards.chunks(IN_LIST).zip(ids.chunks(IN_LIST)) {
         // A statement of many rows that may fail half-way keeps a copy of every page it
@@ -666,48 +829,20 @@ pub async fn insert_awards(conn: &mut Writer, awards: &[Imported], now_ms: i64) 
         } else {
             "INSERT INTO awards "
         });
-        sql.push_str(
-            "(id, cert_id, program_id, learner_id, issued_on, expires_on, always_valid, \
-             window_opens_on, grace_ends_on, renewal_window_days, grace_days, association, source_ref, \
-             content_version, fields, predecessor, superseded_by, superseded_on, is_current, \
-             cycle_start, cycle_count, grace_extension_days, created_at, updated_at) VALUES ",
-        );
+        sql.push('(');
+        sql.push_str(AWARD_INSERT_COLUMNS);
+        sql.push_str(") VALUES ");
         rows_of(&mut sql, Marks::of(conn), part.len(), AWARD_COLUMNS);
         let mut stmt = crate::sql::q_assembled(sql);
         for (im, id) in part.iter().zip(ids) {
-            let a = &im.award;
-            let (opens, grace) = match a.expiry() {
-                Some(x) => (
-                    Some(rows::date_text(a.window_opens(x))),
-                    Some(rows::date_text(a.grace_ends(x))),
-                ),
-                None => (None, None),
-            };
-            stmt = stmt
-                .bind(*id)
-                .bind(a.id.as_str().to_owned())
-                .bind(im.program_id)
-                .bind(im.learner_id)
-                .bind(rows::date_text(a.issued_on))
-                .bind(rows::opt_date_text(a.expiry()))
-                .bind(i64::from(a.always_valid))
-                .bind(opens)
-                .bind(grace)
-                .bind(i64::from(a.renewal_window_days))
-                .bind(i64::from(a.grace_days))
-                .bind(a.association.as_str())
-                .bind(a.source_ref.clone())
-                .bind(a.content_version.clone())
-                .bind(rows::to_json(&a.fields)?)
-                .bind(a.predecessor.as_ref().map(|p| p.as_str().to_owned()))
-                .bind(a.superseded.as_ref().map(|s| s.0.as_str().to_owned()))
-                .bind(a.superseded.as_ref().map(|s| rows::date_text(s.1)))
-                .bind(i64::from(a.is_current()))
-                .bind(a.cycle.map(|c| rows::date_text(c.start)))
-                .bind(a.cycle.map(|c| i64::from(c.count)))
-                .bind(i64::from(a.grace_extension_days))
-                .bind(now_ms)
-                .bind(now_ms);
+            for v in award_values(im, *id, now_ms)? {
+                stmt = match v {
+                    Value::Int(i) => stmt.bind(i),
+                    Value::Text(t) => stmt.bind(t),
+                    Value::Null => stmt.bind(None::<String>),
+                    Value::NullInt => stmt.bind(None::<i64>),
+                };
+            }
         }
         stmt.execute(&mut *conn).await?;
         let queued: Vec<(String, i64)> = part

@@ -107,6 +107,9 @@ pub struct Store {
     /// SQLite: one connection with a large page cache for batches of imported rows (see
     /// [`Store::begin_bulk_write`]); opened when first used, closed when idle.
     bulk: Option<AnyPool>,
+    /// PostgreSQL: a typed pool for `COPY`, which the `Any` driver does not offer (see
+    /// [`WriteTx::copier`]); connects when first used.
+    copier: Option<sqlx::PgPool>,
     /// The audit head of the last write this process committed: what it has changed is
     /// known here at once, without asking the database (see [`Store::committed_head`]).
     committed: Arc<std::sync::atomic::AtomicI64>,
@@ -167,6 +170,17 @@ impl Store {
                 })
                 .connect_lazy_with(options.clone())
         });
+        let copier = match backend {
+            Backend::Postgres => Some(
+                sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(2)
+                    .min_connections(0)
+                    .idle_timeout(Duration::from_secs(60))
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_lazy(&url)?,
+            ),
+            Backend::Sqlite => None,
+        };
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
                 Backend::Sqlite => 8,
@@ -192,6 +206,7 @@ impl Store {
             backend,
             write_gate: (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(()))),
             bulk,
+            copier,
             committed: Arc::default(),
         })
     }
@@ -234,10 +249,11 @@ impl Store {
     pub async fn begin_write(&self) -> Result<WriteTx> {
         let gate = self.gate().await;
         let tx = self.pool.begin().await?;
-        Self::locked(tx, gate, self.committed.clone()).await
+        Self::locked(tx, gate, self.committed.clone(), None).await
     }
 
-    /// [`Store::begin_write`] for a batch of many rows (imports). On SQLite it always runs
+    /// [`Store::begin_write`] for a batch of many rows (imports); on PostgreSQL it carries
+    /// the typed pool rows are loaded through with `COPY`. On SQLite it always runs
     /// on the same connection, whose page cache is large: the awards table's indexes on
     /// certificate ID and expiry take imported rows in random order, so a batch touches
     /// pages all over them; with the default 2 MB cache SQLite spilled dirty pages to the
@@ -247,7 +263,7 @@ impl Store {
     pub async fn begin_bulk_write(&self) -> Result<WriteTx> {
         let gate = self.gate().await;
         let tx = self.bulk.as_ref().unwrap_or(&self.pool).begin().await?;
-        Self::locked(tx, gate, self.committed.clone()).await
+        Self::locked(tx, gate, self.committed.clone(), self.copier.clone()).await
     }
 
     /// [`Store::begin_write`] on the connection a request already read with: the reads
@@ -258,7 +274,7 @@ impl Store {
         let gate = self.gate().await;
         // `Transaction::begin` on an owned pool connection is what `Pool::begin` does.
         let tx = sqlx::Transaction::begin(conn, None).await?;
-        Self::locked(tx, gate, self.committed.clone()).await
+        Self::locked(tx, gate, self.committed.clone(), None).await
     }
 
     async fn gate(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
@@ -272,6 +288,7 @@ impl Store {
         mut tx: sqlx::Transaction<'static, Any>,
         gate: Option<tokio::sync::OwnedMutexGuard<()>>,
         committed: Arc<std::sync::atomic::AtomicI64>,
+        copier: Option<sqlx::PgPool>,
     ) -> Result<WriteTx> {
         let head =
             crate::sql::q("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, last_hash")
@@ -284,6 +301,7 @@ impl Store {
             head_moved: false,
             _gate: gate,
             committed,
+            copier,
         })
     }
 
@@ -319,6 +337,9 @@ impl Store {
         if let Some(bulk) = &self.bulk {
             bulk.close().await;
         }
+        if let Some(copier) = &self.copier {
+            copier.close().await;
+        }
         self.pool.close().await;
     }
 }
@@ -352,9 +373,18 @@ pub struct WriteTx {
     head_moved: bool,
     _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
     committed: Arc<std::sync::atomic::AtomicI64>,
+    /// PostgreSQL, in a bulk write: the typed pool to `COPY` rows through.
+    copier: Option<sqlx::PgPool>,
 }
 
 impl WriteTx {
+    /// The typed PostgreSQL pool of a bulk write ([`Store::begin_bulk_write`]), to load
+    /// rows with `COPY` on a connection of its own; `None` on SQLite and in other writes.
+    /// What it loads is outside this transaction: see `imports::insert_awards`.
+    pub fn copier(&self) -> Option<&sqlx::PgPool> {
+        self.copier.as_ref()
+    }
+
     /// The transaction's connection, for reads and writes alike.
     pub fn conn(&mut self) -> &mut Writer {
         &mut self.tx

@@ -296,10 +296,17 @@ both_backends! {
         assert_eq!(job["imported"], 1, "{job}");
         assert_eq!(app.get("/api/v1/learners/eleni").await.expect(StatusCode::OK)["legal_name"], "Ελένη Παπαδοπούλου");
 
-        // UTF-8 with a byte-order mark.
+        // UTF-8 with a byte-order mark; a course code with a backslash, `\N` (PostgreSQL's
+        // COPY null) and a tab comes through as it was.
         let mut bytes = vec![0xEF, 0xBB, 0xBF];
-        bytes.extend_from_slice(format!("{HEADER}zoe,SAFE,2027-01-10,0,2028-01-10\n").as_bytes());
+        bytes.extend_from_slice(
+            "username,certification_code,certification_issue_date,always_valid,certification_expire_date,course_code\n\
+             zoe,SAFE,2027-01-10,0,2028-01-10,\"C:\\dir\\N\tx\"\n"
+                .as_bytes(),
+        );
         assert_eq!(import_bytes(&app, bytes, &[]).await["imported"], 1);
+        let zoe = award_of(&app, "zoe").await;
+        assert_eq!(zoe[0]["fields"]["course_code"], "C:\\dir\\N\tx", "{zoe:?}");
     }
 }
 

@@ -500,7 +500,7 @@ impl Service {
             // instead of jumping about them (a million rows on SQLite: 31 s instead of
             // 35 s in certificate-ID order, which serves one index).
             new_awards.sort_unstable_by_key(|a| (a.program_id, a.award.expiry()));
-            store::insert_awards(tx.conn(), &new_awards, now).await?;
+            store::insert_awards(tx, run.job, &new_awards, now).await?;
         }
         issues.sort_by_key(|i| i.line);
         store::add_issues(tx.conn(), run.job, &issues).await?;
