@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used)]
 //! The web application in a real headless Chromium (Debian `chromium` + `chromium-driver`):
 //! an admin creates a program and awards it to a group, sees it on a learner's page; the
-//! learner sees it in "My certifications"; an auditor cannot change anything.
+//! learner sees it in "My certifications"; an auditor cannot change anything; an admin
+//! checks a file of certification records with a dry run, then imports it for real.
 //! Chromium and ChromeDriver are found on `PATH` (or named by `CHROME` and `CHROMEDRIVER`);
 //! skipped with a note when missing, except with `CI=true`, where it fails.
 
@@ -644,4 +645,86 @@ async fn no_demo_page_is_wider_than_a_phone() {
     }
     assert!(pages > 20, "{pages} pages");
     b.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_checks_a_file_with_a_dry_run_then_imports_it_for_real() {
+    let Some((_driver, b)) = browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    app.program(json!({
+        "code": "SAFE", "name": "Site Safety", "validity": {"count": 1, "unit": "years"},
+        "renewal_window_days": 30, "grace_days": 30
+    }))
+    .await;
+    app.account("root", "admin", None, &[]).await;
+    let base = app.base.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("history.csv");
+    std::fs::write(
+        &file,
+        "username,certification_code,certification_issue_date,always_valid,certification_expire_date\n\
+         mia,SAFE,2026-03-01,0,2027-03-01\n\
+         noah,SAFE,2026-04-01,0,\n\
+         olga,FORK,2026-04-01,0,2027-04-01\n",
+    )
+    .unwrap();
+
+    sign_in(&b, &base, "root", PASSWORD).await;
+    click(&b, Locator::LinkText("Imports")).await;
+    wait_for(&b, "Start the import").await;
+    // The dry run is ticked by default.
+    b.find(Locator::Id("file"))
+        .await
+        .unwrap()
+        .send_keys(&file.display().to_string())
+        .await
+        .unwrap();
+    click(
+        &b,
+        Locator::XPath("//button[normalize-space()='Start the import']"),
+    )
+    .await;
+    wait_for(&b, "Import of history.csv").await;
+    // The server's runner takes the job; the page follows its progress by itself.
+    app.service.run_import_jobs("test").await.unwrap();
+    wait_for(&b, "Dry run finished: nothing was changed").await;
+    click(&b, Locator::LinkText("Show the findings")).await;
+    let page = wait_for(&b, "no program has this code").await;
+    assert!(page.contains("Would import"), "{page}");
+    let awards = app
+        .get("/api/v1/awards?program=SAFE")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        awards["items"].as_array().map(Vec::len),
+        Some(0),
+        "a dry run wrote awards: {awards}"
+    );
+
+    // Running it for real asks first, naming what it will write.
+    click(
+        &b,
+        Locator::XPath("//button[normalize-space()='Run this import for real']"),
+    )
+    .await;
+    let asked = b.get_alert_text().await.unwrap();
+    assert_eq!(
+        asked,
+        "Import history.csv for real? 2 records will be written (1 row rejected)."
+    );
+    b.accept_alert().await.unwrap();
+    wait_for(&b, "Waiting to start").await;
+    app.service.run_import_jobs("test").await.unwrap();
+    wait_for(&b, "Finished").await;
+    let awards = app
+        .get("/api/v1/awards?program=SAFE")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        awards["items"].as_array().map(Vec::len),
+        Some(2),
+        "{awards}"
+    );
 }

@@ -81,6 +81,19 @@ impl JobPage {
     fn created_at(&self) -> String {
         self.job.created_at.to_string()
     }
+
+    /// What running a dry run's file for real will do, for its confirmation.
+    fn run_question(&self) -> String {
+        let j = &self.job;
+        let count =
+            |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        format!(
+            "Import {} for real? {} will be written ({} rejected).",
+            j.file_name,
+            count(j.imported, "record", "records"),
+            count(j.rejected, "row", "rows"),
+        )
+    }
 }
 
 impl ImportsPage {
