@@ -116,6 +116,16 @@ async fn click(b: &Client, at: Locator<'_>) {
     b.find(at).await.unwrap().click().await.unwrap();
 }
 
+/// Chooses `path` in the file input with the id `id`.
+async fn choose_file(b: &Client, id: &str, path: &std::path::Path) {
+    b.find(Locator::Id(id))
+        .await
+        .unwrap()
+        .send_keys(&path.display().to_string())
+        .await
+        .unwrap();
+}
+
 async fn sign_out(b: &Client) {
     click(b, Locator::Css("header form button")).await;
     wait_for(b, "Sign in to recert").await;
@@ -277,12 +287,7 @@ async fn admin_awards_a_new_program_to_a_group_and_the_learner_sees_it() {
     )
     .await
     .unwrap();
-    b.find(Locator::Id("evidence"))
-        .await
-        .unwrap()
-        .send_keys(&evidence.display().to_string())
-        .await
-        .unwrap();
+    choose_file(&b, "evidence", &evidence).await;
     click(
         &b,
         Locator::Css("form[action='/external-training'] button[type=submit]"),
@@ -675,12 +680,7 @@ async fn an_admin_checks_a_file_with_a_dry_run_then_imports_it_for_real() {
     click(&b, Locator::LinkText("Imports")).await;
     wait_for(&b, "Start the import").await;
     // The dry run is ticked by default.
-    b.find(Locator::Id("file"))
-        .await
-        .unwrap()
-        .send_keys(&file.display().to_string())
-        .await
-        .unwrap();
+    choose_file(&b, "file", &file).await;
     click(
         &b,
         Locator::XPath("//button[normalize-space()='Start the import']"),
