@@ -689,10 +689,13 @@ async fn an_admin_checks_a_file_with_a_dry_run_then_imports_it_for_real() {
     wait_for(&b, "Import of history.csv").await;
     // The server's runner takes the job; the page follows its progress by itself.
     app.service.run_import_jobs("test").await.unwrap();
-    wait_for(&b, "Dry run finished: nothing was changed").await;
-    click(&b, Locator::LinkText("Show the findings")).await;
-    let page = wait_for(&b, "no program has this code").await;
-    assert!(page.contains("Would import"), "{page}");
+    // When it ends, the page reloads by itself with the findings and the next step.
+    let page = wait_for(&b, "Run this import for real").await;
+    assert!(
+        page.contains("Dry run finished: nothing was changed"),
+        "{page}"
+    );
+    assert!(page.contains("no program has this code"), "{page}");
     let awards = app
         .get("/api/v1/awards?program=SAFE")
         .await

@@ -220,15 +220,23 @@ pub async fn progress(
     Path(job): Path<String>,
 ) -> PageResult {
     let p = job_page(&state, &viewer, job_id(&job)?, true).await?;
+    let ended = !running(&p.job);
     let part = ProgressPart {
         job: p.job,
         partial: true,
     };
-    Ok(axum::response::Html(
+    let mut res = axum::response::Html(
         part.render()
             .map_err(|e| PageError(recert_service::ServiceError::internal(e)))?,
     )
-    .into_response())
+    .into_response();
+    if ended {
+        // The job has ended: htmx reloads the whole page, which then shows the findings
+        // and, after a dry run, the button to run it for real.
+        res.headers_mut()
+            .insert("HX-Refresh", axum::http::HeaderValue::from_static("true"));
+    }
+    Ok(res)
 }
 
 /// `GET /imports/{job}/errors.csv`: the rejected rows.
