@@ -1,8 +1,9 @@
-// The baseline of `recert bench sign_verify`: the same credential signed and verified with
-// Digital Bazaar's libraries, COUNT times each, offline, in SUITE (eddsa-rdfc-2022 or
-// eddsa-jcs-2022).
+// The baseline of `recert bench sign_verify`: the credentials recert signed and verified,
+// signed and verified with Digital Bazaar's libraries, COUNT times each (each one once when
+// the file holds COUNT of them; one credential is signed COUNT times), offline, in SUITE
+// (eddsa-rdfc-2022 or eddsa-jcs-2022).
 //
-//   node bench.mjs COUNT CREDENTIAL.json SUITE
+//   node bench.mjs COUNT CREDENTIALS.json SUITE     (a credential or an array of them)
 //
 // Prints one JSON line {"sign_per_s", "verify_per_s"}.
 import * as vc from '@digitalbazaar/vc';
@@ -16,14 +17,16 @@ import {readFileSync} from 'node:fs';
 import {documents, documentLoader} from './offline.mjs';
 
 const count = Number(process.argv[2]);
-const credential = JSON.parse(readFileSync(process.argv[3], 'utf8'));
+const given = JSON.parse(readFileSync(process.argv[3], 'utf8'));
 const suiteName = process.argv[4] || 'eddsa-jcs-2022';
-delete credential.proof;
-delete credential.credentialStatus;
-
 const controller = 'did:example:bench';
-// Issued by the benchmark's own key (the issuer must control the signing key).
-credential.issuer = {...credential.issuer, id: controller};
+const credentials = (Array.isArray(given) ? given : [given]).map(credential => {
+  delete credential.proof;
+  delete credential.credentialStatus;
+  // Issued by the benchmark's own key (the issuer must control the signing key).
+  credential.issuer = {...credential.issuer, id: controller};
+  return credential;
+});
 const keyPair = await Ed25519Multikey.generate({controller, id: `${controller}#key-1`});
 const exported = await keyPair.export({publicKey: true, includeContext: true});
 documents.set(keyPair.id, exported);
@@ -38,15 +41,16 @@ const [signCryptosuite, verifyCryptosuite] = suiteName === 'eddsa-rdfc-2022' ?
 const signSuite = new DataIntegrityProof({signer: keyPair.signer(), cryptosuite: signCryptosuite});
 const verifySuite = new DataIntegrityProof({cryptosuite: verifyCryptosuite});
 
-let signed;
+const signed = [];
 let start = performance.now();
 for(let i = 0; i < count; i++) {
-  signed = await vc.issue({credential: structuredClone(credential), suite: signSuite, documentLoader});
+  const credential = structuredClone(credentials[i % credentials.length]);
+  signed.push(await vc.issue({credential, suite: signSuite, documentLoader}));
 }
 const signSeconds = (performance.now() - start) / 1000;
 start = performance.now();
 for(let i = 0; i < count; i++) {
-  const r = await vc.verifyCredential({credential: signed, suite: verifySuite, documentLoader});
+  const r = await vc.verifyCredential({credential: signed[i], suite: verifySuite, documentLoader});
   if(!r.verified) {
     throw new Error(String(r.error?.errors?.map(e => e.message) ?? r.error?.message));
   }

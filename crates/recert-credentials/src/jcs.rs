@@ -4,14 +4,17 @@
 //! `serde_jcs` gives the same bytes but serializes every object into a buffer per entry
 //! and re-sorts them: 13 µs for a credential, as much as the Ed25519 signature itself. A
 //! `Value` is already a tree of strings, numbers and sorted maps, so this writes it
-//! directly (2–3 µs): members sorted by their names' UTF-16 code units (RFC 8785 §3.2.3;
-//! a map's own order is by UTF-8 bytes, which differs for names mixing characters above
-//! U+FFFF with ones from U+E000), strings escaped as ECMAScript's `JSON.stringify` does
-//! (serde_json's escaping is that one), and numbers left to `serde_jcs`, whose ECMAScript
+//! directly (about 2 µs): members sorted by their names' UTF-16 code units (RFC 8785
+//! §3.2.3; a map's own order is by UTF-8 bytes, which is the same order unless names mix
+//! characters above U+FFFF with ones from U+E000, so maps whose names are all ASCII are
+//! written as they stand), strings escaped as ECMAScript's `JSON.stringify` does
+//! (serde_json's escaping is that one; strings with nothing to escape are copied as they
+//! are), and numbers other than safe integers left to `serde_jcs`, whose ECMAScript
 //! number formatting is the part worth reusing. The tests hold it byte-equal to
 //! `serde_jcs`.
 
 use serde_json::Value;
+use std::cmp::Ordering;
 
 pub fn to_vec(value: &Value) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(2048);
@@ -19,12 +22,58 @@ pub fn to_vec(value: &Value) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// The canonical form of an object given as its members (names unique), so that a caller
+/// can leave some out or put others in without copying the document (a proof's checks do,
+/// for every credential verified).
+pub fn object_to_vec<'a>(
+    members: impl IntoIterator<Item = (&'a str, &'a Value)>,
+) -> Result<Vec<u8>, String> {
+    let mut sorted: Vec<(&str, &Value)> = members.into_iter().collect();
+    sorted.sort_by(|a, b| utf16_order(a.0, b.0));
+    let mut out = Vec::with_capacity(2048);
+    object(sorted, &mut out, false)?;
+    Ok(out)
+}
+
+/// RFC 8785's order of member names: by UTF-16 code units. For ASCII names that is the
+/// order of their bytes.
+fn utf16_order(a: &str, b: &str) -> Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        a.cmp(b)
+    } else {
+        a.encode_utf16().cmp(b.encode_utf16())
+    }
+}
+
+/// An object from its members, already in canonical order; or, with `ascii_only`, in
+/// UTF-8 byte order, stopping (false) at the first name that is not ASCII.
+fn object<'a>(
+    sorted: impl IntoIterator<Item = (&'a str, &'a Value)>,
+    out: &mut Vec<u8>,
+    ascii_only: bool,
+) -> Result<bool, String> {
+    out.push(b'{');
+    for (i, (name, item)) in sorted.into_iter().enumerate() {
+        if ascii_only && !name.is_ascii() {
+            return Ok(false);
+        }
+        if i > 0 {
+            out.push(b',');
+        }
+        string(name, out)?;
+        out.push(b':');
+        write(item, out)?;
+    }
+    out.push(b'}');
+    Ok(true)
+}
+
 fn write(value: &Value, out: &mut Vec<u8>) -> Result<(), String> {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(n) => out.extend(serde_jcs::to_vec(n).map_err(|e| e.to_string())?),
+        Value::Number(n) => number(n, out)?,
         Value::String(s) => string(s, out)?,
         Value::Array(items) => {
             out.push(b'[');
@@ -37,25 +86,46 @@ fn write(value: &Value, out: &mut Vec<u8>) -> Result<(), String> {
             out.push(b']');
         }
         Value::Object(members) => {
-            let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
-            sorted.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
-            out.push(b'{');
-            for (i, (name, item)) in sorted.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                string(name, out)?;
-                out.push(b':');
-                write(item, out)?;
+            // A map iterates in UTF-8 byte order, canonical while every name is ASCII: it
+            // is written as it stands, and again in UTF-16 order should a name not be.
+            let start = out.len();
+            let members = members.iter().map(|(k, v)| (k.as_str(), v));
+            if !object(members.clone(), out, true)? {
+                out.truncate(start);
+                let mut sorted: Vec<(&str, &Value)> = members.collect();
+                sorted.sort_by(|a, b| utf16_order(a.0, b.0));
+                object(sorted, out, false)?;
             }
-            out.push(b'}');
         }
     }
     Ok(())
 }
 
+/// Integers a double holds exactly are written by ECMAScript as their digits; any other
+/// number goes through its full formatting rules.
+fn number(n: &serde_json::Number, out: &mut Vec<u8>) -> Result<(), String> {
+    const SAFE: u64 = (1 << 53) - 1;
+    use std::io::Write;
+    match (n.as_u64(), n.as_i64()) {
+        (Some(u), _) if u <= SAFE => write!(out, "{u}").map_err(|e| e.to_string()),
+        (_, Some(i)) if i.unsigned_abs() <= SAFE => write!(out, "{i}").map_err(|e| e.to_string()),
+        _ => {
+            out.extend(serde_jcs::to_vec(n).map_err(|e| e.to_string())?);
+            Ok(())
+        }
+    }
+}
+
 fn string(s: &str, out: &mut Vec<u8>) -> Result<(), String> {
-    serde_json::to_writer(out, s).map_err(|e| e.to_string())
+    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        serde_json::to_writer(out, s).map_err(|e| e.to_string())
+    } else {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -87,6 +157,9 @@ mod tests {
                    "1": "One", "\u{1f600}": "Emoji: Grinning Face", "\u{80}": "Control", "\u{f6}": "Latin Small Letter O With Diaeresis",
                    "\u{e000}": "private use", "\u{ffff}": "last BMP"}),
             json!({"a": {"c": [1, {"z": "\u{0}\u{1f}\u{7f}\u{2028}"}], "b": []}, "": {}, "A": "é"}),
+            json!([9007199254740992u64, 9007199254740993u64, u64::MAX, i64::MIN, -9007199254740991i64,
+                   -9007199254740992i64, 1.0, -0.0, 0.5, "a\"b", "tab\there", "ascii only"]),
+            json!({"b": {"\u{e000}": 1, "\u{1f600}": 2, "a": 3}, "a": [{"y": 1, "x": 2}]}),
             json!("top-level string"),
             json!([]),
             json!(42),
