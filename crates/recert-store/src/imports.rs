@@ -818,7 +818,8 @@ pub async fn insert_awards(
     if let Some(copier) = copier {
         return copy_awards(&copier, conn, job, awards, &ids, now_ms).await;
     }
-    let sqlite = conn.backend_name() == "SQLite";
+    let marks = Marks::of(conn);
+    let sqlite = marks.sqlite;
     // 24 values a row: 500 rows stay under SQLite's 32,766 and PostgreSQL's 65,535.
     for (part, ids) in awards.chunks(IN_LIST).zip(ids.chunks(IN_LIST)) {
         // A statement of many rows that may fail half-way keeps a copy of every page it
@@ -832,7 +833,7 @@ pub async fn insert_awards(
         sql.push('(');
         sql.push_str(AWARD_INSERT_COLUMNS);
         sql.push_str(") VALUES ");
-        rows_of(&mut sql, Marks::of(conn), part.len(), AWARD_COLUMNS);
+        rows_of(&mut sql, marks, part.len(), AWARD_COLUMNS);
         let mut stmt = crate::sql::q_assembled(sql);
         for (im, id) in part.iter().zip(ids) {
             for v in award_values(im, *id, now_ms)? {
@@ -858,7 +859,7 @@ pub async fn insert_awards(
             } else {
                 "INSERT INTO notice_queue (due_on, award_id) VALUES "
             });
-            rows_of(&mut sql, Marks::of(conn), queued.len(), 2);
+            rows_of(&mut sql, marks, queued.len(), 2);
             if !sqlite {
                 sql.push_str(" ON CONFLICT DO NOTHING");
             }

@@ -444,3 +444,94 @@ both_backends! {
         assert!(html.contains("history.csv"), "{html}");
     }
 }
+
+/// A dry run stopped after its first batch and resumed (SQLite requeues a job whose
+/// process stopped when recert starts again) counts each learner it would create once,
+/// as an uninterrupted dry run does: learners whose rows straddle the stop were counted
+/// twice when the resumed run forgot the ones it had already counted.
+#[tokio::test]
+async fn a_dry_run_resumed_after_a_stop_counts_each_learner_to_create_once() {
+    let app = TestApp::spawn(recert_testkit::Backend::Sqlite)
+        .await
+        .unwrap();
+    for p in 0..10 {
+        app.program(json!({
+            "code": format!("P{p}"), "name": format!("Program {p}"),
+            "validity": {"count": 1, "unit": "years"}
+        }))
+        .await;
+    }
+    // 300 new learners, each in 10 programs, one row in every 300: all of them on both
+    // sides of the stop (after the first 2,000 rows: the file is read 2,000 at a time).
+    let mut file = String::from(HEADER);
+    for i in 0..3000 {
+        file.push_str(&format!("fresh{},P{},2026-01-10,0,\n", i % 300, i / 300));
+    }
+    let whole = import(&app, &file, &[("dry_run", "true")]).await;
+    assert_eq!(
+        (
+            whole["learners_created"].as_i64(),
+            whole["imported"].as_i64()
+        ),
+        (Some(300), Some(3000)),
+        "{whole}"
+    );
+
+    let queued = upload(&app, file.into_bytes(), &[("dry_run", "true")], None)
+        .await
+        .expect(StatusCode::ACCEPTED);
+    let job = queued["job"].as_i64().unwrap();
+    // Small batches; the runner is stopped once the first one is committed.
+    let runner = app.service.clone().with_import_batch_rows(100);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut stop = Some(stop);
+    let mut progress = |j: &recert_service::imports::ImportJob| {
+        if j.rows_done > 0
+            && let Some(s) = stop.take()
+        {
+            let _ = s.send(());
+        }
+    };
+    tokio::select! {
+        biased;
+        _ = stopped => {}
+        done = runner.run_import_job(job, "first", &mut progress) => {
+            panic!("the job ended before it was stopped: {:?}", done.map(|j| j.rows_done))
+        }
+    }
+    let part = app
+        .get(&format!("/api/v1/imports/{job}"))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        (part["state"].as_str(), part["rows_done"].as_i64()),
+        (Some("running"), Some(2000)),
+        "{part}"
+    );
+    assert_eq!(part["learners_created"], 300, "{part}");
+
+    assert_eq!(app.service.recover_imports().await.unwrap(), 1);
+    app.service.run_import_jobs("test").await.unwrap();
+    let resumed = app
+        .get(&format!("/api/v1/imports/{job}"))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(resumed["state"], "done", "{resumed}");
+    assert_eq!(resumed["rows_done"], 3000, "{resumed}");
+    assert_eq!(
+        resumed["learners_created"], whole["learners_created"],
+        "{resumed}"
+    );
+    assert_eq!(resumed["imported"], whole["imported"], "{resumed}");
+    assert_eq!(resumed["rejected"], whole["rejected"], "{resumed}");
+    // Nothing was written by either.
+    let people = app
+        .get("/api/v1/learners?q=fresh")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        people["items"].as_array().map(Vec::len),
+        Some(0),
+        "{people}"
+    );
+}

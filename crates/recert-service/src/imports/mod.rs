@@ -697,6 +697,11 @@ impl Service {
         };
         let mut seen = 0i64;
         let mut pending: Vec<Row> = Vec::with_capacity(ROWS_PER_STEP);
+        // A dry run resumed after a stop learns again, from the rows it had done, which
+        // learners it would have created by then (they are kept in memory only): else
+        // their later rows would count them a second time.
+        let replay = run.settings.dry_run && matches!(pass, Pass::Awards) && already > 0;
+        let mut done_before: Vec<Row> = Vec::new();
         // The batch's transaction, and what it has done so far.
         let mut open: Option<WriteTx> = None;
         let mut delta = Counts::default();
@@ -710,12 +715,20 @@ impl Service {
                         seen += 1;
                         if seen > already {
                             pending.push(row);
+                        } else if replay {
+                            done_before.push(row);
                         }
                     }
                 }
                 Some(Msg::Failed(e)) => return Err(ServiceError::field("file", e)),
                 Some(Msg::Header(_)) => {}
                 None => {}
+            }
+            if done_before.len() >= ROWS_PER_STEP
+                || (!done_before.is_empty() && (last || !pending.is_empty()))
+            {
+                self.replay_dry_run(run, &done_before).await?;
+                done_before.clear();
             }
             if pending.len() >= ROWS_PER_STEP.min(self.import_batch_rows)
                 || (last && !pending.is_empty())
@@ -764,6 +777,16 @@ impl Service {
                 return Ok(());
             }
         }
+    }
+
+    /// Rows a dry run had checked before it stopped, checked again in a transaction that
+    /// is rolled back (their findings and counts are already recorded): only what the run
+    /// keeps in memory, the learners it would create, is rebuilt.
+    async fn replay_dry_run(&self, run: &mut Run, rows: &[Row]) -> Result<()> {
+        let mut tx = self.store.begin_bulk_write().await?;
+        self.import_award_rows(&mut tx, run, rows).await?;
+        drop(tx);
+        Ok(())
     }
 }
 

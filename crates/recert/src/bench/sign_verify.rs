@@ -141,10 +141,10 @@ fn run_suite(count: usize, suite: proof::Suite, floor: (f64, f64)) -> Result<()>
                 sign / js_sign.max(f64::MIN_POSITIVE),
                 verify / js_verify.max(f64::MIN_POSITIVE),
             );
-            // Where even the bare signature is under ten times the JavaScript rate, the
-            // target cannot be met by any suite code: say so beside the figure.
+            // Beside a missed figure, how far the bare signature alone would go: under ten
+            // times the JavaScript rate, no suite code can meet the target.
             let bound = |ours: f64, floor: f64, js: f64, what: &str| {
-                if ours / js >= 10.0 || floor / js >= 10.0 {
+                if ours / js >= 10.0 {
                     String::new()
                 } else {
                     format!(
