@@ -281,7 +281,8 @@ mod tests {
         }
     }
 
-    fn signed_and_tampered(suite: Suite) {
+    /// `doc()` signed in `suite`, and the key that signed it.
+    fn signed_doc(suite: Suite) -> (SigningKey, Value) {
         let key = SigningKey::from_secret(&[9; 32]).unwrap();
         let signed = sign(
             &doc(),
@@ -291,6 +292,11 @@ mod tests {
             suite,
         )
         .unwrap();
+        (key, signed)
+    }
+
+    fn signed_and_tampered(suite: Suite) {
+        let (key, signed) = signed_doc(suite);
         assert_eq!(signed["proof"][0]["cryptosuite"], suite.name());
         assert_eq!(verify(&signed, &key.public()).unwrap(), suite);
         assert_eq!(verification_method(&signed).unwrap(), "did:web:x#key-1");
@@ -313,15 +319,7 @@ mod tests {
     fn jcs_hashes_the_document_less_its_proof_under_the_proofs_context() {
         // Written straight from the signed document, the hashed bytes are those of a copy
         // without its proof, under the proof's context.
-        let key = SigningKey::from_secret(&[9; 32]).unwrap();
-        let signed = sign(
-            &doc(),
-            &key,
-            "did:web:x#key-1",
-            "2027-01-10T09:00:00Z",
-            Suite::Jcs,
-        )
-        .unwrap();
+        let (key, signed) = signed_doc(Suite::Jcs);
         let mut extended = signed.clone();
         extended["@context"] = json!([
             "https://www.w3.org/ns/credentials/v2",
@@ -369,7 +367,7 @@ mod tests {
         let mut cases: Vec<String> = (0..300u32)
             .map(|i| bs58::encode(key.sign(&i.to_le_bytes())).into_string())
             .collect();
-        let mut edge = vec![[0u8; 64], [0xff; 64], [0u8; 64], [0u8; 64]];
+        let mut edge = [[0u8; 64], [0xff; 64], [0u8; 64], [0u8; 64]];
         edge[2][63] = 1;
         edge[3][5] = 9;
         cases.extend(edge.iter().map(|b| bs58::encode(b).into_string()));
@@ -398,16 +396,8 @@ mod tests {
     fn rdfc_signs_the_meaning_not_the_spelling() {
         // Under RDFC, JSON key order and a single-element array spelled as a value sign
         // the same quads; under JCS they do not.
-        let key = SigningKey::from_secret(&[9; 32]).unwrap();
         let respelled_verifies = |suite| {
-            let signed = sign(
-                &doc(),
-                &key,
-                "did:web:x#key-1",
-                "2027-01-10T09:00:00Z",
-                suite,
-            )
-            .unwrap();
+            let (key, signed) = signed_doc(suite);
             let mut respelled = signed.clone();
             respelled["type"] = json!("VerifiableCredential");
             verify(&respelled, &key.public()).is_ok()
