@@ -45,11 +45,12 @@ fn date_cell(raw: &str) -> std::result::Result<Date, String> {
     })
 }
 
-fn flag_cell(raw: &str) -> Option<bool> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "" | "0" | "false" | "no" | "n" => Some(false),
-        "1" | "true" | "yes" | "y" => Some(true),
-        _ => None,
+/// `always_valid`: yes or no, and empty is no.
+pub(super) fn flag_cell(raw: &str) -> Option<bool> {
+    if raw.trim().is_empty() {
+        Some(false)
+    } else {
+        super::yes_no(raw)
     }
 }
 

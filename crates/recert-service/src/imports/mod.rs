@@ -790,6 +790,17 @@ impl Service {
     }
 }
 
+/// A yes-or-no cell or form field as people write them: `1`/`0`, `true`/`false`,
+/// `yes`/`no`, `y`/`n`, `on`/`off`, in any case, spaces around ignored. `None`: neither
+/// (an empty value too: what it means is the caller's).
+pub(crate) fn yes_no(raw: &str) -> Option<bool> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "y" | "on" => Some(true),
+        "0" | "false" | "no" | "n" | "off" => Some(false),
+        _ => None,
+    }
+}
+
 const TAKEN_OVER: &str = "the import was taken over by another runner";
 
 fn taken_over() -> ServiceError {
@@ -1056,5 +1067,30 @@ pub(crate) fn dup_issue(run: &Run, row: &Row, key_column: &str, value: &str) -> 
             value,
             format!("left out: row {by} has the same record and comes later"),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn yes_and_no_are_read_alike_everywhere() {
+        for yes in ["1", "true", "Yes", " y ", "ON"] {
+            assert_eq!(super::yes_no(yes), Some(true), "{yes}");
+            assert_eq!(super::awards::flag_cell(yes), Some(true), "{yes}");
+            assert_eq!(super::people::flag(yes), Some(true), "{yes}");
+        }
+        for no in ["0", "false", "No", " n ", "OFF"] {
+            assert_eq!(super::yes_no(no), Some(false), "{no}");
+            assert_eq!(super::awards::flag_cell(no), Some(false), "{no}");
+            assert_eq!(super::people::flag(no), Some(false), "{no}");
+        }
+        for neither in ["", "maybe", "2", "yes please"] {
+            assert_eq!(super::yes_no(neither), None, "{neither}");
+        }
+        // Each column's own words.
+        assert_eq!(super::awards::flag_cell("  "), Some(false));
+        assert_eq!(super::people::flag("Inactive"), Some(false));
+        assert_eq!(super::people::flag("active"), Some(true));
+        assert_eq!(super::awards::flag_cell("active"), None);
     }
 }

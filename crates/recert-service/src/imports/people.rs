@@ -65,11 +65,12 @@ fn merged(
     (map, any)
 }
 
-fn flag(raw: &str) -> Option<bool> {
-    match raw.to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "y" | "active" => Some(true),
-        "0" | "false" | "no" | "n" | "inactive" => Some(false),
-        _ => None,
+/// `active`: yes or no, or the words themselves.
+pub(super) fn flag(raw: &str) -> Option<bool> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "active" => Some(true),
+        "inactive" => Some(false),
+        _ => super::yes_no(raw),
     }
 }
 

@@ -108,17 +108,12 @@ pub struct ImportForm {
 }
 
 fn flag(e: &mut Errors, field: &str, raw: Option<&str>, default: bool) -> bool {
-    match raw.map(|s| s.trim().to_ascii_lowercase()) {
-        None => default,
-        Some(s) => match s.as_str() {
-            "" => default,
-            "true" | "1" | "yes" | "on" => true,
-            "false" | "0" | "no" | "off" => false,
-            _ => {
-                e.add(field, "must be true or false");
-                default
-            }
-        },
+    match raw.map(str::trim) {
+        None | Some("") => default,
+        Some(s) => super::yes_no(s).unwrap_or_else(|| {
+            e.add(field, "must be true or false");
+            default
+        }),
     }
 }
 
