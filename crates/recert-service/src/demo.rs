@@ -193,7 +193,9 @@ impl Service {
                         program: Some("SAFE-ANNUAL".into()),
                         issued_on: Some(add_days(today, -back).to_string()),
                         completed_on: Some(add_days(today, -back).to_string()),
-                        score: Some(0.8 + (rng.below(21) as f64) / 100.0),
+                        // Whole percentages divided once: 0.8 + 0.05 would be
+                        // 0.8500000000000001 in every API answer.
+                        score: Some((80 + rng.below(21)) as f64 / 100.0),
                         pass_threshold: Some(0.8),
                         association: Some("course_completion".into()),
                         source_ref: Some(format!("lms:SAFE-101:{username}")),
@@ -211,7 +213,7 @@ impl Service {
                         program: Some("CPE".into()),
                         issued_on: Some(add_days(today, -back).to_string()),
                         completed_on: Some(add_days(today, -back).to_string()),
-                        score: Some(0.7 + (rng.below(31) as f64) / 100.0),
+                        score: Some((70 + rng.below(31)) as f64 / 100.0),
                         pass_threshold: Some(0.7),
                         association: Some("course_completion".into()),
                         ..Default::default()

@@ -60,6 +60,14 @@ async fn check_demo(server: &Server, db_args: &[&str]) {
             "no {status} awards in the demo"
         );
     }
+    // Scores read as people wrote them (0.85, never 0.8500000000000001).
+    let scored = get(format!("{}/api/v1/awards?limit=200", server.base)).await;
+    for a in scored["items"].as_array().unwrap() {
+        if let Some(score) = a["score"].as_f64() {
+            let shown = score.to_string();
+            assert!(shown.len() <= 4, "{} has score {shown}", a["id"]);
+        }
+    }
     // The demo has completions from the LMS and reports waiting for approval.
     let completions = get(format!("{}/api/v1/completions?limit=100", server.base)).await;
     assert_eq!(completions["items"].as_array().unwrap().len(), 60);
