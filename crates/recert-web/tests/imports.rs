@@ -454,19 +454,9 @@ async fn a_dry_run_resumed_after_a_stop_counts_each_learner_to_create_once() {
     let app = TestApp::spawn(recert_testkit::Backend::Sqlite)
         .await
         .unwrap();
-    for p in 0..10 {
-        app.program(json!({
-            "code": format!("P{p}"), "name": format!("Program {p}"),
-            "validity": {"count": 1, "unit": "years"}
-        }))
-        .await;
-    }
     // 300 new learners, each in 10 programs, one row in every 300: all of them on both
     // sides of the stop (after the first 2,000 rows: the file is read 2,000 at a time).
-    let mut file = String::from(HEADER);
-    for i in 0..3000 {
-        file.push_str(&format!("fresh{},P{},2026-01-10,0,\n", i % 300, i / 300));
-    }
+    let file = ten_programs_file(&app, 3000).await;
     let whole = import(&app, &file, &[("dry_run", "true")]).await;
     assert_eq!(
         (
@@ -481,24 +471,7 @@ async fn a_dry_run_resumed_after_a_stop_counts_each_learner_to_create_once() {
         .await
         .expect(StatusCode::ACCEPTED);
     let job = queued["job"].as_i64().unwrap();
-    // Small batches; the runner is stopped once the first one is committed.
-    let runner = app.service.clone().with_import_batch_rows(100);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let mut stop = Some(stop);
-    let mut progress = |j: &recert_service::imports::ImportJob| {
-        if j.rows_done > 0
-            && let Some(s) = stop.take()
-        {
-            let _ = s.send(());
-        }
-    };
-    tokio::select! {
-        biased;
-        _ = stopped => {}
-        done = runner.run_import_job(job, "first", &mut progress) => {
-            panic!("the job ended before it was stopped: {:?}", done.map(|j| j.rows_done))
-        }
-    }
+    stop_after_first_batch(&app, job).await;
     let part = app
         .get(&format!("/api/v1/imports/{job}"))
         .await
@@ -526,7 +499,7 @@ async fn a_dry_run_resumed_after_a_stop_counts_each_learner_to_create_once() {
     assert_eq!(resumed["rejected"], whole["rejected"], "{resumed}");
     // Nothing was written by either.
     let people = app
-        .get("/api/v1/learners?q=fresh")
+        .get("/api/v1/learners?q=cx")
         .await
         .expect(StatusCode::OK);
     assert_eq!(
@@ -534,4 +507,106 @@ async fn a_dry_run_resumed_after_a_stop_counts_each_learner_to_create_once() {
         Some(0),
         "{people}"
     );
+}
+
+/// Runs `job` in batches of 2,000 rows (as the file is read) and stops its runner, as a
+/// killed process would, once the first batch is committed.
+async fn stop_after_first_batch(app: &TestApp, job: i64) {
+    let runner = app.service.clone().with_import_batch_rows(100);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut stop = Some(stop);
+    let mut progress = |j: &recert_service::imports::ImportJob| {
+        if j.rows_done > 0
+            && let Some(s) = stop.take()
+        {
+            let _ = s.send(());
+        }
+    };
+    tokio::select! {
+        biased;
+        _ = stopped => {}
+        done = runner.run_import_job(job, "first", &mut progress) => {
+            panic!("the job ended before it was stopped: {:?}", done.map(|j| j.rows_done))
+        }
+    }
+}
+
+/// A file of `rows` valid award rows for new learners, over ten programs P0…P9 (created
+/// here), in the Docebo columns.
+async fn ten_programs_file(app: &TestApp, rows: usize) -> String {
+    for p in 0..10 {
+        app.program(json!({
+            "code": format!("P{p}"), "name": format!("Program {p}"),
+            "validity": {"count": 1, "unit": "years"}
+        }))
+        .await;
+    }
+    let mut file = String::from(HEADER);
+    for i in 0..rows {
+        file.push_str(&format!("cx{},P{},2026-01-10,0,\n", i % 300, i / 300));
+    }
+    file
+}
+
+both_backends! {
+    async fn a_queued_import_is_cancelled_and_never_runs(app) {
+        let file = ten_programs_file(&app, 30).await;
+        let queued = upload(&app, file.into_bytes(), &[], None).await.expect(StatusCode::ACCEPTED);
+        let job = queued["job"].as_i64().unwrap();
+        let cancelled = app.post(&format!("/api/v1/imports/{job}/cancel"), json!({})).await.expect(StatusCode::OK);
+        assert_eq!((cancelled["state"].as_str(), cancelled["failure"].as_str()), (Some("failed"), Some("cancelled by token:test-admin")), "{cancelled}");
+        assert_eq!(app.service.run_import_jobs("test").await.unwrap(), 0);
+        let awards = app.get("/api/v1/awards?program=P0").await.expect(StatusCode::OK);
+        assert_eq!(awards["items"].as_array().map(Vec::len), Some(0), "{awards}");
+        // Audited: a real import was stopped, by whom, having written nothing.
+        let ev = &app.get("/api/v1/audit?action=import.cancelled").await.expect(StatusCode::OK)["items"][0];
+        assert_eq!(ev["after"]["counts"]["imported"], 0, "{ev}");
+        // An ended job cannot be cancelled; an unknown one is not found.
+        let again = app.post(&format!("/api/v1/imports/{job}/cancel"), json!({})).await.problem(StatusCode::CONFLICT);
+        assert!(again["detail"].as_str().unwrap().contains("already ended"), "{again}");
+        app.post("/api/v1/imports/12345/cancel", json!({})).await.problem(StatusCode::NOT_FOUND);
+        app.post("/api/v1/imports/abc/cancel", json!({})).await.problem(StatusCode::BAD_REQUEST);
+        // The job's page says so and offers nothing more to do.
+        app.account("ada", "admin", None, &[]).await;
+        let web = app.web_session("ada").await;
+        let (status, page) = web.get(&format!("/imports/{job}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("cancelled by token:test-admin"), "{page}");
+        assert!(!page.contains("Cancel this import"), "{page}");
+    }
+}
+
+both_backends! {
+    async fn a_running_import_cancelled_keeps_its_committed_batches_and_undoes_the_rest(app) {
+        let file = ten_programs_file(&app, 3000).await;
+        let queued = upload(&app, file.into_bytes(), &[], None).await.expect(StatusCode::ACCEPTED);
+        let job = queued["job"].as_i64().unwrap();
+        // The runner commits its first batch (the file is read 2,000 rows at a time) and is
+        // stopped in the middle of the second, as a slow import would be when cancelled.
+        stop_after_first_batch(&app, job).await;
+        // The page offers to cancel, and says what stays.
+        app.account("ada", "admin", None, &[]).await;
+        let web = app.web_session("ada").await;
+        let (_, page) = web.get(&format!("/imports/{job}")).await;
+        assert!(page.contains("Cancel this import"), "{page}");
+        assert!(page.contains("Records already written stay (2000 so far)"), "{page}");
+        let (status, _) = web.post(&format!("/imports/{job}/cancel"), &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        let ended = app.get(&format!("/api/v1/imports/{job}")).await.expect(StatusCode::OK);
+        assert_eq!((ended["state"].as_str(), ended["rows_done"].as_i64(), ended["imported"].as_i64()), (Some("failed"), Some(2000), Some(2000)), "{ended}");
+        assert_eq!(ended["failure"], "cancelled by user:ada", "{ended}");
+        // Nobody takes it up again, not even after a restart.
+        app.service.recover_imports().await.unwrap();
+        assert_eq!(app.service.run_import_jobs("test").await.unwrap(), 0);
+        // The first batch's awards stay; none of the rest was written.
+        let mut written = 0;
+        for p in 0..10 {
+            let page = app.get(&format!("/api/v1/awards?program=P{p}&limit=500")).await.expect(StatusCode::OK);
+            written += page["items"].as_array().unwrap().len();
+        }
+        assert_eq!(written, 2000);
+        let ev = &app.get("/api/v1/audit?action=import.cancelled").await.expect(StatusCode::OK)["items"][0];
+        assert_eq!((ev["after"]["counts"]["imported"].as_i64(), ev["actor"].as_str()), (Some(2000), Some("user:ada")), "{ev}");
+        assert_eq!(audit_count(&app, "import.completed").await, 0);
+    }
 }

@@ -290,6 +290,61 @@ impl Service {
         self.import_job(who, id).await
     }
 
+    /// Stops a queued or running import. A batch in progress is rolled back (its
+    /// checkpoint finds the job no longer running, on this instance or another); batches
+    /// already committed stay, and a real import's cancellation is audited with what it
+    /// had written by then. The job ends as failed, saying who cancelled it.
+    pub async fn cancel_import(&self, who: &Principal, job: i64) -> Result<ImportJob> {
+        let mut conn = self.store.read().await?;
+        let j = self.visible_job(who, &mut conn, job).await?;
+        drop(conn);
+        let stored: Stored = serde_json::from_str(&j.settings).map_err(ServiceError::internal)?;
+        Self::may_import(who, stored.settings.kind)?;
+        let mut tx = self.store.begin_write().await?;
+        // Read again under the write lock: the runner may have finished meanwhile.
+        let now_job = store::job(tx.conn(), job)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("import", job.to_string()))?;
+        if !matches!(now_job.state.as_str(), "queued" | "running") {
+            return Err(ServiceError::Conflict(format!(
+                "this import has already ended ({})",
+                now_job.state
+            )));
+        }
+        if !now_job.dry_run {
+            tx.audit(NewEvent {
+                at: self.now(),
+                actor: &who.name,
+                action: "import.cancelled",
+                subject_type: "import",
+                subject_id: &job.to_string(),
+                before: None,
+                after: Some(serde_json::json!({
+                    "kind": now_job.kind,
+                    "file_name": now_job.file_name,
+                    "file_sha256": now_job.file_sha256,
+                    "file_size": now_job.file_size,
+                    "rows_total": now_job.rows_total,
+                    "counts": now_job.counts,
+                    "by": who.name,
+                })),
+            })
+            .await?;
+        }
+        let why = format!("cancelled by {}", who.name);
+        store::finish(
+            tx.conn(),
+            job,
+            "failed",
+            Some(&why),
+            self.real_now_ms(),
+            false,
+        )
+        .await?;
+        tx.commit().await?;
+        self.import_job(who, job).await
+    }
+
     async fn visible_job(
         &self,
         who: &Principal,
@@ -475,7 +530,7 @@ impl Service {
             Err(ServiceError::Conflict(m)) if m == TAKEN_OVER => {
                 tracing::warn!(
                     job = id,
-                    "another runner took this import over; leaving it to them"
+                    "this import was cancelled or taken over by another runner; leaving it"
                 );
             }
             Err(e) => {

@@ -272,3 +272,18 @@ pub async fn run(
         Json(s.service.run_dry_run_for_real(&who, job).await?),
     ))
 }
+
+/// Cancels a queued or running import: the batch in progress is rolled back, batches
+/// already committed stay (the job's counts say how many rows), and the job ends as
+/// failed with who cancelled it.
+#[utoipa::path(post, path = "/api/v1/imports/{job}/cancel", tag = "imports", params(("job" = i64, Path)),
+    responses((status = 200, body = ImportJob), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn cancel(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(job): ApiPath<i64>,
+) -> ApiResult<Json<ImportJob>> {
+    Ok(Json(s.service.cancel_import(&who, job).await?))
+}

@@ -58,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/imports/{job}/errors.csv", get(imports::errors))
         .route("/api/v1/imports/{job}/report.csv", get(imports::report))
         .route("/api/v1/imports/{job}/run", post(imports::run))
+        .route("/api/v1/imports/{job}/cancel", post(imports::cancel))
         .route("/api/v1/scheduler", get(scheduler::scheduler))
         .route("/api/v1/scheduler/run", post(scheduler::run))
         .route(

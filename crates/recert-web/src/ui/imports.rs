@@ -94,6 +94,22 @@ impl JobPage {
             count(j.rejected, "row", "rows"),
         )
     }
+
+    /// What cancelling will leave, for its confirmation.
+    fn cancel_question(&self) -> String {
+        let j = &self.job;
+        if j.dry_run {
+            format!(
+                "Cancel the dry run of {}? Nothing has been changed.",
+                j.file_name
+            )
+        } else {
+            format!(
+                "Cancel the import of {}? Records already written stay ({} so far); the batch in progress is undone.",
+                j.file_name, j.imported
+            )
+        }
+    }
 }
 
 impl ImportsPage {
@@ -267,6 +283,19 @@ pub async fn run(State(state): State<AppState>, Path(job): Path<String>, form: F
     let j = state
         .service
         .run_dry_run_for_real(&form.viewer.session.principal, job_id(&job)?)
+        .await?;
+    Ok(Redirect::to(&format!("/imports/{}", j.job)).into_response())
+}
+
+/// `POST /imports/{job}/cancel`: stops a queued or running import (the page asks first).
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(job): Path<String>,
+    form: Form,
+) -> PageResult {
+    let j = state
+        .service
+        .cancel_import(&form.viewer.session.principal, job_id(&job)?)
         .await?;
     Ok(Redirect::to(&format!("/imports/{}", j.job)).into_response())
 }

@@ -360,6 +360,7 @@ pub fn routes() -> Router<AppState> {
         .route("/imports/{job}/errors.csv", get(imports::errors))
         .route("/imports/{job}/report.csv", get(imports::report))
         .route("/imports/{job}/run", post(imports::run))
+        .route("/imports/{job}/cancel", post(imports::cancel))
         .route("/reports/compliance", get(reports::compliance))
         .route("/reports/compliance/people", get(reports::people))
         .route("/programs", get(programs::list).post(programs::create))
