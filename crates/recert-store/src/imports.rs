@@ -367,6 +367,25 @@ pub async fn renew(conn: &mut Writer, job: i64, runner: &str, lease_until_ms: i6
 
 /// Ends a job (`done` or `failed`); its file is no longer needed once it is done, except
 /// after a dry run, whose file a real run may reuse.
+/// How many rows a job has staged: those of a batch being written, or left by one that
+/// never committed (cleared when the job ends).
+pub async fn staged_rows(conn: &mut AnyConnection, job: i64) -> Result<i64> {
+    let row = q("SELECT COUNT(*) AS n FROM import_staging WHERE job_id = $1")
+        .bind(job)
+        .fetch_one(conn)
+        .await?;
+    rows::int(&row, "n")
+}
+
+/// Rows a job staged for a batch that never committed (see `copy_awards`).
+pub async fn clear_staging(conn: &mut AnyConnection, job: i64) -> Result<()> {
+    q("DELETE FROM import_staging WHERE job_id = $1")
+        .bind(job)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn finish(
     conn: &mut Writer,
     job: i64,
@@ -384,11 +403,7 @@ pub async fn finish(
     .bind(now_ms)
     .execute(&mut *conn)
     .await?;
-    // Rows staged by a batch that never committed (see `copy_awards`).
-    q("DELETE FROM import_staging WHERE job_id = $1")
-        .bind(job)
-        .execute(&mut *conn)
-        .await?;
+    clear_staging(conn, job).await?;
     if !keep_file {
         q("DELETE FROM import_chunks WHERE job_id = $1")
             .bind(job)

@@ -610,3 +610,39 @@ both_backends! {
         assert_eq!(audit_count(&app, "import.completed").await, 0);
     }
 }
+
+both_backends! {
+    async fn a_runner_writing_when_its_import_is_cancelled_stops_and_leaves_nothing_staged(app) {
+        let file = ten_programs_file(&app, 3000).await;
+        let queued = upload(&app, file.into_bytes(), &[], None).await.expect(StatusCode::ACCEPTED);
+        let job = queued["job"].as_i64().unwrap();
+        // The runner waits after its first batch until the job is cancelled, then writes its
+        // second batch (on PostgreSQL staging it first) as a cancel in mid-batch finds it.
+        let runner = app.service.clone().with_import_batch_rows(100);
+        let (paused, is_paused) = tokio::sync::oneshot::channel::<()>();
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        let mut paused = Some(paused);
+        let live = tokio::spawn(async move {
+            let mut progress = move |j: &recert_service::imports::ImportJob| {
+                if j.rows_done > 0 && let Some(p) = paused.take() {
+                    let _ = p.send(());
+                    let _ = wait.recv();
+                }
+            };
+            runner.run_import_job(job, "live", &mut progress).await
+        });
+        is_paused.await.unwrap();
+        app.post(&format!("/api/v1/imports/{job}/cancel"), json!({})).await.expect(StatusCode::OK);
+        go.send(()).unwrap();
+        let ended = live.await.unwrap().unwrap();
+        assert_eq!((ended.state.as_str(), ended.rows_done, ended.imported), ("failed", 2000, 2000));
+        let mut written = 0;
+        for p in 0..10 {
+            let page = app.get(&format!("/api/v1/awards?program=P{p}&limit=500")).await.expect(StatusCode::OK);
+            written += page["items"].as_array().unwrap().len();
+        }
+        assert_eq!(written, 2000, "the batch written after the cancel was not rolled back");
+        let mut conn = app.service.store.read().await.unwrap();
+        assert_eq!(recert_store::imports::staged_rows(&mut conn, job).await.unwrap(), 0);
+    }
+}

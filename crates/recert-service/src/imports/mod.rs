@@ -345,6 +345,19 @@ impl Service {
         self.import_job(who, job).await
     }
 
+    /// Clears the staged rows of a job that has ended (cancelled, failed or done).
+    async fn clear_ended_staging(&self, job: i64) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        let ended = store::job(tx.conn(), job)
+            .await?
+            .is_some_and(|j| !matches!(j.state.as_str(), "queued" | "running"));
+        if ended {
+            store::clear_staging(tx.conn(), job).await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
     async fn visible_job(
         &self,
         who: &Principal,
@@ -532,6 +545,11 @@ impl Service {
                     job = id,
                     "this import was cancelled or taken over by another runner; leaving it"
                 );
+                // Cancelled while this runner was writing a batch: what it staged for that
+                // batch after the cancellation cleared the job's staging is cleared now.
+                if let Err(e) = self.clear_ended_staging(id).await {
+                    tracing::error!(job = id, error = %e, "could not clear an ended import's staged rows");
+                }
             }
             Err(e) => {
                 let message = match &e {
