@@ -648,11 +648,11 @@ const AWARD_COLUMNS: usize = 24;
 /// between SQLite's worker thread and the import per row). On SQLite the write
 /// transaction holds the only write lock, and SQLite would give the next rows the IDs
 /// after the largest anyway; on PostgreSQL they come from the identity's sequence.
-async fn reserve_award_ids(conn: &mut AnyConnection, n: usize) -> Result<Vec<i64>> {
+async fn reserve_award_ids(conn: &mut AnyConnection, sqlite: bool, n: usize) -> Result<Vec<i64>> {
     if n == 0 {
         return Ok(Vec::new());
     }
-    if conn.backend_name() == "SQLite" {
+    if sqlite {
         let row = q("SELECT COALESCE(MAX(id), 0) AS id FROM awards")
             .fetch_one(&mut *conn)
             .await?;
@@ -829,12 +829,12 @@ pub async fn insert_awards(
 ) -> Result<()> {
     let copier = tx.copier().cloned();
     let conn: &mut AnyConnection = tx.conn();
-    let ids = reserve_award_ids(conn, awards.len()).await?;
+    let marks = Marks::of(conn);
+    let sqlite = marks.sqlite;
+    let ids = reserve_award_ids(conn, sqlite, awards.len()).await?;
     if let Some(copier) = copier {
         return copy_awards(&copier, conn, job, awards, &ids, now_ms).await;
     }
-    let marks = Marks::of(conn);
-    let sqlite = marks.sqlite;
     // 24 values a row: 500 rows stay under SQLite's 32,766 and PostgreSQL's 65,535.
     for (part, ids) in awards.chunks(IN_LIST).zip(ids.chunks(IN_LIST)) {
         // A statement of many rows that may fail half-way keeps a copy of every page it

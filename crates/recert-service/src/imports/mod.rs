@@ -189,8 +189,6 @@ impl Service {
         }
     }
 
-    /// Starts an import: takes the file in pieces ([`Upload::push`]); the settings come
-    /// with [`Upload::finish`] (a form may send them before or after the file).
     /// This service, writing imports in transactions of `rows` rows (at least
     /// [`MIN_BATCH_ROWS`]): fewer are committed sooner and hold SQLite's write lock for
     /// less time, more import faster.
@@ -199,6 +197,8 @@ impl Service {
         self
     }
 
+    /// Starts an import: takes the file in pieces ([`Upload::push`]); the settings come
+    /// with [`Upload::finish`] (a form may send them before or after the file).
     pub async fn begin_import(&self, who: &Principal, file_name: &str) -> Result<Upload> {
         if !matches!(who.role, Role::Admin | Role::ProgramManager) {
             return Err(ServiceError::Forbidden(format!(
@@ -319,15 +319,7 @@ impl Service {
                 subject_type: "import",
                 subject_id: &job.to_string(),
                 before: None,
-                after: Some(serde_json::json!({
-                    "kind": now_job.kind,
-                    "file_name": now_job.file_name,
-                    "file_sha256": now_job.file_sha256,
-                    "file_size": now_job.file_size,
-                    "rows_total": now_job.rows_total,
-                    "counts": now_job.counts,
-                    "by": who.name,
-                })),
+                after: Some(job_facts(&now_job, &now_job.counts, &who.name, None)),
             })
             .await?;
         }
@@ -724,16 +716,12 @@ impl Service {
                 subject_type: "import",
                 subject_id: &job.id.to_string(),
                 before: None,
-                after: Some(serde_json::json!({
-                    "kind": run.settings.kind.as_str(),
-                    "file_name": job.file_name,
-                    "file_sha256": job.file_sha256,
-                    "file_size": job.file_size,
-                    "settings": run.settings,
-                    "rows_total": now_job.rows_total,
-                    "counts": counts,
-                    "by": job.created_by,
-                })),
+                after: Some(job_facts(
+                    &now_job,
+                    &counts,
+                    &job.created_by,
+                    Some(&run.settings),
+                )),
             })
             .await?;
         }
@@ -861,6 +849,29 @@ impl Service {
         drop(tx);
         Ok(())
     }
+}
+
+/// What an import's audit event says of it: the file, how far it got and what it did,
+/// and who (the settings too, once it has run through).
+fn job_facts(
+    job: &JobRecord,
+    counts: &Counts,
+    by: &str,
+    settings: Option<&Settings>,
+) -> serde_json::Value {
+    let mut facts = serde_json::json!({
+        "kind": job.kind,
+        "file_name": job.file_name,
+        "file_sha256": job.file_sha256,
+        "file_size": job.file_size,
+        "rows_total": job.rows_total,
+        "counts": counts,
+        "by": by,
+    });
+    if let Some(s) = settings {
+        facts["settings"] = serde_json::json!(s);
+    }
+    facts
 }
 
 /// A yes-or-no cell or form field as people write them: `1`/`0`, `true`/`false`,
