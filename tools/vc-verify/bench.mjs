@@ -41,6 +41,11 @@ const [signCryptosuite, verifyCryptosuite] = suiteName === 'eddsa-rdfc-2022' ?
 const signSuite = new DataIntegrityProof({signer: keyPair.signer(), cryptosuite: signCryptosuite});
 const verifySuite = new DataIntegrityProof({cryptosuite: verifyCryptosuite});
 
+// A first round outside the clock, as recert's side has (a running verifier has done one
+// before).
+const first = await vc.issue({credential: structuredClone(credentials[0]), suite: signSuite, documentLoader});
+await vc.verifyCredential({credential: first, suite: verifySuite, documentLoader});
+
 const signed = [];
 let start = performance.now();
 for(let i = 0; i < count; i++) {

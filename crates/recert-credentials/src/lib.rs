@@ -7,6 +7,7 @@ pub mod did;
 pub mod jcs;
 pub mod keys;
 pub mod logo;
+mod multiples;
 pub mod ob3;
 pub mod proof;
 pub mod render;

@@ -4,7 +4,8 @@
 //! installed). Each round signs a different credential (another learner, certificate and
 //! score), as issuing does, so no round is answered from the previous one's work, and the
 //! baseline is given the same credentials to sign and verify; the Ed25519 signature alone
-//! is timed too, since no suite can be faster than it.
+//! is timed too, since no suite can be faster than it. Each side's figures are the best
+//! of three runs, taken in turns.
 
 use anyhow::{Context, Result};
 use recert_credentials::ob3::{self, AwardFacts, StatusEntry};
@@ -44,9 +45,10 @@ pub fn run(count: usize) -> Result<()> {
         floor.0, floor.1
     );
     for suite in proof::Suite::ALL {
-        // RDF canonicalization costs milliseconds: fewer rounds give as steady a figure.
+        // RDF canonicalization costs milliseconds: fewer rounds give as steady a figure
+        // (but not too few: at 100 the JavaScript side's figure still swung by a third).
         let n = if suite == proof::Suite::Rdfc {
-            count.div_ceil(20).max(1)
+            count.div_ceil(5).max(1)
         } else {
             count
         };
@@ -78,62 +80,102 @@ fn ed25519_alone(count: usize) -> Result<(f64, f64)> {
     Ok((sign, verify))
 }
 
-fn run_suite(count: usize, suite: proof::Suite, floor: (f64, f64)) -> Result<()> {
-    let docs: Vec<serde_json::Value> = (0..=count).map(sample).collect();
-    let key = SigningKey::from_secret(&[42; 32])?;
+/// Each side's figures are the best of this many runs, the two sides taking turns: on a
+/// shared 2-core machine a run now and then loses up to half its speed to a neighbour for
+/// a few seconds, on either side (seen: the median of three back-to-back runs still fell).
+const RUNS: usize = 3;
+
+/// The best sign and the best verify rate among runs, each taken on its own.
+fn best(runs: &[(f64, f64)]) -> (f64, f64) {
+    runs.iter()
+        .fold((0.0, 0.0), |(s, v), r| (f64::max(s, r.0), f64::max(v, r.1)))
+}
+
+/// One run of recert's side: `docs` signed, then each signed copy verified; rates per second.
+fn recert_run(
+    docs: &[serde_json::Value],
+    key: &SigningKey,
+    suite: proof::Suite,
+) -> Result<(f64, f64)> {
     let method = "did:web:certs.example:orgs:bench#key-1";
-    // A first round outside the clock, as a running server has done before.
-    let first = proof::sign(&docs[count], &key, method, "2027-01-10T09:00:00Z", suite)?;
-    proof::verify(&first, &key.public())?;
-    let mut signed = Vec::with_capacity(count);
+    let mut signed = Vec::with_capacity(docs.len());
     let start = Instant::now();
-    for doc in &docs[..count] {
+    for doc in docs {
         signed.push(proof::sign(
             doc,
-            &key,
+            key,
             method,
             "2027-01-10T09:00:00Z",
             suite,
         )?);
     }
-    let sign = count as f64 / start.elapsed().as_secs_f64();
+    let sign = docs.len() as f64 / start.elapsed().as_secs_f64();
     let public = key.public();
     let start = Instant::now();
     for doc in &signed {
         proof::verify(doc, &public)?;
     }
-    let verify = count as f64 / start.elapsed().as_secs_f64();
-    let name = suite.name();
+    let verify = docs.len() as f64 / start.elapsed().as_secs_f64();
+    Ok((sign, verify))
+}
 
+/// One run of the JavaScript side on the same credentials, when it is installed.
+fn baseline_run(
+    tool: &std::path::Path,
+    file: &std::path::Path,
+    count: usize,
+    suite: proof::Suite,
+) -> Result<(f64, f64)> {
+    let out = std::process::Command::new("node")
+        .current_dir(tool)
+        .args(["bench.mjs", &count.to_string()])
+        .arg(file)
+        .arg(suite.name())
+        .output()
+        .context("running node (the JavaScript baseline)")?;
+    anyhow::ensure!(
+        out.status.success(),
+        "the JavaScript baseline failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    Ok((
+        v["sign_per_s"].as_f64().unwrap_or(0.0),
+        v["verify_per_s"].as_f64().unwrap_or(0.0),
+    ))
+}
+
+fn run_suite(count: usize, suite: proof::Suite, floor: (f64, f64)) -> Result<()> {
+    let docs: Vec<serde_json::Value> = (0..=count).map(sample).collect();
+    let key = SigningKey::from_secret(&[42; 32])?;
+    // A first round outside the clock, as a running server has done before.
+    let first = proof::sign(
+        &docs[count],
+        &key,
+        "did:web:certs.example:orgs:bench#key-1",
+        "2027-01-10T09:00:00Z",
+        suite,
+    )?;
+    proof::verify(&first, &key.public())?;
+    let name = suite.name();
     let tool = std::path::PathBuf::from(
         std::env::var("RECERT_VC_VERIFY_DIR").unwrap_or_else(|_| "tools/vc-verify".into()),
     );
-    let baseline = if tool.join("node_modules").exists() {
-        let dir = tempfile::tempdir()?;
-        // The same credentials, each signed and verified once there too: the baseline does
-        // the work recert did, on the same documents.
-        let file = dir.path().join("credentials.json");
-        std::fs::write(&file, serde_json::to_vec(&docs[..count])?)?;
-        let out = std::process::Command::new("node")
-            .current_dir(&tool)
-            .args(["bench.mjs", &count.to_string()])
-            .arg(&file)
-            .arg(name)
-            .output()
-            .context("running node (the JavaScript baseline)")?;
-        anyhow::ensure!(
-            out.status.success(),
-            "the JavaScript baseline failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-        Some((
-            v["sign_per_s"].as_f64().unwrap_or(0.0),
-            v["verify_per_s"].as_f64().unwrap_or(0.0),
-        ))
-    } else {
-        None
-    };
+    let installed = tool.join("node_modules").exists();
+    // The same credentials, each signed and verified once there too: the baseline does the
+    // work recert did, on the same documents.
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("credentials.json");
+    std::fs::write(&file, serde_json::to_vec(&docs[..count])?)?;
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        ours.push(recert_run(&docs[..count], &key, suite)?);
+        if installed {
+            theirs.push(baseline_run(&tool, &file, count, suite)?);
+        }
+    }
+    let (sign, verify) = best(&ours);
+    let baseline = installed.then(|| best(&theirs));
     let rate = |x: f64| format!("{x:.0}/s");
     match baseline {
         Some((js_sign, js_verify)) => {
@@ -154,7 +196,7 @@ fn run_suite(count: usize, suite: proof::Suite, floor: (f64, f64)) -> Result<()>
                 }
             };
             println!(
-                "bench sign_verify {name} ({count} each): recert sign {} verify {} | baseline Digital Bazaar JS sign {} verify {} | ratio sign {rs:.1} verify {rv:.1} | target >= 10x: {}{}{}",
+                "bench sign_verify {name} ({count} each, best of {RUNS} runs): recert sign {} verify {} | baseline Digital Bazaar JS sign {} verify {} | ratio sign {rs:.1} verify {rv:.1} | target >= 10x: {}{}{}",
                 rate(sign),
                 rate(verify),
                 rate(js_sign),
@@ -169,7 +211,7 @@ fn run_suite(count: usize, suite: proof::Suite, floor: (f64, f64)) -> Result<()>
             )
         }
         None => println!(
-            "bench sign_verify {name} ({count} each): recert sign {} verify {} | baseline not installed (npm ci in {})",
+            "bench sign_verify {name} ({count} each, best of {RUNS} runs): recert sign {} verify {} | baseline not installed (npm ci in {})",
             rate(sign),
             rate(verify),
             tool.display()
