@@ -80,6 +80,10 @@ fn ed25519_alone(count: usize) -> Result<(f64, f64)> {
     Ok((sign, verify))
 }
 
+/// The proofs' verification method and creation time.
+const METHOD: &str = "did:web:certs.example:orgs:bench#key-1";
+const CREATED: &str = "2027-01-10T09:00:00Z";
+
 /// Each side's figures are the best of this many runs, the two sides taking turns: on a
 /// shared 2-core machine a run now and then loses up to half its speed to a neighbour for
 /// a few seconds, on either side (seen: the median of three back-to-back runs still fell).
@@ -97,17 +101,10 @@ fn recert_run(
     key: &SigningKey,
     suite: proof::Suite,
 ) -> Result<(f64, f64)> {
-    let method = "did:web:certs.example:orgs:bench#key-1";
     let mut signed = Vec::with_capacity(docs.len());
     let start = Instant::now();
     for doc in docs {
-        signed.push(proof::sign(
-            doc,
-            key,
-            method,
-            "2027-01-10T09:00:00Z",
-            suite,
-        )?);
+        signed.push(proof::sign(doc, key, METHOD, CREATED, suite)?);
     }
     let sign = docs.len() as f64 / start.elapsed().as_secs_f64();
     let public = key.public();
@@ -149,13 +146,7 @@ fn run_suite(count: usize, suite: proof::Suite, floor: (f64, f64)) -> Result<()>
     let docs: Vec<serde_json::Value> = (0..=count).map(sample).collect();
     let key = SigningKey::from_secret(&[42; 32])?;
     // A first round outside the clock, as a running server has done before.
-    let first = proof::sign(
-        &docs[count],
-        &key,
-        "did:web:certs.example:orgs:bench#key-1",
-        "2027-01-10T09:00:00Z",
-        suite,
-    )?;
+    let first = proof::sign(&docs[count], &key, METHOD, CREATED, suite)?;
     proof::verify(&first, &key.public())?;
     let name = suite.name();
     let tool = std::path::PathBuf::from(
