@@ -182,10 +182,7 @@ pub(crate) fn percent_decoded(raw: &str) -> String {
 
 /// Refuses, before any handler, a URL whose path or query decodes to a character no text
 /// may hold: the same rule as every body. The API answers problem+json, pages an HTML page.
-pub async fn refuse_control(
-    req: Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
+pub fn refused(req: &Request) -> Option<axum::response::Response> {
     use axum::response::IntoResponse;
     let uri = req.uri();
     let bad = [("path", uri.path()), ("query", uri.query().unwrap_or(""))]
@@ -196,7 +193,7 @@ pub async fn refuse_control(
     if let Some(e) = bad {
         let detail = format!("the URL's {e}");
         let api = uri.path().starts_with("/api/") || uri.path().starts_with("/xapi/");
-        return if api {
+        return Some(if api {
             Problem::new(
                 StatusCode::BAD_REQUEST,
                 "bad-request",
@@ -206,9 +203,9 @@ pub async fn refuse_control(
             .into_response()
         } else {
             crate::ui::error_page(StatusCode::BAD_REQUEST, "Bad address", &detail)
-        };
+        });
     }
-    next.run(req).await
+    None
 }
 
 fn json_problem(r: JsonRejection) -> Problem {

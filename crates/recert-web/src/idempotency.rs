@@ -6,9 +6,8 @@
 use crate::AppState;
 use crate::problem::{ApiError, Problem};
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use recert_service::idempotency::{Answer, Begin};
 
@@ -17,12 +16,16 @@ pub const HEADER: &str = "idempotency-key";
 /// Answers larger than this are not kept (none of the API's POST answers comes close).
 const MAX_KEPT_ANSWER: usize = 4 * 1024 * 1024;
 
-pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn layer<F, Fut>(state: &AppState, req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     if req.method() != Method::POST || !req.uri().path().starts_with("/api/v1/") {
-        return next.run(req).await;
+        return next(req).await;
     }
     let Some(key) = req.headers().get(HEADER) else {
-        return next.run(req).await;
+        return next(req).await;
     };
     let Ok(key) = key.to_str().map(str::to_owned) else {
         return ApiError::from(recert_service::ServiceError::field(
@@ -43,7 +46,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         .filter(|v| !v.trim().is_empty())
         .map(str::to_owned)
     else {
-        return next.run(req).await;
+        return next(req).await;
     };
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, crate::UPLOAD_LIMIT).await else {
@@ -87,9 +90,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         }
         Ok(Begin::Go) => {}
     }
-    let res = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    let res = next(Request::from_parts(parts, Body::from(bytes))).await;
     let status = res.status();
     // A failure on our side, a missing token or a rate limit is not the answer to keep:
     // the retry the key exists for should get a real one.

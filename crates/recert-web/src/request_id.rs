@@ -4,7 +4,6 @@
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
-use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
@@ -39,7 +38,12 @@ fn fresh() -> String {
     })
 }
 
-pub async fn layer(req: Request, next: Next) -> Response {
+/// Runs `next` inside the request's id and span, and puts the id on the answer.
+pub async fn layer<F, Fut>(req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     let id = req
         .headers()
         .get(HEADER)
@@ -50,7 +54,7 @@ pub async fn layer(req: Request, next: Next) -> Response {
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
     let started = std::time::Instant::now();
     let mut res = CURRENT
-        .scope(id.clone(), next.run(req))
+        .scope(id.clone(), next(req))
         .instrument(span.clone())
         .await;
     let status = res.status();

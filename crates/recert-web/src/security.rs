@@ -6,9 +6,7 @@
 //! has already given a policy or a cache rule of their own (the message preview, the
 //! hashed assets, public verification) keep theirs.
 
-use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::middleware::Next;
 use axum::response::Response;
 
 /// The policy of every HTML page: nothing inline, nothing from elsewhere. Images may be
@@ -46,15 +44,14 @@ const HSTS: &str = "max-age=31536000; includeSubDomains";
 pub struct Https(pub bool);
 
 /// Adds the headers to the answer of every request.
-pub async fn layer(State(https): State<Https>, req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
+/// Puts the security headers on an answer (those a handler set itself are kept).
+pub fn secure(res: &mut Response, https: Https) {
     let is_html = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
     add(res.headers_mut(), is_html, https.0);
-    res
 }
 
 fn set_default(h: &mut HeaderMap, name: header::HeaderName, value: &'static str) {
