@@ -103,10 +103,16 @@ static KEYS: LazyLock<RwLock<Keys>> = LazyLock::new(|| RwLock::new(Keys::default
 /// The table of −A for a key, once the key has been seen often enough to be worth one.
 fn table_of(key: &ed25519_dalek::VerifyingKey) -> Option<Arc<Multiples>> {
     let id = key.to_bytes();
-    if let Ok(keys) = KEYS.read()
-        && let Some(Entry::Ready(t)) = keys.entries.get(&id)
     {
-        return Some(t.clone());
+        let keys = KEYS.read().ok()?;
+        match keys.entries.get(&id) {
+            Some(Entry::Ready(t)) => return Some(t.clone()),
+            Some(Entry::Building) => return None,
+            // No table can be made for it: counting it (under the write lock) is no use.
+            _ if keys.tables >= MAX_TABLES => return None,
+            None if keys.entries.len() >= MAX_COUNTED => return None,
+            _ => {}
+        }
     }
     {
         let mut keys = KEYS.write().ok()?;

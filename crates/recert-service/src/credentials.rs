@@ -19,6 +19,7 @@ use recert_store::programs as program_store;
 use recert_store::signing_keys::{self as key_store, StoredKey};
 use serde::Serialize;
 use serde_json::Value;
+use std::sync::Arc;
 
 impl From<CredentialError> for ServiceError {
     fn from(e: CredentialError) -> Self {
@@ -66,6 +67,13 @@ pub struct VerifyView {
     pub issuer_did: String,
     /// The issuer's logo (`/orgs/{code}/logo`), when it has one.
     pub logo_url: Option<String>,
+}
+
+/// A public verification as kept in memory: the view, and its JSON.
+#[derive(Debug, Clone)]
+pub(crate) struct Verification {
+    view: Arc<VerifyView>,
+    json: bytes::Bytes,
 }
 
 /// What an award's public share page shows: its verification, and the links to add it to
@@ -423,7 +431,18 @@ impl Service {
     /// made by this instance shows at once, one made by another instance within a second
     /// (see [`Service::current_head`]). A public page that anyone can load is what must
     /// stay fast under load (`recert bench verify_rps`).
-    pub async fn verify_public(&self, id: &str) -> Result<VerifyView> {
+    pub async fn verify_public(&self, id: &str) -> Result<Arc<VerifyView>> {
+        Ok(self.verification(id).await?.view)
+    }
+
+    /// [`Service::verify_public`] as the API's JSON body, made once per kept answer: the
+    /// verification anyone can load is served from memory without copying or
+    /// serializing it again.
+    pub async fn verify_public_json(&self, id: &str) -> Result<bytes::Bytes> {
+        Ok(self.verification(id).await?.json)
+    }
+
+    async fn verification(&self, id: &str) -> Result<Verification> {
         let cid = crate::awards::parse_id(id)?;
         let head = self.current_head().await?;
         let bucket = self.now().as_second().div_euclid(900);
@@ -431,7 +450,12 @@ impl Service {
             return Ok(v);
         }
         let key = cid.as_str().to_owned();
-        let v = self.verify_fresh(cid).await?;
+        let view = self.verify_fresh(cid).await?;
+        let json = serde_json::to_vec(&view).map_err(ServiceError::internal)?;
+        let v = Verification {
+            view: Arc::new(view),
+            json: json.into(),
+        };
         self.verifications.put(key, head, bucket, v.clone());
         Ok(v)
     }
@@ -546,7 +570,7 @@ impl Service {
         Ok(ShareView {
             share_url: format!("{}/share/{}", self.base_url(), r.award.id),
             linkedin_url: format!("https://www.linkedin.com/profile/add?{}", query.join("&")),
-            verify,
+            verify: VerifyView::clone(&verify),
             verify_url,
         })
     }

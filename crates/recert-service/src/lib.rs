@@ -82,7 +82,7 @@ pub struct Service {
     /// Certificate documents drawn, by what they show and their format (about 60 KB each).
     drawn: Arc<cache::ContentCache<Vec<u8>>>,
     /// Public verifications by certificate ID (see [`Service::verify_public`]).
-    verifications: Arc<cache::HeadCache<credentials::VerifyView>>,
+    verifications: Arc<cache::HeadCache<credentials::Verification>>,
     /// The audit head as last read (see [`Service::current_head`]).
     head_probe: Arc<cache::HeadProbe>,
     /// Organizations' logos by organization id (see `Service::cached_logo`).

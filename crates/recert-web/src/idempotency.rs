@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
 use recert_service::idempotency::{Answer, Begin};
 
 /// The request header.
@@ -90,7 +91,12 @@ where
         }
         Ok(Begin::Go) => {}
     }
-    let res = next(Request::from_parts(parts, Body::from(bytes))).await;
+    // A panic below is answered here, as the 500 it becomes outside, so the key is released
+    // like after any other failure of ours rather than left busy until it expires.
+    let res = std::panic::AssertUnwindSafe(next(Request::from_parts(parts, Body::from(bytes))))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(crate::problem::panicked);
     let status = res.status();
     // A failure on our side, a missing token or a rate limit is not the answer to keep:
     // the retry the key exists for should get a real one.

@@ -549,7 +549,7 @@ pub struct DbArgs {
     /// environment or the settings file rather than on a command line others can read.
     #[arg(long, env = "RECERT_KEY_ENCRYPTION_KEY", hide_env_values = true)]
     pub key_encryption_key: Option<String>,
-    /// Log filter, tracing EnvFilter syntax [default: info,sqlx=warn,tower_http=warn].
+    /// Log filter, tracing EnvFilter syntax [default: info,sqlx=warn].
     #[arg(long, env = "RECERT_LOG")]
     pub log: Option<String>,
     /// The settings file [default: recert.toml in the data directory, when present].

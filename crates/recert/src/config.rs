@@ -107,7 +107,7 @@ pub const SETTINGS: &[Spec] = &[
     },
     Spec {
         key: "log",
-        default: Some("info,sqlx=warn,tower_http=warn"),
+        default: Some("info,sqlx=warn"),
         secret: false,
         doc: "log filter (tracing EnvFilter syntax)",
     },

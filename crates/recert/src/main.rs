@@ -25,7 +25,7 @@ async fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_new(cfg.text("log"))
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -93,9 +93,10 @@ pub async fn verify(
     State(s): State<AppState>,
     ClientIp(client): ClientIp,
     ApiPath(id): ApiPath<String>,
-) -> ApiResult<Json<VerifyView>> {
+) -> ApiResult<Response> {
     s.allow_verification(client)?;
-    Ok(Json(s.service.verify_public(&id).await?))
+    let body = s.service.verify_public_json(&id).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// Checks a credential document (the body): its proof against the key its issuer

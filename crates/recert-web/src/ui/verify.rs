@@ -14,7 +14,7 @@ use recert_service::credentials::VerifyView;
 #[derive(Template)]
 #[template(path = "verify/show.html")]
 struct ShowPage {
-    v: VerifyView,
+    v: std::sync::Arc<VerifyView>,
     checked: String,
 }
 
