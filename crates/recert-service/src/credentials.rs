@@ -60,7 +60,8 @@ pub struct VerifyView {
     pub lineage: Vec<LineageLink>,
     /// The revocation's category (never its reason), when revoked.
     pub revocation_category: Option<String>,
-    /// The day the chain began: certified continuously since then while it holds.
+    /// The day the chain began, while this certificate counts today (active, expiring, or
+    /// in a grace period its program counts): certified continuously since then.
     #[schema(value_type = Option<String>, format = Date)]
     pub certified_since: Option<Date>,
     /// The signed credential's URL (for people with access) and the issuer's DID.
@@ -530,7 +531,12 @@ impl Service {
             issued_on: view.issued_on,
             expires_on: view.expires_on,
             signature_valid,
-            certified_since: lineage.first().map(|l| l.issued_on),
+            // Only a certificate that counts today certifies anyone continuously: a
+            // revoked, lapsed or replaced one ends its chain's claim.
+            certified_since: lineage
+                .first()
+                .filter(|_| view.status.is_compliant(program))
+                .map(|l| l.issued_on),
             lineage,
             revocation_category: r
                 .award

@@ -230,6 +230,18 @@ both_backends! {
         // The older one says it was renewed.
         let page = raw_get(&app, &format!("/verify/{first}")).await.text().await.unwrap();
         assert!(page.contains("This certificate was renewed"), "{page}");
+        // A chain certifies continuously only while its certificate counts: once revoked,
+        // the history is still shown but claims nothing.
+        app.post(&format!("/api/v1/awards/{second}/revoke"), json!({"reason": "issued in error", "category": "issued_in_error"}))
+            .await
+            .expect(StatusCode::OK);
+        let (_, v) = public_json(&app, &format!("/api/v1/verify/{second}")).await;
+        assert_eq!(v["status"], "revoked", "{v}");
+        assert_eq!(v["certified_since"], Value::Null, "{v}");
+        assert_eq!(v["lineage"].as_array().map(Vec::len), Some(2), "{v}");
+        let page = raw_get(&app, &format!("/verify/{second}")).await.text().await.unwrap();
+        assert!(!page.contains("Certified continuously"), "{page}");
+        assert!(page.contains("Renewed 1 time. This certificate does not count today"), "{page}");
     }
 }
 
