@@ -20,7 +20,10 @@ pub struct Described {
     pub at: String,
     /// The instant, RFC 3339, for pages to show in the viewer's own zone.
     pub at_rfc3339: String,
+    /// Who, as recorded ("user:ada", "token:lms-sync", "system").
     pub actor: String,
+    /// Who, in words ("ada", "API token “lms-sync”", "recert itself").
+    pub who: String,
     pub action: String,
     /// The action in words ("Edited", "Revoked").
     pub what: String,
@@ -29,6 +32,20 @@ pub struct Described {
     /// Why, when the change recorded a reason.
     pub reason: Option<String>,
     pub changes: Vec<FieldChange>,
+}
+
+/// Who did something, in words: a person by their username, an API token by its name,
+/// recert's own work as such; any other recorded name as it is.
+pub fn actor_label(actor: &str) -> String {
+    if let Some(user) = actor.strip_prefix("user:") {
+        user.to_owned()
+    } else if let Some(token) = actor.strip_prefix("token:") {
+        format!("API token “{token}”")
+    } else if actor == "system" {
+        "recert itself".to_owned()
+    } else {
+        actor.to_owned()
+    }
 }
 
 /// The action in words.
@@ -174,6 +191,7 @@ pub fn describe(e: &Event) -> Described {
         at: minute_utc(e.at),
         at_rfc3339: e.at.to_string(),
         actor: e.actor.clone(),
+        who: actor_label(&e.actor),
         what: action_label(&e.action),
         action: e.action.clone(),
         subject_type: e.subject_type.clone(),
@@ -206,6 +224,15 @@ mod tests {
             prev_hash: String::new(),
             hash: String::new(),
         }
+    }
+
+    #[test]
+    fn actors_are_named_in_words() {
+        assert_eq!(actor_label("user:ada"), "ada");
+        assert_eq!(actor_label("token:lms-sync"), "API token “lms-sync”");
+        assert_eq!(actor_label("system"), "recert itself");
+        assert_eq!(actor_label("lms:demo"), "lms:demo");
+        assert_eq!(describe(&event("award.revoked", None, None)).who, "root");
     }
 
     #[test]

@@ -323,7 +323,7 @@ impl Service {
             })
             .await?;
         }
-        let why = format!("cancelled by {}", who.name);
+        let why = format!("cancelled by {}", crate::history::actor_label(&who.name));
         store::finish(
             tx.conn(),
             job,
