@@ -11,13 +11,15 @@ pub const MAX_BYTES: usize = 256 * 1024;
 pub const MAX_DIMENSION: f64 = 4000.0;
 
 /// The fields a template may name, as `{{ name }}`.
-pub const FIELDS: [&str; 10] = [
+pub const FIELDS: [&str; 12] = [
     "organization",
     "learner_name",
     "program_name",
     "program_code",
     "issued_on",
     "expires_on",
+    "issued_on_text",
+    "expires_on_text",
     "certificate_id",
     "verify_url",
     "qr",
