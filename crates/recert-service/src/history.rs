@@ -41,6 +41,8 @@ pub fn actor_label(actor: &str) -> String {
         user.to_owned()
     } else if let Some(token) = actor.strip_prefix("token:") {
         format!("API token “{token}”")
+    } else if let Some(user) = actor.strip_prefix("cli:") {
+        format!("{user} (command line)")
     } else if actor == "system" {
         "recert itself".to_owned()
     } else {
@@ -231,6 +233,7 @@ mod tests {
         assert_eq!(actor_label("user:ada"), "ada");
         assert_eq!(actor_label("token:lms-sync"), "API token “lms-sync”");
         assert_eq!(actor_label("system"), "recert itself");
+        assert_eq!(actor_label("cli:root"), "root (command line)");
         assert_eq!(actor_label("lms:demo"), "lms:demo");
         assert_eq!(describe(&event("award.revoked", None, None)).who, "root");
     }

@@ -170,6 +170,23 @@ pub enum ImportCommand {
     /// People: username, legal_name, email, manager, groups (separated by ; or |),
     /// time_zone, end_date, active, and attr:NAME / ext:SYSTEM columns.
     Learners(ImportArgs),
+    /// The latest import jobs, newest first: job, kind, state, rows and any failure.
+    List {
+        /// How many [default: 20, at most 500].
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Stops a queued or running import job, on whichever instance runs it: the batch in
+    /// progress is rolled back, batches already committed stay; the job ends as failed,
+    /// "cancelled by NAME (command line)".
+    Cancel {
+        /// The job's number (`recert import list`).
+        job: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -9,12 +9,94 @@ use recert_service::imports::{ImportForm, ImportJob};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
+/// Whoever runs recert's command line, as the audit trail names them: the operating
+/// system's user.
+fn operator() -> Principal {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.is_empty() && u.chars().all(|c| c.is_ascii_graphic()))
+        .unwrap_or_else(|| "operator".into());
+    Principal::unscoped(format!("cli:{user}"), recert_service::Role::Admin)
+}
+
+/// `recert import list`: the latest jobs, a line each.
+async fn import_list(limit: i64, cfg: &Config) -> Result<()> {
+    let service = crate::prepared(cfg, &crate::public_base(cfg)).await?;
+    let jobs = service
+        .import_jobs(&operator(), limit)
+        .await
+        .map_err(crate::explain)?;
+    if jobs.is_empty() {
+        eprintln!("no imports yet");
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{:<17} {:<9} {:<8} {:<20} {:>15} {:>9} {:>9}  file",
+        "job", "kind", "state", "created", "rows", "imported", "rejected"
+    )?;
+    for j in jobs {
+        let rows = format!(
+            "{}/{}",
+            j.rows_done,
+            j.rows_total.map_or("?".to_owned(), |t| t.to_string())
+        );
+        let state = if j.dry_run {
+            format!("{}*", j.state)
+        } else {
+            j.state.clone()
+        };
+        write!(
+            out,
+            "{:<17} {:<9} {:<8} {:<20} {:>15} {:>9} {:>9}  {}",
+            j.job,
+            j.kind,
+            state,
+            recert_service::history::minute_utc(j.created_at),
+            rows,
+            j.imported,
+            j.rejected,
+            j.file_name,
+        )?;
+        if let Some(f) = &j.failure {
+            write!(out, "  ({f})")?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "* a dry run: nothing was changed")?;
+    Ok(())
+}
+
+/// `recert import cancel JOB`: [`recert_service::Service::cancel_import`].
+async fn import_cancel(job: &str, cfg: &Config) -> Result<()> {
+    let Ok(id) = job.trim().parse::<i64>() else {
+        bail!("{job:?} is not an import job's number (see `recert import list`)");
+    };
+    let service = crate::prepared(cfg, &crate::public_base(cfg)).await?;
+    let j = service
+        .cancel_import(&operator(), id)
+        .await
+        .map_err(crate::explain)?;
+    eprintln!(
+        "import {} cancelled: {} of {} rows done, {} imported (committed batches stay)",
+        j.job,
+        j.rows_done,
+        j.rows_total.map_or("?".to_owned(), |t| t.to_string()),
+        j.imported
+    );
+    Ok(())
+}
+
 /// `recert import awards|learners FILE`: the job the API runs, run here, with a progress
 /// bar on a terminal.
 pub async fn import(command: ImportCommand, cfg: &Config) -> Result<()> {
     let (kind, args): (&str, ImportArgs) = match command {
         ImportCommand::Awards(a) => ("awards", a),
         ImportCommand::Learners(a) => ("learners", a),
+        ImportCommand::List { limit, .. } => return import_list(limit, cfg).await,
+        ImportCommand::Cancel { job, .. } => return import_cancel(&job, cfg).await,
     };
     let service = crate::prepared(cfg, &crate::public_base(cfg)).await?;
     let who = Principal::system();

@@ -198,3 +198,53 @@ async fn a_backup_taken_while_serving_restores_the_same_awards_and_a_verifying_c
     assert_eq!(awards_a, awards_b);
     drop(server);
 }
+
+recert_testkit::both_backends! {
+    /// `recert import list` shows the jobs; `recert import cancel` stops a queued one as
+    /// the API does, naming the operator, and refuses clearly what it cannot cancel.
+    async fn the_command_line_lists_and_cancels_import_jobs(app) {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_str().unwrap();
+        let db: [&str; 4] = ["--database-url", &app.db.url, "--data-dir", data];
+        let form = reqwest::multipart::Form::new().text("kind", "learners").part(
+            "file",
+            reqwest::multipart::Part::bytes(b"username,legal_name\nana,Ana \xC3\x81lvarez\n".to_vec())
+                .file_name("people.csv"),
+        );
+        let queued: Value = app
+            .client
+            .post(format!("{}/api/v1/imports", app.base))
+            .bearer_auth(&app.token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let job = queued["job"].as_i64().unwrap_or_else(|| panic!("{queued}")).to_string();
+        assert_eq!(queued["state"], "queued", "{queued}");
+
+        let list = recert_ok(&[&["import", "list"][..], &db].concat());
+        let line = list.lines().find(|l| l.starts_with(&job)).unwrap_or_else(|| panic!("{list}"));
+        assert!(line.contains("queued") && line.contains("people.csv"), "{list}");
+
+        let out = recert(&[&["import", "cancel", &job][..], &db].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert!(err.contains(&format!("import {job} cancelled")), "{err}");
+        let ended = app.get(&format!("/api/v1/imports/{job}")).await.expect(recert_testkit::StatusCode::OK);
+        assert_eq!(ended["state"], "failed", "{ended}");
+        let failure = ended["failure"].as_str().unwrap_or_default();
+        assert!(failure.starts_with("cancelled by ") && failure.ends_with(" (command line)"), "{ended}");
+        assert_eq!(app.service.run_import_jobs("test").await.unwrap(), 0);
+
+        // Ended, unknown, not a number: each said plainly, none a panic.
+        for (arg, says) in [(job.as_str(), "already ended"), ("12345", "does not exist"), ("abc", "not an import job's number")] {
+            let out = recert(&[&["import", "cancel", arg][..], &db].concat());
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success() && err.contains(says), "{arg}: {err}");
+            assert!(!err.contains("panicked"), "{err}");
+        }
+    }
+}
