@@ -29,6 +29,25 @@ async fn get(client: &reqwest::Client, base: &str, token: &str, path: &str) -> V
     r.json().await.unwrap()
 }
 
+/// `POST /api/v1/imports` with `form`; the queued job's answer.
+async fn submit_import(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    form: reqwest::multipart::Form,
+) -> Value {
+    client
+        .post(format!("{base}/api/v1/imports"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_server_mid_import_finishes_the_job_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -54,16 +73,7 @@ async fn killing_the_server_mid_import_finishes_the_job_exactly_once() {
         "file",
         reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("history.csv"),
     );
-    let queued: Value = client
-        .post(format!("{}/api/v1/imports", server.base))
-        .bearer_auth(&server.token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let queued = submit_import(&client, &server.base, &server.token, form).await;
     let job = queued["job"].as_i64().unwrap_or_else(|| panic!("{queued}"));
     let path = format!("/api/v1/imports/{job}");
     // Wait until some batches are committed, then kill the process (SIGKILL: no chance to
@@ -211,17 +221,7 @@ recert_testkit::both_backends! {
             reqwest::multipart::Part::bytes(b"username,legal_name\nana,Ana \xC3\x81lvarez\n".to_vec())
                 .file_name("people.csv"),
         );
-        let queued: Value = app
-            .client
-            .post(format!("{}/api/v1/imports", app.base))
-            .bearer_auth(&app.token)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let queued = submit_import(&app.client, &app.base, &app.token, form).await;
         let job = queued["job"].as_i64().unwrap_or_else(|| panic!("{queued}")).to_string();
         assert_eq!(queued["state"], "queued", "{queued}");
 
