@@ -36,41 +36,6 @@ pub struct Fields {
     pub logo: Option<String>,
 }
 
-/// An ISO date ("2026-10-12") as people read it on a certificate anywhere: "12 October
-/// 2026" (day and month cannot be confused, unlike 10/12/2026). Anything else as it is.
-fn date_in_words(iso: &str) -> String {
-    const MONTHS: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    let mut parts = iso.splitn(3, '-');
-    let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else {
-        return iso.to_owned();
-    };
-    match (
-        y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()),
-        m.parse::<usize>()
-            .ok()
-            .and_then(|m| MONTHS.get(m.wrapping_sub(1))),
-        d.parse::<u8>()
-            .ok()
-            .filter(|n| (1..=31).contains(n) && d.len() == 2),
-    ) {
-        (true, Some(month), Some(day)) => format!("{day} {month} {y}"),
-        _ => iso.to_owned(),
-    }
-}
-
 /// A font size that lets `text` fit the 700-point line at `base`, never below `min`; past
 /// that, the line is squeezed to fit (`textLength`) rather than run off the page.
 fn fit(text: &str, base: f64, min: f64) -> (f64, bool) {
@@ -139,8 +104,8 @@ pub fn svg_with(template: Option<&str>, f: &Fields) -> Result<String> {
         program_name => &f.program_name,
         program_code => &f.program_code,
         issued_on => &f.issued_on,
-        issued_on_text => date_in_words(&f.issued_on),
-        expires_on_text => if template.is_some() { minijinja::Value::from(f.expires_on.as_deref().map(date_in_words).unwrap_or_default()) } else { minijinja::Value::from(f.expires_on.as_deref().map(date_in_words)) },
+        issued_on_text => recert_domain::dates::iso_in_words(&f.issued_on),
+        expires_on_text => if template.is_some() { minijinja::Value::from(f.expires_on.as_deref().map(recert_domain::dates::iso_in_words).unwrap_or_default()) } else { minijinja::Value::from(f.expires_on.as_deref().map(recert_domain::dates::iso_in_words)) },
         expires_on => if template.is_some() { minijinja::Value::from(f.expires_on.clone().unwrap_or_default()) } else { minijinja::Value::from(f.expires_on.clone()) },
         certificate_id => &f.certificate_id,
         verify_url => &f.verify_url,
@@ -300,8 +265,14 @@ mod tests {
 
     #[test]
     fn dates_are_in_words_on_the_default_certificate_and_both_ways_in_templates() {
-        assert_eq!(date_in_words("2027-01-10"), "10 January 2027");
-        assert_eq!(date_in_words("2026-12-31"), "31 December 2026");
+        assert_eq!(
+            recert_domain::dates::iso_in_words("2027-01-10"),
+            "10 January 2027"
+        );
+        assert_eq!(
+            recert_domain::dates::iso_in_words("2026-12-31"),
+            "31 December 2026"
+        );
         for odd in [
             "",
             "2027",
@@ -311,7 +282,7 @@ mod tests {
             "27-01-10",
             "2027-1-5",
         ] {
-            assert_eq!(date_in_words(odd), odd);
+            assert_eq!(recert_domain::dates::iso_in_words(odd), odd);
         }
         let s = svg(&fields("Ana")).unwrap();
         assert!(s.contains("Issued 10 January 2027"), "{s}");

@@ -147,6 +147,19 @@ impl fmt::Display for Validity {
     }
 }
 
+/// A date as people read it anywhere: "12 October 2026" (day and month cannot be swapped,
+/// as they can in 10/12/2026). Certificates and public pages show dates so.
+pub fn in_words(date: impl std::borrow::Borrow<Date>) -> String {
+    date.borrow().strftime("%-d %B %Y").to_string()
+}
+
+/// [`in_words`] of an ISO date ("2026-10-12"); anything else as it is.
+pub fn iso_in_words(iso: &str) -> String {
+    iso.parse::<Date>()
+        .map(in_words)
+        .unwrap_or_else(|_| iso.to_owned())
+}
+
 /// Adds (or with a negative `days`, subtracts) whole days, saturating at the calendar's ends.
 pub fn add_days(date: Date, days: i64) -> Date {
     date.checked_add(Span::new().days(days))
@@ -174,6 +187,24 @@ pub fn valid_at(expires: Date, now: Timestamp, tz: &TimeZone) -> bool {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn dates_in_words_cannot_be_misread() {
+        assert_eq!(in_words(date(2027, 1, 5)), "5 January 2027");
+        assert_eq!(in_words(date(2026, 12, 31)), "31 December 2026");
+        assert_eq!(iso_in_words("2027-01-10"), "10 January 2027");
+        for odd in [
+            "",
+            "2027",
+            "2027-13-01",
+            "2027-00-10",
+            "2027-01-32",
+            "2027-02-29",
+            "x",
+        ] {
+            assert_eq!(iso_in_words(odd), odd);
+        }
+    }
     use jiff::civil::date;
     use proptest::prelude::*;
 

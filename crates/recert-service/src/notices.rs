@@ -29,10 +29,8 @@ pub struct PassReport {
     pub skipped: usize,
 }
 
-/// A day in words: "31 December 2027".
-pub fn day_in_words(d: Date) -> String {
-    d.strftime("%-d %B %Y").to_string()
-}
+/// A day in words: "31 December 2027" (as certificates and public pages say it).
+pub use recert_domain::dates::in_words as day_in_words;
 
 /// A mailbox for a header: `Name <address>`, the name quoted.
 pub(crate) fn mailbox(name: &str, address: &str) -> String {

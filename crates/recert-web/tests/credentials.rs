@@ -223,7 +223,7 @@ both_backends! {
         assert_eq!(ids, [first.as_str(), second.as_str()]);
         assert_eq!(v["certified_since"], "2026-06-20");
         let page = raw_get(&app, &format!("/verify/{second}")).await.text().await.unwrap();
-        assert!(page.contains("Certified continuously since 2026-06-20 (renewed 1 time)."), "{page}");
+        assert!(page.contains("Certified continuously since 20 June 2026 (renewed 1 time)."), "{page}");
         assert!(page.contains(&format!("href=\"/verify/{first}\"")), "{page}");
         let vc = app.get(&format!("/api/v1/awards/{second}/credential")).await.expect(StatusCode::OK);
         assert_eq!(vc["evidence"][0]["id"], format!("{}/verify/{first}", app.base));

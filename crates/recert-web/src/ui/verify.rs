@@ -51,7 +51,7 @@ impl ShowPage {
             Status::Revoked | Status::Archived => Some(format!(
                 "Do not rely on it. Contact {org} if you need to know more."
             )),
-            Status::NotYetValid => Some(format!("It counts from {}.", self.v.issued_on)),
+            Status::NotYetValid => Some(format!("It counts from {}.", recert_domain::dates::in_words(self.v.issued_on))),
             Status::Active | Status::Expiring => None,
         }
     }
