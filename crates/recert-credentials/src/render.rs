@@ -265,25 +265,7 @@ mod tests {
 
     #[test]
     fn dates_are_in_words_on_the_default_certificate_and_both_ways_in_templates() {
-        assert_eq!(
-            recert_domain::dates::iso_in_words("2027-01-10"),
-            "10 January 2027"
-        );
-        assert_eq!(
-            recert_domain::dates::iso_in_words("2026-12-31"),
-            "31 December 2026"
-        );
-        for odd in [
-            "",
-            "2027",
-            "2027-13-01",
-            "2027-00-10",
-            "2027-01-32",
-            "27-01-10",
-            "2027-1-5",
-        ] {
-            assert_eq!(recert_domain::dates::iso_in_words(odd), odd);
-        }
+        // The words themselves are recert_domain::dates's (tested there).
         let s = svg(&fields("Ana")).unwrap();
         assert!(s.contains("Issued 10 January 2027"), "{s}");
         assert!(s.contains("Valid until 10 January 2028"), "{s}");

@@ -201,6 +201,8 @@ pub(crate) mod tests {
             "2027-01-32",
             "2027-02-29",
             "x",
+            "27-01-10",
+            "2027-1-5",
         ] {
             assert_eq!(iso_in_words(odd), odd);
         }
